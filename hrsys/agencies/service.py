@@ -1,0 +1,180 @@
+"""Agency commands and queries. Functions take the session first, then keyword arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from hrsys.agencies.models import Agency
+from hrsys.agencies.schemas import AgencyCreate, AgencyNode, AgencyOut, AgencyUpdate
+from hrsys.core.errors import Conflict, Invalid, NotFound
+from hrsys.people.models import Person
+from hrsys.system.service import bump_version
+
+
+def subtree_bounds(path: str) -> tuple[str, str]:
+    """Range ``[lo, hi)`` of materialised paths inside the subtree at ``path`` (``'/'`` < ``'0'``)."""
+    return path, path[:-1] + "0"
+
+
+def subtree_ids_select(path: str) -> sa.Select[tuple[int]]:
+    lo, hi = subtree_bounds(path)
+    return sa.select(Agency.id).where(Agency.path >= lo, Agency.path < hi)
+
+
+def to_out(agency: Agency, parent_code: str | None) -> AgencyOut:
+    return AgencyOut(
+        id=agency.id,
+        code=agency.code,
+        name_th=agency.name_th,
+        name_en=agency.name_en,
+        kind=agency.kind,
+        parent=parent_code,
+        depth=agency.depth,
+        province=agency.province,
+        version=agency.version,
+    )
+
+
+def get_by_code(session: Session, code: str) -> Agency:
+    agency = session.scalar(sa.select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise NotFound("agency", code)
+    return agency
+
+
+def _parent_code(session: Session, agency: Agency) -> str | None:
+    if agency.parent_id is None:
+        return None
+    return session.scalar(sa.select(Agency.code).where(Agency.id == agency.parent_id))
+
+
+def read(session: Session, code: str) -> AgencyOut:
+    agency = get_by_code(session, code)
+    return to_out(agency, _parent_code(session, agency))
+
+
+def list_agencies(
+    session: Session, *, parent: str | None = None, kind: str | None = None, q: str | None = None
+) -> list[AgencyOut]:
+    parent_tbl = sa.orm.aliased(Agency)
+    stmt = sa.select(Agency, parent_tbl.code).outerjoin(parent_tbl, parent_tbl.id == Agency.parent_id)
+    if parent is not None:
+        stmt = stmt.where(Agency.parent_id == get_by_code(session, parent).id)
+    if kind is not None:
+        stmt = stmt.where(Agency.kind == kind)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Agency.name_en).like(like),
+                Agency.name_th.like(f"%{q}%"),
+                sa.func.lower(Agency.code).like(like),
+            )
+        )
+    rows = session.execute(stmt.order_by(Agency.path)).all()
+    return [to_out(a, pc) for a, pc in rows]
+
+
+def subtree(session: Session, code: str) -> AgencyNode:
+    root = get_by_code(session, code)
+    rows: Sequence[Agency] = session.scalars(
+        sa.select(Agency)
+        .where(Agency.id.in_(subtree_ids_select(root.path).scalar_subquery()))
+        .order_by(Agency.depth, Agency.code)
+    ).all()
+    nodes = {
+        a.id: AgencyNode(code=a.code, name_th=a.name_th, name_en=a.name_en, kind=a.kind, depth=a.depth, children=[])
+        for a in rows
+    }
+    for a in rows:
+        if a.id != root.id and a.parent_id in nodes:
+            nodes[a.parent_id].children.append(nodes[a.id])
+    return nodes[root.id]
+
+
+def create(session: Session, data: AgencyCreate) -> AgencyOut:
+    if session.scalar(sa.select(Agency.id).where(Agency.code == data.code)) is not None:
+        raise Conflict(f"agency code {data.code} is taken", extra={"field": "code"})
+    parent = None
+    if data.parent is not None:
+        parent = session.scalar(sa.select(Agency).where(Agency.code == data.parent))
+        if parent is None:
+            raise Invalid.one("parent", f"no agency with code {data.parent}")
+    agency = Agency(
+        code=data.code,
+        name_th=data.name_th,
+        name_en=data.name_en,
+        kind=data.kind,
+        parent_id=parent.id if parent else None,
+        province=data.province,
+        path="/",
+        depth=(parent.depth + 1) if parent else 0,
+    )
+    session.add(agency)
+    session.flush()
+    path = f"{parent.path if parent else '/'}{agency.id}/"
+    # The path needs the new id; set it without counting a second version of the row.
+    session.execute(
+        sa.update(Agency).where(Agency.id == agency.id).values(path=path).execution_options(synchronize_session=False)
+    )
+    set_committed_value(agency, "path", path)
+    bump_version(session, "agencies")
+    return to_out(agency, parent.code if parent else None)
+
+
+def update(session: Session, code: str, data: AgencyUpdate) -> AgencyOut:
+    agency = get_by_code(session, code)
+    if data.version is not None and data.version != agency.version:
+        raise Conflict(
+            f"agency {code} was changed by someone else (version {agency.version}, you sent {data.version})",
+            rule="stale_edit",
+        )
+    for field in ("name_th", "name_en", "kind", "province"):
+        value = getattr(data, field)
+        if value is not None:
+            setattr(agency, field, value)
+    if data.parent is not None:
+        new_parent = session.scalar(sa.select(Agency).where(Agency.code == data.parent))
+        if new_parent is None:
+            raise Invalid.one("parent", f"no agency with code {data.parent}")
+        if new_parent.path.startswith(agency.path):
+            raise Invalid.one("parent", "an agency cannot move under itself or its own sub-agency")
+        if new_parent.id != agency.parent_id:
+            old_path, new_path = agency.path, f"{new_parent.path}{agency.id}/"
+            depth_delta = new_parent.depth + 1 - agency.depth
+            lo, hi = subtree_bounds(old_path)
+            session.execute(
+                sa.update(Agency)
+                .where(Agency.path >= lo, Agency.path < hi, Agency.id != agency.id)
+                .values(
+                    path=sa.func.replace(Agency.path, old_path, new_path),  # prefix: ids are unique
+                    depth=Agency.depth + depth_delta,
+                    version=Agency.version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            agency.parent_id = new_parent.id
+            agency.path = new_path
+            agency.depth = new_parent.depth + 1
+    session.flush()
+    bump_version(session, "agencies")
+    return to_out(agency, _parent_code(session, agency))
+
+
+def delete(session: Session, code: str) -> None:
+    agency = get_by_code(session, code)
+    children = session.scalar(sa.select(sa.func.count()).where(Agency.parent_id == agency.id)) or 0
+    people = session.scalar(sa.select(Person.id).where(Person.agency_id == agency.id).limit(1)) is not None
+    if children or people:
+        raise Conflict(
+            f"agency {code} still has {children} sub-agencies and {'some' if people else 'no'} people; "
+            "move or remove them first",
+            rule="agency_not_empty",
+        )
+    session.delete(agency)
+    session.flush()
+    bump_version(session, "agencies")

@@ -1,0 +1,63 @@
+"""The Litestar application factory: ``create_app(settings)``.
+
+Each domain package contributes its route handlers in :data:`ROUTE_HANDLERS`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SQLAlchemySyncConfig, SyncSessionConfig
+from litestar import Litestar
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from hrsys.config import Settings
+from hrsys.core.db import make_engine
+from hrsys.core.exceptions import EXCEPTION_HANDLERS
+
+
+def route_handlers() -> list[Any]:
+    """Every domain's controllers and handlers (imported here so the app builds in one place)."""
+    from hrsys.agencies.routes import AgencyController
+    from hrsys.people.routes import PeopleController
+    from hrsys.system.routes import health, ping
+
+    return [health, ping, AgencyController, PeopleController]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        echo=settings.echo_sql,
+    )
+    db_config = SQLAlchemySyncConfig(
+        engine_instance=engine,
+        before_send_handler="autocommit",
+        set_default_exception_handler=False,
+        create_all=False,
+        session_config=SyncSessionConfig(expire_on_commit=False),
+    )
+    app = Litestar(
+        route_handlers=route_handlers(),
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="hrsys",
+            version="0.1.0",
+            description="Workforce and Agile Unit career-path system for a national civil service.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
+        ),
+        debug=settings.debug,
+        on_shutdown=[lambda: engine.dispose()],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

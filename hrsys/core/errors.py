@@ -1,0 +1,135 @@
+"""One error shape for the whole API: RFC 9457 ``application/problem+json``.
+
+Every 4xx carries ``type``, ``title``, ``status``, ``detail`` and, where fields
+are at fault, ``errors``: a list of ``{"field": ..., "reason": ...}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+log = logging.getLogger("hrsys")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    reason: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details, with ``errors`` listing every field at fault."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[FieldError] = []
+    allowed: list[str] | None = None
+    rule: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+class AppError(Exception):
+    """Base of the errors that services raise; the API turns them into problems."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        errors: Sequence[FieldError] | None = None,
+        allowed: Sequence[str] | None = None,
+        rule: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = list(errors or [])
+        self.allowed = list(allowed) if allowed is not None else None
+        self.rule = rule
+        self.extra = extra
+
+    def to_problem(self) -> Problem:
+        return Problem(
+            type=f"/problems/{self.slug}",
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            errors=self.errors,
+            allowed=self.allowed,
+            rule=self.rule,
+            extra=self.extra,
+        )
+
+
+class BadRequest(AppError):
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+
+class Invalid(AppError):
+    """422: the request is well-formed but fields are wrong. List them all."""
+
+    status = 422
+    title = "Invalid fields"
+    slug = "invalid-fields"
+
+    @classmethod
+    def one(cls, field: str, reason: str) -> Invalid:
+        return cls(f"{field}: {reason}", errors=[FieldError(field, reason)])
+
+    @classmethod
+    def many(cls, errors: Sequence[FieldError]) -> Invalid:
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+        return cls(detail, errors=errors)
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+    def __init__(self, entity: str, key: object) -> None:
+        super().__init__(f"{entity} {key} does not exist")
+
+
+class Conflict(AppError):
+    """409: a unique key, a state rule, an allocation or a stale edit."""
+
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class Unauthorized(AppError):
+    status = 401
+    title = "Not signed in"
+    slug = "unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
+
+
+def check(errors: list[FieldError]) -> None:
+    """Raise :class:`Invalid` listing ``errors`` if there are any."""
+    if errors:
+        raise Invalid.many(errors)

@@ -1,0 +1,96 @@
+"""Import every model so that ``Base.metadata`` holds the whole schema (Alembic, admin, tests)."""
+
+from hrsys.access.models import AuditEvent, LoginAttempt, User, UserRole
+from hrsys.agencies.models import Agency, AgencyKind
+from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track, TransitionKind
+from hrsys.core.db import Base
+from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType, Sector
+from hrsys.secondments.models import (
+    ConflictOfInterestReview,
+    KnowledgeTransfer,
+    Secondment,
+    SecondmentStatus,
+    SecondmentTransition,
+)
+from hrsys.skills.models import (
+    Assessment,
+    AssessmentSource,
+    CatalogImport,
+    CurrentSkill,
+    Framework,
+    ProficiencyLevel,
+    Skill,
+    SkillEquivalence,
+    SkillGroup,
+)
+from hrsys.system.models import VersionStamp
+from hrsys.taskforces.models import (
+    Kpi,
+    KpiActual,
+    TaskForce,
+    TaskForceBudget,
+    TaskForceMember,
+    TaskForceNeed,
+    TeamProposal,
+)
+from hrsys.training.models import (
+    Course,
+    CourseOutcome,
+    CoursePrerequisite,
+    CourseSession,
+    DevelopmentPlan,
+    DevelopmentPlanItem,
+    Enrolment,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "Agency",
+    "AgencyKind",
+    "Assessment",
+    "AssessmentSource",
+    "AuditEvent",
+    "Base",
+    "CatalogImport",
+    "ConflictOfInterestReview",
+    "Course",
+    "CourseOutcome",
+    "CoursePrerequisite",
+    "CourseSession",
+    "CurrentSkill",
+    "DevelopmentPlan",
+    "DevelopmentPlanItem",
+    "Enrolment",
+    "Framework",
+    "KnowledgeTransfer",
+    "Kpi",
+    "KpiActual",
+    "LoginAttempt",
+    "Person",
+    "PersonKind",
+    "PositionLevel",
+    "PositionType",
+    "ProficiencyLevel",
+    "Role",
+    "RoleRequirement",
+    "RoleTransition",
+    "Secondment",
+    "SecondmentStatus",
+    "SecondmentTransition",
+    "Sector",
+    "Skill",
+    "SkillEquivalence",
+    "SkillGroup",
+    "TaskForce",
+    "TaskForceBudget",
+    "TaskForceMember",
+    "TaskForceNeed",
+    "TeamProposal",
+    "Track",
+    "TransitionKind",
+    "User",
+    "UserRole",
+    "VersionStamp",
+    "metadata",
+]

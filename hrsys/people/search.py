@@ -1,0 +1,87 @@
+"""Substring name search: FTS5 trigram on SQLite, pg_trgm on PostgreSQL.
+
+Thai is written without spaces between words, so names are matched by
+substring, never by word. Both databases index ``person.search_text`` by
+trigrams; queries shorter than three characters fall back to a plain scan.
+These objects live outside the SQLAlchemy metadata (Alembic ignores them by name).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+EXTRA_OBJECT_NAMES = frozenset(
+    {
+        "person_fts",
+        "person_fts_data",
+        "person_fts_idx",
+        "person_fts_docsize",
+        "person_fts_config",
+        "person_fts_content",
+        "ix_person_search_trgm",
+    }
+)
+
+SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS person_fts USING fts5("
+    "search_text, content='person', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS person_fts_ai AFTER INSERT ON person BEGIN "
+    "INSERT INTO person_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS person_fts_ad AFTER DELETE ON person BEGIN "
+    "INSERT INTO person_fts(person_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS person_fts_au AFTER UPDATE OF "
+    "first_name_th, last_name_th, first_name_en, last_name_en ON person BEGIN "
+    "INSERT INTO person_fts(person_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO person_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+]
+
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS person_fts_au",
+    "DROP TRIGGER IF EXISTS person_fts_ad",
+    "DROP TRIGGER IF EXISTS person_fts_ai",
+    "DROP TABLE IF EXISTS person_fts",
+]
+
+
+def install(conn: sa.Connection) -> None:
+    """Create the name-search index for the connection's database (idempotent)."""
+    if conn.dialect.name == "sqlite":
+        for stmt in SQLITE_DDL:
+            conn.exec_driver_sql(stmt)
+    elif conn.dialect.name == "postgresql":
+        available = conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'"))
+        if not available:
+            return
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        conn.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_person_search_trgm ON person USING gin (search_text gin_trgm_ops)"
+        )
+
+
+def uninstall(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for stmt in SQLITE_DROP:
+            conn.exec_driver_sql(stmt)
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_person_search_trgm")
+
+
+def rebuild(conn: sa.Connection) -> None:
+    """Rebuild the SQLite index from the table (after bulk loads that bypassed the triggers)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO person_fts(person_fts) VALUES ('rebuild')")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def name_condition(dialect: str, search_text: sa.ColumnElement[str], id_col: sa.ColumnElement[int], q: str):
+    """A WHERE condition matching people whose names contain ``q`` (case-insensitive)."""
+    needle = q.strip().lower()
+    if dialect == "sqlite" and len(needle) >= 3:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        return id_col.in_(
+            sa.text("SELECT rowid FROM person_fts WHERE person_fts MATCH :fts_q").bindparams(fts_q=phrase)
+        )
+    return search_text.like(f"%{_escape_like(needle)}%", escape="\\")

@@ -1,0 +1,314 @@
+"""People commands (ORM, one transaction each) and the hot list query (Core, one round trip)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.agencies.models import Agency
+from hrsys.careers.models import Role
+from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.people import search
+from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
+from hrsys.people.schemas import (
+    AgencyRef,
+    PersonCreate,
+    PersonListItem,
+    PersonOut,
+    PersonUpdate,
+    _position_errors,
+)
+
+P = Person.__table__
+A = Agency.__table__
+R = Role.__table__
+
+
+class PeopleSort(enum.StrEnum):
+    id = "id"
+    id_desc = "-id"
+    name_th = "name_th"
+    name_th_desc = "-name_th"
+    name_en = "name_en"
+    name_en_desc = "-name_en"
+
+
+_SORT: dict[PeopleSort, list[Any]] = {
+    PeopleSort.id: [P.c.id],
+    PeopleSort.id_desc: [P.c.id.desc()],
+    PeopleSort.name_th: [P.c.first_name_th, P.c.last_name_th, P.c.id],
+    PeopleSort.name_th_desc: [P.c.first_name_th.desc(), P.c.last_name_th.desc(), P.c.id.desc()],
+    PeopleSort.name_en: [P.c.first_name_en, P.c.last_name_en, P.c.id],
+    PeopleSort.name_en_desc: [P.c.first_name_en.desc(), P.c.last_name_en.desc(), P.c.id.desc()],
+}
+
+_LIST_COLUMNS = (
+    P.c.id,
+    P.c.kind,
+    P.c.first_name_th,
+    P.c.last_name_th,
+    P.c.first_name_en,
+    P.c.last_name_en,
+    A.c.code,
+    A.c.name_th,
+    A.c.name_en,
+    P.c.organisation,
+    P.c.position_type,
+    P.c.position_level,
+    R.c.code,
+    P.c.active,
+)
+
+
+def agency_subtree_condition(agency_code: str) -> sa.ColumnElement[bool]:
+    """``person.agency_id`` in the subtree of the agency with ``agency_code`` (one SQL sub-select)."""
+    root = sa.select(A.c.path).where(A.c.code == agency_code).scalar_subquery()
+    hi = sa.func.substr(root, 1, sa.func.length(root) - 1) + sa.literal("0")
+    sub = sa.select(A.c.id).where(A.c.path >= root, A.c.path < hi)
+    return P.c.agency_id.in_(sub)
+
+
+def list_people(
+    engine: Engine,
+    *,
+    agency: str | None = None,
+    kind: PersonKind | None = None,
+    position_type: PositionType | None = None,
+    position_level: PositionLevel | None = None,
+    role: str | None = None,
+    q: str | None = None,
+    active: bool | None = None,
+    extra_conditions: list[sa.ColumnElement[bool]] | None = None,
+    sort: PeopleSort = PeopleSort.id,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[PersonListItem]:
+    """A page of people and a capped total, in one round trip.
+
+    The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
+    computed by a capped scalar sub-select of the same statement.
+    """
+    errors = []
+    if not 1 <= limit <= MAX_LIMIT:
+        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
+    if offset < 0:
+        errors.append(FieldError("offset", "must be 0 or more"))
+    check(errors)
+    conds: list[sa.ColumnElement[bool]] = []
+    if agency is not None:
+        conds.append(agency_subtree_condition(agency))
+    if kind is not None:
+        conds.append(P.c.kind == kind)
+    if position_type is not None:
+        conds.append(P.c.position_type == position_type)
+    if position_level is not None:
+        conds.append(P.c.position_level == position_level)
+    if role is not None:
+        conds.append(P.c.role_id == sa.select(R.c.id).where(R.c.code == role).scalar_subquery())
+    if active is not None:
+        conds.append(P.c.active == active)
+    if q:
+        conds.append(search.name_condition(engine.dialect.name, P.c.search_text, P.c.id, q))
+    conds.extend(extra_conditions or [])
+    counted = sa.select(sa.func.count()).select_from(sa.select(P.c.id).where(*conds).limit(COUNT_CAP + 1).subquery())
+    stmt = (
+        sa.select(*_LIST_COLUMNS, counted.scalar_subquery().label("total"))
+        .select_from(P.outerjoin(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
+        .where(*conds)
+        .order_by(*_SORT[sort])
+        .limit(limit)
+        .offset(offset)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+        if rows:
+            total = rows[0][-1]
+        else:
+            total = conn.scalar(counted) or 0
+            if agency is not None and conn.scalar(sa.select(A.c.id).where(A.c.code == agency)) is None:
+                raise Invalid.one("agency", f"no agency with code {agency}")
+            if role is not None and conn.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
+                raise Invalid.one("role", f"no role with code {role}")
+    items = [
+        PersonListItem(
+            id=r[0],
+            kind=r[1],
+            first_name_th=r[2],
+            last_name_th=r[3],
+            first_name_en=r[4],
+            last_name_en=r[5],
+            agency=AgencyRef(code=r[6], name_th=r[7], name_en=r[8]) if r[6] is not None else None,
+            organisation=r[9],
+            position_type=r[10],
+            position_level=r[11],
+            role=r[12],
+            active=r[13],
+        )
+        for r in rows
+    ]
+    exact = total <= COUNT_CAP
+    return Page(items=items, total=min(total, COUNT_CAP), total_exact=exact, limit=limit, offset=offset)
+
+
+def get(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    return person
+
+
+def to_out(session: Session, person: Person) -> PersonOut:
+    agency = session.get(Agency, person.agency_id) if person.agency_id else None
+    role_code = session.scalar(sa.select(Role.code).where(Role.id == person.role_id)) if person.role_id else None
+    return PersonOut(
+        id=person.id,
+        kind=person.kind,
+        title_th=person.title_th,
+        first_name_th=person.first_name_th,
+        last_name_th=person.last_name_th,
+        first_name_en=person.first_name_en,
+        last_name_en=person.last_name_en,
+        email=person.email,
+        phone=person.phone,
+        citizen_id=person.citizen_id,
+        date_of_birth=person.date_of_birth,
+        agency=AgencyRef(code=agency.code, name_th=agency.name_th, name_en=agency.name_en) if agency else None,
+        organisation=person.organisation,
+        sector=person.sector,
+        position_type=person.position_type,
+        position_level=person.position_level,
+        role=role_code,
+        role_since=person.role_since,
+        salary_grade=person.salary_grade,
+        monthly_cost_baht=person.monthly_cost_baht,
+        hired_on=person.hired_on,
+        active=person.active,
+        version=person.version,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+
+
+def _resolve_refs(session: Session, agency: str | None, role: str | None) -> tuple[int | None, int | None]:
+    errors: list[FieldError] = []
+    agency_id = role_id = None
+    if agency is not None:
+        agency_id = session.scalar(sa.select(Agency.id).where(Agency.code == agency))
+        if agency_id is None:
+            errors.append(FieldError("agency", f"no agency with code {agency}"))
+    if role is not None:
+        role_id = session.scalar(sa.select(Role.id).where(Role.code == role))
+        if role_id is None:
+            errors.append(FieldError("role", f"no role with code {role}"))
+    check(errors)
+    return agency_id, role_id
+
+
+def _unique_conflicts(session: Session, email: str | None, cid: str | None, exclude_id: int | None) -> None:
+    for field, column, value in (("email", Person.email, email), ("citizen_id", Person.citizen_id, cid)):
+        if value is None:
+            continue
+        stmt = sa.select(Person.id).where(column == value)
+        if exclude_id is not None:
+            stmt = stmt.where(Person.id != exclude_id)
+        if session.scalar(stmt) is not None:
+            raise Conflict(f"another person already has this {field}", errors=[FieldError(field, "already in use")])
+
+
+def create(session: Session, data: PersonCreate) -> Person:
+    agency_id, role_id = _resolve_refs(session, data.agency, data.role)
+    email = data.email.lower() if data.email else None
+    _unique_conflicts(session, email, data.citizen_id, None)
+    person = Person(
+        kind=data.kind,
+        title_th=data.title_th,
+        first_name_th=data.first_name_th,
+        last_name_th=data.last_name_th,
+        first_name_en=data.first_name_en,
+        last_name_en=data.last_name_en,
+        email=email,
+        phone=data.phone,
+        citizen_id=data.citizen_id,
+        date_of_birth=data.date_of_birth,
+        agency_id=agency_id,
+        organisation=data.organisation,
+        sector=data.sector,
+        position_type=data.position_type,
+        position_level=data.position_level,
+        role_id=role_id,
+        role_since=data.role_since,
+        salary_grade=data.salary_grade,
+        monthly_cost_baht=data.monthly_cost_baht,
+        hired_on=data.hired_on,
+    )
+    session.add(person)
+    session.flush()
+    session.refresh(person)
+    return person
+
+
+def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
+    import msgspec
+
+    person = get(session, person_id)
+    if data.version is not msgspec.UNSET and data.version != person.version:
+        raise Conflict(
+            f"person {person_id} was changed by someone else (version {person.version}, you sent {data.version})",
+            rule="stale_edit",
+        )
+    changes = {
+        f: getattr(data, f)
+        for f in msgspec.structs.asdict(data)
+        if f != "version" and getattr(data, f) is not msgspec.UNSET
+    }
+    agency_code = changes.pop("agency", None)
+    role_code = changes.pop("role", msgspec.UNSET)
+    agency_id, role_id = _resolve_refs(session, agency_code, role_code if isinstance(role_code, str) else None)
+    if changes.get("email"):
+        changes["email"] = changes["email"].lower()
+    _unique_conflicts(session, changes.get("email"), changes.get("citizen_id"), person.id)
+    errors = _position_errors(
+        person.kind,
+        changes.get("position_type", person.position_type),
+        changes.get("position_level", person.position_level),
+    )
+    for required in ("first_name_th", "last_name_th", "first_name_en", "last_name_en", "active"):
+        if required in changes and changes[required] is None:
+            errors.append(FieldError(required, "cannot be empty"))
+    check(errors)
+    for field, value in changes.items():
+        setattr(person, field, value)
+    if agency_id is not None:
+        person.agency_id = agency_id
+    if role_code is None:
+        person.role_id = None
+    elif role_id is not None:
+        person.role_id = role_id
+    session.flush()
+    session.refresh(person)
+    return person
+
+
+def delete(session: Session, person_id: int) -> None:
+    """Delete a person who has no history; anyone with records is deactivated instead (409)."""
+    from hrsys.models import Assessment, Enrolment, Secondment, TaskForceMember
+
+    person = get(session, person_id)
+    for model, what in (
+        (Assessment, "skill assessments"),
+        (TaskForceMember, "task-force memberships"),
+        (Secondment, "secondments"),
+        (Enrolment, "enrolments"),
+    ):
+        if session.scalar(sa.select(model.id).where(model.person_id == person_id).limit(1)) is not None:
+            raise Conflict(
+                f"person {person_id} has {what}; set active to false instead of deleting",
+                rule="person_has_history",
+            )
+    session.delete(person)
+    session.flush()

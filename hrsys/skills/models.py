@@ -1,0 +1,170 @@
+"""Skills catalog (frameworks, scales, groups, skills, equivalences) and skill assessments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hrsys.core.db import Base, TimestampMixin, enum_column, utcnow
+
+
+class Framework(TimestampMixin, Base):
+    __tablename__ = "framework"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name_th: Mapped[str] = mapped_column(sa.String(300))
+    name_en: Mapped[str] = mapped_column(sa.String(300))
+    version: Mapped[str] = mapped_column(sa.String(40))
+    source: Mapped[str | None] = mapped_column(sa.Text)
+    source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    licence: Mapped[str | None] = mapped_column(sa.String(200))
+    attribution: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ProficiencyLevel(Base):
+    """One step of a framework's ordered proficiency scale."""
+
+    __tablename__ = "proficiency_level"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(sa.ForeignKey("framework.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(sa.Integer)
+    code: Mapped[str] = mapped_column(sa.String(40))
+    label_th: Mapped[str] = mapped_column(sa.String(200))
+    label_en: Mapped[str] = mapped_column(sa.String(200))
+    descriptor: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.UniqueConstraint("framework_id", "level"),
+        sa.CheckConstraint("level >= 0 AND level <= 10", name="level_range"),
+    )
+
+
+class SkillGroup(Base):
+    __tablename__ = "skill_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(sa.ForeignKey("framework.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(80))
+    name_th: Mapped[str] = mapped_column(sa.String(300))
+    name_en: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("skill_group.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    retired: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
+
+    __table_args__ = (sa.UniqueConstraint("framework_id", "code"),)
+
+
+class Skill(TimestampMixin, Base):
+    """A skill; ``code`` is unique within its framework. Retired skills stay for history."""
+
+    __tablename__ = "skill"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(sa.ForeignKey("framework.id", ondelete="RESTRICT"))
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("skill_group.id", ondelete="SET NULL"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(120))
+    name_th: Mapped[str | None] = mapped_column(sa.String(500))
+    name_en: Mapped[str] = mapped_column(sa.String(500))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    aliases: Mapped[str | None] = mapped_column(sa.Text)
+    """Alternative labels, one per line."""
+    retired: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
+
+    __table_args__ = (sa.UniqueConstraint("framework_id", "code"),)
+
+
+class SkillEquivalence(Base):
+    """Two skills of different frameworks that mean the same thing (stored once, low id first)."""
+
+    __tablename__ = "skill_equivalence"
+
+    skill_a_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True)
+    skill_b_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+    __table_args__ = (sa.CheckConstraint("skill_a_id < skill_b_id", name="ordered_pair"),)
+
+
+class CatalogImport(Base):
+    """A record of one import of a framework version, with what it changed."""
+
+    __tablename__ = "catalog_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(sa.ForeignKey("framework.id", ondelete="CASCADE"), index=True)
+    framework_version: Mapped[str] = mapped_column(sa.String(40))
+    imported_at: Mapped[dt.datetime] = mapped_column(
+        DateTimeUTC(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
+    source: Mapped[str | None] = mapped_column(sa.String(500))
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+
+class AssessmentSource(enum.StrEnum):
+    self = "self"
+    manager = "manager"
+    assessment_centre = "assessment_centre"
+    certification = "certification"
+    training = "training"
+    knowledge_transfer = "knowledge_transfer"
+
+
+class Assessment(Base):
+    """One piece of evidence of a person's level in a skill. Append-only."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    skill_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="RESTRICT"), index=True)
+    level: Mapped[int] = mapped_column(sa.Integer)
+    source: Mapped[AssessmentSource] = mapped_column(enum_column(AssessmentSource))
+    assessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
+    assessor_name: Mapped[str | None] = mapped_column(sa.String(300))
+    evidence: Mapped[str | None] = mapped_column(sa.Text)
+    assessed_on: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(sa.Date)
+    enrolment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrolment.id", ondelete="SET NULL"))
+    secondment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("secondment.id", ondelete="SET NULL"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(
+        DateTimeUTC(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
+    recorded_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        sa.Index("ix_assessment_person_skill_assessed", "person_id", "skill_id", "assessed_on"),
+        sa.CheckConstraint("level >= 0 AND level <= 10", name="level_range"),
+        sa.CheckConstraint("valid_until IS NULL OR valid_until >= assessed_on", name="valid_after_assessed"),
+        sa.CheckConstraint("source <> 'certification' OR valid_until IS NOT NULL", name="certification_has_expiry"),
+    )
+
+
+class CurrentSkill(Base):
+    """A person's current level in a skill, derived from assessments by the profile rule.
+
+    Maintained in the same transaction as each new assessment and rebuilt by
+    ``hrsys assessments rebuild-profiles``; never edited by hand.
+    """
+
+    __tablename__ = "current_skill"
+
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="RESTRICT"), primary_key=True)
+    level: Mapped[int] = mapped_column(sa.Integer)
+    source: Mapped[AssessmentSource] = mapped_column(enum_column(AssessmentSource))
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id", ondelete="CASCADE"))
+    assessed_on: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+    __table_args__ = (
+        sa.Index("ix_current_skill_skill_level_person", "skill_id", "level", "person_id"),
+        sa.CheckConstraint("level >= 0 AND level <= 10", name="level_range"),
+    )

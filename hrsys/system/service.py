@@ -1,0 +1,46 @@
+"""Version stamps and the database health check."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.system.models import VersionStamp
+
+
+def bump_version(session: Session, name: str) -> None:
+    """Increase the stamp ``name`` in the caller's transaction, so caches in every worker reload."""
+    updated = session.execute(
+        sa.update(VersionStamp).where(VersionStamp.name == name).values(version=VersionStamp.version + 1)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(VersionStamp(name=name, version=1))
+        session.flush()
+
+
+def read_version(conn: sa.Connection, name: str) -> int:
+    return conn.scalar(sa.select(VersionStamp.version).where(VersionStamp.name == name)) or 0
+
+
+def database_health(engine: Engine) -> dict[str, object]:
+    """Ping the database; report the dialect, latency and Alembic revision."""
+    started = time.perf_counter()
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            try:
+                revision = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
+            except sa.exc.DBAPIError:
+                conn.rollback()
+                revision = None
+        return {
+            "status": "ok",
+            "dialect": engine.dialect.name,
+            "revision": revision,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+    except sa.exc.DBAPIError as exc:
+        return {"status": "unavailable", "dialect": engine.dialect.name, "error": str(exc.orig)[:200]}

@@ -1,0 +1,52 @@
+"""Small builders for test data, through the ORM (services are tested through the API)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hrsys.agencies.models import Agency, AgencyKind
+from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
+
+_seq = itertools.count(1)
+
+
+def agency(session: Session, code: str | None = None, parent: Agency | None = None, **kw: Any) -> Agency:
+    code = code or f"AG{next(_seq)}"
+    a = Agency(
+        code=code,
+        name_th=kw.pop("name_th", f"หน่วยงาน {code}"),
+        name_en=kw.pop("name_en", f"Agency {code}"),
+        kind=kw.pop("kind", AgencyKind.department if parent else AgencyKind.ministry),
+        parent_id=parent.id if parent else None,
+        path="/",
+        depth=(parent.depth + 1) if parent else 0,
+        **kw,
+    )
+    session.add(a)
+    session.flush()
+    a.path = f"{parent.path if parent else '/'}{a.id}/"
+    session.commit()
+    return a
+
+
+def person(session: Session, agency: Agency | None = None, **kw: Any) -> Person:
+    n = next(_seq)
+    kind = kw.pop("kind", PersonKind.civil_servant if agency else PersonKind.external_expert)
+    p = Person(
+        kind=kind,
+        first_name_th=kw.pop("first_name_th", f"ทดสอบ{n}"),
+        last_name_th=kw.pop("last_name_th", "ใจดี"),
+        first_name_en=kw.pop("first_name_en", f"Test{n}"),
+        last_name_en=kw.pop("last_name_en", "Jaidee"),
+        agency_id=agency.id if agency else None,
+        organisation=kw.pop("organisation", None if agency else "Example Co., Ltd."),
+        position_type=kw.pop("position_type", PositionType.knowledge_worker if agency else None),
+        position_level=kw.pop("position_level", PositionLevel.practitioner if agency else None),
+        **kw,
+    )
+    session.add(p)
+    session.commit()
+    return p
