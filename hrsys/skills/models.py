@@ -26,6 +26,9 @@ class Framework(TimestampMixin, Base):
     licence: Mapped[str | None] = mapped_column(sa.String(200))
     attribution: Mapped[str | None] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    families: Mapped[list[Any]] = mapped_column(JsonB, default=list)
+    """Job families or personnel groups that the framework's profiles belong to: ``[{code, name_th, name_en}]``."""
+    retired: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
 
 
 class ProficiencyLevel(Base):
@@ -78,8 +81,56 @@ class Skill(TimestampMixin, Base):
     aliases: Mapped[str | None] = mapped_column(sa.Text)
     """Alternative labels, one per line."""
     retired: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
+    position: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
+    """Order of the skill in its framework's files (browse order)."""
+    search_text: Mapped[str] = mapped_column(
+        sa.Text,
+        sa.Computed(
+            "lower(code || ' ' || coalesce(name_th, '') || ' ' || name_en || ' ' || coalesce(aliases, ''))",
+            persisted=True,
+        ),
+    )
+    """Code, names and aliases, lower-cased; carries the substring (trigram) index of skill search."""
 
     __table_args__ = (sa.UniqueConstraint("framework_id", "code"),)
+
+
+class SkillProfile(Base):
+    """Expected levels for a target group or a role level, as a framework defines them.
+
+    The Thai standard's target groups (IT / non-IT staff at operational, director
+    and executive levels) and the DDaT-shaped role levels (e.g. senior data analyst)
+    are both profiles: a named set of (skill, expected level).
+    """
+
+    __tablename__ = "skill_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(sa.ForeignKey("framework.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(120))
+    name_th: Mapped[str] = mapped_column(sa.String(300))
+    name_en: Mapped[str] = mapped_column(sa.String(300))
+    family: Mapped[str | None] = mapped_column(sa.String(80))
+    """Code of one of the framework's ``families`` (job family or personnel group)."""
+    role: Mapped[str | None] = mapped_column(sa.String(200))
+    role_level: Mapped[str | None] = mapped_column(sa.String(80))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    position_levels: Mapped[list[Any]] = mapped_column(JsonB, default=list)
+    """Thai position levels (``PositionLevel`` names) this profile applies to, if the framework says so."""
+    position: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
+    retired: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
+
+    __table_args__ = (sa.UniqueConstraint("framework_id", "code"),)
+
+
+class SkillProfileLevel(Base):
+    __tablename__ = "skill_profile_level"
+
+    profile_id: Mapped[int] = mapped_column(sa.ForeignKey("skill_profile.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (sa.CheckConstraint("level >= 1 AND level <= 10", name="level_range"),)
 
 
 class SkillEquivalence(Base):
