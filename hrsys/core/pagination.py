@@ -9,7 +9,7 @@ import msgspec
 T = TypeVar("T")
 
 MAX_LIMIT = 200
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 """Counting stops here: a total over the cap is reported as ``total_exact: false``."""
 
 

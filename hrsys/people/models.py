@@ -138,6 +138,8 @@ class Person(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_person_agency_id_id", "agency_id", "id"),
+        # Covers name search inside a small agency subtree without reading the wide rows.
+        sa.Index("ix_person_agency_search", "agency_id", "search_text"),
         sa.Index("ix_person_role_id_id", "role_id", "id"),
         sa.Index("ix_person_kind_id", "kind", "id"),
         sa.CheckConstraint(_level_matches_type_sql(), name="level_matches_type"),

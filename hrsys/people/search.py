@@ -76,12 +76,32 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def name_condition(dialect: str, search_text: sa.ColumnElement[str], id_col: sa.ColumnElement[int], q: str):
-    """A WHERE condition matching people whose names contain ``q`` (case-insensitive)."""
+PERSON_FTS = sa.table("person_fts", sa.column("rowid", sa.Integer))
+
+
+def uses_fts(dialect: str, q: str) -> bool:
+    """True when the SQLite trigram index can answer ``q`` (three characters or more)."""
+    return dialect == "sqlite" and len(q.strip()) >= 3
+
+
+def fts_match(q: str) -> sa.TextClause:
+    """``person_fts MATCH`` a phrase: with the trigram tokenizer that is a substring match."""
+    phrase = '"' + q.strip().lower().replace('"', '""') + '"'
+    return sa.text("person_fts MATCH :fts_q").bindparams(fts_q=phrase)
+
+
+def fts_rowids(q: str) -> sa.Select[tuple[int]]:
+    """Ids of people whose names contain ``q``, from the trigram index (SQLite)."""
+    return sa.select(PERSON_FTS.c.rowid).where(fts_match(q))
+
+
+def contains_condition(dialect: str, search_text: sa.ColumnElement[str], q: str) -> sa.ColumnElement[bool]:
+    """``search_text`` contains ``q``.
+
+    PostgreSQL: ``LIKE``, served by the pg_trgm index. SQLite: ``instr`` (both sides
+    are lower case already), used on the rows of one subtree or for short queries.
+    """
     needle = q.strip().lower()
-    if dialect == "sqlite" and len(needle) >= 3:
-        phrase = '"' + needle.replace('"', '""') + '"'
-        return id_col.in_(
-            sa.text("SELECT rowid FROM person_fts WHERE person_fts MATCH :fts_q").bindparams(fts_q=phrase)
-        )
+    if dialect == "sqlite":
+        return sa.func.instr(search_text, needle) > 0
     return search_text.like(f"%{_escape_like(needle)}%", escape="\\")

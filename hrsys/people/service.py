@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.agencies.cache import agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
@@ -65,12 +66,24 @@ _LIST_COLUMNS = (
 )
 
 
-def agency_subtree_condition(agency_code: str) -> sa.ColumnElement[bool]:
-    """``person.agency_id`` in the subtree of the agency with ``agency_code`` (one SQL sub-select)."""
-    root = sa.select(A.c.path).where(A.c.code == agency_code).scalar_subquery()
-    hi = sa.func.substr(root, 1, sa.func.length(root) - 1) + sa.literal("0")
-    sub = sa.select(A.c.id).where(A.c.path >= root, A.c.path < hi)
-    return P.c.agency_id.in_(sub)
+SMALL_SUBTREE = 20_000
+"""Below this many people a name search scans the subtree instead of the whole name index."""
+
+
+def agency_subtree(engine: Engine, agency_code: str) -> tuple[sa.ColumnElement[bool], int]:
+    """``person.agency_id`` in the subtree of ``agency_code``, and the subtree's estimated headcount.
+
+    422 for an unknown code. The ids come from the per-process agency tree, so
+    the planner sees how many agencies there are: one agency walks its
+    ``(agency_id, id)`` index in order, a large subtree walks the table in id
+    order and stops after a page.
+    """
+    tree = agency_trees.get(engine)
+    ids = agency_trees.subtree_ids(engine, agency_code)
+    if ids is None:
+        raise Invalid.one("agency", f"no agency with code {agency_code}")
+    cond = P.c.agency_id == ids[0] if len(ids) == 1 else P.c.agency_id.in_(ids)
+    return cond, tree.estimated_people(ids)
 
 
 def list_people(
@@ -100,8 +113,10 @@ def list_people(
         errors.append(FieldError("offset", "must be 0 or more"))
     check(errors)
     conds: list[sa.ColumnElement[bool]] = []
+    subtree_size: int | None = None
     if agency is not None:
-        conds.append(agency_subtree_condition(agency))
+        cond, subtree_size = agency_subtree(engine, agency)
+        conds.append(cond)
     if kind is not None:
         conds.append(P.c.kind == kind)
     if position_type is not None:
@@ -112,17 +127,37 @@ def list_people(
         conds.append(P.c.role_id == sa.select(R.c.id).where(R.c.code == role).scalar_subquery())
     if active is not None:
         conds.append(P.c.active == active)
+    source: sa.FromClause = P
+    subtree_hint: str | None = None
+    order = _SORT[sort]
     if q:
-        conds.append(search.name_condition(engine.dialect.name, P.c.search_text, P.c.id, q))
+        small_subtree = subtree_size is not None and subtree_size < SMALL_SUBTREE
+        fts = search.uses_fts(engine.dialect.name, q)
+        if fts and not small_subtree:
+            # Join from the trigram index: it yields rowids in order, so a page by id stops early.
+            source = search.PERSON_FTS.join(P, P.c.id == search.PERSON_FTS.c.rowid)
+            conds.append(search.fts_match(q))
+            if sort in (PeopleSort.id, PeopleSort.id_desc):
+                rowid = search.PERSON_FTS.c.rowid
+                order = [rowid if sort is PeopleSort.id else rowid.desc()]
+        else:
+            conds.append(search.contains_condition(engine.dialect.name, P.c.search_text, q))
+            if small_subtree:
+                # Scan the subtree's entries of the narrow (agency_id, search_text) index, never the
+                # whole table in id order looking for rare matches.
+                subtree_hint = "INDEXED BY ix_person_agency_search"
     conds.extend(extra_conditions or [])
-    counted = sa.select(sa.func.count()).select_from(sa.select(P.c.id).where(*conds).limit(COUNT_CAP + 1).subquery())
+    matching = sa.select(P.c.id).select_from(source).where(*conds)
+    if subtree_hint:
+        matching = matching.with_hint(P, subtree_hint, "sqlite")
+    counted = sa.select(sa.func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())
+    # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
+    page_ids = matching.order_by(*order).limit(limit).offset(offset)
     stmt = (
         sa.select(*_LIST_COLUMNS, counted.scalar_subquery().label("total"))
         .select_from(P.outerjoin(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
-        .where(*conds)
+        .where(P.c.id.in_(page_ids.scalar_subquery()))
         .order_by(*_SORT[sort])
-        .limit(limit)
-        .offset(offset)
     )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
@@ -130,8 +165,6 @@ def list_people(
             total = rows[0][-1]
         else:
             total = conn.scalar(counted) or 0
-            if agency is not None and conn.scalar(sa.select(A.c.id).where(A.c.code == agency)) is None:
-                raise Invalid.one("agency", f"no agency with code {agency}")
             if role is not None and conn.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
                 raise Invalid.one("role", f"no role with code {role}")
     items = [

@@ -1,0 +1,93 @@
+"""A per-process copy of the agency tree, for hot reads (people lists, scopes).
+
+The tree is small (hundreds to a few thousand rows) and changes rarely. Each
+worker keeps a copy and reloads it when the ``agencies`` version stamp in the
+database has moved; the stamp is checked at most once per ``CHECK_SECONDS``,
+and at once when a code is not found. After an agency is moved in one worker,
+other workers may use the old tree for up to ``CHECK_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hrsys.agencies.models import Agency
+from hrsys.people.models import Person
+from hrsys.system.service import read_version
+
+CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    id: int
+    code: str
+    path: str
+    parent_id: int | None
+
+
+class AgencyTree:
+    def __init__(self, rows: list[AgencyInfo], version: int, headcounts: dict[int, int] | None = None) -> None:
+        self.version = version
+        self.headcounts = headcounts or {}
+        """People per agency when the tree was loaded: an estimate for choosing query plans."""
+        self.by_code = {a.code: a for a in rows}
+        self.by_id = {a.id: a for a in rows}
+        ordered = sorted(rows, key=lambda a: a.path)
+        self._paths = [a.path for a in ordered]
+        self._ids = [a.id for a in ordered]
+
+    def subtree_ids(self, code: str) -> list[int] | None:
+        """Ids of the agency with ``code`` and everything below it; None if the code is unknown."""
+        import bisect
+
+        root = self.by_code.get(code)
+        if root is None:
+            return None
+        lo = bisect.bisect_left(self._paths, root.path)
+        hi = bisect.bisect_left(self._paths, root.path[:-1] + "0")
+        return self._ids[lo:hi]
+
+    def estimated_people(self, ids: list[int]) -> int:
+        return sum(self.headcounts.get(i, 0) for i in ids)
+
+
+class AgencyTreeCache:
+    """Thread-safe holder of one :class:`AgencyTree` per engine."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trees: dict[int, tuple[AgencyTree, float]] = {}
+
+    def get(self, engine: Engine, *, force_check: bool = False) -> AgencyTree:
+        key = id(engine)
+        entry = self._trees.get(key)
+        now = time.monotonic()
+        if entry is not None and not force_check and now - entry[1] < CHECK_SECONDS:
+            return entry[0]
+        with self._lock:
+            with engine.connect() as conn:
+                version = read_version(conn, "agencies")
+                entry = self._trees.get(key)
+                if entry is not None and entry[0].version == version:
+                    tree = entry[0]
+                else:
+                    rows = conn.execute(sa.select(Agency.id, Agency.code, Agency.path, Agency.parent_id)).all()
+                    counts = conn.execute(sa.select(Person.agency_id, sa.func.count()).group_by(Person.agency_id)).all()
+                    tree = AgencyTree([AgencyInfo(*r) for r in rows], version, {a: n for a, n in counts if a})
+            self._trees[key] = (tree, time.monotonic())
+            return tree
+
+    def subtree_ids(self, engine: Engine, code: str) -> list[int] | None:
+        ids = self.get(engine).subtree_ids(code)
+        if ids is None:  # maybe created in another worker a moment ago
+            ids = self.get(engine, force_check=True).subtree_ids(code)
+        return ids
+
+
+agency_trees = AgencyTreeCache()
