@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,18 +10,16 @@ from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hrsys.core.db import Base, TimestampMixin, enum_column, utcnow
+from hrsys.secondments.lifecycle import CoiDecision, SecondmentStatus
 
-
-class SecondmentStatus(enum.StrEnum):
-    proposed = "proposed"
-    under_review = "under_review"
-    approved = "approved"
-    active = "active"
-    extended = "extended"
-    completed = "completed"
-    rejected = "rejected"
-    withdrawn = "withdrawn"
-    terminated = "terminated"
+__all__ = [
+    "CoiDecision",
+    "ConflictOfInterestReview",
+    "KnowledgeTransfer",
+    "Secondment",
+    "SecondmentStatus",
+    "SecondmentTransition",
+]
 
 
 class Secondment(TimestampMixin, Base):
@@ -48,14 +45,19 @@ class Secondment(TimestampMixin, Base):
     extensions: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
     end_report: Mapped[str | None] = mapped_column(sa.Text)
     end_report_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    end_report_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(sa.Integer, server_default="1", nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_secondment_person_dates", "person_id", "starts_on", "ends_on"),
         sa.Index("ix_secondment_status_ends_on", "status", "ends_on"),
-        sa.CheckConstraint("ends_on > starts_on", name="ends_after_starts"),
-        sa.CheckConstraint("first_ends_on > starts_on AND first_ends_on <= ends_on", name="first_period"),
+        # Periods are inclusive at both ends: a one-day secondment starts and ends on the same day.
+        sa.CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),
+        sa.CheckConstraint("first_ends_on >= starts_on AND first_ends_on <= ends_on", name="first_period"),
+        sa.CheckConstraint(
+            "sending_agency_id IS NULL OR sending_agency_id <> host_agency_id", name="host_differs_from_sender"
+        ),
         sa.CheckConstraint("allocation > 0 AND allocation <= 100", name="allocation_range"),
         sa.CheckConstraint(
             "host_share_pct >= 0 AND sender_share_pct >= 0 AND host_share_pct + sender_share_pct = 100",
@@ -79,15 +81,10 @@ class SecondmentTransition(Base):
     to_status: Mapped[SecondmentStatus] = mapped_column(enum_column(SecondmentStatus, name="secondment_to_status"))
     at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow, server_default=sa.func.now())
     actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    actor_label: Mapped[str | None] = mapped_column(sa.String(200))
+    """Who acted, as shown to people (the user name, or the command that acted)."""
     reason: Mapped[str | None] = mapped_column(sa.Text)
     details: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
-
-
-class CoiDecision(enum.StrEnum):
-    pending = "pending"
-    cleared = "cleared"
-    cleared_with_conditions = "cleared_with_conditions"
-    blocked = "blocked"
 
 
 class ConflictOfInterestReview(TimestampMixin, Base):
