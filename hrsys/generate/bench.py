@@ -1,2 +1,224 @@
-def run_bench(**kw: object) -> None:
-    raise NotImplementedError
+"""``hrsys bench``: national-scale figures on SQLite and PostgreSQL, printed as one table.
+
+Datasets are generated once per (staff, seed) and kept (SQLite: a file under
+``--data-dir``; PostgreSQL: a database ``hrsys_bench_<staff>_<seed>`` on the
+server), with the generation figures in a JSON file beside them, so repeated
+runs measure without regenerating.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from hrsys.core import migrate
+from hrsys.core.db import make_engine, normalise_url
+from hrsys.generate import http
+from hrsys.generate.context import BENCH_MODULES, BenchContext, BenchRow
+from hrsys.generate.national import generate_into
+from hrsys.system.models import VersionStamp
+
+
+def _marker(engine: sa.Engine) -> tuple[int, int] | None:
+    try:
+        with engine.connect() as conn:
+            rows: dict[str, int] = dict(
+                conn.execute(  # type: ignore[arg-type]
+                    sa.select(VersionStamp.name, VersionStamp.version).where(
+                        VersionStamp.name.in_(["generated_staff", "generated_seed"])
+                    )
+                ).all()
+            )
+    except sa.exc.DBAPIError:
+        return None
+    if "generated_staff" not in rows:
+        return None
+    return rows["generated_staff"], rows.get("generated_seed", 0)
+
+
+def prepare(database: str, *, staff: int, seed: int, data_dir: Path, pg_url: str) -> tuple[str, dict[str, Any]]:
+    """A generated database for (staff, seed): reused when present, else made now. Returns (url, figures)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"national-{staff}-{seed}"
+    facts_path = data_dir / f"{stem}-{database}.json"
+    if database == "sqlite":
+        db_path = data_dir / f"{stem}.db"
+        url = f"sqlite:///{db_path.resolve()}"
+    else:
+        name = f"hrsys_bench_{staff}_{seed}"
+        url = make_url(normalise_url(pg_url)).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        if database == "postgresql":
+            admin = sa.create_engine(normalise_url(pg_url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+            with admin.connect() as conn:
+                if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            admin.dispose()
+        if _marker(engine) == (staff, seed) and facts_path.exists() and migrate.current(url) == migrate.head():
+            return url, json.loads(facts_path.read_text())
+        engine.dispose()
+        _reset(database, url, pg_url)
+        engine = make_engine(url)
+        migrate.upgrade(url)
+        summary = generate_into(engine, staff=staff, seed=seed)
+        facts = {
+            "seconds": summary.seconds,
+            "staff": summary.staff,
+            "agencies": summary.agencies,
+            "steps": summary.steps,
+            "generated_at": time.strftime("%Y-%m-%d %H:%M"),
+        }
+        facts_path.write_text(json.dumps(facts, indent=1))
+        return url, facts
+    finally:
+        engine.dispose()
+
+
+def _reset(database: str, url: str, pg_url: str) -> None:
+    if database == "sqlite":
+        path = Path(make_url(url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    name = make_url(url).database
+    admin = sa.create_engine(normalise_url(pg_url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+
+
+def _generation_rows(database: str, facts: dict[str, Any]) -> list[BenchRow]:
+    secs = facts["seconds"]
+    rate = (facts["staff"] + facts["agencies"]) / secs if secs else 0
+    rows = [
+        BenchRow(
+            name=f"generate {facts['staff']:,} staff and {facts['agencies']} agencies",
+            database=database,
+            value=f"{secs:.1f} s ({rate:,.0f} rows/s)",
+            target="< 60 s" if database == "sqlite" else "",
+            ok=(secs < 60) if database == "sqlite" else None,
+            note=f"generated {facts.get('generated_at', '')}",
+        )
+    ]
+    for step, (n, s) in facts.get("steps", {}).items():
+        rows.append(BenchRow(f"generate: {step}", database, f"{n:,} rows in {s:.1f} s ({n / s if s else 0:,.0f}/s)"))
+    return rows
+
+
+def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
+    """Requests per second and latency over HTTP (1 worker), each as a ratio of the trivial endpoint."""
+    if not http.wrk_available():
+        return [BenchRow("HTTP load", ctx.database, "skipped: wrk is not installed (apt-get install wrk)")]
+    paths: dict[str, list[str]] = ctx.info.get("people_paths", {})
+    rows: list[BenchRow] = []
+    headers, env = bench_auth(ctx.engine)
+    with http.server(ctx.database_url, workers=1, env=env) as base:
+        ceiling = http.load(base, ["/api/v1/ping"], seconds=seconds)
+        rows.append(
+            BenchRow(
+                "HTTP trivial JSON endpoint (ceiling), 1 worker",
+                ctx.database,
+                f"{ceiling.rps:,.0f} req/s, p50 {ceiling.p50_ms:.2f} ms, p99 {ceiling.p99_ms:.2f} ms",
+            )
+        )
+        for label, plist in paths.items():
+            r = http.load(base, plist, seconds=seconds, headers=headers)
+            ratio = r.rps / ceiling.rps if ceiling.rps else 0
+            ok = ratio >= 0.15 and r.p99_ms < 70 and r.errors == 0
+            rows.append(
+                BenchRow(
+                    f"HTTP people list {label}, 1 worker",
+                    ctx.database,
+                    f"{r.rps:,.0f} req/s = {ratio:.0%} of ceiling, p50 {r.p50_ms:.2f} ms, "
+                    f"p95 {r.p95_ms:.2f} ms, p99 {r.p99_ms:.2f} ms",
+                    target=">= 15% of ceiling, p99 < 70 ms",
+                    ok=ok,
+                    note=f"{r.errors} errors" if r.errors else "",
+                )
+            )
+    return rows
+
+
+def bench_auth(engine: sa.Engine) -> tuple[dict[str, str], dict[str, str]]:
+    """A bench administrator and a bearer token for it: (request headers, server environment).
+
+    The server under load is started with the same signing key. The user has no
+    usable password (its hash is a placeholder nothing verifies against).
+    """
+    import secrets
+
+    from hrsys.access import tokens
+    from hrsys.access.models import User, UserRole
+
+    key = secrets.token_urlsafe(48)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(User.id, User.token_generation).where(User.username == "bench-admin")).first()
+        if row is None:
+            conn.execute(
+                sa.insert(User).values(
+                    username="bench-admin", password_hash="!unusable", role=UserRole.admin, active=True
+                )
+            )
+            row = conn.execute(sa.select(User.id, User.token_generation).where(User.username == "bench-admin")).one()
+    issued = tokens.issue(key, row[0], row[1], 120)
+    return {"Authorization": f"Bearer {issued.token}"}, {"HRSYS_SECRET_KEY": key}
+
+
+def print_table(rows: list[BenchRow]) -> None:
+    headers = ("benchmark", "db", "result", "target", "ok")
+    table = [
+        (r.name + (f" [{r.note}]" if r.note else ""), r.database, r.value, r.target,
+         "" if r.ok is None else ("yes" if r.ok else "NO"))
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(headers)] if table else []
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for t in table:
+        print("  ".join(c.ljust(w) for c, w in zip(t, widths, strict=True)))
+
+
+def run_bench(
+    *,
+    staff: int,
+    seed: int,
+    data_dir: str,
+    databases: tuple[str, ...],
+    pg_url: str,
+    seconds: float,
+    only: str | None,
+) -> list[BenchRow]:
+    rows: list[BenchRow] = []
+    for database in databases:
+        url, facts = prepare(database, staff=staff, seed=seed, data_dir=Path(data_dir), pg_url=pg_url)
+        rows += _generation_rows(database, facts)
+        engine = make_engine(url)
+        ctx = BenchContext(engine=engine, database=database, database_url=url, staff=staff, seed=seed)
+        try:
+            for module_name in BENCH_MODULES:
+                if only and only not in module_name:
+                    continue
+                try:
+                    module = importlib.import_module(module_name)
+                except ModuleNotFoundError as exc:
+                    if exc.name == module_name:
+                        continue
+                    raise
+                rows += module.benchmarks(ctx)
+            if not only or "http" in only or "people" in only:
+                rows += http_rows(ctx, seconds)
+        finally:
+            engine.dispose()
+    print()
+    print(f"hrsys bench: {staff:,} staff, seed {seed}")
+    print_table(rows)
+    return rows

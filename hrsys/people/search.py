@@ -84,24 +84,27 @@ def uses_fts(dialect: str, q: str) -> bool:
     return dialect == "sqlite" and len(q.strip()) >= 3
 
 
-def fts_match(q: str) -> sa.TextClause:
-    """``person_fts MATCH`` a phrase: with the trigram tokenizer that is a substring match."""
-    phrase = '"' + q.strip().lower().replace('"', '""') + '"'
-    return sa.text("person_fts MATCH :fts_q").bindparams(fts_q=phrase)
+def fts_phrase(q: str) -> str:
+    """``q`` as an FTS5 phrase: with the trigram tokenizer a phrase matches as a substring."""
+    return '"' + q.strip().lower().replace('"', '""') + '"'
 
 
-def fts_rowids(q: str) -> sa.Select[tuple[int]]:
-    """Ids of people whose names contain ``q``, from the trigram index (SQLite)."""
-    return sa.select(PERSON_FTS.c.rowid).where(fts_match(q))
+def fts_match_param(name: str) -> sa.TextClause:
+    """``person_fts MATCH :name``; bind :func:`fts_phrase` of the query."""
+    return sa.text(f"person_fts MATCH :{name}")
 
 
-def contains_condition(dialect: str, search_text: sa.ColumnElement[str], q: str) -> sa.ColumnElement[bool]:
-    """``search_text`` contains ``q``.
+def contains_param(dialect: str, search_text: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
+    """``search_text`` contains the bound value :func:`contains_value`.
 
     PostgreSQL: ``LIKE``, served by the pg_trgm index. SQLite: ``instr`` (both sides
     are lower case already), used on the rows of one subtree or for short queries.
     """
-    needle = q.strip().lower()
     if dialect == "sqlite":
-        return sa.func.instr(search_text, needle) > 0
-    return search_text.like(f"%{_escape_like(needle)}%", escape="\\")
+        return sa.func.instr(search_text, sa.bindparam(name)) > 0
+    return search_text.like(sa.bindparam(name), escape="\\")
+
+
+def contains_value(dialect: str, q: str) -> str:
+    needle = q.strip().lower()
+    return needle if dialect == "sqlite" else f"%{_escape_like(needle)}%"

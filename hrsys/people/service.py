@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from hrsys.agencies.cache import agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
+from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people import search
@@ -70,20 +72,92 @@ SMALL_SUBTREE = 20_000
 """Below this many people a name search scans the subtree instead of the whole name index."""
 
 
-def agency_subtree(engine: Engine, agency_code: str) -> tuple[sa.ColumnElement[bool], int]:
-    """``person.agency_id`` in the subtree of ``agency_code``, and the subtree's estimated headcount.
+def agency_subtree(engine: Engine, agency_code: str) -> tuple[list[int], int]:
+    """Ids of the subtree of ``agency_code`` and its estimated headcount; 422 for an unknown code.
 
-    422 for an unknown code. The ids come from the per-process agency tree, so
-    the planner sees how many agencies there are: one agency walks its
-    ``(agency_id, id)`` index in order, a large subtree walks the table in id
-    order and stops after a page.
+    The ids come from the per-process agency tree, so the planner sees how many
+    agencies there are: one agency walks its ``(agency_id, id)`` index in order,
+    a large subtree walks the table in id order and stops after a page.
     """
-    tree = agency_trees.get(engine)
     ids = agency_trees.subtree_ids(engine, agency_code)
     if ids is None:
         raise Invalid.one("agency", f"no agency with code {agency_code}")
-    cond = P.c.agency_id == ids[0] if len(ids) == 1 else P.c.agency_id.in_(ids)
-    return cond, tree.estimated_people(ids)
+    return ids, agency_trees.get(engine).estimated_people(ids)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a people query has: one prepared statement per shape."""
+
+    agency: str | None  # None, "one" or "many"
+    scope: bool
+    kind: bool
+    position_type: bool
+    position_level: bool
+    role: bool
+    active: bool
+    search: str | None  # None, "fts" (stream from the trigram index), "contains"
+    subtree_scan: bool
+    sort: PeopleSort
+    dialect: str
+
+
+def _ids_condition(name: str, mode: str | None) -> sa.ColumnElement[bool]:
+    if mode == "one":
+        return P.c.agency_id == sa.bindparam(name)
+    return P.c.agency_id.in_(sa.bindparam(name, expanding=True))
+
+
+def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    conds: list[Any] = []
+    if shape.agency:
+        conds.append(_ids_condition("agency_ids", shape.agency))
+    if shape.scope:
+        conds.append(P.c.agency_id.in_(sa.bindparam("scope_ids", expanding=True)))
+    if shape.kind:
+        conds.append(P.c.kind == sa.bindparam("kind"))
+    if shape.position_type:
+        conds.append(P.c.position_type == sa.bindparam("position_type"))
+    if shape.position_level:
+        conds.append(P.c.position_level == sa.bindparam("position_level"))
+    if shape.role:
+        conds.append(P.c.role_id == sa.select(R.c.id).where(R.c.code == sa.bindparam("role")).scalar_subquery())
+    if shape.active:
+        conds.append(P.c.active == sa.bindparam("active"))
+    source: sa.FromClause = P
+    order = _SORT[shape.sort]
+    if shape.search == "fts":
+        # Join from the trigram index: it yields rowids in order, so a page by id stops early.
+        source = search.PERSON_FTS.join(P, P.c.id == search.PERSON_FTS.c.rowid)
+        conds.append(search.fts_match_param("q_fts"))
+        if shape.sort in (PeopleSort.id, PeopleSort.id_desc):
+            rowid = search.PERSON_FTS.c.rowid
+            order = [rowid if shape.sort is PeopleSort.id else rowid.desc()]
+    elif shape.search == "contains":
+        conds.append(search.contains_param(shape.dialect, P.c.search_text, "q_text"))
+    conds.extend(extra)
+    if shape.search == "fts" and len(conds) == 1:
+        # Only the name matters: count and page straight from the index, without touching rows.
+        matching = sa.select(search.PERSON_FTS.c.rowid).where(*conds)
+    else:
+        matching = sa.select(P.c.id).select_from(source).where(*conds)
+    if shape.subtree_scan:
+        # Scan the subtree's entries of the narrow (agency_id, search_text) index, never the
+        # whole table in id order looking for rare matches.
+        matching = matching.with_hint(P, "INDEXED BY ix_person_agency_search", "sqlite")
+    counted = sa.select(sa.func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())
+    # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
+    page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+    return (
+        sa.select(*_LIST_COLUMNS, counted.scalar_subquery().label("total"))
+        .select_from(P.outerjoin(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
+        .where(P.c.id.in_(page_ids.scalar_subquery()))
+        .order_by(*_SORT[shape.sort])
+    )
+
+
+_STATEMENTS: dict[_Shape, sa.Select[Any]] = {}
+"""Prepared statements by shape: reusing the object spares SQLAlchemy rebuilding and re-keying it."""
 
 
 def list_people(
@@ -96,6 +170,7 @@ def list_people(
     role: str | None = None,
     q: str | None = None,
     active: bool | None = None,
+    within_agency_ids: list[int] | None = None,
     extra_conditions: list[sa.ColumnElement[bool]] | None = None,
     sort: PeopleSort = PeopleSort.id,
     limit: int = 50,
@@ -103,8 +178,10 @@ def list_people(
 ) -> Page[PersonListItem]:
     """A page of people and a capped total, in one round trip.
 
+    ``within_agency_ids`` restricts the list to those agencies (a user's scope).
     The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
-    computed by a capped scalar sub-select of the same statement.
+    computed by a capped scalar sub-select of the same statement. Queries without
+    ``extra_conditions`` run from prepared statements.
     """
     errors = []
     if not 1 <= limit <= MAX_LIMIT:
@@ -112,59 +189,64 @@ def list_people(
     if offset < 0:
         errors.append(FieldError("offset", "must be 0 or more"))
     check(errors)
-    conds: list[sa.ColumnElement[bool]] = []
+    dialect = engine.dialect.name
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    agency_mode = None
     subtree_size: int | None = None
     if agency is not None:
-        cond, subtree_size = agency_subtree(engine, agency)
-        conds.append(cond)
-    if kind is not None:
-        conds.append(P.c.kind == kind)
-    if position_type is not None:
-        conds.append(P.c.position_type == position_type)
-    if position_level is not None:
-        conds.append(P.c.position_level == position_level)
-    if role is not None:
-        conds.append(P.c.role_id == sa.select(R.c.id).where(R.c.code == role).scalar_subquery())
-    if active is not None:
-        conds.append(P.c.active == active)
-    source: sa.FromClause = P
-    subtree_hint: str | None = None
-    order = _SORT[sort]
-    if q:
+        ids, subtree_size = agency_subtree(engine, agency)
+        agency_mode = "one" if len(ids) == 1 else "many"
+        params["agency_ids"] = ids[0] if len(ids) == 1 else ids
+    if within_agency_ids is not None:
+        params["scope_ids"] = list(within_agency_ids) or [-1]
+    for name, value in (
+        ("kind", kind),
+        ("position_type", position_type),
+        ("position_level", position_level),
+        ("role", role),
+        ("active", active),
+    ):
+        if value is not None:
+            params[name] = value.name if isinstance(value, enum.Enum) else value
+    search_mode = None
+    subtree_scan = False
+    if q and q.strip():
         small_subtree = subtree_size is not None and subtree_size < SMALL_SUBTREE
-        fts = search.uses_fts(engine.dialect.name, q)
-        if fts and not small_subtree:
-            # Join from the trigram index: it yields rowids in order, so a page by id stops early.
-            source = search.PERSON_FTS.join(P, P.c.id == search.PERSON_FTS.c.rowid)
-            conds.append(search.fts_match(q))
-            if sort in (PeopleSort.id, PeopleSort.id_desc):
-                rowid = search.PERSON_FTS.c.rowid
-                order = [rowid if sort is PeopleSort.id else rowid.desc()]
+        if search.uses_fts(dialect, q) and not small_subtree:
+            search_mode = "fts"
+            params["q_fts"] = search.fts_phrase(q)
         else:
-            conds.append(search.contains_condition(engine.dialect.name, P.c.search_text, q))
-            if small_subtree:
-                # Scan the subtree's entries of the narrow (agency_id, search_text) index, never the
-                # whole table in id order looking for rare matches.
-                subtree_hint = "INDEXED BY ix_person_agency_search"
-    conds.extend(extra_conditions or [])
-    matching = sa.select(P.c.id).select_from(source).where(*conds)
-    if subtree_hint:
-        matching = matching.with_hint(P, subtree_hint, "sqlite")
-    counted = sa.select(sa.func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())
-    # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
-    page_ids = matching.order_by(*order).limit(limit).offset(offset)
-    stmt = (
-        sa.select(*_LIST_COLUMNS, counted.scalar_subquery().label("total"))
-        .select_from(P.outerjoin(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
-        .where(P.c.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_SORT[sort])
+            search_mode = "contains"
+            params["q_text"] = search.contains_value(dialect, q)
+            subtree_scan = small_subtree and dialect == "sqlite"
+    shape = _Shape(
+        agency=agency_mode,
+        scope=within_agency_ids is not None,
+        kind=kind is not None,
+        position_type=position_type is not None,
+        position_level=position_level is not None,
+        role=role is not None,
+        active=active is not None,
+        search=search_mode,
+        subtree_scan=subtree_scan,
+        sort=sort,
+        dialect=dialect,
     )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
+    if extra_conditions:
+        stmt = _build(shape, extra_conditions)
+    else:
+        stmt = _STATEMENTS.get(shape)  # type: ignore[assignment]
+        if stmt is None:
+            stmt = _STATEMENTS.setdefault(shape, _build(shape, []))
+    with read_engine(engine).connect() as conn:
+        rows = conn.execute(stmt, params).all()
         if rows:
             total = rows[0][-1]
         else:
-            total = conn.scalar(counted) or 0
+            total = 0
+            if offset:  # past the end: still say how many there are
+                first = conn.execute(stmt, {**params, "offset": 0, "limit": 1}).first()
+                total = first[-1] if first is not None else 0
             if role is not None and conn.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
                 raise Invalid.one("role", f"no role with code {role}")
     items = [

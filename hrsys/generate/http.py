@@ -1,0 +1,137 @@
+"""HTTP load measurement: an hrsys server in a subprocess, driven by wrk over loopback.
+
+Loads are bounded in time, go only to 127.0.0.1, and stop by themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+WRK_SCRIPT = r"""
+local paths = { %(paths)s }
+local headers = { %(headers)s }
+local i = math.random(#paths)
+request = function()
+  i = (i %% #paths) + 1
+  return wrk.format("GET", paths[i], headers)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%.3f %%.3f %%.3f %%d\n", summary.requests, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``hrsys serve`` on a free loopback port; yield its base URL; stop it afterwards."""
+    port = _free_port()
+    full_env = {**os.environ, "HRSYS_DATABASE_URL": database_url, **(env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hrsys.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"hrsys serve did not start: {err[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def load(
+    base: str,
+    paths: Sequence[str],
+    *,
+    seconds: float = 5.0,
+    connections: int = 16,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
+    """Drive ``paths`` (cycled) with wrk for ``seconds``; one wrk thread, ``connections`` keep-alive connections."""
+
+    def lua(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    script = WRK_SCRIPT % {
+        "paths": ", ".join(lua(p) for p in paths),
+        "headers": ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in (headers or {}).items()),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+        script_path = f.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script_path, base],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script_path)
+    m = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", out)
+    if not m:
+        raise RuntimeError(f"unexpected wrk output: {out[-500:]}")
+    return LoadResult(
+        requests=int(m[1]),
+        seconds=int(m[2]) / 1e6,
+        p50_ms=float(m[3]),
+        p95_ms=float(m[4]),
+        p99_ms=float(m[5]),
+        errors=int(m[6]),
+    )
