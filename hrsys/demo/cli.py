@@ -11,11 +11,10 @@ def demo() -> None:
 
 
 @demo.command("load")
-@click.option("--force", is_flag=True, help="Load even if demo data is already there.")
 @click.pass_obj
-def load(settings: Settings, force: bool) -> None:
-    """Load the demo agencies, staff and external experts (skipped when already loaded)."""
+def load(settings: Settings) -> None:
+    """Load the shipped catalog and the demo agencies, staff, experts and users (once; later runs skip)."""
     from hrsys.demo.load import load_demo
 
-    summary = load_demo(settings, force=force)
+    summary = load_demo(settings)
     click.echo(summary)
