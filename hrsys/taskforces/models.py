@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,12 +10,21 @@ from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hrsys.core.db import Base, TimestampMixin, enum_column, utcnow
+from hrsys.taskforces.states import KpiKind, MemberStatus, ProposalStatus, TaskForceStatus
 
-
-class TaskForceStatus(enum.StrEnum):
-    forming = "forming"
-    active = "active"
-    closed = "closed"
+__all__ = [
+    "Kpi",
+    "KpiActual",
+    "KpiKind",
+    "MemberStatus",
+    "ProposalStatus",
+    "TaskForce",
+    "TaskForceBudget",
+    "TaskForceMember",
+    "TaskForceNeed",
+    "TaskForceStatus",
+    "TeamProposal",
+]
 
 
 class TaskForce(TimestampMixin, Base):
@@ -61,12 +69,6 @@ class TaskForceNeed(Base):
     )
 
 
-class MemberStatus(enum.StrEnum):
-    active = "active"
-    ended = "ended"
-    withdrawn = "withdrawn"
-
-
 class TaskForceMember(TimestampMixin, Base):
     __tablename__ = "taskforce_member"
 
@@ -85,12 +87,6 @@ class TaskForceMember(TimestampMixin, Base):
         sa.CheckConstraint("allocation > 0 AND allocation <= 100", name="allocation_range"),
         sa.CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),
     )
-
-
-class KpiKind(enum.StrEnum):
-    output = "output"
-    outcome = "outcome"
-    impact = "impact"
 
 
 class Kpi(Base):
@@ -139,12 +135,6 @@ class TaskForceBudget(Base):
             "requested_baht >= 0 AND approved_baht >= 0 AND disbursed_baht >= 0", name="amounts_nonnegative"
         ),
     )
-
-
-class ProposalStatus(enum.StrEnum):
-    open = "open"
-    accepted = "accepted"
-    discarded = "discarded"
 
 
 class TeamProposal(Base):

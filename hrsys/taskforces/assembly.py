@@ -1,0 +1,1078 @@
+"""Team assembly: the least-cost team that covers a task force's needs (pure: plain data and networkx).
+
+The problem
+-----------
+A task force states *needs*: for need ``j`` a skill ``s_j``, a minimum level
+``L_j``, a headcount ``h_j``, an allocation ``a_j`` (% of working time) and
+whether it is essential. A *candidate* ``i`` has current levels per skill, the
+share ``f_i`` of working time still free on the busiest day of the period, a
+home agency, whether they are a civil servant (internal) or an external expert,
+and a monthly cost ``m_i``. Person ``i`` may fill one slot of need ``j`` when
+``level_i(s_j) >= L_j``; a person fills at most one slot of a need, and may fill
+several needs only while the allocations fit: ``sum of a_j over i's needs <= f_i``.
+The people already in the team (the lead, current members) are given as
+``current``: they are never removed, and count in the communication cost.
+
+The cost (documented; baht per month)
+-------------------------------------
+::
+
+    cost(T) =   sum over assignments (i, j) of  m_i * a_j / 100        people's cost at the allocation
+              + P * (number of new external members)                   only with ``prefer_internal``
+              + lam * sum over pairs {u, v} of team members of d(u, v)  communication cost
+
+The last sum runs over every pair of members of which at least one is new
+(pairs among the people already in the team do not depend on the choice).
+``d(u, v)`` is the number of hops between ``u`` and ``v`` in the collaboration
+graph (people who served together in a task force, or were knowledge-transfer
+counterparts), capped at ``D = max_distance`` (default 3: "never worked together,
+nor with a common colleague"). This is the *sum of distances* communication
+cost of Kargar and An (CIKM 2011), which with the lead among the current members
+also contains their *leader distance*; Lappas, Liu and Terzi (KDD 2009) introduced
+communication cost in the collaboration graph (diameter, MST). ``lam`` turns one
+hop between two members into baht per month (default 1,000), ``P`` is the
+preference for civil servants (default 30,000 baht per month per external
+expert). Every amount is computed in satang (integers), so costs compare exactly.
+
+Coverage comes first, lexicographically: the result leaves the fewest essential
+slots uncovered, then the fewest desirable slots, and among those it has the
+least cost. People in ``include`` are placed first (each on the need where they
+cost least; someone who fits no need is reported in ``warnings``); people in
+``exclude`` and civil servants outside ``agencies`` are never proposed.
+
+The algorithm
+-------------
+1. Eligibility: O(needs x candidates). Distances: a breadth-first search cut at
+   ``D - 1`` hops from every eligible candidate, O(P * B) where B is the size of
+   a 2-hop neighbourhood in the collaboration graph.
+2. Heuristic: greedy in *rarest need first* order (Lappas et al.'s RarestFirst),
+   each slot taking the cheapest marginal person (a current member who still has
+   time adds only their people's cost), from several starts (each of the
+   cheapest candidates of the rarest need forced first, the leader enumeration
+   of Kargar and An); every start is improved by local search until no move
+   helps: fill an uncovered slot, replace the person on a slot, replace a
+   newcomer on all their needs at once, swap two people between two needs.
+3. Exact branch and bound, seeded with the heuristic's team as the incumbent:
+   depth first over slots (rarest need first), each need's people taken as a
+   combination in a fixed order (no permutations), children in order of marginal
+   cost, and the bound "cost so far + for every remaining slot the cheapest
+   marginal cost it can still have", where a newcomer's preference penalty and
+   communication with the present team are shared among the needs they could
+   still fill (so the bound stays below the true cost). The search stops after
+   ``search_budget`` units of work (one unit = one candidate looked at).
+
+Guarantee: when the branch and bound finishes within its budget, the team is
+**optimal** for the cost above (``optimal`` is true); on small instances (the
+tests compare with exhaustive search on hundreds of random instances, and so
+does ``make bench``) it always finishes. Otherwise the result is the best team
+the heuristic and the truncated search found, ``optimal`` is false, and
+``lower_bound`` is a proven lower bound on the optimal cost, so
+``cost / lower_bound`` bounds how far from optimal it can be. The problem
+contains set cover, so no polynomial algorithm is exact in general (Lappas et
+al. 2009 prove the communication-cost versions NP-hard).
+
+Example
+-------
+>>> needs = [Need(id=1, skill_id=10, min_level=3, allocation=50)]
+>>> pool = [
+...     Candidate(person_id=7, skills={10: SkillLevel(level=4)}, monthly_cost=40_000),
+...     Candidate(person_id=8, skills={10: SkillLevel(level=3)}, monthly_cost=30_000),
+... ]
+>>> team = assemble(needs, pool)
+>>> [m.person_id for m in team.members], team.cost.people, team.optimal
+([8], 15000.0, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+import msgspec
+import networkx as nx
+
+SATANG = 100
+BIG_ESSENTIAL = 10**18
+"""Penalty (satang) per essential slot left uncovered: larger than any team's cost."""
+BIG_DESIRABLE = 10**14
+"""Penalty (satang) per desirable slot left uncovered."""
+
+# ---------------------------------------------------------------------------- input
+
+
+class SkillLevel(msgspec.Struct, frozen=True, kw_only=True):
+    level: int
+    evidence: str = ""
+    """Where the level comes from, for the reason (e.g. ``certification, 2025-03-01``)."""
+
+
+class Need(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    skill_id: int
+    min_level: int
+    headcount: int = 1
+    """Slots still to fill (0: already filled; the need is then skipped)."""
+    allocation: int = 100
+    essential: bool = True
+    label: str = ""
+    """The skill's name, for reasons."""
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    person_id: int
+    name: str = ""
+    internal: bool = True
+    """A civil servant (True) or an external expert (False)."""
+    agency_id: int | None = None
+    monthly_cost: int = 0
+    """Baht per month at full time."""
+    free: int = 100
+    """Percent of working time free on the busiest day of the period."""
+    skills: dict[int, SkillLevel] = {}
+    note: str = ""
+    """Agency or organisation, for reasons."""
+    cost_estimated: bool = False
+
+
+class TeamMate(msgspec.Struct, frozen=True, kw_only=True):
+    """Someone already in the team: the lead, or a current member."""
+
+    person_id: int
+    name: str = ""
+    internal: bool = True
+    member: bool = True
+    """False for a lead who fills no need (not counted against ``max_externals``)."""
+
+
+class CourseOption(msgspec.Struct, frozen=True, kw_only=True):
+    """A course whose outcome raises ``skill_id`` to ``level``."""
+
+    course_id: int
+    code: str
+    title: str
+    skill_id: int
+    level: int
+    hours: float = 0.0
+    cost: int = 0
+
+
+class Options(msgspec.Struct, frozen=True, kw_only=True):
+    agencies: frozenset[int] | None = None
+    """Home agencies that civil servants may come from (None: any). External experts are not limited."""
+    prefer_internal: bool = True
+    external_penalty: int = 30_000
+    """``P``: baht per month added for each new external expert when ``prefer_internal``."""
+    max_externals: int | None = None
+    include: frozenset[int] = frozenset()
+    exclude: frozenset[int] = frozenset()
+    communication_cost: int = 1_000
+    """``lam``: baht per month for each hop between two members."""
+    max_distance: int = 3
+    """``D``: the distance of two people who are not connected within ``D - 1`` hops."""
+    search_budget: int = 300_000
+    """Work allowed to the exact search (0: heuristic only)."""
+    starts: int = 6
+    """Starts of the greedy heuristic."""
+    suggestions: int = 3
+    """Suggestions per uncovered need (internal candidates, and external experts)."""
+
+
+# ---------------------------------------------------------------------------- output
+
+
+class Fill(msgspec.Struct, kw_only=True):
+    need_id: int
+    skill_id: int
+    label: str
+    min_level: int
+    level: int
+    allocation: int
+    evidence: str
+
+
+class ProposedMember(msgspec.Struct, kw_only=True):
+    person_id: int
+    name: str
+    internal: bool
+    agency_id: int | None
+    note: str
+    fills: list[Fill]
+    allocation: int
+    """Total percent of working time over the needs filled."""
+    free: int
+    """Percent free before joining."""
+    monthly_cost: float
+    """People's cost at the allocation, baht per month."""
+    cost_estimated: bool
+    worked_with: list[int]
+    """Team members (new or current) this person already worked with directly."""
+    reason: str
+
+
+class Suggestion(msgspec.Struct, kw_only=True):
+    person_id: int
+    name: str
+    internal: bool
+    level: int
+    gap: int
+    """Levels missing to the need's minimum (0: has the level)."""
+    free: int
+    monthly_cost: int
+    why: str
+    training: list[CourseOption] = []
+
+
+class UncoveredNeed(msgspec.Struct, kw_only=True):
+    need_id: int
+    skill_id: int
+    label: str
+    min_level: int
+    essential: bool
+    missing: int
+    """Slots left empty."""
+    nearest_internal: list[Suggestion]
+    external_experts: list[Suggestion]
+    courses: list[CourseOption]
+    """Courses that raise the skill to the needed level, cheapest first."""
+
+
+class CostBreakdown(msgspec.Struct, kw_only=True):
+    """Baht per month."""
+
+    people: float
+    external_preference: float
+    communication: float
+    total: float
+
+
+class Team(msgspec.Struct, kw_only=True):
+    members: list[ProposedMember]
+    uncovered: list[UncoveredNeed]
+    cost: CostBreakdown
+    lower_bound: float
+    """A proven lower bound on the optimal total (equal to it when ``optimal``)."""
+    optimal: bool
+    method: str
+    work: int
+    """Units of work the exact search used."""
+    candidates: int
+    """Eligible candidates considered."""
+    warnings: list[str]
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+class _Model:
+    """Indices, costs and distances of one instance (satang, integers)."""
+
+    def __init__(
+        self,
+        needs: list[Need],
+        pool: list[Candidate],
+        graph: nx.Graph | None,
+        options: Options,
+        current: Sequence[TeamMate],
+    ) -> None:
+        self.needs = needs
+        self.pool = pool
+        self.n = len(needs)
+        self.p = len(pool)
+        self.D = max(1, options.max_distance)
+        self.lam = options.communication_cost * SATANG
+        self.h = [nd.headcount for nd in needs]
+        self.alloc = [nd.allocation for nd in needs]
+        self.big = [BIG_ESSENTIAL if nd.essential else BIG_DESIRABLE for nd in needs]
+        self.free = [c.free for c in pool]
+        self.ext = [0 if c.internal else 1 for c in pool]
+        self.pen = [
+            options.external_penalty * SATANG if (options.prefer_internal and not c.internal) else 0 for c in pool
+        ]
+        self.max_ext = options.max_externals
+        current_ids = {m.person_id for m in current}
+        self.current_ext = sum(1 for m in current if m.member and not m.internal)
+        self.in_current = [c.person_id in current_ids for c in pool]
+        index = {c.person_id: i for i, c in enumerate(pool)}
+        self.index = index
+        # cost[i][j] for eligible pairs; elig[j] sorted by cost
+        self.cost: list[dict[int, int]] = [{} for _ in pool]
+        self.elig: list[list[int]] = []
+        for j, nd in enumerate(needs):
+            lst = []
+            for i, c in enumerate(pool):
+                sl = c.skills.get(nd.skill_id)
+                if sl is not None and sl.level >= nd.min_level and c.free >= nd.allocation:
+                    self.cost[i][j] = c.monthly_cost * nd.allocation
+                    lst.append(i)
+            costs = {i: self.cost[i][j] for i in lst}
+            lst.sort(key=lambda i: (costs[i], -pool[i].skills[nd.skill_id].level, pool[i].person_id))
+            self.elig.append(lst)
+        self.k = [max(1, len(self.cost[i])) for i in range(self.p)]
+        # distances: close[i] = {other pool index: d < D}; dcur[i] = sum of d(i, current) capped
+        self.close: list[dict[int, int]] = [{} for _ in pool]
+        self.dcur = [0] * self.p
+        self.current_adjacent: list[set[int]] = [set() for _ in pool]
+        cur_list = [m.person_id for m in current]
+        for i, c in enumerate(pool):
+            near: dict[int, int] = {}
+            if graph is not None and self.D > 1 and c.person_id in graph:
+                near = nx.single_source_shortest_path_length(graph, c.person_id, cutoff=self.D - 1)
+            for pid, d in near.items():
+                k = index.get(pid)
+                if k is not None and k != i:
+                    self.close[i][k] = d
+            self.dcur[i] = sum(min(near.get(pid, self.D), self.D) for pid in cur_list if pid != c.person_id)
+            self.current_adjacent[i] = {pid for pid in cur_list if pid != c.person_id and near.get(pid) == 1}
+
+    def distance(self, i: int, k: int) -> int:
+        return self.close[i].get(k, self.D)
+
+
+class _State:
+    """A partial team with its cost kept up to date by O(1 + degree) adds and removes."""
+
+    __slots__ = ("assign", "cnt", "cost", "m", "n_ext", "on", "r", "t", "used")
+
+    def __init__(self, m: _Model) -> None:
+        self.m = m
+        self.assign: list[list[int]] = [[] for _ in range(m.n)]
+        self.on: list[set[int]] = [set() for _ in range(m.p)]
+        self.cnt = [0] * m.p
+        self.used = [0] * m.p
+        self.t = 0
+        """Number of new members."""
+        self.r = [0] * m.p
+        """r[k] = sum over new members u != k of (D - d(u, k)); so sum of d(k, new) = D * t - r[k]."""
+        self.n_ext = m.current_ext
+        self.cost = 0
+
+    def copy_assign(self) -> list[list[int]]:
+        return [list(a) for a in self.assign]
+
+    def is_new(self, i: int) -> bool:
+        return self.cnt[i] == 0 and not self.m.in_current[i]
+
+    def can_add(self, i: int, j: int) -> bool:
+        m = self.m
+        if j in self.on[i] or self.used[i] + m.alloc[j] > m.free[i]:
+            return False
+        return not (
+            m.ext[i] and m.max_ext is not None and self.cnt[i] == 0 and not m.in_current[i] and self.n_ext >= m.max_ext
+        )
+
+    def add_cost(self, i: int, j: int) -> int:
+        m = self.m
+        c = m.cost[i][j]
+        if self.cnt[i] == 0 and not m.in_current[i]:
+            c += m.pen[i] + m.lam * (m.dcur[i] + m.D * self.t - self.r[i])
+        return c
+
+    def add(self, i: int, j: int) -> None:
+        m = self.m
+        self.cost += self.add_cost(i, j)
+        if self.cnt[i] == 0 and not m.in_current[i]:
+            self.t += 1
+            d_max = m.D
+            r = self.r
+            for k, d in m.close[i].items():
+                r[k] += d_max - d
+            if m.ext[i]:
+                self.n_ext += 1
+        self.cnt[i] += 1
+        self.used[i] += m.alloc[j]
+        self.on[i].add(j)
+        self.assign[j].append(i)
+
+    def remove(self, i: int, j: int) -> None:
+        m = self.m
+        self.assign[j].remove(i)
+        self.on[i].discard(j)
+        self.used[i] -= m.alloc[j]
+        self.cnt[i] -= 1
+        self.cost -= m.cost[i][j]
+        if self.cnt[i] == 0 and not m.in_current[i]:
+            self.t -= 1
+            d_max = m.D
+            r = self.r
+            for k, d in m.close[i].items():
+                r[k] -= d_max - d
+            if m.ext[i]:
+                self.n_ext -= 1
+            self.cost -= m.pen[i] + m.lam * (m.dcur[i] + m.D * self.t - self.r[i])
+
+    def uncovered_penalty(self) -> int:
+        m = self.m
+        return sum((m.h[j] - len(self.assign[j])) * m.big[j] for j in range(m.n))
+
+    def value(self) -> int:
+        return self.cost + self.uncovered_penalty()
+
+
+# ---------------------------------------------------------------------------- heuristic
+
+
+def _rarest_first(m: _Model) -> list[int]:
+    return sorted(range(m.n), key=lambda j: (len(m.elig[j]) / max(1, m.h[j]), -m.alloc[j], j))
+
+
+def _best_add(st: _State, j: int, skip: int = -1) -> tuple[int, int] | None:
+    """The cheapest person who can take a slot of need ``j`` now: (marginal cost, index)."""
+    best: tuple[int, int] | None = None
+    for i in st.m.elig[j]:
+        if i != skip and st.can_add(i, j):
+            c = st.add_cost(i, j)
+            if best is None or c < best[0]:
+                best = (c, i)
+    return best
+
+
+def _greedy(m: _Model, order: list[int], includes: list[int], forced: tuple[int, int] | None) -> _State:
+    st = _State(m)
+    for i in includes:
+        if st.cnt[i]:
+            continue
+        choices = [
+            (st.add_cost(i, j), j)
+            for j in range(m.n)
+            if j in m.cost[i] and len(st.assign[j]) < m.h[j] and st.can_add(i, j)
+        ]
+        if choices:
+            st.add(i, min(choices)[1])
+    if forced is not None and st.can_add(*forced) and len(st.assign[forced[1]]) < m.h[forced[1]]:
+        st.add(*forced)
+    for j in order:
+        while len(st.assign[j]) < m.h[j]:
+            best = _best_add(st, j)
+            if best is None:
+                break
+            st.add(best[1], j)
+    return st
+
+
+def _augment(st: _State, target: int, depth: int, banned: set[int]) -> bool:
+    """Fill one empty slot of need ``target``, moving people along a chain of needs if necessary.
+
+    Like an augmenting path in bipartite matching: someone who fits ``target`` but has no time
+    left gives up another need ``j``, which is then filled the same way (``depth`` links at most).
+    Returns True when a slot was filled; otherwise ``st`` is unchanged.
+    """
+    best = _best_add(st, target)
+    if best is not None:
+        st.add(best[1], target)
+        return True
+    if depth == 0:
+        return False
+    m = st.m
+    for i in m.elig[target]:
+        if i in banned or target in st.on[i]:
+            continue
+        for j in sorted(st.on[i]):
+            if st.used[i] - m.alloc[j] + m.alloc[target] > m.free[i]:
+                continue
+            st.remove(i, j)
+            if st.can_add(i, target):
+                st.add(i, target)
+                if _augment(st, j, depth - 1, banned | {i}):
+                    return True
+                st.remove(i, target)
+            st.add(i, j)
+    return False
+
+
+def _local_search(st: _State, includes: frozenset[int]) -> None:
+    """Improve ``st`` in place until no move lowers its value (first improvement)."""
+    m = st.m
+    improved = True
+    while improved:
+        improved = False
+        # fill uncovered slots, along a chain of moves if need be
+        for j in range(m.n):
+            while len(st.assign[j]) < m.h[j] and _augment(st, j, 3, set()):
+                improved = True
+        # replace the person on one slot
+        for j in range(m.n):
+            for i in list(st.assign[j]):
+                if i in includes and st.cnt[i] == 1:
+                    continue
+                before = st.value()
+                st.remove(i, j)
+                best = _best_add(st, j, skip=i)
+                if best is not None and st.value() - m.big[j] + best[0] < before:
+                    st.add(best[1], j)
+                    improved = True
+                else:
+                    st.add(i, j)
+        # move a person from one need to another need's empty slot (and refill the first if possible)
+        if st.uncovered_penalty():
+            for j in range(m.n):
+                for i in list(st.assign[j]):
+                    if improved:
+                        break
+                    before = st.value()
+                    st.remove(i, j)
+                    for other in range(m.n):
+                        if (
+                            other == j
+                            or len(st.assign[other]) >= m.h[other]
+                            or other not in m.cost[i]
+                            or not st.can_add(i, other)
+                        ):
+                            continue
+                        st.add(i, other)
+                        refill = _best_add(st, j, skip=i)
+                        if refill is not None:
+                            st.add(refill[1], j)
+                        if st.value() < before:
+                            improved = True
+                            break
+                        if refill is not None:
+                            st.remove(refill[1], j)
+                        st.remove(i, other)
+                    if not improved:
+                        st.add(i, j)
+        # replace a newcomer on all their needs at once
+        for i in range(m.p):
+            if st.cnt[i] == 0 or m.in_current[i] or i in includes:
+                continue
+            needs_i = sorted(st.on[i])
+            before = st.value()
+            for j in needs_i:
+                st.remove(i, j)
+            best_k, best_v = -1, before
+            total = sum(m.alloc[j] for j in needs_i)
+            for k in m.elig[needs_i[0]]:
+                if k == i or st.cnt[k] or m.in_current[k] or m.free[k] < total:
+                    continue
+                if any(j not in m.cost[k] for j in needs_i):
+                    continue
+                if not st.can_add(k, needs_i[0]):
+                    continue
+                v = (
+                    st.value()
+                    - sum(m.big[j] for j in needs_i)
+                    + st.add_cost(k, needs_i[0])
+                    + sum(m.cost[k][j] for j in needs_i[1:])
+                )
+                if v < best_v:
+                    best_k, best_v = k, v
+            target = best_k if best_k >= 0 else i
+            for j in needs_i:
+                st.add(target, j)
+            if best_k >= 0:
+                improved = True
+        # swap two people between two needs
+        pairs = [(i, j) for j in range(m.n) for i in st.assign[j]]
+        for a in range(len(pairs)):
+            i, j = pairs[a]
+            for b in range(a + 1, len(pairs)):
+                k, jk = pairs[b]
+                if j == jk or i == k or i not in st.assign[j] or k not in st.assign[jk]:
+                    continue
+                if jk not in m.cost[i] or j not in m.cost[k]:
+                    continue
+                before = st.value()
+                st.remove(i, j)
+                st.remove(k, jk)
+                if st.can_add(k, j):
+                    st.add(k, j)
+                    if st.can_add(i, jk):
+                        st.add(i, jk)
+                        if st.value() < before:
+                            improved = True
+                            break
+                        st.remove(i, jk)
+                    st.remove(k, j)
+                st.add(i, j)
+                st.add(k, jk)
+            if improved:
+                break
+
+
+def _heuristic(m: _Model, includes: list[int], starts: int) -> tuple[int, list[list[int]]]:
+    order = _rarest_first(m)
+    inc = frozenset(includes)
+    seeds: list[tuple[int, int] | None] = [None]
+    if m.n:
+        j0 = order[0]
+        seeds += [(i, j0) for i in m.elig[j0][: max(0, starts - 1)]]
+    best_v = -1
+    best_a: list[list[int]] = [[] for _ in range(m.n)]
+    for seed in seeds:
+        st = _greedy(m, order, includes, seed)
+        _local_search(st, inc)
+        if all(st.cnt[i] for i in includes):
+            v = st.value()
+            if best_v < 0 or v < best_v:
+                best_v, best_a = v, st.copy_assign()
+    return best_v, best_a
+
+
+# ---------------------------------------------------------------------------- exact search
+
+
+class _Search:
+    """Depth-first branch and bound over the slots of ``needs`` (default: all), the other needs fixed in ``state``."""
+
+    def __init__(
+        self,
+        m: _Model,
+        includes: list[int],
+        budget: int,
+        needs: Sequence[int] | None = None,
+        state: _State | None = None,
+    ) -> None:
+        self.m = m
+        self.includes = includes
+        self.budget = budget
+        self.work = 0
+        self.aborted = False
+        order = [j for j in _rarest_first(m) if needs is None or j in needs]
+        self.slots = [j for j in order for _ in range(m.h[j])]
+        self.best_v = -1
+        self.best_a: list[list[int]] = [[] for _ in range(m.n)]
+        self.st = state if state is not None else _State(m)
+        in_search = set(order)
+        self.base_unc = sum((m.h[j] - len(self.st.assign[j])) * m.big[j] for j in range(m.n) if j not in in_search)
+
+    def _need_bound(self, j: int, r: int, start: int) -> int:
+        """Least marginal cost of ``r`` more slots of need ``j`` with people at positions >= start."""
+        if r <= 0:
+            return 0
+        m, st = self.m, self.st
+        vals: list[int] = []
+        worst = -1
+        elig = m.elig[j]
+        work = 0
+        for pos in range(start, len(elig)):
+            i = elig[pos]
+            c = m.cost[i][j]
+            work += 1
+            if len(vals) >= r and c >= worst:
+                break  # elig is sorted by people's cost; nothing later can be cheaper
+            if not st.can_add(i, j):
+                continue
+            if st.cnt[i] or m.in_current[i]:
+                v = c
+            else:
+                v = c + (m.pen[i] + m.lam * (m.dcur[i] + m.D * st.t - st.r[i])) // m.k[i]
+            if len(vals) < r:
+                vals.append(v)
+                if len(vals) == r:
+                    vals.sort()
+                    worst = vals[-1]
+            elif v < worst:
+                vals[-1] = v
+                vals.sort()
+                worst = vals[-1]
+        self.work += work
+        missing = r - len(vals)
+        return sum(vals) + missing * m.big[j]
+
+    def bound(self, s: int, start: int) -> int:
+        """Lower bound on what slots ``s..`` add, the current slot's need restricted to positions >= start."""
+        slots = self.slots
+        total = 0
+        pos = s
+        first = True
+        while pos < len(slots):
+            j = slots[pos]
+            end = pos
+            while end < len(slots) and slots[end] == j:
+                end += 1
+            total += self._need_bound(j, end - pos, start if first else 0)
+            first = False
+            pos = end
+        return total
+
+    def run(self, incumbent_v: int, incumbent_a: list[list[int]]) -> None:
+        self.best_v, self.best_a = incumbent_v, incumbent_a
+        self._rec(0, 0, self.base_unc)
+
+    def _leaf(self, unc: int) -> None:
+        st = self.st
+        if not all(st.cnt[i] for i in self.includes):
+            return
+        v = st.cost + unc
+        if self.best_v < 0 or v < self.best_v:
+            self.best_v, self.best_a = v, st.copy_assign()
+
+    def _rec(self, s: int, start: int, unc: int) -> None:
+        if self.work > self.budget:
+            self.aborted = True
+            return
+        self.work += 1
+        m, st, slots = self.m, self.st, self.slots
+        if s == len(slots):
+            self._leaf(unc)
+            return
+        if self.best_v >= 0 and st.cost + unc + self.bound(s, start) >= self.best_v:
+            return
+        j = slots[s]
+        nxt_same = s + 1 < len(slots) and slots[s + 1] == j
+        elig = m.elig[j]
+        children = []
+        for pos in range(start, len(elig)):
+            i = elig[pos]
+            if st.can_add(i, j):
+                children.append((st.add_cost(i, j), pos, i))
+        self.work += len(elig) - start
+        children.sort()
+        for c, pos, i in children:
+            if self.best_v >= 0 and st.cost + unc + c >= self.best_v:
+                break
+            st.add(i, j)
+            self._rec(s + 1, pos + 1 if nxt_same else 0, unc)
+            st.remove(i, j)
+            if self.aborted:
+                return
+        # leave this slot and the need's remaining slots empty
+        end = s
+        while end < len(slots) and slots[end] == j:
+            end += 1
+        self._rec(end, 0, unc + (end - s) * m.big[j])
+
+
+# ---------------------------------------------------------------------------- the function
+
+
+def _lns(
+    m: _Model, includes: list[int], best_v: int, best_a: list[list[int]], budget: int, sub_budget: int = 20_000
+) -> tuple[int, list[list[int]], int]:
+    """Large neighbourhood search: re-solve two, then three, needs at a time exactly, the rest fixed.
+
+    Each neighbourhood is searched by :class:`_Search` within ``sub_budget``; an improvement is
+    kept and the pass goes on; the search stops when a whole pass of a size finds nothing or
+    ``budget`` is spent. Returns (value, assignment, work used).
+    """
+    work = 0
+    for size in (2, 3):
+        if size > m.n:
+            break
+        improved = True
+        while improved and work < budget:
+            improved = False
+            for group in itertools.combinations(range(m.n), size):
+                if work >= budget:
+                    break
+                st = _State(m)
+                for j, people in enumerate(best_a):
+                    if j not in group:
+                        for i in people:
+                            st.add(i, j)
+                sub = _Search(m, includes, min(sub_budget, budget - work), needs=group, state=st)
+                sub.run(best_v, best_a)
+                work += sub.work
+                if sub.best_v < best_v:
+                    best_v, best_a = sub.best_v, sub.best_a
+                    improved = True
+    return best_v, best_a, work
+
+
+def _satang_to_baht(v: int) -> float:
+    return round(v / SATANG, 2)
+
+
+def _filter_pool(
+    candidates: Iterable[Candidate], options: Options, current_ids: set[int]
+) -> tuple[list[Candidate], list[Candidate]]:
+    """(allowed candidates, all distinct candidates)."""
+    seen: set[int] = set()
+    everyone: list[Candidate] = []
+    for c in candidates:
+        if c.person_id not in seen:
+            seen.add(c.person_id)
+            everyone.append(c)
+    allowed = []
+    for c in everyone:
+        if c.person_id in options.exclude:
+            continue
+        if (
+            c.internal
+            and options.agencies is not None
+            and c.agency_id not in options.agencies
+            and c.person_id not in options.include
+            and c.person_id not in current_ids
+        ):
+            continue
+        allowed.append(c)
+    return allowed, everyone
+
+
+def assemble(
+    needs: Sequence[Need],
+    candidates: Iterable[Candidate],
+    graph: nx.Graph | None = None,
+    options: Options | None = None,
+    *,
+    current: Sequence[TeamMate] = (),
+    courses: Sequence[CourseOption] = (),
+) -> Team:
+    """The least-cost team covering ``needs`` from ``candidates`` (see the module docstring).
+
+    ``graph`` is the collaboration graph over person ids (any extra nodes are
+    fine); ``current`` the people already in the team; ``courses`` feed the
+    training suggestions for needs left uncovered.
+    """
+    options = options or Options()
+    warnings: list[str] = []
+    current_ids = {mt.person_id for mt in current}
+    active_needs = [nd for nd in needs if nd.headcount > 0]
+    allowed, everyone = _filter_pool(candidates, options, current_ids)
+    # keep only people eligible for at least one need
+    pool = [
+        c
+        for c in allowed
+        if any(
+            (sl := c.skills.get(nd.skill_id)) is not None and sl.level >= nd.min_level and c.free >= nd.allocation
+            for nd in active_needs
+        )
+    ]
+    m = _Model(active_needs, pool, graph, options, current)
+    includes: list[int] = []
+    for pid in sorted(options.include):
+        i = m.index.get(pid)
+        if pid in options.exclude:
+            warnings.append(f"person {pid} is both included and excluded: excluded")
+        elif i is None:
+            warnings.append(f"person {pid} cannot be included: no need they have the level and the free time for")
+        else:
+            includes.append(i)
+    # heuristic first (its team also fixes which includes are feasible together)
+    heur_v, heur_a = _heuristic(m, includes, max(1, options.starts))
+    if heur_v < 0:
+        # the includes cannot all be placed together: keep those the greedy could place
+        st = _greedy(m, _rarest_first(m), includes, None)
+        placed = [i for i in includes if st.cnt[i]]
+        for i in includes:
+            if not st.cnt[i]:
+                warnings.append(
+                    f"person {pool[i].person_id} cannot be included: "
+                    "their time or the externals limit does not allow it"
+                )
+        includes = placed
+        heur_v, heur_a = _heuristic(m, includes, max(1, options.starts))
+    search = _Search(m, includes, options.search_budget)
+    root_bound = search.bound(0, 0)
+    optimal = False
+    method = "heuristic"
+    best_v, best_a = heur_v, heur_a
+    work = search.work
+    if options.search_budget > 0:
+        # a cheap first try at proving the heuristic's team optimal (small instances end here)
+        search.budget = options.search_budget // 10
+        search.run(heur_v, heur_a)
+        best_v, best_a = search.best_v, search.best_a
+        work = search.work
+        optimal = not search.aborted
+        if not optimal:
+            # improve the incumbent by re-solving groups of needs, then search again with it
+            best_v, best_a, used = _lns(m, includes, best_v, best_a, options.search_budget // 2)
+            work += used
+            search = _Search(m, includes, max(0, options.search_budget - work))
+            search.run(best_v, best_a)
+            best_v, best_a = search.best_v, search.best_a
+            work += search.work
+            optimal = not search.aborted
+        method = "exact branch and bound" if optimal else "heuristic + large neighbourhood search (not proven optimal)"
+    st = _State(m)
+    for j, people in enumerate(best_a):
+        for i in people:
+            st.add(i, j)
+    lower = best_v if optimal else min(root_bound, best_v)
+    team = _describe(m, st, everyone, options, current, courses)
+    unc = st.uncovered_penalty()
+    team.lower_bound = _satang_to_baht(max(0, lower - unc)) if lower >= unc else 0.0
+    team.optimal = optimal
+    team.method = method
+    team.work = work
+    team.warnings = warnings + team.warnings
+    return team
+
+
+# ---------------------------------------------------------------------------- reasons and suggestions
+
+
+def _describe(
+    m: _Model,
+    st: _State,
+    everyone: list[Candidate],
+    options: Options,
+    current: Sequence[TeamMate],
+    courses: Sequence[CourseOption],
+) -> Team:
+    members: list[ProposedMember] = []
+    team_idx = [i for i in range(m.p) if st.cnt[i]]
+    names = {mt.person_id: mt.name for mt in current}
+    for i in team_idx:
+        names[m.pool[i].person_id] = m.pool[i].name
+    people_cost = pen_cost = 0
+    for i in sorted(team_idx, key=lambda i: m.pool[i].person_id):
+        c = m.pool[i]
+        fills = []
+        for j in sorted(st.on[i]):
+            nd = m.needs[j]
+            sl = c.skills[nd.skill_id]
+            fills.append(
+                Fill(
+                    need_id=nd.id,
+                    skill_id=nd.skill_id,
+                    label=nd.label or f"skill {nd.skill_id}",
+                    min_level=nd.min_level,
+                    level=sl.level,
+                    allocation=nd.allocation,
+                    evidence=sl.evidence,
+                )
+            )
+        cost_i = sum(m.cost[i][j] for j in st.on[i])
+        people_cost += cost_i
+        if not m.in_current[i]:
+            pen_cost += m.pen[i]
+        worked = sorted(
+            {m.pool[k].person_id for k, d in m.close[i].items() if d == 1 and st.cnt[k]} | m.current_adjacent[i]
+        )
+        members.append(
+            ProposedMember(
+                person_id=c.person_id,
+                name=c.name,
+                internal=c.internal,
+                agency_id=c.agency_id,
+                note=c.note,
+                fills=fills,
+                allocation=st.used[i],
+                free=c.free,
+                monthly_cost=_satang_to_baht(cost_i),
+                cost_estimated=c.cost_estimated,
+                worked_with=worked,
+                reason=_reason(c, fills, worked, names, m.in_current[i]),
+            )
+        )
+    comm = st.cost - people_cost - pen_cost
+    uncovered = []
+    for j in range(m.n):
+        missing = m.h[j] - len(st.assign[j])
+        if missing > 0:
+            uncovered.append(_uncovered(j, missing, everyone, st, m, options, courses))
+    warnings = []
+    if any(c.cost_estimated for c in (m.pool[i] for i in team_idx)):
+        warnings.append("some members have no recorded cost: a default monthly cost was used")
+    return Team(
+        members=members,
+        uncovered=uncovered,
+        cost=CostBreakdown(
+            people=_satang_to_baht(people_cost),
+            external_preference=_satang_to_baht(pen_cost),
+            communication=_satang_to_baht(comm),
+            total=_satang_to_baht(st.cost),
+        ),
+        lower_bound=0.0,
+        optimal=False,
+        method="",
+        work=0,
+        candidates=m.p,
+        warnings=warnings,
+    )
+
+
+def _reason(c: Candidate, fills: list[Fill], worked: list[int], names: dict[int, str], current: bool) -> str:
+    parts = []
+    for f in fills:
+        ev = f"; evidence: {f.evidence}" if f.evidence else ""
+        parts.append(f"{f.label} at level {f.level} (needs {f.min_level}{ev}) for {f.allocation}% of their time")
+    text = "Covers " + "; ".join(parts) + "."
+    if worked:
+        who = ", ".join(names.get(p) or f"person {p}" for p in worked[:5])
+        more = f" and {len(worked) - 5} more" if len(worked) > 5 else ""
+        text += f" Has worked with {who}{more}."
+    kind = "Civil servant" if c.internal else "External expert"
+    where = f" ({c.note})" if c.note else ""
+    text += f" {kind}{where}, {c.free}% of working time free over the period."
+    if current:
+        text += " Already in the team."
+    if c.cost_estimated:
+        text += " Cost estimated (none recorded)."
+    return text
+
+
+def _uncovered(
+    j: int,
+    missing: int,
+    everyone: list[Candidate],
+    st: _State,
+    m: _Model,
+    options: Options,
+    courses: Sequence[CourseOption],
+) -> UncoveredNeed:
+    nd = m.needs[j]
+    on_need = {m.pool[i].person_id for i in st.assign[j]}
+    fitting = sorted(
+        (c for c in courses if c.skill_id == nd.skill_id and c.level >= nd.min_level),
+        key=lambda c: (c.cost, c.hours, c.code),
+    )
+    internal: list[Suggestion] = []
+    external: list[Suggestion] = []
+    team_ids = {m.pool[i].person_id for i in range(m.p) if st.cnt[i]}
+    for c in everyone:
+        if c.person_id in on_need or c.person_id in options.exclude:
+            continue
+        sl = c.skills.get(nd.skill_id)
+        if sl is None:
+            continue
+        level = sl.level
+        gap = max(0, nd.min_level - level)
+        i = m.index.get(c.person_id)
+        used = st.used[i] if i is not None else 0
+        free_now = max(0, c.free - used)
+        if c.internal:
+            if options.agencies is not None and c.agency_id not in options.agencies:
+                continue
+            if gap == 0 and free_now >= nd.allocation:
+                continue  # could take it: not a near miss (it was left out for a constraint, see below)
+            why_parts = []
+            if gap:
+                why_parts.append(f"level {level} of {nd.min_level} needed")
+            if free_now < nd.allocation:
+                why_parts.append(f"{free_now}% free of {nd.allocation}% needed")
+            internal.append(
+                Suggestion(
+                    person_id=c.person_id,
+                    name=c.name,
+                    internal=True,
+                    level=level,
+                    gap=gap,
+                    free=free_now,
+                    monthly_cost=c.monthly_cost,
+                    why=", ".join(why_parts),
+                    training=fitting[:1] if gap else [],
+                )
+            )
+        elif gap == 0:
+            reasons = []
+            if free_now < nd.allocation:
+                reasons.append(f"{free_now}% free of {nd.allocation}% needed")
+            if options.max_externals is not None and c.person_id not in team_ids and st.n_ext >= options.max_externals:
+                reasons.append(f"the team already has the maximum of {options.max_externals} external experts")
+            external.append(
+                Suggestion(
+                    person_id=c.person_id,
+                    name=c.name,
+                    internal=False,
+                    level=level,
+                    gap=0,
+                    free=free_now,
+                    monthly_cost=c.monthly_cost,
+                    why=", ".join(reasons) or "has the skill at the level",
+                )
+            )
+    internal.sort(key=lambda s: (s.gap, -s.free, s.monthly_cost, s.person_id))
+    external.sort(key=lambda s: (-(s.free >= nd.allocation), -s.level, s.monthly_cost, s.person_id))
+    return UncoveredNeed(
+        need_id=nd.id,
+        skill_id=nd.skill_id,
+        label=nd.label or f"skill {nd.skill_id}",
+        min_level=nd.min_level,
+        essential=nd.essential,
+        missing=missing,
+        nearest_internal=internal[: options.suggestions],
+        external_experts=external[: options.suggestions],
+        courses=fitting[:3],
+    )
