@@ -1,0 +1,200 @@
+"""People: civil servants and external experts in one resource, filters, search and the rules on their fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from hrsys.people import citizen_id
+from tests import factories
+
+VALID_CID = citizen_id.make("110170020345")
+
+
+def _tree(session):  # type: ignore[no-untyped-def]
+    ministry = factories.agency(session, "MIN")
+    dept = factories.agency(session, "DEPT", ministry)
+    prov = factories.agency(session, "PROV", dept)
+    other = factories.agency(session, "OTHER")
+    return ministry, dept, prov, other
+
+
+def _civil_servant(**kw):  # type: ignore[no-untyped-def]
+    body = {
+        "kind": "civil_servant",
+        "first_name_th": "สมชาย",
+        "last_name_th": "ใจดี",
+        "first_name_en": "Somchai",
+        "last_name_en": "Jaidee",
+        "agency": "DEPT",
+        "position_type": "knowledge_worker",
+        "position_level": "professional",
+    }
+    body.update(kw)
+    return body
+
+
+def test_create_read_and_list_a_civil_servant(client, session) -> None:
+    _tree(session)
+    r = client.post("/api/v1/people", json=_civil_servant(citizen_id=VALID_CID, email="Somchai.J@Dept.go.th"))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["agency"]["code"] == "DEPT"
+    assert created["email"] == "somchai.j@dept.go.th"
+    got = client.get(f"/api/v1/people/{created['id']}").json()
+    assert got["citizen_id"] == VALID_CID
+    assert got["position_level"] == "professional"
+
+
+def test_agency_filter_includes_the_whole_subtree(client, session) -> None:
+    ministry, dept, prov, other = _tree(session)
+    in_dept = factories.person(session, dept)
+    in_prov = factories.person(session, prov)
+    factories.person(session, other)
+    page = client.get("/api/v1/people", params={"agency": "MIN"}).json()
+    assert {p["id"] for p in page["items"]} == {in_dept.id, in_prov.id}
+    assert page["total"] == 2 and page["total_exact"] is True
+    page = client.get("/api/v1/people", params={"agency": "PROV"}).json()
+    assert [p["id"] for p in page["items"]] == [in_prov.id]
+
+
+def test_unknown_agency_filter_is_a_422_not_an_empty_list(client, session) -> None:
+    _tree(session)
+    r = client.get("/api/v1/people", params={"agency": "NOPE"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "agency"
+
+
+@pytest.mark.parametrize("query", ["มชา", "สมชาย", "ใจดี", "SOMCHAI", "chai jai", "ชา"])
+def test_thai_and_english_names_match_by_substring(client, session, query) -> None:
+    _, dept, *_ = _tree(session)
+    hit = factories.person(
+        session, dept, first_name_th="สมชาย", last_name_th="ใจดี", first_name_en="Somchai", last_name_en="Jaidee"
+    )
+    factories.person(session, dept, first_name_th="มาลี", last_name_th="ศรีสุข", first_name_en="Malee",
+                     last_name_en="Srisuk")  # fmt: skip
+    ids = [p["id"] for p in client.get("/api/v1/people", params={"q": query}).json()["items"]]
+    assert ids == [hit.id]
+
+
+def test_name_search_within_an_agency_subtree(client, session) -> None:
+    ministry, dept, prov, other = _tree(session)
+    inside = factories.person(session, prov, first_name_th="กนกวรรณ")
+    factories.person(session, other, first_name_th="กนกวรรณ")
+    ids = [p["id"] for p in client.get("/api/v1/people", params={"q": "กนก", "agency": "MIN"}).json()["items"]]
+    assert ids == [inside.id]
+
+
+def test_renamed_person_is_found_by_the_new_name_only(client, session) -> None:
+    _, dept, *_ = _tree(session)
+    p = factories.person(session, dept, first_name_th="ประเสริฐ")
+    r = client.patch(f"/api/v1/people/{p.id}", json={"first_name_th": "วิชัย"})
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/people", params={"q": "ประเสริฐ"}).json()["items"] == []
+    assert [x["id"] for x in client.get("/api/v1/people", params={"q": "วิชัย"}).json()["items"]] == [p.id]
+
+
+def test_filters_by_kind_position_and_pagination(client, session) -> None:
+    _, dept, *_ = _tree(session)
+    from hrsys.people.models import PositionLevel, PositionType
+
+    staff = [factories.person(session, dept) for _ in range(5)]
+    general = factories.person(session, dept, position_type=PositionType.general, position_level=PositionLevel.senior)
+    expert = factories.person(session, None)
+    page = client.get("/api/v1/people", params={"kind": "external_expert"}).json()
+    assert [p["id"] for p in page["items"]] == [expert.id]
+    page = client.get("/api/v1/people", params={"position_type": "general"}).json()
+    assert [p["id"] for p in page["items"]] == [general.id]
+    first = client.get("/api/v1/people", params={"agency": "DEPT", "limit": 2}).json()
+    second = client.get("/api/v1/people", params={"agency": "DEPT", "limit": 2, "offset": 2}).json()
+    assert first["total"] == 6 and second["total"] == 6
+    assert [p["id"] for p in first["items"]] == [staff[0].id, staff[1].id]
+    assert [p["id"] for p in second["items"]] == [staff[2].id, staff[3].id]
+    beyond = client.get("/api/v1/people", params={"agency": "DEPT", "offset": 100}).json()
+    assert beyond["items"] == [] and beyond["total"] == 6
+    newest = client.get("/api/v1/people", params={"agency": "DEPT", "sort": "-id", "limit": 1}).json()
+    assert newest["items"][0]["id"] == general.id
+
+
+def test_sort_by_thai_name(client, session) -> None:
+    _, dept, *_ = _tree(session)
+    for name in ("วิชัย", "กนก", "มาลี"):
+        factories.person(session, dept, first_name_th=name)
+    names = [p["first_name_th"] for p in client.get("/api/v1/people", params={"sort": "name_th"}).json()["items"]]
+    assert names == sorted(names)
+
+
+def test_invalid_fields_are_all_listed(client, session) -> None:
+    _tree(session)
+    r = client.post(
+        "/api/v1/people",
+        json=_civil_servant(
+            citizen_id="1101700203451",  # wrong check digit
+            position_type="general",
+            position_level="expert",  # a knowledge-worker level
+            email="not-an-email",
+        ),
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"email"} <= fields or {"citizen_id", "position_level"} <= fields
+    r = client.post("/api/v1/people", json=_civil_servant(citizen_id="1101700203451", position_type="general",
+                                                          position_level="expert"))  # fmt: skip
+    assert {e["field"] for e in r.json()["errors"]} == {"citizen_id", "position_level"}
+
+
+def test_civil_servant_needs_an_agency_and_experts_an_organisation(client, session) -> None:
+    _tree(session)
+    body = _civil_servant()
+    del body["agency"]
+    r = client.post("/api/v1/people", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "agency"
+    r = client.post(
+        "/api/v1/people",
+        json={"kind": "external_expert", "first_name_th": "ก", "last_name_th": "ข", "first_name_en": "A",
+              "last_name_en": "B"},
+    )  # fmt: skip
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "organisation"
+    r = client.post(
+        "/api/v1/people",
+        json={"kind": "external_expert", "first_name_th": "ก", "last_name_th": "ข", "first_name_en": "A",
+              "last_name_en": "B", "organisation": "Example Co., Ltd.", "sector": "private"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+
+
+def test_duplicate_email_and_citizen_id_are_409(client, session) -> None:
+    _tree(session)
+    assert (
+        client.post("/api/v1/people", json=_civil_servant(email="a@x.go.th", citizen_id=VALID_CID)).status_code == 201
+    )
+    r = client.post("/api/v1/people", json=_civil_servant(email="A@x.go.th"))
+    assert r.status_code == 409
+    assert r.json()["errors"][0]["field"] == "email"
+    r = client.post("/api/v1/people", json=_civil_servant(citizen_id=VALID_CID))
+    assert r.status_code == 409
+
+
+def test_stale_edit_is_refused_and_nothing_is_written(client, session) -> None:
+    _, dept, *_ = _tree(session)
+    p = factories.person(session, dept)
+    v = client.get(f"/api/v1/people/{p.id}").json()["version"]
+    assert client.patch(f"/api/v1/people/{p.id}", json={"first_name_en": "First", "version": v}).status_code == 200
+    r = client.patch(f"/api/v1/people/{p.id}", json={"first_name_en": "Second", "version": v})
+    assert r.status_code == 409
+    assert client.get(f"/api/v1/people/{p.id}").json()["first_name_en"] == "First"
+
+
+def test_missing_person_is_404_and_delete_with_history_is_409(client, session) -> None:
+    _, dept, *_ = _tree(session)
+    assert client.get("/api/v1/people/999999").status_code == 404
+    fresh = factories.person(session, dept)
+    assert client.delete(f"/api/v1/people/{fresh.id}").status_code == 204
+    assert client.get(f"/api/v1/people/{fresh.id}").status_code == 404
+
+
+def test_malformed_json_is_400(client, session) -> None:
+    _tree(session)
+    r = client.post("/api/v1/people", content=b'{"kind": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
