@@ -46,7 +46,7 @@ def test_create_read_and_list_a_civil_servant(client, session) -> None:
 
 
 def test_agency_filter_includes_the_whole_subtree(client, session) -> None:
-    ministry, dept, prov, other = _tree(session)
+    _ministry, dept, prov, other = _tree(session)
     in_dept = factories.person(session, dept)
     in_prov = factories.person(session, prov)
     factories.person(session, other)
@@ -77,7 +77,7 @@ def test_thai_and_english_names_match_by_substring(client, session, query) -> No
 
 
 def test_name_search_within_an_agency_subtree(client, session) -> None:
-    ministry, dept, prov, other = _tree(session)
+    _ministry, _dept, prov, other = _tree(session)
     inside = factories.person(session, prov, first_name_th="กนกวรรณ")
     factories.person(session, other, first_name_th="กนกวรรณ")
     ids = [p["id"] for p in client.get("/api/v1/people", params={"q": "กนก", "agency": "MIN"}).json()["items"]]
