@@ -21,10 +21,12 @@ from hrsys.core.exceptions import EXCEPTION_HANDLERS
 def route_handlers() -> list[Any]:
     """Every domain's controllers and handlers (imported here so the app builds in one place)."""
     from hrsys.agencies.routes import AgencyController
+    from hrsys.people.bulk_routes import BulkController
     from hrsys.people.routes import PeopleController
+    from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
     from hrsys.system.routes import health, ping
 
-    return [health, ping, AgencyController, PeopleController]
+    return [health, ping, AgencyController, PeopleController, *SKILL_CONTROLLERS, BulkController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

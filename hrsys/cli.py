@@ -93,8 +93,9 @@ def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) 
 def _domain_groups() -> list[click.Command]:
     from hrsys.demo.cli import demo
     from hrsys.generate.cli import bench, generate
+    from hrsys.skills.cli import assessments, catalog, people
 
-    return [demo, generate, bench]
+    return [demo, generate, bench, catalog, assessments, people]
 
 
 for _cmd in _domain_groups():

@@ -24,6 +24,7 @@ from hrsys.app import create_app
 from hrsys.config import Settings
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.people import search
+from hrsys.skills import search as skill_search
 
 TEST_DB = os.environ.get("HRSYS_TEST_DB", "sqlite")
 PG_URL = os.environ.get("HRSYS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -62,6 +63,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     hrsys.models.metadata.create_all(eng)
     with eng.begin() as conn:
         search.install(conn)
+        skill_search.install(conn)
     yield eng
     eng.dispose()
 

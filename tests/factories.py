@@ -50,3 +50,37 @@ def person(session: Session, agency: Agency | None = None, **kw: Any) -> Person:
     session.add(p)
     session.commit()
     return p
+
+
+# --- skills catalog and assessments (issue 4) -------------------------------------------------------
+
+
+def shipped_catalog(session: Session) -> list[Any]:
+    """Import the shipped frameworks (``skills_catalog/``: TH-DG and DDAT); returns the import reports."""
+    from pathlib import Path
+
+    from hrsys.skills.catalog_service import import_catalog
+
+    reports = import_catalog(session, Path(__file__).resolve().parents[1] / "skills_catalog")
+    session.commit()
+    return reports
+
+
+def assessment(session: Session, person: Person, skill: str, level: int, source: str = "self", **kw: Any) -> Any:
+    """Record an assessment through the service (so the current profile follows). ``skill`` is ``FRAMEWORK:CODE``."""
+    import datetime as dt
+
+    from hrsys.skills.assessment_service import record_assessment
+    from hrsys.skills.schemas import AssessmentCreate
+
+    data = AssessmentCreate(
+        skill=skill,
+        level=level,
+        source=source,  # type: ignore[arg-type]
+        assessed_on=kw.pop("assessed_on", dt.date.today() - dt.timedelta(days=30)),
+        **kw,
+    )
+    out = record_assessment(session, person.id, data)
+    session.commit()
+    return out
+

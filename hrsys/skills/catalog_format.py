@@ -211,7 +211,7 @@ def _split_path(message: str) -> tuple[str, str]:
 
 
 def _missing_field(reason: str) -> str | None:
-    m = re.match(r"Object missing required field `([^`]+)`", reason)
+    m = re.match(r"Object (?:missing required|contains unknown) field `([^`]+)`", reason)
     return m.group(1) if m else None
 
 
@@ -339,6 +339,10 @@ def load_framework(folder: str | Path, *, position_levels: Iterable[str] | None 
     group_codes = dupes(fw, "group", groups, "code")
     family_codes = dupes(fw, "family", families, "code")
     skill_codes = dupes(sk, "skill", skills, "code")
+    # Entries that failed their own checks still name a skill: do not report every reference to them too.
+    raw_skills = sk.data.get("skill", [])
+    if isinstance(raw_skills, list):
+        skill_codes |= {str(r["code"]) for r in raw_skills if isinstance(r, dict) and "code" in r}
     dupes(pr, "profile", profiles, "code")
 
     parents = {g.code: g.parent for _, g in groups}

@@ -140,6 +140,10 @@ class SkillEquivalence(Base):
 
     skill_a_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True)
     skill_b_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True, index=True)
+    declared_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("framework.id", ondelete="CASCADE"), index=True, default=None
+    )
+    """The framework whose ``equivalences.toml`` declared the pair; its re-import owns the pair."""
 
     __table_args__ = (sa.CheckConstraint("skill_a_id < skill_b_id", name="ordered_pair"),)
 

@@ -1,0 +1,106 @@
+"""Spreadsheet upload and download: people and assessments imports, people-with-profiles export."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery, QueryParameter
+from litestar.response import Stream
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.access.rules import Access
+from hrsys.agencies.models import Agency
+from hrsys.core.errors import FieldError, Invalid, NotFound
+from hrsys.people import export
+from hrsys.people.importer import import_people
+from hrsys.skills.assessment_import import import_assessments
+from hrsys.skills.schemas import BulkImportReport
+
+Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+class ExportFormat(enum.StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class ExportLayout(enum.StrEnum):
+    wide = "wide"
+    long = "long"
+
+
+def _outcome(report: BulkImportReport) -> BulkImportReport:
+    """A refused import is a 422 listing every bad row (nothing was written); otherwise the report."""
+    if report.problems and not report.committed:
+        raise Invalid(
+            f"{report.rejected_rows} bad row(s) in {report.file}; nothing was written"
+            if report.rows
+            else f"{report.file} cannot be imported",
+            errors=[FieldError(f"line {p.line}, column {p.column}", p.reason) for p in report.problems],
+            extra={"report": msgspec.to_builtins(report)},
+        )
+    return report
+
+
+class BulkController(Controller):
+    tags = ["Bulk import and export"]
+
+    @post("/api/v1/people/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
+    def people_import(
+        self,
+        db_session: NamedDependency[Session],
+        data: Upload,
+        partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
+        dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
+    ) -> BulkImportReport:
+        """Create or update people from a CSV or XLSX file (all-or-nothing unless ``partial``)."""
+        report = import_people(db_session, data.file, filename=data.filename, partial=partial, dry_run=dry_run)
+        if dry_run:
+            return report
+        return _outcome(report)
+
+    @post("/api/v1/assessments/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
+    def assessments_import(
+        self,
+        db_session: NamedDependency[Session],
+        data: Upload,
+        partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
+        dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
+    ) -> BulkImportReport:
+        """Append assessments from a CSV or XLSX file and update the people's current profiles."""
+        report = import_assessments(db_session, data.file, filename=data.filename, partial=partial, dry_run=dry_run)
+        if dry_run:
+            return report
+        return _outcome(report)
+
+    @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True)
+    def people_export(
+        self,
+        db_engine: NamedDependency[Engine],
+        agency: Annotated[str, QueryParameter(description="Agency code: that agency and its sub-agencies")],
+        format: FromQuery[ExportFormat] = ExportFormat.csv,
+        layout: FromQuery[ExportLayout] = ExportLayout.wide,
+        include_inactive: FromQuery[bool] = False,
+    ) -> Response[Any]:
+        """The people of an agency subtree with their current skill levels, as CSV (UTF-8) or XLSX."""
+        with db_engine.connect() as conn:
+            if conn.scalar(sa.select(Agency.id).where(Agency.code == agency)) is None:
+                raise NotFound("agency", agency)
+        name = f"people-{agency}.{format.value}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        kw = {"layout": layout.value, "include_inactive": include_inactive}
+        if format == ExportFormat.xlsx:
+            return Response(
+                export.export_xlsx(db_engine, agency, **kw),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers=headers,
+            )
+        return Stream(export.export_csv(db_engine, agency, **kw), media_type="text/csv; charset=utf-8", headers=headers)

@@ -1,0 +1,254 @@
+"""Bulk import of people from CSV or XLSX (``hrsys people import``, ``POST /api/v1/people/import``).
+
+Each row is checked as the API checks a new person (:class:`PersonCreate`: every
+field at fault is reported), plus what only a file can get wrong: unknown
+agency or role codes, a citizen ID or e-mail repeated in the file or belonging
+to someone else, dates in the Buddhist Era. A row whose citizen ID (else
+e-mail) matches a person already in hrsys updates that person with the
+non-empty cells; other rows create people.
+
+By default the import is all-or-nothing: one bad row and nothing is written
+(``partial=True`` writes the good rows). Rows are written in chunks with Core
+statements, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, cast
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hrsys.agencies.models import Agency
+from hrsys.careers.models import Role
+from hrsys.core.db import utcnow
+from hrsys.core.validation import field_errors
+from hrsys.people.models import Person
+from hrsys.people.schemas import PersonCreate
+from hrsys.skills.schemas import BulkImportReport, RowProblem
+from hrsys.skills.tabular import TableError, cell_text, parse_date, read_table
+
+P = cast(sa.Table, Person.__table__)
+
+MAX_PROBLEMS = 1000
+CHUNK = 1000
+
+COLUMNS = [f.encode_name for f in msgspec.structs.fields(PersonCreate)]
+DATE_COLUMNS = {"date_of_birth", "role_since", "hired_on"}
+INT_COLUMNS = {"monthly_cost_baht"}
+
+HEADER_ALIASES = {
+    "เลขประจำตัวประชาชน": "citizen_id",
+    "เลขบัตรประชาชน": "citizen_id",
+    "คำนำหน้า": "title_th",
+    "ชื่อ": "first_name_th",
+    "นามสกุล": "last_name_th",
+    "first_name": "first_name_en",
+    "last_name": "last_name_en",
+    "อีเมล": "email",
+    "e_mail": "email",
+    "โทรศัพท์": "phone",
+    "วันเกิด": "date_of_birth",
+    "หน่วยงาน": "agency",
+    "agency_code": "agency",
+    "ประเภทตำแหน่ง": "position_type",
+    "ระดับตำแหน่ง": "position_level",
+    "role_code": "role",
+    "วันที่บรรจุ": "hired_on",
+}
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[RowProblem] = []
+        self.rows: set[int] = set()
+        self.truncated = False
+
+    def add(self, line: int, column: str, reason: str) -> None:
+        self.rows.add(line)
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(RowProblem(line=line, column=column, reason=reason))
+        else:
+            self.truncated = True
+
+
+def _raw_row(line: int, cells: dict[str, Any], problems: _Problems) -> dict[str, Any] | None:
+    """Cells -> the JSON-like dict PersonCreate expects; None when a date or number cannot be read."""
+    raw: dict[str, Any] = {}
+    ok = True
+    for col in COLUMNS:
+        value = cells.get(col)
+        if col in DATE_COLUMNS and value not in (None, ""):
+            try:
+                raw[col] = parse_date(value).isoformat()
+            except ValueError as exc:
+                problems.add(line, col, str(exc))
+                ok = False
+            continue
+        text = cell_text(value)
+        if not text:
+            continue
+        if col in INT_COLUMNS:
+            try:
+                raw[col] = int(float(text.replace(",", "")))
+            except ValueError:
+                problems.add(line, col, f"{text!r} is not a number")
+                ok = False
+            continue
+        raw[col] = text.lower() if col == "email" else text
+    if "kind" not in raw:
+        raw["kind"] = "civil_servant" if raw.get("agency") else "external_expert"
+    return raw if ok else None
+
+
+def import_people(
+    session: Session,
+    source: str | Path | IO[bytes],
+    *,
+    filename: str | None = None,
+    partial: bool = False,
+    dry_run: bool = False,
+) -> BulkImportReport:
+    """Read, check and write people; the caller commits when ``report.committed`` is true, else rolls back."""
+    started = time.perf_counter()
+    label = filename or str(source if isinstance(source, str | Path) else "upload")
+    problems = _Problems()
+    try:
+        table = read_table(source, filename, aliases=HEADER_ALIASES)
+    except TableError as exc:
+        problems.add(1, "file", str(exc))
+        return BulkImportReport(kind="people", file=label, rows=0, written=0, rejected_rows=1, problems=problems.items)
+    unknown = [h for h in table.headers if h and h not in COLUMNS]
+    for h in unknown:
+        problems.add(1, h, f"unknown column; known columns are {', '.join(COLUMNS)}")
+    agencies = dict(session.execute(sa.select(Agency.code, Agency.id)).tuples().all())
+    roles = dict(session.execute(sa.select(Role.code, Role.id)).tuples().all())
+    seen_cid: dict[str, int] = {}
+    seen_email: dict[str, int] = {}
+    rows = 0
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for line, cells in table.rows:
+        rows += 1
+        raw = _raw_row(line, cells, problems)
+        if raw is None:
+            continue
+        errs = field_errors(PersonCreate, raw)
+        for e in errs:
+            problems.add(line, e.field, e.reason)
+        bad = bool(errs)
+        if raw.get("agency") and raw["agency"] not in agencies:
+            problems.add(line, "agency", f"no agency with code {raw['agency']}")
+            bad = True
+        if raw.get("role") and raw["role"] not in roles:
+            problems.add(line, "role", f"no role with code {raw['role']}")
+            bad = True
+        for col, seen in (("citizen_id", seen_cid), ("email", seen_email)):
+            value = raw.get(col)
+            if value:
+                if value in seen:
+                    problems.add(line, col, f"{value} is already on line {seen[value]} of this file")
+                    bad = True
+                else:
+                    seen[value] = line
+        if not bad:
+            valid.append((line, raw))
+    created = updated = unchanged = 0
+    write = not dry_run and (partial or not problems.rows)
+    for i in range(0, len(valid), CHUNK):
+        chunk = valid[i : i + CHUNK]
+        c, u, n = _write_chunk(session, chunk, agencies, roles, problems, write)
+        created, updated, unchanged = created + c, updated + u, unchanged + n
+    write = not dry_run and (partial or not problems.rows)  # a chunk may have found conflicts
+    return BulkImportReport(
+        kind="people",
+        file=label,
+        rows=rows,
+        written=(created + updated) if write else 0,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        rejected_rows=len(problems.rows),
+        problems=problems.items,
+        problems_truncated=problems.truncated,
+        committed=write,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _existing(session: Session, column: sa.Column[Any], values: list[str]) -> dict[str, dict[str, Any]]:
+    if not values:
+        return {}
+    rows = session.execute(sa.select(P).where(column.in_(values))).mappings()
+    return {r[column.name]: dict(r) for r in rows}
+
+
+def _write_chunk(
+    session: Session,
+    chunk: list[tuple[int, dict[str, Any]]],
+    agencies: dict[str, int],
+    roles: dict[str, int],
+    problems: _Problems,
+    write: bool,
+) -> tuple[int, int, int]:
+    by_cid = _existing(session, P.c.citizen_id, [r["citizen_id"] for _, r in chunk if r.get("citizen_id")])
+    by_email = _existing(session, P.c.email, [r["email"] for _, r in chunk if r.get("email")])
+    inserts: list[dict[str, Any]] = []
+    created = updated = unchanged = 0
+    now = utcnow()
+    for line, raw in chunk:
+        values = _db_values(raw, agencies, roles)
+        match = by_cid.get(raw["citizen_id"]) if raw.get("citizen_id") else None
+        if match is None and raw.get("email"):
+            match = by_email.get(raw["email"])
+        owner = by_email.get(raw["email"]) if raw.get("email") else None
+        if owner is not None and (match is None or owner["id"] != match["id"]):
+            problems.add(line, "email", f"{raw['email']} belongs to another person (id {owner['id']})")
+            continue
+        if match is None:
+            values.setdefault("active", True)
+            inserts.append({**values, "created_at": now, "updated_at": now})
+            created += 1
+            continue
+        if match["kind"] != values["kind"] and "kind" in raw:
+            problems.add(line, "kind", f"person {match['id']} is a {match['kind']}; the kind cannot change by import")
+            continue
+        changes = {k: v for k, v in values.items() if k != "kind" and match.get(k) != v}
+        if not changes:
+            unchanged += 1
+            continue
+        merged = {**match, **changes}
+        if merged.get("position_type") is None and merged.get("position_level") is not None:
+            problems.add(line, "position_type", "position type and level are given together")
+            continue
+        if write:
+            session.execute(
+                sa.update(P).where(P.c.id == match["id"]).values(**changes, updated_at=now, version=P.c.version + 1)
+            )
+        updated += 1
+    if inserts and write:
+        session.execute(sa.insert(P), inserts)
+    return created, updated, unchanged
+
+
+def _db_values(raw: dict[str, Any], agencies: dict[str, int], roles: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "agency":
+            out["agency_id"] = agencies[value]
+        elif key == "role":
+            out["role_id"] = roles[value]
+        elif key in DATE_COLUMNS:
+            out[key] = dt.date.fromisoformat(value)
+        else:
+            out[key] = value
+    return out
+
+
+def iter_problems(report: BulkImportReport) -> Iterator[str]:
+    for p in report.problems:
+        yield f"line {p.line}, column {p.column}: {p.reason}"

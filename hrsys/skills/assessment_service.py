@@ -1,0 +1,548 @@
+"""Assessments (append-only) and the derived current profile (``current_skill``).
+
+Writing an assessment and refreshing the person's ``current_skill`` rows for the
+skill's equivalence class happen in one transaction, under a lock on the person
+so that two concurrent assessments of one person cannot interleave. Every level
+comes from :func:`hrsys.skills.profile.current_profile`, the one rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.core.errors import FieldError, Invalid, NotFound, check
+from hrsys.core.pagination import Page
+from hrsys.people.models import Person
+from hrsys.skills import bulk
+from hrsys.skills.catalog_format import parse_skill_ref
+from hrsys.skills.models import (
+    Assessment,
+    AssessmentSource,
+    CurrentSkill,
+    Framework,
+    ProficiencyLevel,
+    Skill,
+    SkillEquivalence,
+)
+from hrsys.skills.profile import (
+    DEFAULT_TRUST_ORDER,
+    Evidence,
+    ProfileEntry,
+    current_profile,
+    equivalence_classes,
+    parse_trust_order,
+)
+from hrsys.skills.schemas import (
+    AssessmentCreate,
+    AssessmentOut,
+    PersonProfileOut,
+    ProfileEntryOut,
+    SkillRef,
+)
+
+AS = cast(sa.Table, Assessment.__table__)
+CS = cast(sa.Table, CurrentSkill.__table__)
+S = cast(sa.Table, Skill.__table__)
+F = cast(sa.Table, Framework.__table__)
+L = cast(sa.Table, ProficiencyLevel.__table__)
+EQ = cast(sa.Table, SkillEquivalence.__table__)
+P = cast(sa.Table, Person.__table__)
+
+CURRENT_COLUMNS = ("person_id", "skill_id", "level", "source", "assessment_id", "assessed_on", "valid_until")
+
+
+@functools.cache
+def trust_order() -> tuple[str, ...]:
+    """The configured trust order (``HRSYS_ASSESSMENT_TRUST_ORDER``), most trusted first."""
+    text = os.environ.get("HRSYS_ASSESSMENT_TRUST_ORDER", "")
+    return parse_trust_order(text) if text.strip() else DEFAULT_TRUST_ORDER
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def load_equivalences(conn: sa.Connection | Session) -> dict[int, frozenset[int]]:
+    """Every skill that has equivalents -> its class (a few hundred rows at most; one query)."""
+    return equivalence_classes((a, b) for a, b in conn.execute(sa.select(EQ.c.skill_a_id, EQ.c.skill_b_id)))
+
+
+# --- skill references ------------------------------------------------------------------------------
+
+
+class SkillInfo:
+    __slots__ = ("code", "framework", "framework_id", "id", "name_en", "name_th", "retired")
+
+    def __init__(self, row: Any) -> None:
+        self.id, self.code, self.name_th, self.name_en, self.retired, self.framework_id, self.framework = row
+
+    @property
+    def ref(self) -> SkillRef:
+        return SkillRef(
+            ref=f"{self.framework}:{self.code}",
+            framework=self.framework,
+            code=self.code,
+            name_th=self.name_th,
+            name_en=self.name_en,
+        )
+
+
+_SKILL_INFO_COLS = (S.c.id, S.c.code, S.c.name_th, S.c.name_en, S.c.retired, S.c.framework_id, F.c.code)
+
+
+def skills_by_id(conn: sa.Connection | Session, ids: Iterable[int]) -> dict[int, SkillInfo]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(*_SKILL_INFO_COLS).join(F, F.c.id == S.c.framework_id).where(S.c.id.in_(ids)))
+    return {r[0]: SkillInfo(r) for r in rows}
+
+
+def resolve_skill_refs(
+    conn: sa.Connection | Session, refs: Sequence[str], *, field: str = "skill"
+) -> dict[str, SkillInfo]:
+    """``FRAMEWORK:CODE`` references -> skills; 422 listing every malformed or unknown one."""
+    errors: list[FieldError] = []
+    parsed: dict[str, tuple[str, str]] = {}
+    for i, ref in enumerate(refs):
+        p = parse_skill_ref(ref)
+        label = field if len(refs) == 1 else f"{field}[{i}]"
+        if p is None:
+            errors.append(FieldError(label, f"{ref!r} is not a skill reference; write FRAMEWORK:CODE, e.g. TH-DG:DU02"))
+        else:
+            parsed[ref] = p
+    check(errors)
+    found: dict[tuple[str, str], SkillInfo] = {}
+    wanted = set(parsed.values())
+    by_fw: dict[str, list[str]] = {}
+    for fw, code in wanted:
+        by_fw.setdefault(fw, []).append(code)
+    for fw, codes in by_fw.items():
+        rows = conn.execute(
+            sa.select(*_SKILL_INFO_COLS).join(F, F.c.id == S.c.framework_id).where(F.c.code == fw, S.c.code.in_(codes))
+        )
+        for r in rows:
+            info = SkillInfo(r)
+            found[(info.framework, info.code)] = info
+    for i, ref in enumerate(refs):
+        if ref in parsed and parsed[ref] not in found:
+            label = field if len(refs) == 1 else f"{field}[{i}]"
+            errors.append(FieldError(label, f"no skill {ref}"))
+    check(errors)
+    return {ref: found[p] for ref, p in parsed.items()}
+
+
+def scale_of(conn: sa.Connection | Session, framework_id: int) -> dict[int, tuple[str, str]]:
+    """Level -> (label_en, label_th) of a framework's scale."""
+    rows = conn.execute(
+        sa.select(L.c.level, L.c.label_en, L.c.label_th).where(L.c.framework_id == framework_id).order_by(L.c.level)
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def _lock_person(session: Session, person_id: int) -> None:
+    stmt = sa.select(P.c.id).where(P.c.id == person_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    if session.execute(stmt).first() is None:
+        raise NotFound("person", person_id)
+
+
+def record_assessment(
+    session: Session, person_id: int, data: AssessmentCreate, *, recorded_by_user_id: int | None = None
+) -> AssessmentOut:
+    """Append an assessment and refresh the person's current profile for the skill's class."""
+    _lock_person(session, person_id)
+    skill = resolve_skill_refs(session, [data.skill])[data.skill]
+    errors: list[FieldError] = []
+    if skill.retired:
+        errors.append(FieldError("skill", f"{data.skill} is retired; assess its successor instead"))
+    scale = scale_of(session, skill.framework_id)
+    if data.level not in scale:
+        errors.append(
+            FieldError(
+                "level",
+                f"{data.level} is not a level of {skill.framework}; use one of {', '.join(map(str, scale))}",
+            )
+        )
+    if data.assessor_id is not None:
+        if data.assessor_id == person_id and data.source != AssessmentSource.self:
+            errors.append(FieldError("assessor_id", "a person can only assess themselves with source 'self'"))
+        elif session.execute(sa.select(P.c.id).where(P.c.id == data.assessor_id)).first() is None:
+            errors.append(FieldError("assessor_id", f"no person {data.assessor_id}"))
+    check(errors)
+    assessment = Assessment(
+        person_id=person_id,
+        skill_id=skill.id,
+        level=data.level,
+        source=data.source,
+        assessor_id=data.assessor_id,
+        assessor_name=data.assessor_name,
+        evidence=data.evidence,
+        assessed_on=data.assessed_on,
+        valid_until=data.valid_until,
+        recorded_by_user_id=recorded_by_user_id,
+    )
+    session.add(assessment)
+    session.flush()
+    refresh_current(session, person_id, [skill.id])
+    label = scale.get(data.level, (None, None))
+    return AssessmentOut(
+        id=assessment.id,
+        person_id=person_id,
+        skill=skill.ref,
+        level=assessment.level,
+        level_label_en=label[0],
+        level_label_th=label[1],
+        source=assessment.source,
+        assessor_id=assessment.assessor_id,
+        assessor_name=assessment.assessor_name,
+        evidence=assessment.evidence,
+        assessed_on=assessment.assessed_on,
+        valid_until=assessment.valid_until,
+        recorded_at=assessment.recorded_at,
+        status=_status(assessment.assessed_on, assessment.valid_until, today()),
+    )
+
+
+def _evidence_rows(conn: sa.Connection | Session, person_id: int, skill_ids: Iterable[int] | None) -> list[Evidence]:
+    stmt = sa.select(AS.c.id, AS.c.skill_id, AS.c.level, AS.c.source, AS.c.assessed_on, AS.c.valid_until).where(
+        AS.c.person_id == person_id
+    )
+    if skill_ids is not None:
+        stmt = stmt.where(AS.c.skill_id.in_(list(skill_ids)))
+    return [Evidence(r[0], r[1], r[2], str(r[3]), r[4], r[5]) for r in conn.execute(stmt)]
+
+
+def refresh_current(
+    session: Session, person_id: int, skill_ids: Iterable[int], *, as_of: dt.date | None = None
+) -> None:
+    """Recompute the person's ``current_skill`` rows for ``skill_ids`` and their equivalents."""
+    classes = load_equivalences(session)
+    targets: set[int] = set()
+    for sid in skill_ids:
+        targets.update(classes.get(sid, (sid,)))
+    evidence = _evidence_rows(session, person_id, targets)
+    prof = current_profile(
+        evidence, as_of=as_of or today(), trust_order=trust_order(), equivalents=classes, only=targets
+    )
+    session.execute(sa.delete(CS).where(CS.c.person_id == person_id, CS.c.skill_id.in_(list(targets))))
+    if prof.entries:
+        session.execute(sa.insert(CS), [_current_row(person_id, e) for e in prof.entries.values()])
+
+
+def _current_row(person_id: int, e: ProfileEntry) -> dict[str, Any]:
+    return {
+        "person_id": person_id,
+        "skill_id": e.skill_id,
+        "level": e.level,
+        "source": e.source,
+        "assessment_id": e.assessment_id,
+        "assessed_on": e.assessed_on,
+        "valid_until": e.valid_until,
+    }
+
+
+def _stream_evidence(conn: sa.Connection, where: list[sa.ColumnElement[bool]]) -> Iterator[tuple[int, list[Evidence]]]:
+    """The assessments matching ``where``, grouped by person (ordered by person id), streamed."""
+    stmt = (
+        sa.select(AS.c.person_id, AS.c.id, AS.c.skill_id, AS.c.level, AS.c.source, AS.c.assessed_on, AS.c.valid_until)
+        .where(*where)
+        .order_by(AS.c.person_id)
+    )
+    result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": 20_000})
+    current: int | None = None
+    items: list[Evidence] = []
+    date_cache: dict[Any, dt.date | None] = {None: None}
+    parse = conn.dialect.name == "sqlite"
+    for pid, aid, sid, lv, src, on, until in result:
+        if pid != current:
+            if current is not None:
+                yield current, items
+            current, items = pid, []
+        if parse:  # raw ISO text is faster to parse once per distinct day
+            on = date_cache.get(on) or date_cache.setdefault(on, _date(on))
+            until = date_cache[until] if until in date_cache else date_cache.setdefault(until, _date(until))
+        items.append(Evidence(aid, sid, lv, str(src), on, until))
+    if current is not None:
+        yield current, items
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def rebuild_profiles(
+    session: Session,
+    *,
+    person_ids: Iterable[int] | None = None,
+    skill_ids: Iterable[int] | None = None,
+    as_of: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Recompute ``current_skill`` from the assessments (all, or of some people, or of some skills).
+
+    Streams the assessments ordered by person, applies the rule person by person
+    and bulk-inserts the result (COPY on PostgreSQL), so memory stays flat at any
+    size. ``skill_ids`` are widened to their equivalence classes. Returns rows written.
+    """
+    conn = session.connection()
+    day = as_of or today()
+    classes = load_equivalences(conn)
+    trust = trust_order()
+    dialect = conn.dialect.name
+    only: set[int] | None = None
+    skill_conds: list[sa.ColumnElement[bool]] = []
+    current_conds: list[sa.ColumnElement[bool]] = []
+    if skill_ids is not None:
+        only = set()
+        for sid in skill_ids:
+            only.update(classes.get(sid, (sid,)))
+        skill_conds.append(AS.c.skill_id.in_(sorted(only)))
+        current_conds.append(CS.c.skill_id.in_(sorted(only)))
+    scopes: list[tuple[list[sa.ColumnElement[bool]], list[sa.ColumnElement[bool]]]]
+    if person_ids is None:
+        scopes = [([], [])]
+    else:
+        pids = sorted(set(person_ids))
+        scopes = [
+            ([AS.c.person_id.in_(pids[i : i + 5000])], [CS.c.person_id.in_(pids[i : i + 5000])])
+            for i in range(0, len(pids), 5000)
+        ]
+    written = people = 0
+    for as_conds, cs_conds in scopes:
+        conn.execute(sa.delete(CS).where(*current_conds, *cs_conds))
+        buffer: list[tuple[Any, ...]] = []
+        for pid, items in _stream_evidence(conn, [*skill_conds, *as_conds]):
+            prof = current_profile(items, as_of=day, trust_order=trust, equivalents=classes, only=only)
+            people += 1
+            if progress is not None and people % 50_000 == 0:
+                progress(people)
+            for e in prof.entries.values():
+                buffer.append(
+                    (
+                        pid,
+                        e.skill_id,
+                        e.level,
+                        e.source,
+                        e.assessment_id,
+                        bulk.db_value(dialect, e.assessed_on),
+                        bulk.db_value(dialect, e.valid_until),
+                    )
+                )
+            if len(buffer) >= 100_000:
+                written += bulk.copy_rows(conn, "current_skill", CURRENT_COLUMNS, buffer)
+                buffer = []
+        if buffer:
+            written += bulk.copy_rows(conn, "current_skill", CURRENT_COLUMNS, buffer)
+    return written
+
+
+def refresh_expired(session: Session, *, as_of: dt.date | None = None) -> int:
+    """Recompute the people whose current evidence expired before ``as_of`` (run daily); return people refreshed."""
+    day = as_of or today()
+    pids = list(
+        session.scalars(
+            sa.select(CS.c.person_id).where(CS.c.valid_until.is_not(None), CS.c.valid_until < day).distinct()
+        )
+    )
+    if pids:
+        rebuild_profiles(session, person_ids=pids, as_of=day)
+    return len(pids)
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def _status(assessed_on: dt.date, valid_until: dt.date | None, day: dt.date) -> str:
+    if assessed_on > day:
+        return "future"
+    if valid_until is not None and valid_until < day:
+        return "expired"
+    return "valid"
+
+
+def _labels(conn: sa.Connection, framework_ids: Iterable[int]) -> dict[tuple[int, int], tuple[str, str]]:
+    ids = list(set(framework_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        sa.select(L.c.framework_id, L.c.level, L.c.label_en, L.c.label_th).where(L.c.framework_id.in_(ids))
+    )
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+def person_profile(engine: Engine, person_id: int, *, as_of: dt.date | None = None) -> PersonProfileOut:
+    """The person's current profile, computed by the rule from their assessments (exact for any ``as_of``)."""
+    day = as_of or today()
+    with engine.connect() as conn:
+        if conn.execute(sa.select(P.c.id).where(P.c.id == person_id)).first() is None:
+            raise NotFound("person", person_id)
+        evidence = _evidence_rows(conn, person_id, None)
+        assessed = {e.skill_id for e in evidence}
+        classes: dict[int, frozenset[int]] = {}
+        if assessed:
+            pairs = conn.execute(
+                sa.select(EQ.c.skill_a_id, EQ.c.skill_b_id).where(
+                    sa.or_(EQ.c.skill_a_id.in_(assessed), EQ.c.skill_b_id.in_(assessed))
+                )
+            )
+            classes = equivalence_classes((a, b) for a, b in pairs)
+        prof = current_profile(evidence, as_of=day, trust_order=trust_order(), equivalents=classes)
+        info = skills_by_id(conn, set(prof.entries) | set(prof.lapsed) | assessed)
+        labels = _labels(conn, (s.framework_id for s in info.values()))
+
+    def out(e: ProfileEntry) -> ProfileEntryOut:
+        s = info[e.skill_id]
+        lab = labels.get((s.framework_id, e.level), (None, None))
+        return ProfileEntryOut(
+            skill=s.ref,
+            level=e.level,
+            level_label_en=lab[0],
+            level_label_th=lab[1],
+            source=AssessmentSource(e.source),
+            assessment_id=e.assessment_id,
+            assessed_on=e.assessed_on,
+            valid_until=e.valid_until,
+            via=info[e.via_skill_id].ref if e.via_skill_id is not None else None,
+            superseded=e.superseded,
+        )
+
+    def key(e: ProfileEntry) -> tuple[str, str]:
+        s = info[e.skill_id]
+        return (s.framework, s.code)
+
+    return PersonProfileOut(
+        person_id=person_id,
+        as_of=day,
+        trust_order=[AssessmentSource(s) for s in trust_order()],
+        skills=[out(e) for e in sorted(prof.entries.values(), key=key)],
+        lapsed=[out(e) for e in sorted(prof.lapsed.values(), key=key)],
+    )
+
+
+def history(
+    engine: Engine,
+    person_id: int,
+    *,
+    skill: str | None = None,
+    include_equivalents: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[AssessmentOut]:
+    """The person's assessments, newest first; of one skill (and its equivalents) when ``skill`` is given."""
+    day = today()
+    with engine.connect() as conn:
+        if conn.execute(sa.select(P.c.id).where(P.c.id == person_id)).first() is None:
+            raise NotFound("person", person_id)
+        conds: list[sa.ColumnElement[bool]] = [AS.c.person_id == person_id]
+        if skill is not None:
+            info = resolve_skill_refs(conn, [skill])[skill]
+            ids = {info.id}
+            if include_equivalents:
+                ids |= load_equivalences(conn).get(info.id, frozenset())
+            conds.append(AS.c.skill_id.in_(list(ids)))
+        total = conn.scalar(sa.select(sa.func.count()).select_from(AS).where(*conds)) or 0
+        rows = (
+            conn.execute(
+                sa.select(AS)
+                .where(*conds)
+                .order_by(AS.c.assessed_on.desc(), AS.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            .mappings()
+            .all()
+        )
+        info_by_id = skills_by_id(conn, (r["skill_id"] for r in rows))
+        labels = _labels(conn, (s.framework_id for s in info_by_id.values()))
+    items = []
+    for r in rows:
+        s = info_by_id[r["skill_id"]]
+        lab = labels.get((s.framework_id, r["level"]), (None, None))
+        items.append(
+            AssessmentOut(
+                id=r["id"],
+                person_id=r["person_id"],
+                skill=s.ref,
+                level=r["level"],
+                level_label_en=lab[0],
+                level_label_th=lab[1],
+                source=AssessmentSource(r["source"]),
+                assessor_id=r["assessor_id"],
+                assessor_name=r["assessor_name"],
+                evidence=r["evidence"],
+                assessed_on=r["assessed_on"],
+                valid_until=r["valid_until"],
+                recorded_at=r["recorded_at"],
+                status=_status(r["assessed_on"], r["valid_until"], day),
+            )
+        )
+    return Page(items=items, total=total, total_exact=True, limit=limit, offset=offset)
+
+
+# --- people by skill ---------------------------------------------------------------------------------
+
+
+def parse_skill_filters(values: Sequence[str], default_min_level: int) -> list[tuple[str, int]]:
+    """``["TH-DG:DU02@3", "DDAT:PROGRAMMING"]`` -> ``[("TH-DG:DU02", 3), ("DDAT:PROGRAMMING", default)]``."""
+    out: list[tuple[str, int]] = []
+    errors: list[FieldError] = []
+    for i, raw in enumerate(values):
+        ref, sep, lv = raw.strip().partition("@")
+        level = default_min_level
+        if sep:
+            if not lv.isdigit() or not 0 <= int(lv) <= 10:
+                errors.append(FieldError(f"skill[{i}]", f"the level after '@' must be a number 0..10, got {lv!r}"))
+                continue
+            level = int(lv)
+        out.append((ref, level))
+    check(errors)
+    return out
+
+
+def people_by_skill_conditions(
+    conn: sa.Connection | Session,
+    person_id_col: sa.ColumnElement[int],
+    filters: Sequence[tuple[str, int]],
+    *,
+    as_of: dt.date | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE conditions: the person currently holds every skill at its minimum level (AND).
+
+    Reads ``current_skill``; a row whose evidence expired before ``as_of`` does not count
+    even before the nightly ``refresh-expired`` recomputes it.
+    """
+    if not filters:
+        return []
+    refs = [ref for ref, _ in filters]
+    found = resolve_skill_refs(conn, refs)
+    day = as_of or today()
+    conds: list[sa.ColumnElement[bool]] = []
+    for ref, level in filters:
+        conds.append(
+            person_id_col.in_(
+                sa.select(CS.c.person_id).where(
+                    CS.c.skill_id == found[ref].id,
+                    CS.c.level >= level,
+                    sa.or_(CS.c.valid_until.is_(None), CS.c.valid_until >= day),
+                )
+            )
+        )
+    return conds
+
+
+def check_level_filter(min_level: int) -> None:
+    if not 0 <= min_level <= 10:
+        raise Invalid.one("min_level", "must be between 0 and 10")

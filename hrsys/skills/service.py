@@ -1,0 +1,356 @@
+"""Browsing and searching the catalog (Core selects into msgspec structs, few round trips)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hrsys.core.errors import FieldError, Invalid, NotFound, check
+from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.skills import search
+from hrsys.skills.assessment_service import resolve_skill_refs
+from hrsys.skills.catalog_format import parse_skill_ref
+from hrsys.skills.models import (
+    Framework,
+    ProficiencyLevel,
+    Skill,
+    SkillEquivalence,
+    SkillGroup,
+    SkillProfile,
+    SkillProfileLevel,
+)
+from hrsys.skills.schemas import (
+    FamilyOut,
+    FrameworkDetail,
+    FrameworkOut,
+    GroupOut,
+    LevelOut,
+    ProfileOut,
+    SkillHit,
+    SkillOut,
+    SkillRef,
+)
+
+F = cast(sa.Table, Framework.__table__)
+L = cast(sa.Table, ProficiencyLevel.__table__)
+G = cast(sa.Table, SkillGroup.__table__)
+S = cast(sa.Table, Skill.__table__)
+EQ = cast(sa.Table, SkillEquivalence.__table__)
+SP = cast(sa.Table, SkillProfile.__table__)
+SPL = cast(sa.Table, SkillProfileLevel.__table__)
+
+__all__ = ["framework_detail", "list_frameworks", "read_skill", "resolve_skill_refs", "search_skills"]
+
+
+def _framework_out(r: Any, skills: int, cls: type[FrameworkOut] = FrameworkOut, **extra: Any) -> Any:
+    return cls(
+        code=r["code"],
+        name_th=r["name_th"],
+        name_en=r["name_en"],
+        version=r["version"],
+        source=r["source"],
+        source_url=r["source_url"],
+        licence=r["licence"],
+        attribution=r["attribution"],
+        description=r["description"],
+        skills=skills,
+        retired=r["retired"],
+        **extra,
+    )
+
+
+def _active_counts(conn: sa.Connection) -> dict[int, int]:
+    rows = conn.execute(
+        sa.select(S.c.framework_id, sa.func.count()).where(S.c.retired.is_(False)).group_by(S.c.framework_id)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def list_frameworks(engine: Engine) -> list[FrameworkOut]:
+    with engine.connect() as conn:
+        counts = _active_counts(conn)
+        rows = conn.execute(sa.select(F).order_by(F.c.code)).mappings().all()
+    return [_framework_out(r, counts.get(r["id"], 0)) for r in rows]
+
+
+def framework_detail(engine: Engine, code: str) -> FrameworkDetail:
+    """A framework with its scale, groups (with active skill counts), families and profiles."""
+    with engine.connect() as conn:
+        fw = conn.execute(sa.select(F).where(F.c.code == code)).mappings().first()
+        if fw is None:
+            raise NotFound("framework", code)
+        fid = fw["id"]
+        levels = conn.execute(sa.select(L).where(L.c.framework_id == fid).order_by(L.c.level)).mappings().all()
+        groups = (
+            conn.execute(
+                sa.select(G).where(G.c.framework_id == fid, G.c.retired.is_(False)).order_by(G.c.position, G.c.code)
+            )
+            .mappings()
+            .all()
+        )
+        per_group: dict[int | None, int] = {
+            r[0]: r[1]
+            for r in conn.execute(
+                sa.select(S.c.group_id, sa.func.count())
+                .where(S.c.framework_id == fid, S.c.retired.is_(False))
+                .group_by(S.c.group_id)
+            )
+        }
+        profiles = (
+            conn.execute(sa.select(SP).where(SP.c.framework_id == fid, SP.c.retired.is_(False)).order_by(SP.c.position))
+            .mappings()
+            .all()
+        )
+        levels_by_profile: dict[int, dict[str, int]] = {}
+        if profiles:
+            rows = conn.execute(
+                sa.select(SPL.c.profile_id, S.c.code, SPL.c.level)
+                .join(S, S.c.id == SPL.c.skill_id)
+                .where(SPL.c.profile_id.in_([p["id"] for p in profiles]))
+                .order_by(SPL.c.profile_id, S.c.position)
+            )
+            for pid, scode, lv in rows:
+                levels_by_profile.setdefault(pid, {})[f"{code}:{scode}"] = lv
+        total = sum(per_group.values())
+    code_of = {g["id"]: g["code"] for g in groups}
+
+    def group_count(gid: int) -> int:  # a group counts the skills of its sub-groups too
+        own = per_group.get(gid, 0)
+        return own + sum(group_count(g["id"]) for g in groups if g["parent_id"] == gid)
+
+    return _framework_out(
+        fw,
+        total,
+        FrameworkDetail,
+        scale=[
+            LevelOut(
+                level=lv["level"],
+                code=lv["code"],
+                label_th=lv["label_th"],
+                label_en=lv["label_en"],
+                descriptor=lv["descriptor"],
+            )
+            for lv in levels
+        ],
+        groups=[
+            GroupOut(
+                code=g["code"],
+                name_th=g["name_th"],
+                name_en=g["name_en"],
+                description=g["description"],
+                parent=code_of.get(g["parent_id"]) if g["parent_id"] else None,
+                skills=group_count(g["id"]),
+            )
+            for g in groups
+        ],
+        families=[FamilyOut(**f) for f in fw["families"] or []],
+        profiles=[
+            ProfileOut(
+                code=p["code"],
+                name_th=p["name_th"],
+                name_en=p["name_en"],
+                family=p["family"],
+                role=p["role"],
+                role_level=p["role_level"],
+                description=p["description"],
+                position_levels=list(p["position_levels"] or []),
+                levels=levels_by_profile.get(p["id"], {}),
+            )
+            for p in profiles
+        ],
+    )
+
+
+def _group_ids(conn: sa.Connection, group: str, framework_id: int | None) -> list[int]:
+    """The groups with code ``group`` (in the framework, if given) and all their sub-groups."""
+    stmt = sa.select(G.c.id, G.c.parent_id, G.c.code)
+    if framework_id is not None:
+        stmt = stmt.where(G.c.framework_id == framework_id)
+    rows = conn.execute(stmt).all()
+    children: dict[int, list[int]] = {}
+    for gid, parent, _ in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(gid)
+    found = [gid for gid, _, c in rows if c == group]
+    out: list[int] = []
+    while found:
+        gid = found.pop()
+        out.append(gid)
+        found.extend(children.get(gid, []))
+    return out
+
+
+def search_skills(
+    engine: Engine,
+    *,
+    q: str | None = None,
+    framework: str | None = None,
+    group: str | None = None,
+    include_retired: bool = False,
+    limit: int = 20,
+    offset: int = 0,
+) -> Page[SkillHit]:
+    """Skills ranked for a picker: exact code, then code prefix, then name prefix, then substring.
+
+    Matching is by substring of the code, the Thai and English names and the
+    aliases (Thai has no spaces between words), case-insensitive. ``q`` may be a
+    full reference ``FRAMEWORK:CODE`` (or its prefix). Within a rank, shorter
+    names come first. Without ``q``, skills come in framework and file order.
+    """
+    errors: list[FieldError] = []
+    if not 1 <= limit <= MAX_LIMIT:
+        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
+    if offset < 0:
+        errors.append(FieldError("offset", "must be 0 or more"))
+    if q is not None and len(q) > 200:
+        errors.append(FieldError("q", "at most 200 characters"))
+    check(errors)
+    needle = (q or "").strip()
+    if ":" in needle:
+        fw_part, _, code_part = needle.partition(":")
+        if parse_skill_ref(needle) is not None or (fw_part and not code_part):
+            framework = framework or fw_part
+            needle = code_part
+    with engine.connect() as conn:
+        fid: int | None = None
+        conds: list[sa.ColumnElement[bool]] = []
+        if framework is not None:
+            fid = conn.scalar(sa.select(F.c.id).where(F.c.code == framework))
+            if fid is None:
+                raise Invalid.one("framework", f"no framework {framework}")
+            conds.append(S.c.framework_id == fid)
+        if group is not None:
+            gids = _group_ids(conn, group, fid)
+            if not gids:
+                raise Invalid.one("group", f"no skill group {group}" + (f" in {framework}" if framework else ""))
+            conds.append(S.c.group_id.in_(gids))
+        if not include_retired:
+            conds.append(S.c.retired.is_(False))
+        lowered = needle.lower()
+        if lowered:
+            conds.append(search.substring_condition(conn.dialect.name, S.c.search_text, S.c.id, lowered))
+            prefix = search.escape_like(lowered) + "%"
+            rank: sa.ColumnElement[int] = sa.case(
+                (sa.func.lower(S.c.code) == lowered, 0),
+                (sa.func.lower(S.c.code).like(prefix, escape="\\"), 1),
+                (
+                    sa.or_(
+                        sa.func.lower(S.c.name_en).like(prefix, escape="\\"),
+                        sa.func.lower(S.c.name_th).like(prefix, escape="\\"),
+                    ),
+                    2,
+                ),
+                else_=3,
+            )
+            order = [rank, sa.func.length(S.c.name_en), S.c.id]
+        else:
+            rank = sa.literal(3)
+            order = [F.c.code, S.c.position, S.c.id]
+        counted = sa.select(sa.func.count()).select_from(
+            sa.select(S.c.id).where(*conds).limit(COUNT_CAP + 1).subquery()
+        )
+        stmt = (
+            sa.select(
+                S.c.id,
+                F.c.code,
+                S.c.code,
+                S.c.name_th,
+                S.c.name_en,
+                G.c.code,
+                rank.label("rank"),
+                S.c.retired,
+                counted.scalar_subquery().label("total"),
+            )
+            .select_from(S.join(F, F.c.id == S.c.framework_id).outerjoin(G, G.c.id == S.c.group_id))
+            .where(*conds)
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = conn.execute(stmt).all()
+        total = rows[0][-1] if rows else (conn.scalar(counted) or 0)
+    items = [
+        SkillHit(
+            id=r[0],
+            ref=f"{r[1]}:{r[2]}",
+            framework=r[1],
+            code=r[2],
+            name_th=r[3],
+            name_en=r[4],
+            group=r[5],
+            rank=r[6],
+            retired=r[7],
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset)
+
+
+def read_skill(engine: Engine, ref: str) -> SkillOut:
+    """One skill by ``FRAMEWORK:CODE``, with its scale and its equivalents in other frameworks."""
+    parsed = parse_skill_ref(ref)
+    if parsed is None:
+        raise NotFound("skill", ref)
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                sa.select(S, G.c.code.label("group_code"))
+                .select_from(S.join(F, F.c.id == S.c.framework_id).outerjoin(G, G.c.id == S.c.group_id))
+                .where(F.c.code == parsed[0], S.c.code == parsed[1])
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("skill", ref)
+        sid = row["id"]
+        others = [
+            a if b == sid else b
+            for a, b in conn.execute(
+                sa.select(EQ.c.skill_a_id, EQ.c.skill_b_id).where(
+                    sa.or_(EQ.c.skill_a_id == sid, EQ.c.skill_b_id == sid)
+                )
+            )
+        ]
+        eq_rows = (
+            conn.execute(
+                sa.select(F.c.code, S.c.code, S.c.name_th, S.c.name_en)
+                .join(F, F.c.id == S.c.framework_id)
+                .where(S.c.id.in_(others))
+                .order_by(F.c.code, S.c.code)
+            ).all()
+            if others
+            else []
+        )
+        levels = (
+            conn.execute(sa.select(L).where(L.c.framework_id == row["framework_id"]).order_by(L.c.level))
+            .mappings()
+            .all()
+        )
+    return SkillOut(
+        id=sid,
+        ref=f"{parsed[0]}:{row['code']}",
+        framework=parsed[0],
+        code=row["code"],
+        name_th=row["name_th"],
+        name_en=row["name_en"],
+        group=row["group_code"],
+        description=row["description"],
+        aliases=row["aliases"].split("\n") if row["aliases"] else [],
+        retired=row["retired"],
+        equivalents=[
+            SkillRef(ref=f"{r[0]}:{r[1]}", framework=r[0], code=r[1], name_th=r[2], name_en=r[3]) for r in eq_rows
+        ],
+        scale=[
+            LevelOut(
+                level=lv["level"],
+                code=lv["code"],
+                label_th=lv["label_th"],
+                label_en=lv["label_en"],
+                descriptor=lv["descriptor"],
+            )
+            for lv in levels
+        ],
+    )

@@ -1,0 +1,216 @@
+"""Reading spreadsheets that HR officers send: CSV or XLSX, Thai conventions included.
+
+- :func:`read_table` streams the rows of a CSV (UTF-8, with or without BOM; a
+  Thai Windows "CSV" in TIS-620/cp874 is recognised) or of the first sheet of an
+  XLSX workbook (openpyxl, read-only), each with the line a person sees in their
+  editor, under normalised header names.
+- :func:`parse_date` accepts ISO dates, day-first ``DD/MM/YYYY`` (``-`` and
+  ``.`` too), Thai month names (``5 ม.ค. 2569``), Thai digits, and Excel date
+  cells; a year from 2400 on is taken as Buddhist Era (BE = CE + 543).
+
+Pure (no database, no web framework); linear in the file size, constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+BE_OFFSET = 543
+CE_RANGE = (1900, 2200)
+BE_MIN = 2400
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+THAI_MONTHS = {
+    "มกราคม": 1,
+    "ม.ค.": 1,
+    "กุมภาพันธ์": 2,
+    "ก.พ.": 2,
+    "มีนาคม": 3,
+    "มี.ค.": 3,
+    "เมษายน": 4,
+    "เม.ย.": 4,
+    "พฤษภาคม": 5,
+    "พ.ค.": 5,
+    "มิถุนายน": 6,
+    "มิ.ย.": 6,
+    "กรกฎาคม": 7,
+    "ก.ค.": 7,
+    "สิงหาคม": 8,
+    "ส.ค.": 8,
+    "กันยายน": 9,
+    "ก.ย.": 9,
+    "ตุลาคม": 10,
+    "ต.ค.": 10,
+    "พฤศจิกายน": 11,
+    "พ.ย.": 11,
+    "ธันวาคม": 12,
+    "ธ.ค.": 12,
+}
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
+_THAI = re.compile(r"^(\d{1,2})\s*([^\d\s]+)\s*(\d{4})$")
+
+
+class TableError(Exception):
+    """The file as a whole cannot be read (wrong type, encoding, no header)."""
+
+
+def year_to_ce(year: int) -> int:
+    """A Christian Era year from a CE or Buddhist Era one; ValueError for anything implausible.
+
+    >>> year_to_ce(2569), year_to_ce(2026)
+    (2026, 2026)
+    """
+    if year >= BE_MIN:
+        ce = year - BE_OFFSET
+        if CE_RANGE[0] <= ce <= CE_RANGE[1]:
+            return ce
+    elif CE_RANGE[0] <= year <= CE_RANGE[1]:
+        return year
+    raise ValueError(
+        f"year {year} is neither a Christian Era year ({CE_RANGE[0]}-{CE_RANGE[1]}) "
+        f"nor a Buddhist Era one ({CE_RANGE[0] + BE_OFFSET}-{CE_RANGE[1] + BE_OFFSET})"
+    )
+
+
+def parse_date(value: Any) -> dt.date:
+    """A date from a cell; raise ValueError with a message for the user.
+
+    >>> parse_date("15/01/2569"), parse_date("2026-01-15"), parse_date("15 ม.ค. 2569")
+    (datetime.date(2026, 1, 15), datetime.date(2026, 1, 15), datetime.date(2026, 1, 15))
+    """
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        if value.year >= BE_MIN:  # a BE date typed into a date cell
+            return _make(year_to_ce(value.year), value.month, value.day)
+        year_to_ce(value.year)
+        return value
+    text = str(value).strip().translate(_THAI_DIGITS)
+    if m := _ISO.match(text):
+        return _make(year_to_ce(int(m.group(1))), int(m.group(2)), int(m.group(3)))
+    if m := _DMY.match(text):
+        if len(m.group(3)) < 4:
+            raise ValueError(f"{text!r}: write the year in full (e.g. 2569 or 2026)")
+        return _make(year_to_ce(int(m.group(3))), int(m.group(2)), int(m.group(1)))
+    if (m := _THAI.match(text)) and m.group(2) in THAI_MONTHS:
+        return _make(year_to_ce(int(m.group(3))), THAI_MONTHS[m.group(2)], int(m.group(1)))
+    raise ValueError(f"{text!r} is not a date; use YYYY-MM-DD or DD/MM/YYYY (Buddhist or Christian Era)")
+
+
+def _make(year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"no such day: {day:02d}/{month:02d}/{year} ({exc})") from None
+
+
+def normalise_header(name: Any, aliases: dict[str, str] | None = None) -> str:
+    key = re.sub(r"[\s\-]+", "_", str(name or "").strip().lower()).strip("_")
+    return (aliases or {}).get(key, key)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as trimmed text ('' for empty); integral floats lose their '.0' (Excel numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _detect_encoding(head: bytes) -> str:
+    try:
+        head.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # cut inside a multi-byte character at the end of the sample
+            return "utf-8-sig"
+        return "cp874"
+
+
+class Table:
+    """Rows of a CSV or XLSX file as ``(line, {header: value})``; open with :func:`read_table`."""
+
+    def __init__(self, headers: list[str], rows: Iterator[tuple[int, dict[str, Any]]], kind: str) -> None:
+        self.headers = headers
+        self.rows = rows
+        self.kind = kind
+
+
+def read_table(
+    source: str | Path | IO[bytes], filename: str | None = None, *, aliases: dict[str, str] | None = None
+) -> Table:
+    """Open a CSV or XLSX file (chosen by the name's extension, else by content)."""
+    name = (filename or (str(source) if isinstance(source, str | Path) else "")).lower()
+    fh: IO[bytes] = open(source, "rb") if isinstance(source, str | Path) else source  # noqa: SIM115
+    head = fh.read(4)
+    fh.seek(0)
+    if name.endswith(".xlsx") or head.startswith(b"PK\x03\x04"):
+        return _read_xlsx(fh, aliases)
+    if name.endswith(".xls"):
+        raise TableError("old .xls workbooks are not supported; save the file as .xlsx or CSV UTF-8")
+    return _read_csv(fh, aliases)
+
+
+def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None) -> Table:
+    sample = fh.read(1 << 20)
+    fh.seek(0)
+    encoding = _detect_encoding(sample)
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise TableError("the file is empty") from None
+    except UnicodeDecodeError as exc:
+        raise TableError(f"the file is not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'") from None
+    headers = [normalise_header(h, aliases) for h in header]
+    if not any(headers):
+        raise TableError("the first line must name the columns")
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        start = reader.line_num + 1
+        try:
+            for rec in reader:
+                if any(cell.strip() for cell in rec):
+                    yield start, dict(zip(headers, rec, strict=False))
+                start = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise TableError(f"line {start}: not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'") from None
+        finally:
+            text.close()
+
+    return Table(headers, rows(), "csv")
+
+
+def _read_xlsx(fh: IO[bytes], aliases: dict[str, str] | None) -> Table:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a damaged or foreign file
+        raise TableError(f"not a readable .xlsx workbook: {exc}") from None
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = next(it, None)
+    if header is None:
+        wb.close()
+        raise TableError("the first sheet is empty")
+    headers = [normalise_header(h, aliases) for h in header]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            for i, rec in enumerate(it, start=2):
+                if any(v is not None and str(v).strip() for v in rec):
+                    yield i, {h: v for h, v in zip(headers, rec, strict=False) if h}
+        finally:
+            wb.close()
+
+    return Table(headers, rows(), "xlsx")
