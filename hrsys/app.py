@@ -23,10 +23,19 @@ def route_handlers() -> list[Any]:
     from hrsys.agencies.routes import AgencyController
     from hrsys.people.bulk_routes import BulkController
     from hrsys.people.routes import PeopleController
+    from hrsys.secondments.routes import SecondmentController
     from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
     from hrsys.system.routes import health, ping
 
-    return [health, ping, AgencyController, PeopleController, *SKILL_CONTROLLERS, BulkController]
+    return [
+        health,
+        ping,
+        AgencyController,
+        PeopleController,
+        *SKILL_CONTROLLERS,
+        BulkController,
+        SecondmentController,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -84,3 +84,60 @@ def assessment(session: Session, person: Person, skill: str, level: int, source:
     session.commit()
     return out
 
+
+# --- secondments (issue 7) ------------------------------------------------------------------------
+
+
+def kt_skills(session: Session, codes: list[str], *, framework: str = "KT", levels: int = 4) -> dict[str, Any]:
+    """Skills ``codes`` in a framework (created if missing) whose scale runs 1..``levels``: ``{code: Skill}``."""
+    import sqlalchemy as sa
+
+    from hrsys.skills.models import Framework, ProficiencyLevel, Skill
+
+    fw = session.scalar(sa.select(Framework).where(Framework.code == framework))
+    if fw is None:
+        fw = Framework(code=framework, name_th=f"กรอบ {framework}", name_en=f"Framework {framework}", version="1")
+        session.add(fw)
+        session.flush()
+        for level in range(1, levels + 1):
+            session.add(
+                ProficiencyLevel(
+                    framework_id=fw.id,
+                    level=level,
+                    code=f"L{level}",
+                    label_th=f"ระดับ {level}",
+                    label_en=f"Level {level}",
+                )
+            )
+    out = {}
+    for code in codes:
+        s = Skill(framework_id=fw.id, code=code, name_en=f"Skill {code}", name_th=f"ทักษะ {code}")
+        session.add(s)
+        out[code] = s
+    session.commit()
+    return out
+
+
+def secondment(session: Session, person: Person, host: Agency, starts_on: Any, ends_on: Any, **kw: Any) -> Any:
+    """A secondment row written directly (history for rule tests); default ``completed``, 100%, no cost."""
+    from hrsys.secondments.models import Secondment, SecondmentStatus
+
+    s = Secondment(
+        person_id=person.id,
+        host_agency_id=host.id,
+        sending_organisation=kw.pop("sending_organisation", person.organisation or "Home agency"),
+        sending_agency_id=kw.pop("sending_agency_id", None),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        first_ends_on=kw.pop("first_ends_on", ends_on),
+        allocation=kw.pop("allocation", 100),
+        host_share_pct=kw.pop("host_share_pct", 100),
+        sender_share_pct=kw.pop("sender_share_pct", 0),
+        monthly_cost_baht=kw.pop("monthly_cost_baht", 0),
+        status=kw.pop("status", SecondmentStatus.completed),
+        extensions=kw.pop("extensions", 0),
+        **kw,
+    )
+    session.add(s)
+    session.commit()
+    return s

@@ -1,0 +1,342 @@
+"""Secondments API: thin handlers over :mod:`hrsys.secondments.service`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.access.rules import Access
+from hrsys.core.fiscal import fiscal_year
+from hrsys.core.pagination import Page
+from hrsys.secondments import service
+from hrsys.secondments.lifecycle import Action, SecondmentStatus
+from hrsys.secondments.policy import SecondmentPolicy, load_policy
+from hrsys.secondments.schemas import (
+    ActivateInput,
+    Alerts,
+    CoiDecisionInput,
+    CoiReviewOut,
+    CostReport,
+    CoverageReport,
+    EndInput,
+    EndReportInput,
+    ExtendInput,
+    InterestsDeclaration,
+    KnowledgeTransferPlan,
+    SecondmentCreate,
+    SecondmentListItem,
+    SecondmentOut,
+    SecondmentUpdate,
+    TransitionInput,
+    TransitionOut,
+)
+from hrsys.secondments.service import Actor
+
+
+def provide_policy(state: State) -> SecondmentPolicy:
+    """The policy in force: ``app.state.secondment_policy`` if set, else the configured one (see policy.py)."""
+    policy = state.get("secondment_policy")
+    return policy if isinstance(policy, SecondmentPolicy) else load_policy()
+
+
+def actor_of(request: Request[Any, Any, Any]) -> Actor:
+    """The signed-in user, if the access layer put one in the request scope."""
+    user = request.scope.get("user")
+    if user is None:
+        return Actor()
+    return Actor(getattr(user, "id", None), getattr(user, "label", None) or getattr(user, "username", None))
+
+
+AgencyQuery = Annotated[str | None, QueryParameter(description="Agency code: host agency and its sub-agencies")]
+ACTION = {"opt": {"access": Access.hr}, "sync_to_thread": True, "status_code": 200}
+
+
+class SecondmentController(Controller):
+    path = "/api/v1/secondments"
+    tags = ["Secondments"]
+    dependencies = {"policy": Provide(provide_policy, sync_to_thread=False)}
+
+    @get("/", opt={"access": Access.hr}, sync_to_thread=True)
+    def list_secondments(
+        self,
+        db_engine: NamedDependency[Engine],
+        status: FromQuery[list[SecondmentStatus] | None] = None,
+        agency: AgencyQuery = None,
+        person_id: FromQuery[int | None] = None,
+        taskforce: Annotated[str | None, QueryParameter(description="Task force code")] = None,
+        ending_within: Annotated[
+            int | None,
+            QueryParameter(ge=0, le=3650, description="Only those in progress whose last day is within N days"),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> Page[SecondmentListItem]:
+        """Secondments filtered by state, host agency, person or task force; ``ending_within=60`` lists
+        those ending in the next 60 days, soonest first."""
+        return service.list_secondments(
+            db_engine,
+            today=service.bangkok_today(),
+            status=status,
+            agency=agency,
+            person_id=person_id,
+            taskforce=taskforce,
+            ending_within=ending_within,
+            limit=limit,
+            offset=offset,
+        )
+
+    @post("/", opt={"access": Access.hr}, sync_to_thread=True)
+    def create_secondment(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        data: JSONBody[SecondmentCreate],
+    ) -> SecondmentOut:
+        """Propose a secondment. It books no time until approved."""
+        s = service.create(db_session, data, actor=actor_of(request), policy=policy)
+        return service.detail(db_session, s, policy=policy)
+
+    @get("/alerts", opt={"access": Access.hr}, sync_to_thread=True)
+    def alerts(
+        self,
+        db_engine: NamedDependency[Engine],
+        policy: NamedDependency[SecondmentPolicy],
+        agency: AgencyQuery = None,
+        ending_within: Annotated[int | None, QueryParameter(ge=0, le=3650)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="Items per group")] = 20,
+    ) -> Alerts:
+        """What needs action: ending soon, past their end, end reports overdue, reviews pending,
+        approved but not started, people near the career cap."""
+        return service.alerts(
+            db_engine,
+            policy=policy,
+            today=service.bangkok_today(),
+            agency=agency,
+            ending_within=ending_within,
+            limit=limit,
+        )
+
+    @get("/costs", opt={"access": Access.hr}, sync_to_thread=True)
+    def costs(
+        self,
+        db_engine: NamedDependency[Engine],
+        fiscal_year_be: Annotated[
+            int | None,
+            QueryParameter(
+                query="fiscal_year", ge=2400, le=2800, description="Thai fiscal year (BE); default the current one"
+            ),
+        ] = None,
+        agency: AgencyQuery = None,
+    ) -> CostReport:
+        """Cost of a Thai fiscal year per agency, host and sender shares apart."""
+        year = fiscal_year_be if fiscal_year_be is not None else fiscal_year(service.bangkok_today())
+        return service.cost_report(db_engine, fiscal_year=year, agency=agency)
+
+    @get("/coverage", opt={"access": Access.hr}, sync_to_thread=True)
+    def coverage(self, db_engine: NamedDependency[Engine], agency: AgencyQuery = None) -> CoverageReport:
+        """Knowledge-transfer coverage per host agency (skills passed on over skills planned)."""
+        return service.coverage_report(db_engine, agency=agency)
+
+    @get("/policy", opt={"access": Access.authenticated}, sync_to_thread=False)
+    def policy_in_force(self, policy: NamedDependency[SecondmentPolicy]) -> SecondmentPolicy:
+        """The secondment rules in force (see ``HRSYS_SECONDMENT_POLICY``)."""
+        return policy
+
+    @get("/{secondment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
+    def read_secondment(
+        self, db_session: NamedDependency[Session], policy: NamedDependency[SecondmentPolicy], secondment_id: FromPath[int]
+    ) -> SecondmentOut:
+        return service.detail(db_session, service.get(db_session, secondment_id), policy=policy)
+
+    @patch("/{secondment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
+    def update_secondment(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[SecondmentUpdate],
+    ) -> SecondmentOut:
+        """Change a secondment; terms only before activation. Send ``version`` to refuse stale edits."""
+        s = service.update(db_session, secondment_id, data, actor=actor_of(request), policy=policy)
+        return service.detail(db_session, s, policy=policy)
+
+    @get("/{secondment_id:int}/history", opt={"access": Access.hr}, sync_to_thread=True)
+    def history(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[TransitionOut]:
+        """Every move of the state machine: from, to, who, when, why."""
+        return service.history(db_session, secondment_id)
+
+    def _act(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: Session,
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: int,
+        action: Action,
+        data: Any,
+    ) -> SecondmentOut:
+        s = service.act(
+            db_session,
+            secondment_id,
+            action,
+            data,
+            actor=actor_of(request),
+            policy=policy,
+            today=service.bangkok_today(),
+        )
+        return service.detail(db_session, s, policy=policy)
+
+    @post("/{secondment_id:int}/submit", **ACTION)
+    def submit(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[TransitionInput | None] = None,
+    ) -> SecondmentOut:
+        """proposed -> under_review (needs the conflict-of-interest declaration)."""
+        return self._act(request, db_session, policy, secondment_id, Action.submit, data)
+
+    @post("/{secondment_id:int}/approve", **ACTION)
+    def approve(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[TransitionInput | None] = None,
+    ) -> SecondmentOut:
+        """under_review -> approved: cleared review, period rules, career cap, cooling-off, allocation."""
+        return self._act(request, db_session, policy, secondment_id, Action.approve, data)
+
+    @post("/{secondment_id:int}/reject", **ACTION)
+    def reject(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[TransitionInput],
+    ) -> SecondmentOut:
+        """proposed or under_review -> rejected (reason required)."""
+        return self._act(request, db_session, policy, secondment_id, Action.reject, data)
+
+    @post("/{secondment_id:int}/withdraw", **ACTION)
+    def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[TransitionInput],
+    ) -> SecondmentOut:
+        """proposed, under_review or approved -> withdrawn (reason required)."""
+        return self._act(request, db_session, policy, secondment_id, Action.withdraw, data)
+
+    @post("/{secondment_id:int}/activate", **ACTION)
+    def activate(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[ActivateInput | None] = None,
+    ) -> SecondmentOut:
+        """approved -> active (needs the agreement reference and a cleared review)."""
+        return self._act(request, db_session, policy, secondment_id, Action.activate, data)
+
+    @post("/{secondment_id:int}/extend", **ACTION)
+    def extend(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[ExtendInput],
+    ) -> SecondmentOut:
+        """active or extended -> extended, to a new last day (extension count and length, career cap,
+        cooling-off, allocation)."""
+        return self._act(request, db_session, policy, secondment_id, Action.extend, data)
+
+    @post("/{secondment_id:int}/complete", **ACTION)
+    def complete(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[EndInput | None] = None,
+    ) -> SecondmentOut:
+        """active or extended -> completed; the end report is then due."""
+        return self._act(request, db_session, policy, secondment_id, Action.complete, data)
+
+    @post("/{secondment_id:int}/terminate", **ACTION)
+    def terminate(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[EndInput],
+    ) -> SecondmentOut:
+        """active or extended -> terminated early (reason required); the last day becomes ``on``."""
+        return self._act(request, db_session, policy, secondment_id, Action.terminate, data)
+
+    @get("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
+    def list_reviews(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[CoiReviewOut]:
+        """Every conflict-of-interest declaration and its decision, oldest first."""
+        return service.reviews(db_session, secondment_id)
+
+    @post("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
+    def declare(
+        self, db_session: NamedDependency[Session], secondment_id: FromPath[int], data: JSONBody[InterestsDeclaration]
+    ) -> CoiReviewOut:
+        """Declare interests; opens a new (pending) review that replaces the previous one."""
+        return service.review_out(service.declare_interests(db_session, secondment_id, data))
+
+    @post("/{secondment_id:int}/coi/decision", **ACTION)
+    def decide(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        secondment_id: FromPath[int],
+        data: JSONBody[CoiDecisionInput],
+    ) -> CoiReviewOut:
+        """The reviewer's decision on the latest declaration; blocked stops approval."""
+        review = service.decide_coi(db_session, secondment_id, data, actor=actor_of(request))
+        return service.review_out(review)
+
+    @put("/{secondment_id:int}/knowledge-transfer", opt={"access": Access.hr}, sync_to_thread=True)
+    def set_plan(
+        self,
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[KnowledgeTransferPlan],
+    ) -> SecondmentOut:
+        """Replace the knowledge-transfer plan (counterparts, skills, target levels)."""
+        s = service.set_knowledge_transfer(db_session, secondment_id, data.items)
+        return service.detail(db_session, s, policy=policy)
+
+    @post("/{secondment_id:int}/end-report", **ACTION)
+    def end_report(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
+        data: JSONBody[EndReportInput],
+    ) -> SecondmentOut:
+        """The end report; each level reached is recorded as a knowledge-transfer assessment."""
+        s = service.submit_end_report(
+            db_session, secondment_id, data, actor=actor_of(request), today=service.bangkok_today()
+        )
+        return service.detail(db_session, s, policy=policy)
