@@ -54,7 +54,6 @@ def actor_of(request: Request[Any, Any, Any]) -> Actor:
 
 
 AgencyQuery = Annotated[str | None, QueryParameter(description="Agency code: host agency and its sub-agencies")]
-ACTION = {"opt": {"access": Access.hr}, "sync_to_thread": True, "status_code": 200}
 
 
 class SecondmentController(Controller):
@@ -151,7 +150,10 @@ class SecondmentController(Controller):
 
     @get("/{secondment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def read_secondment(
-        self, db_session: NamedDependency[Session], policy: NamedDependency[SecondmentPolicy], secondment_id: FromPath[int]
+        self,
+        db_session: NamedDependency[Session],
+        policy: NamedDependency[SecondmentPolicy],
+        secondment_id: FromPath[int],
     ) -> SecondmentOut:
         return service.detail(db_session, service.get(db_session, secondment_id), policy=policy)
 
@@ -193,7 +195,7 @@ class SecondmentController(Controller):
         )
         return service.detail(db_session, s, policy=policy)
 
-    @post("/{secondment_id:int}/submit", **ACTION)
+    @post("/{secondment_id:int}/submit", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def submit(
         self,
         request: Request[Any, Any, Any],
@@ -205,7 +207,7 @@ class SecondmentController(Controller):
         """proposed -> under_review (needs the conflict-of-interest declaration)."""
         return self._act(request, db_session, policy, secondment_id, Action.submit, data)
 
-    @post("/{secondment_id:int}/approve", **ACTION)
+    @post("/{secondment_id:int}/approve", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def approve(
         self,
         request: Request[Any, Any, Any],
@@ -217,7 +219,7 @@ class SecondmentController(Controller):
         """under_review -> approved: cleared review, period rules, career cap, cooling-off, allocation."""
         return self._act(request, db_session, policy, secondment_id, Action.approve, data)
 
-    @post("/{secondment_id:int}/reject", **ACTION)
+    @post("/{secondment_id:int}/reject", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def reject(
         self,
         request: Request[Any, Any, Any],
@@ -229,7 +231,7 @@ class SecondmentController(Controller):
         """proposed or under_review -> rejected (reason required)."""
         return self._act(request, db_session, policy, secondment_id, Action.reject, data)
 
-    @post("/{secondment_id:int}/withdraw", **ACTION)
+    @post("/{secondment_id:int}/withdraw", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def withdraw(
         self,
         request: Request[Any, Any, Any],
@@ -241,7 +243,7 @@ class SecondmentController(Controller):
         """proposed, under_review or approved -> withdrawn (reason required)."""
         return self._act(request, db_session, policy, secondment_id, Action.withdraw, data)
 
-    @post("/{secondment_id:int}/activate", **ACTION)
+    @post("/{secondment_id:int}/activate", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def activate(
         self,
         request: Request[Any, Any, Any],
@@ -253,7 +255,7 @@ class SecondmentController(Controller):
         """approved -> active (needs the agreement reference and a cleared review)."""
         return self._act(request, db_session, policy, secondment_id, Action.activate, data)
 
-    @post("/{secondment_id:int}/extend", **ACTION)
+    @post("/{secondment_id:int}/extend", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def extend(
         self,
         request: Request[Any, Any, Any],
@@ -266,7 +268,7 @@ class SecondmentController(Controller):
         cooling-off, allocation)."""
         return self._act(request, db_session, policy, secondment_id, Action.extend, data)
 
-    @post("/{secondment_id:int}/complete", **ACTION)
+    @post("/{secondment_id:int}/complete", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def complete(
         self,
         request: Request[Any, Any, Any],
@@ -278,7 +280,7 @@ class SecondmentController(Controller):
         """active or extended -> completed; the end report is then due."""
         return self._act(request, db_session, policy, secondment_id, Action.complete, data)
 
-    @post("/{secondment_id:int}/terminate", **ACTION)
+    @post("/{secondment_id:int}/terminate", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def terminate(
         self,
         request: Request[Any, Any, Any],
@@ -302,7 +304,7 @@ class SecondmentController(Controller):
         """Declare interests; opens a new (pending) review that replaces the previous one."""
         return service.review_out(service.declare_interests(db_session, secondment_id, data))
 
-    @post("/{secondment_id:int}/coi/decision", **ACTION)
+    @post("/{secondment_id:int}/coi/decision", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def decide(
         self,
         request: Request[Any, Any, Any],
@@ -326,7 +328,7 @@ class SecondmentController(Controller):
         s = service.set_knowledge_transfer(db_session, secondment_id, data.items)
         return service.detail(db_session, s, policy=policy)
 
-    @post("/{secondment_id:int}/end-report", **ACTION)
+    @post("/{secondment_id:int}/end-report", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def end_report(
         self,
         request: Request[Any, Any, Any],
