@@ -36,11 +36,21 @@ class PeopleController(Controller):
             str | None, QueryParameter(description="Substring of a Thai or English name", max_length=100)
         ] = None,
         active: FromQuery[bool | None] = None,
+        skill: Annotated[
+            list[str] | None,
+            QueryParameter(
+                description="Holds this skill now: FRAMEWORK:CODE, optionally @LEVEL (e.g. TH-DG:DU02@3); "
+                "repeat for several skills (all required)"
+            ),
+        ] = None,
+        min_level: Annotated[
+            int, QueryParameter(ge=0, le=10, description="Minimum level for skills given without @LEVEL")
+        ] = 1,
         sort: FromQuery[PeopleSort] = PeopleSort.id,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[PersonListItem]:
-        """People filtered by agency subtree, kind, position and role, or found by name."""
+        """People filtered by agency subtree, kind, position, role and current skills, or found by name."""
         return service.list_people(
             db_engine,
             agency=agency,
@@ -53,6 +63,7 @@ class PeopleController(Controller):
             sort=sort,
             limit=limit,
             offset=offset,
+            extra_conditions=service.skill_conditions(db_engine, skill, min_level),
         )
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)

@@ -427,3 +427,20 @@ def delete(session: Session, person_id: int) -> None:
             )
     session.delete(person)
     session.flush()
+
+
+def skill_conditions(engine: Engine, skills: list[str] | None, min_level: int = 1) -> list[sa.ColumnElement[bool]]:
+    """People-by-skill filter: ``["TH-DG:DU02@3", "DDAT:PROGRAMMING"]`` -> one condition per skill (AND).
+
+    A skill without ``@LEVEL`` needs ``min_level``. Reads the current profiles
+    (``current_skill``), in which an assessment of an equivalent skill counts.
+    Unknown skills are a 422 naming each.
+    """
+    if not skills:
+        return []
+    from hrsys.skills.assessment_service import check_level_filter, parse_skill_filters, people_by_skill_conditions
+
+    check_level_filter(min_level)
+    filters = parse_skill_filters(skills, min_level)
+    with engine.connect() as conn:
+        return people_by_skill_conditions(conn, P.c.id, filters)

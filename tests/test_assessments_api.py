@@ -1,0 +1,166 @@
+"""Assessments through the API: append-only, current profile by the rule, history, people by skill."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hrsys.skills.assessment_service import rebuild_profiles, refresh_expired
+from hrsys.skills.models import CurrentSkill
+from tests import factories
+
+TODAY = dt.date.today()
+
+
+def days(n: int) -> str:
+    return (TODAY + dt.timedelta(days=n)).isoformat()
+
+
+@pytest.fixture
+def catalog(session):  # type: ignore[no-untyped-def]
+    return factories.shipped_catalog(session)
+
+
+@pytest.fixture
+def org(session):  # type: ignore[no-untyped-def]
+    ministry = factories.agency(session, "MDES")
+    dept = factories.agency(session, "DGA", ministry)
+    other = factories.agency(session, "MOF")
+    return ministry, dept, other
+
+
+def post(client, person_id: int, **body):  # type: ignore[no-untyped-def]
+    body.setdefault("source", "self")
+    body.setdefault("assessed_on", days(-10))
+    return client.post(f"/api/v1/people/{person_id}/assessments", json=body)
+
+
+def test_record_and_profile_with_the_trust_rule(client, session, catalog, org) -> None:
+    p = factories.person(session, org[1])
+    r = post(client, p.id, skill="TH-DG:DU02", level=3, source="self", evidence="my dashboards")
+    assert r.status_code == 201, r.text
+    assert r.json()["skill"]["name_th"] == "การวิเคราะห์ข้อมูล" and r.json()["level_label_en"] == "Practitioner"
+    assert (
+        post(client, p.id, skill="TH-DG:DU02", level=2, source="manager", assessor_name="ผอ.สมชาย").status_code == 201
+    )
+    prof = client.get(f"/api/v1/people/{p.id}/profile").json()
+    du02 = next(s for s in prof["skills"] if s["skill"]["ref"] == "TH-DG:DU02")
+    assert (du02["level"], du02["source"], du02["superseded"]) == (2, "manager", 1)  # manager outranks self
+    # The equivalent DDaT skill shows the same evidence, saying where it came from.
+    ddat = next(s for s in prof["skills"] if s["skill"]["ref"] == "DDAT:DATA-ANALYSIS")
+    assert ddat["level"] == 2 and ddat["via"]["ref"] == "TH-DG:DU02"
+    assert prof["trust_order"][0] == "certification"
+
+
+def test_expired_certification_lapses_in_profile_and_people_search(client, session, catalog, org) -> None:
+    p = factories.person(session, org[1])
+    r = post(
+        client,
+        p.id,
+        skill="DDAT:SECURITY",
+        level=4,
+        source="certification",
+        assessed_on=days(-400),
+        valid_until=days(-1),
+    )
+    assert r.status_code == 201 and r.json()["status"] == "expired"
+    post(client, p.id, skill="TH-DG:CS02", level=2, source="manager", assessed_on=days(-500))
+    prof = client.get(f"/api/v1/people/{p.id}/profile").json()
+    cs02 = next(s for s in prof["skills"] if s["skill"]["ref"] == "TH-DG:CS02")
+    assert (cs02["level"], cs02["source"]) == (2, "manager")  # the lapsed certification no longer counts
+    earlier = client.get(f"/api/v1/people/{p.id}/profile", params={"as_of": days(-30)}).json()
+    assert next(s for s in earlier["skills"] if s["skill"]["ref"] == "TH-DG:CS02")["level"] == 4
+    found = client.get("/api/v1/people", params={"skill": "DDAT:SECURITY@2"}).json()
+    assert [x["id"] for x in found["items"]] == [p.id]
+    assert client.get("/api/v1/people", params={"skill": "DDAT:SECURITY@3"}).json()["items"] == []
+
+
+def test_bad_input_is_422_listing_every_field_and_nothing_is_written(client, session, catalog, org) -> None:
+    p = factories.person(session, org[1])
+    r = post(client, p.id, skill="TH-DG:DU02", level=9, source="certification", assessed_on=days(5))
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"valid_until", "assessed_on"} <= fields
+    r = post(client, p.id, skill="TH-DG:DU02", level=9)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "level"
+    assert "use one of 1, 2, 3, 4" in r.json()["errors"][0]["reason"]
+    r = post(client, p.id, skill="TH-DG:NOPE", level=2)
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "skill", "reason": "no skill TH-DG:NOPE"}]
+    r = post(client, p.id, skill="DU02", level=2, source="oracle")
+    assert r.status_code == 422
+    assert post(client, 999999, skill="TH-DG:DU02", level=2).status_code == 404
+    assert client.get(f"/api/v1/people/{p.id}/assessments").json()["total"] == 0
+    # Append-only: there is no route that changes or deletes an assessment.
+    assert client.delete(f"/api/v1/people/{p.id}/assessments").status_code == 405
+
+
+def test_history_of_a_skill_includes_equivalents_newest_first(client, session, catalog, org) -> None:
+    p = factories.person(session, org[1])
+    post(client, p.id, skill="TH-DG:DU02", level=1, assessed_on=days(-300))
+    post(client, p.id, skill="DDAT:DATA-ANALYSIS", level=3, source="training", assessed_on=days(-20))
+    post(client, p.id, skill="TH-DG:DL01", level=2)
+    hist = client.get(f"/api/v1/people/{p.id}/assessments", params={"skill": "TH-DG:DU02"}).json()
+    assert [(a["skill"]["ref"], a["level"]) for a in hist["items"]] == [
+        ("DDAT:DATA-ANALYSIS", 3),
+        ("TH-DG:DU02", 1),
+    ]
+    assert client.get(f"/api/v1/people/{p.id}/assessments").json()["total"] == 3
+
+
+def test_people_by_skill_ands_skills_and_stays_in_the_subtree(client, session, catalog, org) -> None:
+    ministry, dept, other = org
+    a = factories.person(session, dept, first_name_en="Anan")
+    b = factories.person(session, dept, first_name_en="Boon")
+    c = factories.person(session, other, first_name_en="Chai")
+    for person, du02, ds03 in ((a, 3, 2), (b, 3, None), (c, 4, 3)):
+        factories.assessment(session, person, "TH-DG:DU02", du02, "manager")
+        if ds03:
+            factories.assessment(session, person, "DDAT:AGILE-WORKING", ds03, "training")
+
+    def ids(**params):  # type: ignore[no-untyped-def]
+        r = client.get("/api/v1/people", params=params)
+        assert r.status_code == 200, r.text
+        return sorted(x["id"] for x in r.json()["items"])
+
+    assert ids(skill="TH-DG:DU02", min_level=3) == sorted([a.id, b.id, c.id])
+    assert ids(skill=["TH-DG:DU02@3", "TH-DG:DS03@2"]) == sorted([a.id, c.id])  # DS03 via DDaT equivalence
+    assert ids(skill=["TH-DG:DU02@3", "TH-DG:DS03@2"], agency="MDES") == [a.id]
+    assert ids(skill="DDAT:DATA-ANALYSIS@4") == [c.id]
+    r = client.get("/api/v1/people", params={"skill": ["TH-DG:NOPE", "bad ref", "TH-DG:DU02@x"]})
+    assert r.status_code == 422
+    r = client.get("/api/v1/people", params={"skill": ["TH-DG:NOPE", "TH-DG:XX"]})
+    assert [e["field"] for e in r.json()["errors"]] == ["skill[0]", "skill[1]"]
+
+
+def test_rebuild_and_refresh_agree_with_what_each_write_kept(client, session, catalog, org) -> None:
+    p = factories.person(session, org[1])
+    q = factories.person(session, org[1])
+    factories.assessment(session, p, "TH-DG:DU02", 2, "self")
+    factories.assessment(
+        session,
+        p,
+        "DDAT:PROGRAMMING",
+        3,
+        "certification",
+        assessed_on=TODAY - dt.timedelta(days=9),
+        valid_until=TODAY + dt.timedelta(days=1),
+    )
+    factories.assessment(session, q, "TH-DG:DL01", 1, "manager")
+
+    def snapshot():  # type: ignore[no-untyped-def]
+        rows = session.execute(
+            sa.select(CurrentSkill.person_id, CurrentSkill.skill_id, CurrentSkill.level, CurrentSkill.assessment_id)
+        ).all()
+        return sorted(tuple(r) for r in rows)
+
+    kept = snapshot()
+    assert len(kept) == 5  # DU02 + DATA-ANALYSIS, PROGRAMMING + DT04, DL01
+    assert rebuild_profiles(session) == 5
+    session.commit()
+    assert snapshot() == kept
+    # Two days on, the certification has lapsed: the nightly refresh drops it.
+    assert refresh_expired(session, as_of=TODAY + dt.timedelta(days=2)) == 1
+    session.commit()
+    assert len(snapshot()) == 3
