@@ -110,7 +110,7 @@ def test_history_of_a_skill_includes_equivalents_newest_first(client, session, c
 
 
 def test_people_by_skill_ands_skills_and_stays_in_the_subtree(client, session, catalog, org) -> None:
-    ministry, dept, other = org
+    _ministry, dept, other = org
     a = factories.person(session, dept, first_name_en="Anan")
     b = factories.person(session, dept, first_name_en="Boon")
     c = factories.person(session, other, first_name_en="Chai")
