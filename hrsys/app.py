@@ -21,20 +21,24 @@ from hrsys.core.exceptions import EXCEPTION_HANDLERS
 def route_handlers() -> list[Any]:
     """Every domain's controllers and handlers (imported here so the app builds in one place)."""
     from hrsys.agencies.routes import AgencyController
+    from hrsys.careers.routes import CONTROLLERS as CAREER_CONTROLLERS
     from hrsys.people.bulk_routes import BulkController
     from hrsys.people.routes import PeopleController
     from hrsys.secondments.routes import SecondmentController
     from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
     from hrsys.system.routes import health, ping
+    from hrsys.training.routes import CONTROLLERS as TRAINING_CONTROLLERS
 
     return [
         health,
         ping,
         AgencyController,
         PeopleController,
+        *CAREER_CONTROLLERS,
         *SKILL_CONTROLLERS,
         BulkController,
         SecondmentController,
+        *TRAINING_CONTROLLERS,
     ]
 
 

@@ -141,3 +141,129 @@ def secondment(session: Session, person: Person, host: Agency, starts_on: Any, e
     session.add(s)
     session.commit()
     return s
+
+
+# --- careers and training (issue 5) ---------------------------------------------------------------
+
+
+def career_skills(session: Session, codes: list[str], framework: str = "TF") -> dict[str, Any]:
+    """A framework (created if missing) and skills ``codes`` in it: ``{code: Skill}``. Refs are ``TF:CODE``."""
+    import sqlalchemy as sa
+
+    from hrsys.skills.models import Framework, Skill
+
+    fw = session.scalar(sa.select(Framework).where(Framework.code == framework))
+    if fw is None:
+        fw = Framework(code=framework, name_th=f"กรอบ {framework}", name_en=f"Framework {framework}", version="1")
+        session.add(fw)
+        session.flush()
+    out = {}
+    for code in codes:
+        s = Skill(framework_id=fw.id, code=code, name_en=f"Skill {code}", name_th=f"ทักษะ {code}")
+        session.add(s)
+        out[code] = s
+    session.commit()
+    return out
+
+
+def set_skill_level(session: Session, person: Person, skill: Any, level: int, **kw: Any) -> None:
+    """Give ``person`` ``level`` in ``skill``: a manager assessment and its ``current_skill`` row."""
+    import datetime as dt
+
+    from hrsys.skills.models import Assessment, AssessmentSource, CurrentSkill
+
+    on = kw.pop("assessed_on", dt.date(2025, 1, 1))
+    a = Assessment(
+        person_id=person.id, skill_id=skill.id, level=level, source=AssessmentSource.manager, assessed_on=on, **kw
+    )
+    session.add(a)
+    session.flush()
+    session.merge(
+        CurrentSkill(
+            person_id=person.id,
+            skill_id=skill.id,
+            level=level,
+            source=AssessmentSource.manager,
+            assessment_id=a.id,
+            assessed_on=on,
+            valid_until=kw.get("valid_until"),
+        )
+    )
+    session.commit()
+
+
+def career_role(
+    session: Session,
+    code: str,
+    *,
+    track: str = "data",
+    level: int = 1,
+    requirements: list[tuple[Any, int, bool, float]] | None = None,
+    **kw: Any,
+) -> Any:
+    """A role; ``requirements`` are ``(skill, level, essential, weight)``. Bumps the career-graph stamp."""
+    from hrsys.careers.models import Role, RoleRequirement, Track
+    from hrsys.system.service import bump_version
+
+    r = Role(
+        code=code,
+        title_th=kw.pop("title_th", f"ตำแหน่ง {code}"),
+        title_en=kw.pop("title_en", f"Role {code}"),
+        track=Track(track),
+        level=level,
+        position_levels=kw.pop("position_levels", []),
+        **kw,
+    )
+    session.add(r)
+    session.flush()
+    for skill, lv, essential, weight in requirements or []:
+        session.add(RoleRequirement(role_id=r.id, skill_id=skill.id, level=lv, essential=essential, weight=weight))
+    bump_version(session, "career_graph")
+    session.commit()
+    return r
+
+
+def career_transition(session: Session, source: Any, target: Any, kind: str = "promotion", min_years: float = 0) -> Any:
+    from hrsys.careers.models import RoleTransition, TransitionKind
+    from hrsys.system.service import bump_version
+
+    t = RoleTransition(from_role_id=source.id, to_role_id=target.id, kind=TransitionKind(kind), min_years=min_years)
+    session.add(t)
+    bump_version(session, "career_graph")
+    session.commit()
+    return t
+
+
+def career_course(
+    session: Session,
+    code: str,
+    *,
+    outcomes: list[tuple[Any, int]] | None = None,
+    prerequisites: list[Any] | None = None,
+    cost_baht: int = 1000,
+    hours: float = 6,
+    **kw: Any,
+) -> Any:
+    """A course with ``outcomes`` ``(skill, level)`` and ``prerequisites`` (courses). Bumps the course stamp."""
+    from hrsys.system.service import bump_version
+    from hrsys.training.models import Course, CourseMode, CourseOutcome, CoursePrerequisite
+
+    c = Course(
+        code=code,
+        title_th=kw.pop("title_th", f"หลักสูตร {code}"),
+        title_en=kw.pop("title_en", f"Course {code}"),
+        provider=kw.pop("provider", "Digital Government Academy"),
+        hours=hours,
+        cost_baht=cost_baht,
+        mode=CourseMode(kw.pop("mode", "online")),
+        **kw,
+    )
+    session.add(c)
+    session.flush()
+    for skill, level in outcomes or []:
+        session.add(CourseOutcome(course_id=c.id, skill_id=skill.id, level=level))
+    for p in prerequisites or []:
+        session.add(CoursePrerequisite(course_id=c.id, prerequisite_id=p.id))
+    bump_version(session, "training_catalog")
+    session.commit()
+    return c

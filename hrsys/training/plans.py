@@ -1,0 +1,332 @@
+"""Individual development plans: a person, a target role, items, a status flow (I/O).
+
+The flow is :data:`hrsys.training.flows.PLAN_FLOW`; an illegal move is a 409
+naming the allowed ones. Items are added or removed while the plan is a draft;
+their status changes once it is approved (the first change moves an approved
+plan to in progress). A plan is done only when no item is left open. Progress
+is derived from the items (:func:`hrsys.training.flows.progress`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.careers.models import Role
+from hrsys.core.db import utcnow
+from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.people.models import Person
+from hrsys.training import flows
+from hrsys.training.models import (
+    Course,
+    DevelopmentPlan,
+    DevelopmentPlanItem,
+    PlanItemKind,
+    PlanItemStatus,
+    PlanStatus,
+)
+from hrsys.training.schemas import (
+    PlanCreate,
+    PlanFromTraining,
+    PlanFromTrainingOut,
+    PlanItemIn,
+    PlanItemOut,
+    PlanItemUpdate,
+    PlanOut,
+    PlanStatusChange,
+    PlanUpdate,
+)
+
+
+def get_plan(session: Session, plan_id: int) -> DevelopmentPlan:
+    plan = session.get(DevelopmentPlan, plan_id)
+    if plan is None:
+        raise NotFound("development plan", plan_id)
+    return plan
+
+
+def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
+    items = session.execute(
+        sa.select(DevelopmentPlanItem, Course.code)
+        .outerjoin(Course, Course.id == DevelopmentPlanItem.course_id)
+        .where(DevelopmentPlanItem.plan_id == plan.id)
+        .order_by(DevelopmentPlanItem.position, DevelopmentPlanItem.id)
+    ).all()
+    role_code = (
+        session.scalar(sa.select(Role.code).where(Role.id == plan.target_role_id)) if plan.target_role_id else None
+    )
+    pct, done, open_ = flows.progress(i.status.value for i, _ in items)
+    return PlanOut(
+        id=plan.id,
+        person_id=plan.person_id,
+        target_role=role_code,
+        title=plan.title,
+        status=plan.status,
+        notes=plan.notes,
+        approved_by_user_id=plan.approved_by_user_id,
+        approved_at=plan.approved_at,
+        version=plan.version,
+        progress=pct,
+        items_done=done,
+        items_open=open_,
+        allowed_next=list(flows.allowed(flows.PLAN_FLOW, plan.status.value)),
+        items=[
+            PlanItemOut(
+                id=i.id,
+                position=i.position,
+                kind=i.kind,
+                course=code,
+                secondment_id=i.secondment_id,
+                description=i.description,
+                due_on=i.due_on,
+                status=i.status,
+            )
+            for i, code in items
+        ],
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
+    )
+
+
+def list_plans(engine_or_session: Session, *, person_id: int, status: PlanStatus | None = None) -> list[PlanOut]:
+    session = engine_or_session
+    stmt = sa.select(DevelopmentPlan).where(DevelopmentPlan.person_id == person_id)
+    if status is not None:
+        stmt = stmt.where(DevelopmentPlan.status == status)
+    return [plan_out(session, p) for p in session.scalars(stmt.order_by(DevelopmentPlan.id)).all()]
+
+
+def _role_id(session: Session, code: str | None, field: str = "target_role") -> int | None:
+    if code is None:
+        return None
+    rid = session.scalar(sa.select(Role.id).where(Role.code == code))
+    if rid is None:
+        raise Invalid.one(field, f"no role with code {code}")
+    return rid
+
+
+def _item_rows(session: Session, items: Sequence[PlanItemIn], field: str = "items") -> list[dict]:  # type: ignore[type-arg]
+    codes = {i.course for i in items if i.course}
+    courses = {
+        c.code: c for c in session.scalars(sa.select(Course).where(Course.code.in_(codes))).all()
+    } if codes else {}  # fmt: skip
+    errors = [
+        FieldError(f"{field}[{n}].course", f"no course with code {i.course}")
+        for n, i in enumerate(items)
+        if i.course and i.course not in courses
+    ]
+    check(errors)
+    rows = []
+    for i in items:
+        course = courses.get(i.course) if i.course else None
+        rows.append(
+            {
+                "kind": i.kind,
+                "course_id": course.id if course else None,
+                "secondment_id": i.secondment_id,
+                "description": i.description or (f"{course.code}: {course.title_en}" if course else ""),
+                "due_on": i.due_on,
+                "status": PlanItemStatus.todo,
+            }
+        )
+    return rows
+
+
+def _next_position(session: Session, plan_id: int) -> int:
+    return (session.scalar(sa.select(sa.func.max(DevelopmentPlanItem.position)).where(
+        DevelopmentPlanItem.plan_id == plan_id)) or 0) + 1  # fmt: skip
+
+
+def create_plan(session: Session, data: PlanCreate) -> DevelopmentPlan:
+    errors: list[FieldError] = []
+    if session.get(Person, data.person_id) is None:
+        errors.append(FieldError("person_id", f"no person {data.person_id}"))
+    target = None
+    try:
+        target = _role_id(session, data.target_role)
+    except Invalid as exc:
+        errors += exc.errors
+    try:
+        rows = _item_rows(session, data.items)
+    except Invalid as exc:
+        errors += exc.errors
+        rows = []
+    check(errors)
+    plan = DevelopmentPlan(
+        person_id=data.person_id, target_role_id=target, title=data.title, notes=data.notes, status=PlanStatus.draft
+    )
+    session.add(plan)
+    session.flush()
+    for pos, row in enumerate(rows, start=1):
+        session.add(DevelopmentPlanItem(plan_id=plan.id, position=pos, **row))
+    session.flush()
+    return plan
+
+
+def _check_version(plan: DevelopmentPlan, version: int | None) -> None:
+    if version is not None and version != plan.version:
+        raise Conflict(
+            f"plan {plan.id} was changed by someone else (version {plan.version}, you sent {version})",
+            rule="stale_edit",
+        )
+
+
+def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> None:
+    if plan.status.value not in states:
+        raise Conflict(
+            f"{what} is possible only while the plan is {' or '.join(states)}; it is {plan.status.value}",
+            allowed=list(flows.allowed(flows.PLAN_FLOW, plan.status.value)),
+            rule="plan_flow",
+        )
+
+
+def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> DevelopmentPlan:
+    plan = get_plan(session, plan_id)
+    _check_version(plan, data.version if isinstance(data.version, int) else None)
+    if plan.status.value in ("done", "cancelled"):
+        _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing the plan")
+    if data.target_role is not msgspec.UNSET:
+        _require_state(plan, flows.PLAN_EDITABLE, "changing the target role")
+        plan.target_role_id = _role_id(session, data.target_role)
+    if data.title is not msgspec.UNSET:
+        plan.title = data.title
+    if data.notes is not msgspec.UNSET:
+        plan.notes = data.notes
+    session.flush()
+    return plan
+
+
+def change_status(
+    session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
+) -> DevelopmentPlan:
+    plan = get_plan(session, plan_id)
+    _check_version(plan, data.version)
+    new = data.status
+    if not flows.can_move(flows.PLAN_FLOW, plan.status.value, new.value):
+        allowed = flows.allowed(flows.PLAN_FLOW, plan.status.value)
+        raise Conflict(
+            f"plan {plan.id} cannot go from {plan.status.value} to {new.value}; "
+            f"allowed: {', '.join(allowed) if allowed else 'none (final state)'}",
+            allowed=list(allowed),
+            rule="plan_flow",
+        )
+    if new == PlanStatus.submitted:
+        n = session.scalar(sa.select(sa.func.count()).where(DevelopmentPlanItem.plan_id == plan.id)) or 0
+        if not n:
+            raise Conflict("a plan without items cannot be submitted; add at least one item", rule="plan_empty")
+    if new == PlanStatus.done:
+        open_items = session.scalars(
+            sa.select(DevelopmentPlanItem.description).where(
+                DevelopmentPlanItem.plan_id == plan.id,
+                DevelopmentPlanItem.status.in_([PlanItemStatus.todo, PlanItemStatus.in_progress]),
+            )
+        ).all()
+        if open_items:
+            raise Conflict(
+                f"{len(open_items)} items are still open; finish or cancel them first",
+                rule="plan_items_open",
+                extra={"open_items": list(open_items)[:50]},
+            )
+    if new == PlanStatus.approved:
+        plan.approved_at = utcnow()
+        plan.approved_by_user_id = actor_user_id
+    plan.status = new
+    session.flush()
+    return plan
+
+
+def add_item(session: Session, plan_id: int, data: PlanItemIn) -> DevelopmentPlan:
+    plan = get_plan(session, plan_id)
+    _require_state(plan, flows.PLAN_EDITABLE, "adding items")
+    [row] = _item_rows(session, [data], field="item")
+    session.add(DevelopmentPlanItem(plan_id=plan.id, position=_next_position(session, plan.id), **row))
+    plan.updated_at = utcnow()
+    session.flush()
+    return plan
+
+
+def _get_item(session: Session, plan: DevelopmentPlan, item_id: int) -> DevelopmentPlanItem:
+    item = session.get(DevelopmentPlanItem, item_id)
+    if item is None or item.plan_id != plan.id:
+        raise NotFound("plan item", item_id)
+    return item
+
+
+def update_item(session: Session, plan_id: int, item_id: int, data: PlanItemUpdate) -> DevelopmentPlan:
+    plan = get_plan(session, plan_id)
+    item = _get_item(session, plan, item_id)
+    if data.status is not msgspec.UNSET and data.status != item.status:
+        _require_state(plan, flows.PLAN_TRACKING, "working on items")
+        item.status = data.status
+        if plan.status == PlanStatus.approved:
+            plan.status = PlanStatus.in_progress
+    if data.due_on is not msgspec.UNSET or data.description is not msgspec.UNSET:
+        _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing items")
+        if data.due_on is not msgspec.UNSET:
+            item.due_on = data.due_on
+        if data.description is not msgspec.UNSET:
+            item.description = data.description
+    plan.updated_at = utcnow()
+    session.flush()
+    return plan
+
+
+def delete_item(session: Session, plan_id: int, item_id: int) -> DevelopmentPlan:
+    plan = get_plan(session, plan_id)
+    _require_state(plan, flows.PLAN_EDITABLE, "removing items")
+    session.delete(_get_item(session, plan, item_id))
+    plan.updated_at = utcnow()
+    session.flush()
+    return plan
+
+
+def create_from_training_plan(
+    session: Session, engine: Engine, person_id: int, data: PlanFromTraining
+) -> PlanFromTrainingOut:
+    """Compute the training plan and save it as a draft development plan, one course item per course, in order.
+
+    Each item is due at the end of the course's next session with a free seat, when there is one.
+    """
+    from hrsys.training.service import training_plan
+
+    if session.get(Person, person_id) is None:
+        raise NotFound("person", person_id)
+    tp = training_plan(
+        engine, person_id, data.role, cost=data.cost, budget=data.budget, essential_only=data.essential_only
+    )
+    if not tp.courses:
+        reason = "the person already meets the role's requirements" if not tp.no_course else (
+            "no course teaches what is missing: " + ", ".join(g.skill for g in tp.no_course)
+        )  # fmt: skip
+        raise Conflict(f"nothing to plan toward {data.role}: {reason}", rule="nothing_to_plan")
+    items = []
+    for c in tp.courses:
+        why = f"closes {', '.join(c.closes)}" if c.closes else "prerequisite of a later course"
+        items.append(
+            PlanItemIn(
+                kind=PlanItemKind.course,
+                course=c.code,
+                description=f"{c.code}: {c.title_en} ({why})",
+                due_on=c.next_session.ends_on if c.next_session else None,
+            )
+        )
+    gaps_left = [g.skill for g in tp.no_course + tp.over_budget]
+    notes = f"Created from a training plan ({tp.algorithm}; {tp.bound_note})."
+    if gaps_left:
+        notes += f" Not covered by these courses: {', '.join(gaps_left)}."
+    plan = create_plan(
+        session,
+        PlanCreate(
+            person_id=person_id,
+            target_role=data.role,
+            title=data.title or f"Toward {data.role} ({dt.date.today().isoformat()})",
+            notes=notes,
+            items=items,
+        ),
+    )
+    return PlanFromTrainingOut(plan=plan_out(session, plan), training_plan=tp)
