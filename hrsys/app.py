@@ -20,6 +20,7 @@ from hrsys.core.exceptions import EXCEPTION_HANDLERS
 
 def route_handlers() -> list[Any]:
     """Every domain's controllers and handlers (imported here so the app builds in one place)."""
+    from hrsys.access.routes import CONTROLLERS as ACCESS_CONTROLLERS
     from hrsys.agencies.routes import AgencyController
     from hrsys.careers.routes import CONTROLLERS as CAREER_CONTROLLERS
     from hrsys.people.bulk_routes import BulkController
@@ -34,6 +35,7 @@ def route_handlers() -> list[Any]:
         ping,
         AgencyController,
         PeopleController,
+        *ACCESS_CONTROLLERS,
         *CAREER_CONTROLLERS,
         *SKILL_CONTROLLERS,
         BulkController,
@@ -59,8 +61,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         create_all=False,
         session_config=SyncSessionConfig(expire_on_commit=False),
     )
+    from hrsys.access import setup as access_setup
+
     app = Litestar(
         route_handlers=route_handlers(),
+        **access_setup.app_options(),  # authentication middleware, deny-by-default guard, current_user
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -68,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             description="Workforce and Agile Unit career-path system for a national civil service.",
             path="/schema",
+            openapi_router=access_setup.openapi_router("/schema"),
             render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
         ),
         debug=settings.debug,
@@ -75,4 +81,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.engine = engine
+    access_setup.configure(app, settings)
     return app

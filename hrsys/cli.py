@@ -91,11 +91,13 @@ def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) 
 
 
 def _domain_groups() -> list[click.Command]:
+    from hrsys.access.cli import attach_people_commands, users
     from hrsys.demo.cli import demo
     from hrsys.generate.cli import bench, generate
     from hrsys.skills.cli import assessments, catalog, people
 
-    return [demo, generate, bench, catalog, assessments, people]
+    attach_people_commands(people)  # people pdpa-export|anonymise
+    return [demo, generate, bench, catalog, assessments, people, users]
 
 
 for _cmd in _domain_groups():

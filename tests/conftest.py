@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,19 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 import hrsys.models
+from hrsys.access import audit_ddl, tokens
+from hrsys.access.models import User
 from hrsys.app import create_app
 from hrsys.config import Settings
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.people import search
 from hrsys.skills import search as skill_search
+from tests import factories
+
+# Cheap password hashing in tests (production keeps RFC 9106's 64 MiB); hashes record their own cost.
+os.environ.setdefault("HRSYS_ARGON2_TIME_COST", "1")
+os.environ.setdefault("HRSYS_ARGON2_MEMORY_KIB", "1024")
+os.environ.setdefault("HRSYS_ARGON2_PARALLELISM", "1")
 
 TEST_DB = os.environ.get("HRSYS_TEST_DB", "sqlite")
 PG_URL = os.environ.get("HRSYS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -64,6 +73,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     with eng.begin() as conn:
         search.install(conn)
         skill_search.install(conn)
+        audit_ddl.install(conn)
     yield eng
     eng.dispose()
 
@@ -75,12 +85,14 @@ def _empty_all_tables(engine: Engine) -> None:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            audit_ddl.uninstall(conn)  # the triggers refuse DELETE on audit_event
             for name in reversed(tables):
                 conn.exec_driver_sql(f"DELETE FROM {name}")
             conn.exec_driver_sql("DELETE FROM sqlite_sequence") if conn.exec_driver_sql(
                 "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'"
             ).first() else None
             conn.exec_driver_sql("INSERT INTO person_fts(person_fts) VALUES ('delete-all')")
+            audit_ddl.install(conn)
 
 
 @pytest.fixture
@@ -110,7 +122,64 @@ def app(db: Engine, settings: Settings):  # type: ignore[no-untyped-def]
     return create_app(settings)
 
 
+def bearer(app, user: User) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """An ``Authorization`` header for ``user``, signed as the sign-in route would sign it."""
+    issued = tokens.issue(app.state.secret_key, user.id, user.token_generation, app.state.settings.token_minutes)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app) as c:
-        yield c
+def clients(app) -> Iterator[Callable[..., TestClient]]:  # type: ignore[no-untyped-def]
+    """Open test clients on the app: ``clients()`` anonymous, ``clients(user)`` signed in as ``user``."""
+    with ExitStack() as stack:
+
+        def open_client(user: User | None = None, **kw) -> TestClient:  # type: ignore[no-untyped-def]
+            c = stack.enter_context(TestClient(app, **kw))
+            if user is not None:
+                c.headers.update(bearer(app, user))
+            return c
+
+        yield open_client
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    """Create a user: ``make_user("hr_officer", agency=a)``, ``make_user("staff", person=p)``.
+
+    The plain-text password is on ``user.password`` (see ``factories.user``).
+    """
+
+    def make(role: str = "staff", **kw) -> User:  # type: ignore[no-untyped-def]
+        return factories.user(session, role, **kw)
+
+    return make
+
+
+@pytest.fixture
+def client_as(clients) -> Callable[[User], TestClient]:  # type: ignore[no-untyped-def]
+    """A client signed in (bearer token) as the given user."""
+    return lambda user: clients(user)
+
+
+@pytest.fixture
+def anon_client(clients) -> TestClient:  # type: ignore[no-untyped-def]
+    """A client that is not signed in."""
+    return clients()
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user("admin", username="test-admin")
+
+
+@pytest.fixture
+def client(clients, admin_user) -> TestClient:  # type: ignore[no-untyped-def]
+    """A client signed in as an administrator (may do everything)."""
+    return clients(admin_user)
+
+
+def login(client: TestClient, username: str, password: str) -> dict:  # type: ignore[type-arg]
+    """Sign in through the API; returns the body (token, CSRF secret, user). Cookies land on the client."""
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -267,3 +267,36 @@ def career_course(
     bump_version(session, "training_catalog")
     session.commit()
     return c
+
+
+def user(
+    session: Session,
+    role: str = "staff",
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    agency: Agency | None = None,
+    person: Person | None = None,
+    **kw: Any,
+) -> Any:
+    """A user with a known password (kept on ``.password``). HR officers need ``agency``; staff a ``person``."""
+    from hrsys.access.models import User, UserRole
+    from hrsys.access.policy import AccessSettings
+
+    n = next(_seq)
+    password = password or f"correct-horse-{n}-battery"
+    u = User(
+        username=username or f"{role.replace('_', '-')}-{n}",
+        password_hash=AccessSettings.from_env().hasher.hash(password),
+        role=UserRole(role),
+        agency_id=agency.id if agency else None,
+        person_id=person.id if person else None,
+        active=kw.pop("active", True),
+        token_generation=0,
+        failed_logins=0,
+        **kw,
+    )
+    session.add(u)
+    session.commit()
+    u.password = password  # type: ignore[attr-defined]
+    return u

@@ -1,0 +1,10 @@
+"""Access and audit: users, sign-in, roles scoped to agencies, deny-by-default rules, the audit trail, PDPA duties.
+
+Importing the package installs the audit listeners on every SQLAlchemy session
+(see :mod:`hrsys.access.audit`), so no code path that changes data through the
+ORM escapes the trail.
+"""
+
+from hrsys.access import audit as _audit
+
+_audit.install()

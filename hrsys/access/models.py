@@ -37,6 +37,13 @@ class User(TimestampMixin, Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     token_generation: Mapped[int] = mapped_column(sa.Integer, server_default="0", default=0)
     """Bumped at sign-out everywhere and password change; tokens of older generations are refused."""
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),
+        sa.CheckConstraint("token_generation >= 0", name="token_generation_nonnegative"),
+        sa.CheckConstraint("role <> 'hr_officer' OR agency_id IS NOT NULL", name="hr_officer_has_agency"),
+    )
 
 
 class LoginAttempt(Base):
@@ -49,6 +56,8 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(sa.String(150))
     address: Mapped[str] = mapped_column(sa.String(64))
     success: Mapped[bool] = mapped_column(sa.Boolean)
+    blocked: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
+    """Refused by the rate limit before the password was checked; not counted as a failure."""
 
     __table_args__ = (
         sa.Index("ix_login_attempt_username_at", "username", "at"),

@@ -8,6 +8,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access import audit, scope
+from hrsys.access.identity import CurrentUser
+from hrsys.access.masking import mask
 from hrsys.access.rules import Access
 from hrsys.core.pagination import Page
 from hrsys.people import service
@@ -25,6 +28,7 @@ class PeopleController(Controller):
     def list_people(
         self,
         db_engine: NamedDependency[Engine],
+        current_user: NamedDependency[CurrentUser],
         agency: Annotated[
             str | None, QueryParameter(description="Agency code: that agency and its sub-agencies")
         ] = None,
@@ -50,7 +54,11 @@ class PeopleController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[PersonListItem]:
-        """People filtered by agency subtree, kind, position, role and current skills, or found by name."""
+        """People filtered by agency subtree, kind, position, role and current skills, or found by name.
+
+        HR officers see the people of their agency subtree only.
+        """
+        in_scope = scope.people_condition(current_user)
         return service.list_people(
             db_engine,
             agency=agency,
@@ -63,27 +71,66 @@ class PeopleController(Controller):
             sort=sort,
             limit=limit,
             offset=offset,
-            extra_conditions=service.skill_conditions(db_engine, skill, min_level),
+            extra_conditions=[
+                *([in_scope] if in_scope is not None else []),
+                *service.skill_conditions(db_engine, skill, min_level),
+            ],
         )
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
-    def create_person(self, db_session: NamedDependency[Session], data: JSONBody[PersonCreate]) -> PersonOut:
+    def create_person(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        data: JSONBody[PersonCreate],
+    ) -> PersonOut:
+        """Add a person. HR officers add civil servants of their agency subtree, and external experts."""
+        scope.require_agency_code(db_session, current_user, data.agency)
         person = service.create(db_session, data)
         return service.to_out(db_session, person)
 
     @get("/{person_id:int}", opt={"access": Access.person}, sync_to_thread=True)
-    def read_person(self, db_session: NamedDependency[Session], person_id: FromPath[int]) -> PersonOut:
-        return service.to_out(db_session, service.get(db_session, person_id))
+    def read_person(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        person_id: FromPath[int],
+    ) -> PersonOut:
+        """A person's record: yourself, people in your scope (sensitive fields masked for a limited view).
+
+        A person outside your scope is a 404. Reading someone else leaves an audit event.
+        """
+        vis = scope.require_person(db_session, current_user, person_id)
+        out = service.to_out(db_session, service.get(db_session, person_id))
+        if current_user.person_id != person_id:
+            view = {"view": vis.name}
+            audit.record(
+                db_session, action="read", entity="person", entity_id=person_id, person_id=person_id, after=view
+            )
+        return out if vis is scope.Visibility.full else mask(out)
 
     @patch("/{person_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def update_person(
-        self, db_session: NamedDependency[Session], person_id: FromPath[int], data: JSONBody[PersonUpdate]
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        person_id: FromPath[int],
+        data: JSONBody[PersonUpdate],
     ) -> PersonOut:
         """Change some fields. Send the ``version`` you read to refuse stale edits (409)."""
+        scope.require_person(db_session, current_user, person_id, write=True)
+        if isinstance(data.agency, str):
+            scope.require_agency_code(db_session, current_user, data.agency)
         person = service.update(db_session, person_id, data)
         return service.to_out(db_session, person)
 
     @delete("/{person_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
-    def delete_person(self, db_session: NamedDependency[Session], person_id: FromPath[int]) -> None:
+    def delete_person(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        person_id: FromPath[int],
+    ) -> None:
         """Delete a person entered by mistake; anyone with history is a 409 (deactivate instead)."""
+        scope.require_person(db_session, current_user, person_id, write=True)
         service.delete(db_session, person_id)

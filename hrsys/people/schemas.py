@@ -147,3 +147,5 @@ class PersonOut(Output):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    masked: list[str] = []
+    """Fields hidden from this reader (shown as null): sensitive details of a person outside their full scope."""

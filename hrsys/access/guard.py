@@ -1,0 +1,303 @@
+"""Authentication middleware, the global access guard, the ``current_user`` dependency and object guards.
+
+Per request:
+
+1. :class:`AuthMiddleware` reads the credentials (``Authorization: Bearer <jwt>``,
+   else the ``hrsys_session`` cookie), checks the token (:mod:`hrsys.access.tokens`)
+   and loads the user in one indexed query (id, role, agency path, active flag,
+   token generation). ``scope["user"]`` becomes a :class:`CurrentUser` or None, and
+   the audit actor is set for the rest of the request.
+2. :func:`access_guard`, an app-level guard, reads the handler's
+   ``opt["access"]`` rule: no rule is a 403 (deny by default); a rule that needs a
+   user without one is a 401 (saying whether the token was missing, expired or
+   invalid); a role the rule does not admit is a 403. Cookie-authenticated unsafe
+   requests (POST, PUT, PATCH, DELETE) must also carry the CSRF secret handed out
+   at sign-in, in the ``X-CSRF-Token`` header or a ``_csrf`` form field: a forged
+   cross-site form cannot read it. Bearer requests need none (browsers never add
+   that header by themselves).
+3. Handlers ask for ``current_user: NamedDependency[CurrentUser]`` and check objects
+   with :mod:`hrsys.access.scope`, or declare one of the object guards here
+   (:func:`person_guard`, :func:`taskforce_guard`, :func:`secondment_guard`) on routes
+   with such a path parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.enums import ScopeType
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.engine import Engine
+
+from hrsys.access import audit, tokens
+from hrsys.access.identity import CurrentUser
+from hrsys.access.models import User, UserRole
+from hrsys.access.policy import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
+from hrsys.access.rules import Access, admits
+from hrsys.access.scope import (
+    Visibility,
+    require_person,
+    require_secondment,
+    require_taskforce,
+)
+from hrsys.agencies.models import Agency
+from hrsys.core.db import read_engine
+from hrsys.core.errors import Forbidden, Unauthorized
+
+log = logging.getLogger("hrsys.access")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+U = User.__table__
+A = Agency.__table__
+
+_USER_QUERY = (
+    sa.select(U.c.id, U.c.username, U.c.role, U.c.agency_id, A.c.path, U.c.person_id, U.c.active, U.c.token_generation)
+    .select_from(U.outerjoin(A, A.c.id == U.c.agency_id))
+    .where(U.c.id == sa.bindparam("uid"))
+)
+
+
+class AuthState(msgspec.Struct):
+    """What the middleware found: how the caller authenticated, and why not if they presented a bad token."""
+
+    via: str | None = None
+    error: str | None = None
+    """``expired``, ``invalid`` or ``revoked`` (signed out, password changed, user deactivated)."""
+    claims: tokens.Claims | None = None
+
+
+def client_address(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def _credentials(scope: Scope) -> tuple[str | None, str | None]:
+    """(token, via) from the Authorization header or the session cookie."""
+    cookie_header = None
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip(), "bearer"
+        elif name == b"cookie":
+            cookie_header = value.decode("latin-1")
+    if cookie_header:
+        for part in cookie_header.split(";"):
+            key, _, val = part.strip().partition("=")
+            if key == SESSION_COOKIE and val:
+                return val, "cookie"
+    return None, None
+
+
+def load_user(engine: Engine, user_id: int) -> sa.Row[Any] | None:
+    with read_engine(engine).connect() as conn:
+        return conn.execute(_USER_QUERY, {"uid": user_id}).first()
+
+
+def authenticate(scope: Scope) -> tuple[CurrentUser | None, AuthState]:
+    token, via = _credentials(scope)
+    if token is None:
+        return None, AuthState()
+    app = scope["app"]
+    try:
+        claims = tokens.decode(app.state.secret_key, token)
+    except tokens.TokenError as exc:
+        return None, AuthState(via=via, error=exc.reason)
+    row = load_user(app.state.engine, claims.user_id)
+    if row is None or not row.active or row.token_generation != claims.generation:
+        return None, AuthState(via=via, error="revoked")
+    user = CurrentUser(
+        id=row.id,
+        username=row.username,
+        role=UserRole(row.role),
+        agency_id=row.agency_id,
+        agency_path=row.path,
+        person_id=row.person_id,
+        generation=row.token_generation,
+        via=via or "bearer",
+    )
+    return user, AuthState(via=via, claims=claims)
+
+
+class AuthMiddleware(ASGIMiddleware):
+    """Sets ``scope["user"]`` (a :class:`CurrentUser` or None), ``scope["auth"]`` and the audit actor."""
+
+    scopes = (ScopeType.HTTP, ScopeType.ASGI)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        user, state = authenticate(scope)
+        scope["user"] = user
+        scope["auth"] = state
+        actor = audit.Actor(
+            user_id=user.id if user else None,
+            label=user.label if user else "anonymous",
+            address=client_address(scope),
+        )
+        token = audit.set_actor(actor)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            audit.reset_actor(token)
+
+
+_UNAUTHORIZED_DETAIL = {
+    None: "sign in first",
+    "expired": "your sign-in has expired; sign in again",
+    "invalid": "the sign-in token is not valid; sign in again",
+    "revoked": "the sign-in token was revoked (signed out, password changed or account disabled); sign in again",
+}
+
+
+def rule_of(handler: BaseRouteHandler) -> Access | None:
+    rule = handler.opt.get("access")
+    return Access(rule) if rule is not None else None
+
+
+def is_exempt(handler: BaseRouteHandler) -> bool:
+    """Handlers Litestar adds by itself: the automatic OPTIONS responses (they only list methods)."""
+    fn = getattr(handler, "fn", None)
+    return getattr(fn, "__name__", "") == "options_handler" and set(getattr(handler, "http_methods", ())) == {"OPTIONS"}
+
+
+async def _csrf_ok(connection: ASGIConnection[Any, Any, Any, Any], claims: tokens.Claims) -> bool:
+    presented = connection.headers.get(CSRF_HEADER)
+    if presented is None:
+        content_type = connection.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await Request(connection.scope, connection.receive).form()
+            value = form.get(CSRF_FORM_FIELD)
+            presented = value if isinstance(value, str) else None
+    return tokens.csrf_matches(claims, presented)
+
+
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Enforce the handler's declared rule (see the module docstring)."""
+    rule = rule_of(handler)
+    if rule is None:
+        if is_exempt(handler):
+            return
+        log.error("route %s declares no access rule: refused", getattr(handler, "paths", handler))
+        raise Forbidden("this route declares no access rule, so it is closed (deny by default)")
+    if rule is Access.public:
+        return
+    user: CurrentUser | None = connection.scope.get("user")
+    state: AuthState = connection.scope.get("auth") or AuthState()
+    if user is None:
+        raise Unauthorized(_UNAUTHORIZED_DETAIL.get(state.error, "sign in first"))
+    unsafe = connection.scope.get("method", "GET") not in SAFE_METHODS
+    if user.via == "cookie" and unsafe and (state.claims is None or not await _csrf_ok(connection, state.claims)):
+        raise Forbidden(f"missing or wrong CSRF token: send the {CSRF_HEADER} header given at sign-in")
+    if not admits(rule, user.role):
+        raise Forbidden(f"your role ({user.role.value}) may not use this route (needs: {rule.value})")
+
+
+def provide_current_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    """The ``current_user`` dependency: the signed-in user (401 if none; the guard normally stops that first)."""
+    user = request.scope.get("user")
+    if user is None:
+        raise Unauthorized("sign in first")
+    return user
+
+
+def provide_optional_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    return request.scope.get("user")
+
+
+DEPENDENCIES = {
+    "current_user": Provide(provide_current_user, sync_to_thread=False),
+    "optional_user": Provide(provide_optional_user, sync_to_thread=False),
+}
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]
+
+
+def _engine(connection: ASGIConnection[Any, Any, Any, Any]) -> Engine:
+    return connection.app.state.engine
+
+
+def person_guard(param: str = "person_id", *, write: bool | None = None, audit_reads: bool = True) -> Guard:
+    """A route guard for paths with a person id: 404 out of scope, 403 for a write without full scope.
+
+    ``write`` defaults to "the method is not GET/HEAD". A read of another person's
+    data by someone in scope is recorded in the audit trail (in its own short
+    transaction, before the handler runs).
+
+        @get("/{person_id:int}/gaps", opt={"access": Access.person}, guards=[person_guard()])
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise Unauthorized("sign in first")
+        person_id = int(connection.path_params[param])
+        is_write = write if write is not None else connection.scope.get("method", "GET") not in SAFE_METHODS
+        engine = _engine(connection)
+        if is_write or not audit_reads or user.person_id == person_id:
+            with read_engine(engine).connect() as conn:
+                require_person(conn, user, person_id, write=is_write)
+            return
+        with engine.begin() as conn:
+            vis = require_person(conn, user, person_id)
+            audit.record(
+                conn,
+                action="read",
+                entity="person",
+                entity_id=person_id,
+                person_id=person_id,
+                after={"route": connection.scope.get("path"), "view": vis.name},
+            )
+
+    return guard
+
+
+def taskforce_guard(param: str = "taskforce_id", *, write: bool | None = None) -> Guard:
+    """404 for an unknown task force; 403 for a write by anyone but an admin, an HR officer in scope or its lead."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise Unauthorized("sign in first")
+        is_write = write if write is not None else connection.scope.get("method", "GET") not in SAFE_METHODS
+        with read_engine(_engine(connection)).connect() as conn:
+            require_taskforce(conn, user, int(connection.path_params[param]), write=is_write)
+
+    return guard
+
+
+def secondment_guard(param: str = "secondment_id", *, write: bool | None = None) -> Guard:
+    """404 unless the user is an admin, an HR officer of the host or sending agency, the host lead or the secondee;
+    403 for a write by the secondee."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise Unauthorized("sign in first")
+        is_write = write if write is not None else connection.scope.get("method", "GET") not in SAFE_METHODS
+        with read_engine(_engine(connection)).connect() as conn:
+            require_secondment(conn, user, int(connection.path_params[param]), write=is_write)
+
+    return guard
+
+
+__all__ = [
+    "DEPENDENCIES",
+    "AuthMiddleware",
+    "AuthState",
+    "CurrentUser",
+    "Visibility",
+    "access_guard",
+    "person_guard",
+    "provide_current_user",
+    "secondment_guard",
+    "taskforce_guard",
+]

@@ -1,0 +1,686 @@
+"""Users, sign-in and sign-out, the audit query, PDPA export and anonymisation.
+
+Functions take the session (or engine) first, then keyword arguments. Sign-in
+uses the engine directly: its attempt must be recorded even when the answer is
+401 or 429, which the request's session would roll back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.access import audit, passwords, ratelimit, tokens
+from hrsys.access.identity import CurrentUser
+from hrsys.access.models import AuditEvent, LoginAttempt, User, UserRole
+from hrsys.access.policy import AccessSettings
+from hrsys.access.schemas import (
+    AnonymiseCandidate,
+    AnonymiseResult,
+    AuditEventOut,
+    PasswordChange,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from hrsys.agencies.models import Agency
+from hrsys.config import Settings
+from hrsys.core.db import Base, utcnow
+from hrsys.core.errors import (
+    AppError,
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    check,
+)
+from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.people.models import Person, PersonKind
+
+U = cast(sa.Table, User.__table__)
+LA = cast(sa.Table, LoginAttempt.__table__)
+AE = cast(sa.Table, AuditEvent.__table__)
+
+WRONG_CREDENTIALS = "wrong user name or password"
+LOCKED = "too many failed sign-ins; try again later"
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+# ---------------------------------------------------------------- users
+
+
+def _agency_id(session: Session, code: str | None, errors: list[FieldError]) -> int | None:
+    if code is None:
+        return None
+    agency_id = session.scalar(sa.select(Agency.id).where(Agency.code == code))
+    if agency_id is None:
+        errors.append(FieldError("agency", f"no agency with code {code}"))
+    return agency_id
+
+
+def _check_person(session: Session, person_id: int | None, exclude_user: int | None, errors: list[FieldError]) -> None:
+    if person_id is None:
+        return
+    if session.get(Person, person_id) is None:
+        errors.append(FieldError("person_id", f"no person {person_id}"))
+        return
+    stmt = sa.select(User.id).where(User.person_id == person_id)
+    if exclude_user is not None:
+        stmt = stmt.where(User.id != exclude_user)
+    if session.scalar(stmt) is not None:
+        errors.append(FieldError("person_id", "this person already has a user"))
+
+
+def user_out(session: Session, user: User) -> UserOut:
+    agency = session.scalar(sa.select(Agency.code).where(Agency.id == user.agency_id)) if user.agency_id else None
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        email=user.email,
+        agency=agency,
+        person_id=user.person_id,
+        active=user.active,
+        locked_until=user.locked_until,
+        last_login_at=user.last_login_at,
+        created_at=user.created_at,
+    )
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def create_user(session: Session, access: AccessSettings, data: UserCreate) -> User:
+    """Create a user; the password must meet the policy (checked by ``UserCreate``). 409 for a taken name."""
+    username = normalise_username(data.username)
+    errors: list[FieldError] = []
+    agency_id = _agency_id(session, data.agency, errors)
+    _check_person(session, data.person_id, None, errors)
+    check(errors)
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user name {username} is taken", errors=[FieldError("username", "already in use")])
+    user = User(
+        username=username,
+        email=data.email.lower() if data.email else None,
+        password_hash=access.hasher.hash(data.password),
+        role=data.role,
+        agency_id=agency_id,
+        person_id=data.person_id,
+        active=True,
+        failed_logins=0,
+        token_generation=0,
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    session.refresh(user)
+    return user
+
+
+def update_user(session: Session, access: AccessSettings, user_id: int, data: UserUpdate) -> User:
+    """Change a user; any change of role, scope, person, password or activity signs them out everywhere."""
+    from hrsys.access.schemas import _role_errors
+
+    user = get_user(session, user_id)
+    errors: list[FieldError] = []
+    signs_out = False
+    role = data.role if isinstance(data.role, UserRole) else user.role
+    if data.agency is not msgspec.UNSET:
+        agency_id = _agency_id(session, data.agency, errors) if data.agency else None
+    else:
+        agency_id = user.agency_id
+    person_id = user.person_id if data.person_id is msgspec.UNSET else data.person_id
+    if data.person_id is not msgspec.UNSET:
+        _check_person(session, data.person_id, user.id, errors)
+    if isinstance(data.password, str):
+        errors += [FieldError("password", r) for r in passwords.policy_errors(data.password, user.username)]
+    errors += _role_errors(role, "given" if agency_id is not None or isinstance(data.agency, str) else None, person_id)
+    check(errors)
+    if role != user.role or agency_id != user.agency_id or person_id != user.person_id:
+        signs_out = True
+    user.role, user.agency_id, user.person_id = role, agency_id, person_id
+    if data.email is not msgspec.UNSET:
+        user.email = data.email.lower() if data.email else None
+    if isinstance(data.active, bool) and data.active != user.active:
+        user.active = data.active
+        signs_out = True
+    if isinstance(data.password, str):
+        user.password_hash = access.hasher.hash(data.password)
+        user.password_changed_at = utcnow()
+        user.failed_logins = 0
+        user.locked_until = None
+        signs_out = True
+    if signs_out:
+        user.token_generation = user.token_generation + 1
+    session.flush()
+    return user
+
+
+def list_users(
+    session: Session,
+    *,
+    role: UserRole | None = None,
+    agency: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[UserOut]:
+    errors = []
+    if not 1 <= limit <= MAX_LIMIT:
+        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
+    if offset < 0:
+        errors.append(FieldError("offset", "must be 0 or more"))
+    check(errors)
+    conds: list[sa.ColumnElement[bool]] = []
+    if role is not None:
+        conds.append(User.role == role)
+    if agency is not None:
+        conds.append(User.agency_id == sa.select(Agency.id).where(Agency.code == agency).scalar_subquery())
+    if q:
+        conds.append(User.username.like(f"%{q.lower()}%"))
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(sa.select(User.id).where(*conds).limit(COUNT_CAP + 1).subquery())
+    )
+    users = session.scalars(sa.select(User).where(*conds).order_by(User.id).limit(limit).offset(offset)).all()
+    total = total or 0
+    return Page(
+        items=[user_out(session, u) for u in users],
+        total=min(total, COUNT_CAP),
+        total_exact=total <= COUNT_CAP,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def unlock(session: Session, user_id: int) -> User:
+    """Lift a lock-out: records a reset in the attempt log (which ends the run of failures)."""
+    user = get_user(session, user_id)
+    session.execute(
+        sa.insert(LA).values(at=utcnow(), username=user.username, address="unlock", success=True, blocked=False)
+    )
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return user
+
+
+def change_password(session: Session, access: AccessSettings, who: CurrentUser, data: PasswordChange) -> User:
+    """Change one's own password (the current one is required); every other sign-in ends."""
+    user = get_user(session, who.id)
+    if not access.hasher.verify(user.password_hash, data.current_password):
+        raise Invalid.one("current_password", "is not your current password")
+    problems = passwords.policy_errors(data.new_password, user.username)
+    check([FieldError("new_password", r) for r in problems])
+    user.password_hash = access.hasher.hash(data.new_password)
+    user.password_changed_at = utcnow()
+    user.token_generation = user.token_generation + 1
+    session.flush()
+    return user
+
+
+def sign_out(session: Session, who: CurrentUser) -> None:
+    """End every sign-in of the user: tokens carry the generation this bumps."""
+    user = get_user(session, who.id)
+    user.token_generation = user.token_generation + 1
+    session.flush()
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+class LoginRefused(TooManyRequests):
+    def __init__(self, detail: str, retry_after: dt.timedelta) -> None:
+        seconds = max(1, int(retry_after.total_seconds() + 0.999))
+        super().__init__(detail, extra={"retry_after_seconds": seconds})
+        self.retry_after_seconds = seconds
+
+
+class SignedIn(msgspec.Struct):
+    user_id: int
+    issued: tokens.Issued
+
+
+def sign_in(
+    engine: Engine,
+    access: AccessSettings,
+    *,
+    key: str,
+    token_minutes: int,
+    username: str,
+    password: str,
+    address: str | None,
+    now: dt.datetime | None = None,
+) -> SignedIn:
+    """Check a user name and password under the rate limit; return a token.
+
+    1. In one short transaction (serialised per user name: ``BEGIN IMMEDIATE`` on
+       SQLite, an advisory lock on PostgreSQL): read the recent attempts, decide
+       (:func:`hrsys.access.ratelimit.decide`), and record this attempt, as *blocked*
+       (429) or provisionally failed. Recording before checking the password means
+       concurrent guesses see each other.
+    2. Verify the password outside any transaction (argon2id takes ~70 ms). An
+       unknown or disabled user is verified against a dummy hash: same time, same
+       answer (401 "wrong user name or password").
+    3. Record the outcome; a success also updates the user and leaves a ``sign_in``
+       audit event.
+    """
+    name = normalise_username(username)[:150]
+    addr = (address or "unknown")[:64]
+    now = now or utcnow()
+    limits = access.limits
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("login:" + name))))
+        recent = conn.execute(
+            sa.select(LA.c.at, LA.c.success)
+            .where(LA.c.username == name, LA.c.blocked == sa.false(), LA.c.at > now - 2 * limits.lockout)
+            .order_by(LA.c.at.desc(), LA.c.id.desc())
+            .limit(limits.account_failures)
+        ).all()
+        from_address = conn.scalars(
+            sa.select(LA.c.at)
+            .where(
+                LA.c.address == addr,
+                LA.c.success == sa.false(),
+                LA.c.blocked == sa.false(),
+                LA.c.at > now - limits.address_window,
+            )
+            .order_by(LA.c.at.desc())
+            .limit(limits.address_failures)
+        ).all()
+        decision = ratelimit.decide(now, [(r.at, r.success) for r in recent], list(from_address), limits)
+        blocked = not decision.allowed
+        inserted = conn.execute(
+            sa.insert(LA).values(at=now, username=name, address=addr, success=False, blocked=blocked)
+        )
+        attempt_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+        row = None
+        if not blocked:
+            row = conn.execute(
+                sa.select(U.c.id, U.c.password_hash, U.c.active, U.c.person_id, U.c.role).where(U.c.username == name)
+            ).first()
+    if blocked:
+        raise LoginRefused(LOCKED, decision.retry_after)
+    hasher = access.hasher
+    generation = 0
+    usable = row is not None and row.active
+    ok = hasher.verify(row.password_hash if usable and row is not None else None, password)
+    with engine.begin() as conn:
+        if ok and row is not None:
+            conn.execute(sa.update(LA).where(LA.c.id == attempt_id).values(success=True))
+            values: dict[str, Any] = {"last_login_at": now, "failed_logins": 0, "locked_until": None}
+            if hasher.needs_rehash(row.password_hash):
+                values["password_hash"] = hasher.hash(password)
+            conn.execute(sa.update(U).where(U.c.id == row.id).values(**values))
+            generation = conn.scalar(sa.select(U.c.token_generation).where(U.c.id == row.id)) or 0
+            audit.record(
+                conn,
+                action="sign_in",
+                entity="app_user",
+                entity_id=row.id,
+                person_id=row.person_id,
+                actor=audit.Actor(user_id=row.id, label=f"{name} ({UserRole(row.role).value})", address=addr),
+            )
+        elif row is not None:
+            attempts = [(now, False), *((r.at, r.success) for r in recent)]
+            conn.execute(
+                sa.update(U)
+                .where(U.c.id == row.id)
+                .values(failed_logins=U.c.failed_logins + 1, locked_until=ratelimit.lock_ends(attempts, limits))
+            )
+    if not ok or row is None:
+        raise Unauthorized(WRONG_CREDENTIALS)
+    return SignedIn(user_id=row.id, issued=tokens.issue(key, row.id, generation, token_minutes, now))
+
+
+# ---------------------------------------------------------------- audit query
+
+
+def _audit_out(r: sa.Row[Any]) -> AuditEventOut:
+    return AuditEventOut(
+        id=r.id,
+        at=r.at,
+        actor_user_id=r.actor_user_id,
+        actor=r.actor_label,
+        action=r.action,
+        entity=r.entity,
+        entity_id=r.entity_id,
+        person_id=r.person_id,
+        before=r.before,
+        after=r.after,
+        address=r.address,
+    )
+
+
+def list_audit(
+    engine: Engine,
+    *,
+    actor: str | None = None,
+    person: int | None = None,
+    entity: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[AuditEventOut]:
+    """Audit events, newest first, filtered; one round trip, capped total like the people list.
+
+    ``actor`` is a user id or a user name; ``since`` inclusive, ``until`` exclusive.
+    """
+    errors = []
+    if not 1 <= limit <= MAX_LIMIT:
+        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
+    if offset < 0:
+        errors.append(FieldError("offset", "must be 0 or more"))
+    if since is not None and until is not None and until <= since:
+        errors.append(FieldError("until", "must be after since"))
+    check(errors)
+    conds: list[sa.ColumnElement[bool]] = []
+    if actor is not None:
+        if actor.isdigit():
+            conds.append(AE.c.actor_user_id == int(actor))
+        else:
+            uid = sa.select(U.c.id).where(U.c.username == normalise_username(actor)).scalar_subquery()
+            conds.append(AE.c.actor_user_id == uid)
+    if person is not None:
+        conds.append(AE.c.person_id == person)
+    if entity is not None:
+        conds.append(AE.c.entity == entity)
+    if action is not None:
+        conds.append(AE.c.action == action)
+    if since is not None:
+        conds.append(AE.c.at >= since)
+    if until is not None:
+        conds.append(AE.c.at < until)
+    counted = sa.select(sa.func.count()).select_from(sa.select(AE.c.id).where(*conds).limit(COUNT_CAP + 1).subquery())
+    stmt = (
+        sa.select(AE, counted.scalar_subquery().label("total"))
+        .where(*conds)
+        .order_by(AE.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    from hrsys.core.db import read_engine
+
+    with read_engine(engine).connect() as conn:
+        rows = conn.execute(stmt).all()
+        total = rows[0].total if rows else (conn.scalar(counted) or 0)
+    return Page(
+        items=[_audit_out(r) for r in rows],
+        total=min(total, COUNT_CAP),
+        total_exact=total <= COUNT_CAP,
+        limit=limit,
+        offset=offset,
+    )
+
+
+# ---------------------------------------------------------------- PDPA: export
+
+
+def _table(name: str) -> sa.Table:
+    return Base.metadata.tables[name]
+
+
+def _rows(conn: sa.Connection, table: sa.Table, cond: sa.ColumnElement[bool], drop: Iterable[str] = ()) -> list[Any]:
+    dropped = set(drop)
+    order = [c for c in table.primary_key.columns]
+    out = []
+    for row in conn.execute(sa.select(table).where(cond).order_by(*order)):
+        out.append({k: audit.jsonable(v) for k, v in row._mapping.items() if k not in dropped})
+    return out
+
+
+EXPORTED_PERSON_COLUMNS: dict[tuple[str, str], str] = {
+    ("person", "id"): "person",
+    ("app_user", "person_id"): "user",
+    ("assessment", "person_id"): "assessments",
+    ("current_skill", "person_id"): "current_skills",
+    ("enrolment", "person_id"): "enrolments",
+    ("development_plan", "person_id"): "development_plans",
+    ("taskforce_member", "person_id"): "taskforce_memberships",
+    ("taskforce", "lead_id"): "taskforces_led",
+    ("secondment", "person_id"): "secondments",
+    ("knowledge_transfer", "counterpart_id"): "knowledge_received",
+}
+"""Every column that points at a person, and the export section that carries those rows."""
+
+NOT_ABOUT_THE_PERSON: frozenset[tuple[str, str]] = frozenset({("assessment", "assessor_id")})
+"""Columns that point at a person but hold data about someone else (assessments they made of others)."""
+
+
+def person_columns() -> list[tuple[str, str]]:
+    """Every ``(table, column)`` with a foreign key to ``person.id`` (the export must cover them all)."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "person" and fk.column.name == "id":
+                found.append((table.name, fk.parent.name))
+    return found
+
+
+def export_person(conn: sa.Connection, person_id: int) -> dict[str, Any]:
+    """Everything hrsys holds about one person (PDPA subject access), as JSON-ready data.
+
+    Person, user account (without the password hash) and its sign-in attempts,
+    assessments of them, current skills, enrolments, development plans with their
+    items, task-force memberships and task forces led, secondments with their state
+    history, conflict-of-interest declarations and knowledge transfers, knowledge
+    received, and every audit event about them. One query per section.
+    """
+    if conn.scalar(sa.select(Person.id).where(Person.id == person_id)) is None:
+        raise NotFound("person", person_id)
+    out: dict[str, Any] = {"format": "hrsys-person-export/1", "exported_at": utcnow().isoformat()}
+    for (table_name, column), section in EXPORTED_PERSON_COLUMNS.items():
+        table = _table(table_name)
+        drop = ("password_hash",) if table_name == "app_user" else ()
+        out[section] = _rows(conn, table, table.c[column] == person_id, drop)
+    out["person"] = out["person"][0]
+    out["user"] = out["user"][0] if out["user"] else None
+    plan_ids = [p["id"] for p in out["development_plans"]]
+    items = _table("development_plan_item")
+    out["development_plan_items"] = _rows(conn, items, items.c.plan_id.in_(plan_ids)) if plan_ids else []
+    secondment_ids = [s["id"] for s in out["secondments"]]
+    for name, section in (
+        ("secondment_transition", "secondment_transitions"),
+        ("coi_review", "conflict_of_interest_declarations"),
+        ("knowledge_transfer", "knowledge_transferred"),
+    ):
+        table = _table(name)
+        out[section] = _rows(conn, table, table.c.secondment_id.in_(secondment_ids)) if secondment_ids else []
+    out["sign_in_attempts"] = _rows(conn, LA, LA.c.username == out["user"]["username"], ("id",)) if out["user"] else []
+    out["audit_events"] = _rows(conn, AE, AE.c.person_id == person_id)
+    return out
+
+
+# ---------------------------------------------------------------- PDPA: anonymisation
+
+ONGOING_SECONDMENT = ("proposed", "under_review", "approved", "active", "extended")
+
+ANONYMISED_FIELDS = (
+    "title_th",
+    "email",
+    "phone",
+    "citizen_id",
+    "date_of_birth",
+    "organisation",
+    "salary_grade",
+    "monthly_cost_baht",
+)
+
+
+def anonymisation_candidates(conn: sa.Connection | Session, *, today: dt.date, retention_days: int) -> list[Any]:
+    """External experts, not yet anonymised, with nothing ongoing, whose last engagement ended before the cutoff.
+
+    Last engagement: the latest end of any secondment or task-force membership, or
+    the day the record was created if there is none.
+    """
+    s, m, p = _table("secondment"), _table("taskforce_member"), Person.__table__
+    cutoff = today - dt.timedelta(days=retention_days)
+    last_secondment = sa.select(sa.func.max(s.c.ends_on)).where(s.c.person_id == p.c.id).scalar_subquery()
+    last_member = sa.select(sa.func.max(m.c.ends_on)).where(m.c.person_id == p.c.id).scalar_subquery()
+    ongoing = sa.exists().where(s.c.person_id == p.c.id, s.c.status.in_(ONGOING_SECONDMENT))
+    ongoing_member = sa.exists().where(m.c.person_id == p.c.id, m.c.ends_on >= today)
+    rows = conn.execute(
+        sa.select(p.c.id, p.c.created_at, last_secondment.label("s_end"), last_member.label("m_end"))
+        .where(
+            p.c.kind == PersonKind.external_expert,
+            p.c.anonymised_at.is_(None),
+            ~ongoing,
+            ~ongoing_member,
+        )
+        .order_by(p.c.id)
+    ).all()
+    out = []
+    for r in rows:
+        ends = [d for d in (r.s_end, r.m_end) if d is not None]
+        last = max(ends) if ends else r.created_at.date()
+        if last < cutoff:
+            out.append(AnonymiseCandidate(person_id=r.id, last_engaged_on=last))
+    return out
+
+
+def anonymise_person(session: Session, person: Person) -> None:
+    """Replace an expert's identifying data; keep kind, sector, dates and every link (statistics stay right).
+
+    Their user (if any) is disabled and renamed; declared interests in their
+    conflict-of-interest reviews are cleared (the decisions stay). The audit trail is
+    untouched: it never held the identifiers (see :mod:`hrsys.access.audit`).
+    """
+    person.first_name_th = "ไม่ระบุชื่อ"
+    person.last_name_th = f"#{person.id}"
+    person.first_name_en = "Anonymised"
+    person.last_name_en = f"#{person.id}"
+    for field in ANONYMISED_FIELDS:
+        setattr(person, field, None)
+    person.active = False
+    person.anonymised_at = utcnow()
+    user = session.scalar(sa.select(User).where(User.person_id == person.id))
+    if user is not None:
+        user.username = f"anonymised-{person.id}"
+        user.email = None
+        user.active = False
+        user.password_hash = "!"
+        user.token_generation = user.token_generation + 1
+    coi = _table("coi_review")
+    s = _table("secondment")
+    from hrsys.secondments.models import ConflictOfInterestReview
+
+    reviews = session.scalars(
+        sa.select(ConflictOfInterestReview).where(
+            coi.c.secondment_id.in_(sa.select(s.c.id).where(s.c.person_id == person.id))
+        )
+    ).all()
+    for review in reviews:
+        review.employer = None
+        review.shareholdings = None
+        review.contracts_with_host = None
+        review.other_interests = None
+    session.flush()
+    audit.record(session, action="anonymise", entity="person", entity_id=person.id, person_id=person.id)
+
+
+def anonymise_experts(
+    session: Session, *, today: dt.date, retention_days: int, dry_run: bool = True
+) -> AnonymiseResult:
+    """Anonymise every candidate (or, with ``dry_run``, only list them), in the caller's transaction."""
+    if retention_days < 0:
+        raise Invalid.one("retention_days", "must be 0 or more")
+    candidates = anonymisation_candidates(session, today=today, retention_days=retention_days)
+    if not dry_run:
+        for c in candidates:
+            anonymise_person(session, session.get_one(Person, c.person_id))
+    return AnonymiseResult(
+        dry_run=dry_run,
+        retention_days=retention_days,
+        cutoff=today - dt.timedelta(days=retention_days),
+        people=candidates,
+    )
+
+
+# ---------------------------------------------------------------- demo users
+
+
+def _demo_username(person: Person | None, role: str, taken: set[str]) -> str:
+    base = role.replace("_", "-")
+    if person is not None:
+        first = "".join(ch for ch in person.first_name_en.lower() if ch.isalnum()) or "user"
+        last = "".join(ch for ch in person.last_name_en.lower() if ch.isalnum())[:1]
+        base = f"{first}.{last}" if last else first
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    taken.add(name)
+    return name
+
+
+def create_demo_users(
+    session: Session, settings: Settings, people_by_role: dict[str, Sequence[Person | int | None]]
+) -> list[tuple[str, str, str]]:
+    """Create (or reset) demo users with fresh random passwords; write them to ``settings.demo_credentials_file``.
+
+    ``people_by_role`` maps a role name (``admin``, ``hr_officer``, ``taskforce_lead``,
+    ``staff``) to the people (objects or ids; ``None`` for an admin without a person)
+    who get a user. HR officers are scoped to their person's home agency. A person who
+    already has a user keeps the user name and gets a new password. An admin is always
+    created (``admin``) when the mapping names none. Returns ``(username, password,
+    role)`` in the order written; the file is readable by its owner only.
+    """
+    access = AccessSettings.from_env()
+    hasher = access.hasher
+    taken = set(session.scalars(sa.select(User.username)).all())
+    created: list[tuple[str, str, str]] = []
+    wanted = dict(people_by_role)
+    if not wanted.get("admin"):
+        wanted["admin"] = [None]
+    for role_name in ("admin", "hr_officer", "taskforce_lead", "staff"):
+        role = UserRole(role_name)
+        for entry in wanted.get(role_name) or []:
+            person = session.get(Person, entry) if isinstance(entry, int) else entry
+            password = passwords.generate()
+            user = session.scalar(sa.select(User).where(User.person_id == person.id)) if person else None
+            if user is None and person is None:
+                user = session.scalar(sa.select(User).where(User.username == "admin"))
+            if user is None:
+                username = "admin" if person is None and "admin" not in taken else _demo_username(person, role, taken)
+                taken.add(username)
+                user = User(username=username, role=role, password_hash="", token_generation=0, failed_logins=0)
+                session.add(user)
+            user.role = role
+            user.person_id = person.id if person else None
+            user.agency_id = person.agency_id if (person is not None and role is UserRole.hr_officer) else None
+            if role is UserRole.hr_officer and user.agency_id is None:
+                raise AppError(f"demo HR officer {user.username} needs a person with a home agency")
+            user.password_hash = hasher.hash(password)
+            user.password_changed_at = utcnow()
+            user.active = True
+            user.token_generation = (user.token_generation or 0) + 1
+            session.flush()
+            created.append((user.username, password, role.value))
+    path = Path(settings.demo_credentials_file)
+    lines = ["# hrsys demo users: generated at load time; delete this file when you are done.", ""]
+    width = max((len(u) for u, _, _ in created), default=8)
+    lines += [f"{u.ljust(width)}  {p}  {r}" for u, p, r in created]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return created

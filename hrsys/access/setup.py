@@ -1,0 +1,44 @@
+"""Plugging access control into the app: ``create_app`` spreads :func:`app_options` and calls :func:`configure`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Router
+
+from hrsys.access.guard import DEPENDENCIES, AuthMiddleware, access_guard, is_exempt, rule_of
+from hrsys.access.policy import AccessSettings
+from hrsys.access.rules import Access
+from hrsys.config import Settings
+
+log = logging.getLogger("hrsys.access")
+
+
+def app_options() -> dict[str, Any]:
+    """Keyword arguments for ``Litestar(...)``: the authentication middleware, the global guard, dependencies."""
+    return {"middleware": [AuthMiddleware()], "guards": [access_guard], "dependencies": dict(DEPENDENCIES)}
+
+
+def openapi_router(path: str = "/schema") -> Router:
+    """The router that serves the OpenAPI documents: public (they describe the API, not its data)."""
+    return Router(path=path, route_handlers=[], opt={"access": Access.public})
+
+
+def routes_without_rule(app: Litestar) -> list[str]:
+    """``METHOD path`` of every route handler that declares no access rule (they answer 403)."""
+    missing = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if rule_of(handler) is None and not is_exempt(handler):
+                methods = ",".join(sorted(getattr(handler, "http_methods", ()) or ["ASGI"]))
+                missing.append(f"{methods} {route.path}")
+    return sorted(set(missing))
+
+
+def configure(app: Litestar, settings: Settings, access: AccessSettings | None = None) -> None:
+    """Keep the signing key and access settings on the app; log routes that would be refused for lack of a rule."""
+    app.state.secret_key = settings.resolved_secret_key()
+    app.state.access = access or AccessSettings.from_env()
+    for route in routes_without_rule(app):
+        log.error("no access rule on %s: it will answer 403 (declare opt={'access': Access.<rule>})", route)
