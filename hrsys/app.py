@@ -28,6 +28,7 @@ def route_handlers() -> list[Any]:
     from hrsys.secondments.routes import SecondmentController
     from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
     from hrsys.system.routes import health, ping
+    from hrsys.taskforces.routes import CONTROLLERS as TASKFORCE_CONTROLLERS
     from hrsys.training.routes import CONTROLLERS as TRAINING_CONTROLLERS
 
     return [
@@ -41,6 +42,7 @@ def route_handlers() -> list[Any]:
         BulkController,
         SecondmentController,
         *TRAINING_CONTROLLERS,
+        *TASKFORCE_CONTROLLERS,
     ]
 
 

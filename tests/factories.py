@@ -300,3 +300,61 @@ def user(
     session.commit()
     u.password = password  # type: ignore[attr-defined]
     return u
+
+
+# --- task forces (issue 6) ------------------------------------------------------------------------
+
+
+def taskforce(session: Session, agency: Agency, starts_on: Any, ends_on: Any, **kw: Any) -> Any:
+    """A task force written directly (status ``forming`` unless told), owned by ``agency``."""
+    from hrsys.taskforces.models import TaskForce, TaskForceStatus
+
+    n = next(_seq)
+    tf = TaskForce(
+        code=kw.pop("code", f"TF{n}"),
+        agency_id=agency.id,
+        name_th=kw.pop("name_th", f"คณะทำงาน {n}"),
+        name_en=kw.pop("name_en", f"Task force {n}"),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        status=kw.pop("status", TaskForceStatus.forming),
+        **kw,
+    )
+    session.add(tf)
+    session.commit()
+    return tf
+
+
+def taskforce_need(session: Session, tf: Any, skill: Any, min_level: int = 2, **kw: Any) -> Any:
+    from hrsys.taskforces.models import TaskForceNeed
+
+    need = TaskForceNeed(
+        taskforce_id=tf.id,
+        skill_id=skill.id,
+        min_level=min_level,
+        headcount=kw.pop("headcount", 1),
+        allocation=kw.pop("allocation", 50),
+        essential=kw.pop("essential", True),
+    )
+    session.add(need)
+    session.commit()
+    return need
+
+
+def taskforce_member(session: Session, tf: Any, person: Person, allocation: int = 50, **kw: Any) -> Any:
+    """A membership written directly (no allocation check: for history and collaboration graphs)."""
+    from hrsys.taskforces.models import MemberStatus, TaskForceMember
+
+    m = TaskForceMember(
+        taskforce_id=tf.id,
+        person_id=person.id,
+        need_id=kw.pop("need_id", None),
+        allocation=allocation,
+        starts_on=kw.pop("starts_on", tf.starts_on),
+        ends_on=kw.pop("ends_on", tf.ends_on),
+        status=kw.pop("status", MemberStatus.active),
+        **kw,
+    )
+    session.add(m)
+    session.commit()
+    return m

@@ -12,9 +12,10 @@ is closed its needs, members and proposals are frozen; KPI actuals and the
 budget stay open, because outcomes and impact are measured, and money is
 disbursed, after a team has finished.
 
-A membership is ``active`` until it is ``ended`` (served its time) or
-``withdrawn`` (left early or appointed by mistake); both are final. Only active
-memberships hold a person's working time (see :mod:`hrsys.allocation`).
+A membership is ``active`` until it is ``ended`` (served until its end date, which
+may be brought forward when someone leaves early) or ``withdrawn`` (never served:
+appointed by mistake, or declined); both are final. Only active memberships hold a
+person's working time (see :mod:`hrsys.allocation`); only served ones cost money.
 """
 
 from __future__ import annotations

@@ -1,0 +1,564 @@
+"""Team proposals: narrow the national pool by index, call team assembly, store the result, accept it.
+
+Narrowing (one statement, a ``UNION ALL`` of small index range scans on
+``current_skill (skill_id, level, person_id)``), per need:
+
+- up to ``POOL_PER_NEED`` active people with at least the level, least over-qualified
+  first (the lowest sufficient level, then person id): they are usually the cheapest
+  and it leaves the rare experts for needs that require them;
+- up to ``NEAR_PER_NEED`` civil servants one or two levels short (for suggestions);
+- up to ``EXPERTS_PER_NEED`` external experts with the level, best first (so that an
+  uncovered need can always name some).
+
+Then, for those people only: their levels in every needed skill (primary key), their
+free time over the period (:func:`hrsys.allocation.service.free_capacities`), the
+collaboration graph around them (past task forces they served in, with everyone who
+served there, and knowledge-transfer counterparts of secondments: enough to know every
+distance up to two hops exactly) and the courses that raise the needed skills. About
+ten indexed round trips, whatever the size of the civil service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any
+
+import msgspec
+import networkx as nx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hrsys.agencies.models import Agency
+from hrsys.allocation.service import ensure_capacity, free_capacities
+from hrsys.core.errors import Conflict, FieldError, NotFound, check
+from hrsys.people.models import Person, PersonKind
+from hrsys.secondments.models import KnowledgeTransfer, Secondment
+from hrsys.skills.models import CurrentSkill, Skill
+from hrsys.taskforces import service
+from hrsys.taskforces.assembly import (
+    Candidate,
+    CourseOption,
+    Need,
+    Options,
+    SkillLevel,
+    Team,
+    TeamMate,
+    assemble,
+)
+from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed, TeamProposal
+from hrsys.taskforces.schemas import MemberOut, ProposalListItem, ProposalOut, ProposalRequest
+from hrsys.taskforces.states import MemberStatus, ProposalStatus
+from hrsys.training.models import Course, CourseOutcome
+
+CS = CurrentSkill.__table__
+P = Person.__table__
+A = Agency.__table__
+M = TaskForceMember.__table__
+
+POOL_PER_NEED = 40
+NEAR_PER_NEED = 8
+EXPERTS_PER_NEED = 8
+
+DEFAULT_MONTHLY_COST = {PersonKind.civil_servant: 30_000, PersonKind.external_expert: 120_000}
+"""Baht per month assumed for people without a recorded cost (flagged in the reasons)."""
+
+PROPOSAL_MOVES = {
+    ProposalStatus.open: [ProposalStatus.accepted.value, ProposalStatus.discarded.value],
+    ProposalStatus.accepted: [],
+    ProposalStatus.discarded: [],
+}
+
+
+class Pool(msgspec.Struct, kw_only=True):
+    """What team assembly needs, read from the database."""
+
+    candidates: list[Candidate]
+    graph: nx.Graph
+    current: list[TeamMate]
+    courses: list[CourseOption]
+
+
+def _valid(on: dt.date) -> sa.ColumnElement[bool]:
+    return sa.or_(CS.c.valid_until.is_(None), CS.c.valid_until >= on)
+
+
+def _narrow_statement(
+    needs: list[Need], on: dt.date, agency_ids: list[int] | None, exclude: list[int]
+) -> sa.CompoundSelect:
+    parts = []
+    for nd in needs:
+        base = (
+            sa.select(CS.c.person_id)
+            .select_from(CS.join(P, P.c.id == CS.c.person_id))
+            .where(CS.c.skill_id == nd.skill_id, P.c.active, _valid(on))
+        )
+        if exclude:
+            base = base.where(CS.c.person_id.not_in(exclude))
+        internal_ok = P.c.agency_id.in_(agency_ids) if agency_ids is not None else sa.true()
+        eligible = (
+            base.where(CS.c.level >= nd.min_level, sa.or_(P.c.kind == PersonKind.external_expert, internal_ok))
+            .order_by(CS.c.level, CS.c.person_id)
+            .limit(POOL_PER_NEED + 10 * nd.headcount)
+        )
+        near = (
+            base.where(
+                CS.c.level < nd.min_level,
+                CS.c.level >= max(0, nd.min_level - 2),
+                P.c.kind == PersonKind.civil_servant,
+                internal_ok,
+            )
+            .order_by(CS.c.level.desc(), CS.c.person_id)
+            .limit(NEAR_PER_NEED)
+        )
+        experts = (
+            base.where(CS.c.level >= nd.min_level, P.c.kind == PersonKind.external_expert)
+            .order_by(CS.c.level.desc(), CS.c.person_id)
+            .limit(EXPERTS_PER_NEED)
+        )
+        parts += [sa.select(q.subquery().c.person_id) for q in (eligible, near, experts)]
+    return sa.union_all(*parts)
+
+
+def _agency_ids(session: Session, codes: list[str] | None) -> list[int] | None:
+    """Ids of the agencies (with their subtrees) of ``codes``; 422 for an unknown code."""
+    if codes is None:
+        return None
+    errors = []
+    ids: set[int] = set()
+    for i, code in enumerate(codes):
+        path = session.scalar(sa.select(A.c.path).where(A.c.code == code))
+        if path is None:
+            errors.append(FieldError(f"agencies[{i}]", f"no agency with code {code}"))
+            continue
+        hi = path[:-1] + "0"
+        ids.update(session.scalars(sa.select(A.c.id).where(A.c.path >= path, A.c.path < hi)))
+    check(errors)
+    return sorted(ids)
+
+
+def _evidence(source: Any, assessed_on: dt.date, valid_until: dt.date | None) -> str:
+    text = f"{getattr(source, 'value', source)}, {assessed_on.isoformat()}"
+    if valid_until is not None:
+        text += f" (valid until {valid_until.isoformat()})"
+    return text
+
+
+def load_pool(
+    session: Session,
+    *,
+    needs: list[Need],
+    starts_on: dt.date,
+    ends_on: dt.date,
+    agency_ids: list[int] | None,
+    include: list[int],
+    exclude: list[int],
+    current_members: list[int],
+    lead_id: int | None,
+) -> Pool:
+    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module)."""
+    ids: set[int] = set(include)
+    if needs:
+        ids.update(session.scalars(_narrow_statement(needs, starts_on, agency_ids, exclude)))
+    team_ids = set(current_members) | ({lead_id} if lead_id else set())
+    ids |= set(current_members)
+    ids.difference_update(set(exclude) - team_ids)
+    skills = sorted({nd.skill_id for nd in needs})
+    people_ids = sorted(ids | team_ids)
+    people: dict[int, Any] = {}
+    if people_ids:
+        for r in session.execute(
+            sa.select(
+                P.c.id,
+                P.c.kind,
+                P.c.first_name_th,
+                P.c.last_name_th,
+                P.c.first_name_en,
+                P.c.last_name_en,
+                P.c.agency_id,
+                P.c.organisation,
+                P.c.monthly_cost_baht,
+                P.c.active,
+                A.c.code,
+            )
+            .select_from(P.outerjoin(A, A.c.id == P.c.agency_id))
+            .where(P.c.id.in_(people_ids))
+        ):
+            people[r.id] = r
+    levels: dict[int, dict[int, SkillLevel]] = defaultdict(dict)
+    cand_ids = sorted(i for i in ids if i in people and people[i].active)
+    if cand_ids and skills:
+        for r in session.execute(
+            sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level, CS.c.source, CS.c.assessed_on, CS.c.valid_until).where(
+                CS.c.person_id.in_(cand_ids), CS.c.skill_id.in_(skills), _valid(starts_on)
+            )
+        ):
+            levels[r.person_id][r.skill_id] = SkillLevel(
+                level=r.level, evidence=_evidence(r.source, r.assessed_on, r.valid_until)
+            )
+    free = free_capacities(session, cand_ids, starts_on, ends_on)
+    candidates = []
+    for pid in cand_ids:
+        r = people[pid]
+        internal = r.kind == PersonKind.civil_servant
+        cost = r.monthly_cost_baht
+        candidates.append(
+            Candidate(
+                person_id=pid,
+                name=f"{r.first_name_th} {r.last_name_th}",
+                internal=internal,
+                agency_id=r.agency_id,
+                monthly_cost=cost if cost is not None else DEFAULT_MONTHLY_COST[PersonKind(r.kind)],
+                cost_estimated=cost is None,
+                free=free.get(pid, 100),
+                skills=levels.get(pid, {}),
+                note=(r.code or "") if internal else (r.organisation or "external expert"),
+            )
+        )
+    current = [
+        TeamMate(
+            person_id=pid,
+            name=f"{people[pid].first_name_th} {people[pid].last_name_th}" if pid in people else "",
+            internal=pid not in people or people[pid].kind == PersonKind.civil_servant,
+            member=pid in current_members,
+        )
+        for pid in sorted(team_ids)
+    ]
+    graph = collaboration_graph(session, sorted(set(cand_ids) | team_ids))
+    courses = []
+    if skills:
+        for r in session.execute(
+            sa.select(
+                Course.id,
+                Course.code,
+                Course.title_en,
+                CourseOutcome.skill_id,
+                CourseOutcome.level,
+                Course.hours,
+                Course.cost_baht,
+            )
+            .join(CourseOutcome, CourseOutcome.course_id == Course.id)
+            .where(CourseOutcome.skill_id.in_(skills), Course.active)
+        ):
+            courses.append(
+                CourseOption(
+                    course_id=r[0], code=r[1], title=r[2], skill_id=r[3], level=r[4], hours=float(r[5]), cost=r[6]
+                )
+            )
+    return Pool(candidates=candidates, graph=graph, current=current, courses=courses)
+
+
+def collaboration_graph(session: Session, person_ids: list[int]) -> nx.Graph:
+    """People linked when they served in the same task force (not withdrawn) or were knowledge-transfer
+    counterparts, around ``person_ids``: their task forces with every member, so distances up to two
+    hops between them are exact."""
+    g = nx.Graph()
+    g.add_nodes_from(person_ids)
+    if not person_ids:
+        return g
+    served = M.c.status != MemberStatus.withdrawn
+    tf_ids = sorted(
+        set(session.scalars(sa.select(M.c.taskforce_id).where(M.c.person_id.in_(person_ids), served).distinct()))
+    )
+    if tf_ids:
+        teams: dict[int, set[int]] = defaultdict(set)
+        for tf_id, pid in session.execute(
+            sa.select(M.c.taskforce_id, M.c.person_id).where(M.c.taskforce_id.in_(tf_ids), served)
+        ):
+            teams[tf_id].add(pid)
+        for members in teams.values():
+            ordered = sorted(members)
+            g.add_nodes_from(ordered)
+            for i, u in enumerate(ordered):
+                for v in ordered[i + 1 :]:
+                    g.add_edge(u, v)
+    kt, s = KnowledgeTransfer.__table__, Secondment.__table__
+    pairs = session.execute(
+        sa.select(s.c.person_id, kt.c.counterpart_id)
+        .select_from(kt.join(s, s.c.id == kt.c.secondment_id))
+        .where(sa.or_(s.c.person_id.in_(person_ids), kt.c.counterpart_id.in_(person_ids)))
+    )
+    for u, v in pairs:
+        if u != v:
+            g.add_edge(u, v)
+    return g
+
+
+def to_options(data: ProposalRequest, agency_ids: list[int] | None, **kw: Any) -> Options:
+    return Options(
+        agencies=frozenset(agency_ids) if agency_ids is not None else None,
+        prefer_internal=data.prefer_internal,
+        external_penalty=data.external_penalty_baht,
+        max_externals=data.max_externals,
+        include=frozenset(data.include),
+        exclude=frozenset(data.exclude),
+        communication_cost=data.communication_cost_baht,
+        **kw,
+    )
+
+
+def open_needs(session: Session, tf: TaskForce) -> list[Need]:
+    """The task force's needs with the headcount still to fill (a need already full has headcount 0)."""
+    filled = service.member_counts(session, tf.id)
+    rows = session.execute(
+        sa.select(TaskForceNeed, Skill.code, Skill.name_en)
+        .join(Skill, Skill.id == TaskForceNeed.skill_id)
+        .where(TaskForceNeed.taskforce_id == tf.id)
+        .order_by(TaskForceNeed.id)
+    )
+    return [
+        Need(
+            id=n.id,
+            skill_id=n.skill_id,
+            min_level=n.min_level,
+            headcount=max(0, n.headcount - filled.get(n.id, 0)),
+            allocation=n.allocation,
+            essential=n.essential,
+            label=f"{name} ({code})",
+        )
+        for n, code, name in rows
+    ]
+
+
+def proposal_period(tf: TaskForce, on: dt.date) -> tuple[dt.date, dt.date]:
+    if on > tf.ends_on:
+        raise Conflict(
+            f"task force {tf.code} ended on {tf.ends_on}: there is no period left to staff", rule="period_over"
+        )
+    return service.default_start(tf, on), tf.ends_on
+
+
+def build_team(
+    session: Session,
+    *,
+    needs: list[Need],
+    starts_on: dt.date,
+    ends_on: dt.date,
+    data: ProposalRequest,
+    current_members: list[int],
+    lead_id: int | None,
+    search_budget: int | None = None,
+) -> Team:
+    """Narrow, read and solve: the team for ``needs`` over the period (reads only)."""
+    agency_ids = _agency_ids(session, data.agencies)
+    pool = load_pool(
+        session,
+        needs=[n for n in needs if n.headcount > 0],
+        starts_on=starts_on,
+        ends_on=ends_on,
+        agency_ids=agency_ids,
+        include=list(data.include),
+        exclude=list(data.exclude),
+        current_members=current_members,
+        lead_id=lead_id,
+    )
+    extra = {"search_budget": search_budget} if search_budget is not None else {}
+    return assemble(
+        needs,
+        pool.candidates,
+        pool.graph,
+        to_options(data, agency_ids, **extra),
+        current=pool.current,
+        courses=pool.courses,
+    )
+
+
+def _current_members(session: Session, tf: TaskForce) -> list[int]:
+    return sorted(
+        set(
+            session.scalars(
+                sa.select(M.c.person_id).where(M.c.taskforce_id == tf.id, M.c.status == MemberStatus.active)
+            )
+        )
+    )
+
+
+def create(
+    session: Session, taskforce_id: int, data: ProposalRequest, *, on: dt.date | None = None, user_id: int | None = None
+) -> TeamProposal:
+    """Assemble a team for the needs still open and keep it as an open proposal."""
+    on = on or service.today()
+    tf = service.get(session, taskforce_id)
+    service._require_editable(tf)
+    starts_on, ends_on = proposal_period(tf, on)
+    needs = open_needs(session, tf)
+    if not needs:
+        raise Conflict(f"task force {tf.code} has no needs: state them first", rule="no_needs")
+    team = build_team(
+        session,
+        needs=needs,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        data=data,
+        current_members=_current_members(session, tf),
+        lead_id=tf.lead_id,
+    )
+    proposal = TeamProposal(
+        taskforce_id=tf.id,
+        status=ProposalStatus.open,
+        created_by_user_id=user_id,
+        options=msgspec.to_builtins(data),
+        result={
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "needs": [msgspec.to_builtins(n) for n in needs],
+            "team": msgspec.to_builtins(team),
+        },
+    )
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def _proposal(session: Session, tf: TaskForce, proposal_id: int) -> TeamProposal:
+    p = session.get(TeamProposal, proposal_id)
+    if p is None or p.taskforce_id != tf.id:
+        raise NotFound("proposal", proposal_id)
+    return p
+
+
+def to_out(p: TeamProposal) -> ProposalOut:
+    return ProposalOut(
+        id=p.id,
+        taskforce_id=p.taskforce_id,
+        status=p.status,
+        allowed_moves=PROPOSAL_MOVES[p.status],
+        created_at=p.created_at,
+        starts_on=dt.date.fromisoformat(p.result["starts_on"]),
+        ends_on=dt.date.fromisoformat(p.result["ends_on"]),
+        options=p.options,
+        team=msgspec.convert(p.result["team"], Team),
+    )
+
+
+def read(session: Session, taskforce_id: int, proposal_id: int) -> ProposalOut:
+    tf = service.get(session, taskforce_id)
+    return to_out(_proposal(session, tf, proposal_id))
+
+
+def list_proposals(session: Session, taskforce_id: int) -> list[ProposalListItem]:
+    tf = service.get(session, taskforce_id)
+    out = []
+    for p in session.scalars(
+        sa.select(TeamProposal).where(TeamProposal.taskforce_id == tf.id).order_by(TeamProposal.id.desc())
+    ):
+        team = p.result.get("team", {})
+        out.append(
+            ProposalListItem(
+                id=p.id,
+                status=p.status,
+                created_at=p.created_at,
+                members=len(team.get("members", [])),
+                uncovered=sum(u.get("missing", 0) for u in team.get("uncovered", [])),
+                total_cost=team.get("cost", {}).get("total", 0.0),
+                optimal=bool(team.get("optimal", False)),
+            )
+        )
+    return out
+
+
+def _not_open(p: TeamProposal) -> Conflict:
+    return Conflict(f"proposal {p.id} is {p.status.value}", rule="illegal_transition", allowed=PROPOSAL_MOVES[p.status])
+
+
+def discard(session: Session, taskforce_id: int, proposal_id: int) -> ProposalOut:
+    tf = service.get(session, taskforce_id, lock=True)
+    p = _proposal(session, tf, proposal_id)
+    if p.status != ProposalStatus.open:
+        raise _not_open(p)
+    p.status = ProposalStatus.discarded
+    session.flush()
+    return to_out(p)
+
+
+def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date | None = None) -> list[MemberOut]:
+    """Turn an open proposal into members, all or nothing.
+
+    Under the task-force lock, every need must still exist unchanged with room for the
+    proposed people, and every person must still be free: each is checked by the shared
+    allocation rule (locked, in id order). If anyone is no longer free the answer is one
+    409 listing all of them, and nothing is written.
+    """
+    on = on or service.today()
+    tf = service.get(session, taskforce_id, lock=True)
+    service._require_editable(tf)
+    p = _proposal(session, tf, proposal_id)
+    if p.status != ProposalStatus.open:
+        raise _not_open(p)
+    period_start = dt.date.fromisoformat(p.result["starts_on"])
+    ends_on = dt.date.fromisoformat(p.result["ends_on"])
+    if on > ends_on:
+        raise Conflict(f"proposal {p.id} was for a period that ended on {ends_on}", rule="proposal_stale")
+    starts_on = max(period_start, service.default_start(tf, on))
+    team = msgspec.convert(p.result["team"], Team)
+    snapshot = {n["id"]: n for n in p.result["needs"]}
+    filled = service.member_counts(session, tf.id)
+    wanted: Counter[int] = Counter(f.need_id for m in team.members for f in m.fills)
+    problems = []
+    for need_id, count in sorted(wanted.items()):
+        need = session.get(TaskForceNeed, need_id)
+        was = snapshot.get(need_id)
+        if need is None or need.taskforce_id != tf.id:
+            problems.append(f"need {need_id} no longer exists")
+            continue
+        if was is not None and (need.skill_id, need.min_level, need.allocation) != (
+            was["skill_id"],
+            was["min_level"],
+            was["allocation"],
+        ):
+            problems.append(f"need {need_id} changed since the proposal")
+        if filled.get(need_id, 0) + count > need.headcount:
+            problems.append(f"need {need_id} has room for {need.headcount - filled.get(need_id, 0)}, not {count}")
+    for m in team.members:
+        for f in m.fills:
+            clash = session.scalar(
+                sa.select(M.c.id).where(
+                    M.c.taskforce_id == tf.id,
+                    M.c.person_id == m.person_id,
+                    M.c.need_id == f.need_id,
+                    M.c.status == MemberStatus.active,
+                )
+            )
+            if clash is not None:
+                problems.append(f"person {m.person_id} already fills need {f.need_id}")
+    if problems:
+        raise Conflict(
+            f"proposal {p.id} no longer fits the task force: " + "; ".join(problems) + ". Ask for a new proposal.",
+            rule="proposal_stale",
+            extra={"problems": problems},
+        )
+    busy = []
+    for m in sorted(team.members, key=lambda m: m.person_id):
+        try:
+            ensure_capacity(session, m.person_id, starts_on, ends_on, m.allocation)
+        except Conflict as exc:
+            busy.append({"person_id": m.person_id, "name": m.name, **(exc.extra or {})})
+        except NotFound:
+            busy.append({"person_id": m.person_id, "name": m.name, "detail": "no longer exists"})
+    if busy:
+        names = ", ".join(f"{b['name'] or b['person_id']}" for b in busy)
+        raise Conflict(
+            f"{len(busy)} proposed member(s) are no longer free over {starts_on} to {ends_on}: {names}. "
+            "Nothing was written; ask for a new proposal.",
+            rule="allocation_capacity",
+            extra={"people": busy},
+        )
+    created = []
+    for m in team.members:
+        for f in m.fills:
+            member = TaskForceMember(
+                taskforce_id=tf.id,
+                person_id=m.person_id,
+                need_id=f.need_id,
+                allocation=f.allocation,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                status=MemberStatus.active,
+                reason=f"Proposal {p.id}: {m.reason}",
+            )
+            session.add(member)
+            created.append(member)
+    p.status = ProposalStatus.accepted
+    session.flush()
+    ids = {m.id for m in created}
+    return [m for m in service.members_out(session, tf.id) if m.id in ids]

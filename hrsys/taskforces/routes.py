@@ -1,0 +1,333 @@
+"""Task-force API: thin handlers over :mod:`hrsys.taskforces.service` and :mod:`hrsys.taskforces.proposals`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Any
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.access.guard import taskforce_guard
+from hrsys.access.identity import CurrentUser
+from hrsys.access.rules import Access
+from hrsys.access.scope import Visibility, require_agency_code, taskforce_visibility
+from hrsys.core.pagination import Page
+from hrsys.taskforces import export, proposals, service
+from hrsys.taskforces.report import Report
+from hrsys.taskforces.schemas import (
+    ActualCreate,
+    ActualOut,
+    BudgetOut,
+    BudgetPut,
+    KpiCreate,
+    KpiOut,
+    KpiUpdate,
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
+    NeedCreate,
+    NeedOut,
+    NeedUpdate,
+    ProposalListItem,
+    ProposalOut,
+    ProposalRequest,
+    StatusChange,
+    TaskForceCreate,
+    TaskForceListItem,
+    TaskForceOut,
+    TaskForceUpdate,
+)
+from hrsys.taskforces.states import TaskForceStatus
+
+
+class ReportFormat(enum.StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+ONE: dict[str, Any] = {"guards": [taskforce_guard()], "sync_to_thread": True}
+"""Routes on one task force: 404 if unknown, and (for writes) only its lead, HR officers in scope, admins."""
+WRITE: dict[str, Any] = {"opt": {"access": Access.lead}, **ONE}
+
+
+def _member(session: Session, taskforce_id: int, member_id: int) -> MemberOut:
+    return next(m for m in service.members_out(session, taskforce_id) if m.id == member_id)
+
+
+def _need(session: Session, taskforce_id: int, need_id: int) -> NeedOut:
+    return next(n for n in service.needs_out(session, taskforce_id) if n.id == need_id)
+
+
+def _kpi(session: Session, taskforce_id: int, kpi_id: int) -> KpiOut:
+    return next(k for k in service.kpis_out(session, taskforce_id) if k.id == kpi_id)
+
+
+class TaskForceController(Controller):
+    path = "/api/v1/taskforces"
+    tags = ["Task forces"]
+
+    @get("/", opt={"access": Access.authenticated}, sync_to_thread=True)
+    def list_taskforces(
+        self,
+        db_engine: NamedDependency[Engine],
+        agency: Annotated[
+            str | None, QueryParameter(description="Agency code: that agency and its sub-agencies")
+        ] = None,
+        status: FromQuery[TaskForceStatus | None] = None,
+        q: Annotated[str | None, QueryParameter(description="Substring of a name or code", max_length=100)] = None,
+        active_on: Annotated[dt.date | None, QueryParameter(description="Only task forces running on this day")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> Page[TaskForceListItem]:
+        """Task forces, newest first, with their number of needs and active members."""
+        return service.list_taskforces(
+            db_engine, agency=agency, status=status, q=q, active_on=active_on, limit=limit, offset=offset
+        )
+
+    @post("/", opt={"access": Access.hr}, sync_to_thread=True)
+    def create_taskforce(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        data: JSONBody[TaskForceCreate],
+    ) -> TaskForceOut:
+        """Create a task force (status ``forming``) for an agency in your scope."""
+        require_agency_code(db_session, current_user, data.agency)
+        return service.to_out(db_session, service.create(db_session, data))
+
+    @get("/{taskforce_id:int}", opt={"access": Access.authenticated}, **ONE)
+    def read_taskforce(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        taskforce_id: FromPath[int],
+    ) -> TaskForceOut:
+        """A task force with its needs, KPIs and budget; its members for those who may see them."""
+        full = taskforce_visibility(db_session, current_user, taskforce_id) is Visibility.full
+        return service.to_out(db_session, service.get(db_session, taskforce_id), show_members=full)
+
+    @patch("/{taskforce_id:int}", **WRITE)
+    def update_taskforce(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[TaskForceUpdate]
+    ) -> TaskForceOut:
+        """Change names, mission, lead, period or budget. Send the ``version`` you read to refuse stale edits."""
+        return service.to_out(db_session, service.update(db_session, taskforce_id, data))
+
+    @post("/{taskforce_id:int}/status", status_code=200, **WRITE)
+    def change_status(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[StatusChange]
+    ) -> TaskForceOut:
+        """Move along forming -> active -> closed (forming -> closed cancels). Illegal moves are 409s that list
+        the allowed ones; activating needs a member; closing ends the members and discards open proposals."""
+        return service.to_out(db_session, service.change_status(db_session, taskforce_id, data))
+
+    # ------------------------------------------------------------------------ needs
+
+    @post("/{taskforce_id:int}/needs", **WRITE)
+    def add_need(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[NeedCreate]
+    ) -> NeedOut:
+        need = service.add_need(db_session, taskforce_id, data)
+        return _need(db_session, taskforce_id, need.id)
+
+    @patch("/{taskforce_id:int}/needs/{need_id:int}", **WRITE)
+    def update_need(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        need_id: FromPath[int],
+        data: JSONBody[NeedUpdate],
+    ) -> NeedOut:
+        service.update_need(db_session, taskforce_id, need_id, data)
+        return _need(db_session, taskforce_id, need_id)
+
+    @delete("/{taskforce_id:int}/needs/{need_id:int}", **WRITE)
+    def delete_need(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], need_id: FromPath[int]
+    ) -> None:
+        """Delete a need that nobody fills (409 otherwise)."""
+        service.delete_need(db_session, taskforce_id, need_id)
+
+    # ------------------------------------------------------------------------ members
+
+    @post("/{taskforce_id:int}/members", **WRITE)
+    def add_member(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[MemberCreate]
+    ) -> MemberOut:
+        """Appoint a person. 409 if it would take them past 100% of their time on any day (task forces and
+        secondments together), if the need is full, or if they already fill it."""
+        member = service.add_member(db_session, taskforce_id, data)
+        return _member(db_session, taskforce_id, member.id)
+
+    @patch("/{taskforce_id:int}/members/{member_id:int}", **WRITE)
+    def update_member(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        member_id: FromPath[int],
+        data: JSONBody[MemberUpdate],
+    ) -> MemberOut:
+        """Change allocation or period (checked again), or end or withdraw the membership."""
+        service.update_member(db_session, taskforce_id, member_id, data)
+        return _member(db_session, taskforce_id, member_id)
+
+    # ------------------------------------------------------------------------ KPIs and budget
+
+    @post("/{taskforce_id:int}/kpis", **WRITE)
+    def add_kpi(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[KpiCreate]
+    ) -> KpiOut:
+        """A KPI: output, outcome or impact, with unit, baseline, target and due date."""
+        kpi = service.add_kpi(db_session, taskforce_id, data)
+        return _kpi(db_session, taskforce_id, kpi.id)
+
+    @patch("/{taskforce_id:int}/kpis/{kpi_id:int}", **WRITE)
+    def update_kpi(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        kpi_id: FromPath[int],
+        data: JSONBody[KpiUpdate],
+    ) -> KpiOut:
+        service.update_kpi(db_session, taskforce_id, kpi_id, data)
+        return _kpi(db_session, taskforce_id, kpi_id)
+
+    @delete("/{taskforce_id:int}/kpis/{kpi_id:int}", **WRITE)
+    def delete_kpi(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], kpi_id: FromPath[int]
+    ) -> None:
+        service.delete_kpi(db_session, taskforce_id, kpi_id)
+
+    @post("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals", **WRITE)
+    def add_actual(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        kpi_id: FromPath[int],
+        data: JSONBody[ActualCreate],
+    ) -> ActualOut:
+        """Record the value measured on a day (one per day; also after the task force has closed)."""
+        a = service.add_actual(db_session, taskforce_id, kpi_id, data)
+        return ActualOut(id=a.id, measured_on=a.measured_on, value=a.value, note=a.note)
+
+    @delete("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals/{actual_id:int}", **WRITE)
+    def delete_actual(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        kpi_id: FromPath[int],
+        actual_id: FromPath[int],
+    ) -> None:
+        service.delete_actual(db_session, taskforce_id, kpi_id, actual_id)
+
+    @put("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
+    def put_budget(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        fiscal_year: FromPath[int],
+        data: JSONBody[BudgetPut],
+    ) -> list[BudgetOut]:
+        """Set the money requested, approved and disbursed in one Thai fiscal year (BE: 2570 is Oct 2026 to
+        Sep 2027). Returns every year."""
+        return service.put_budget(db_session, taskforce_id, fiscal_year, data)
+
+    @delete("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
+    def delete_budget(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], fiscal_year: FromPath[int]
+    ) -> None:
+        service.delete_budget(db_session, taskforce_id, fiscal_year)
+
+    @get(
+        "/{taskforce_id:int}/report",
+        opt={"access": Access.lead},
+        guards=[taskforce_guard(write=True)],
+        sync_to_thread=True,
+    )
+    def report(
+        self,
+        db_session: NamedDependency[Session],
+        taskforce_id: FromPath[int],
+        format: FromQuery[ReportFormat] = ReportFormat.json,
+        as_of: Annotated[dt.date | None, QueryParameter(description="Report date (default: today)")] = None,
+    ) -> Response[Any]:
+        """Targets against actuals, spend against budget by fiscal year, and cost per output; as JSON, CSV
+        (``?format=csv``) or an Excel workbook (``?format=xlsx``)."""
+        rep: Report = service.report(db_session, taskforce_id, as_of=as_of)
+        name = f"taskforce-{rep.taskforce.code}-report-{rep.as_of.isoformat()}".replace("/", "-")
+        if format == ReportFormat.csv:
+            return Response(
+                export.to_csv(rep),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        if format == ReportFormat.xlsx:
+            return Response(
+                export.to_xlsx(rep),
+                media_type=XLSX,
+                headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+            )
+        return Response(rep)
+
+    # ------------------------------------------------------------------------ proposals
+
+    @post("/{taskforce_id:int}/proposals", **WRITE)
+    def create_proposal(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        taskforce_id: FromPath[int],
+        data: JSONBody[ProposalRequest],
+    ) -> ProposalOut:
+        """Propose a team for the needs still open: least cost (people's cost, preference for civil
+        servants, and how well they already work together), a reason per member, and suggestions for
+        needs it cannot cover. Kept as an open proposal."""
+        p = proposals.create(db_session, taskforce_id, data, user_id=current_user.id)
+        return proposals.to_out(p)
+
+    @get(
+        "/{taskforce_id:int}/proposals",
+        opt={"access": Access.lead},
+        guards=[taskforce_guard(write=True)],
+        sync_to_thread=True,
+    )
+    def list_proposals(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int]
+    ) -> list[ProposalListItem]:
+        return proposals.list_proposals(db_session, taskforce_id)
+
+    @get(
+        "/{taskforce_id:int}/proposals/{proposal_id:int}",
+        opt={"access": Access.lead},
+        guards=[taskforce_guard(write=True)],
+        sync_to_thread=True,
+    )
+    def read_proposal(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
+    ) -> ProposalOut:
+        return proposals.read(db_session, taskforce_id, proposal_id)
+
+    @post("/{taskforce_id:int}/proposals/{proposal_id:int}/accept", status_code=200, **WRITE)
+    def accept_proposal(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
+    ) -> list[MemberOut]:
+        """Turn the proposal into members in one transaction: 409 (and nothing written) if a need changed or
+        anyone is no longer free."""
+        return proposals.accept(db_session, taskforce_id, proposal_id)
+
+    @post("/{taskforce_id:int}/proposals/{proposal_id:int}/discard", status_code=200, **WRITE)
+    def discard_proposal(
+        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
+    ) -> ProposalOut:
+        return proposals.discard(db_session, taskforce_id, proposal_id)
+
+
+CONTROLLERS = [TaskForceController]
