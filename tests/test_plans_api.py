@@ -98,8 +98,8 @@ def test_plan_input_errors_are_listed(client, setup) -> None:
 def test_create_from_training_plan_in_one_call(client, setup, session) -> None:
     pid = setup["person"].id
     start = dt.date.today() + dt.timedelta(days=20)
-    client.post("/api/v1/courses/VIZ2/sessions", json={"starts_on": str(start), "ends_on": str(start + dt.timedelta(days=1)),
-                                                        "capacity": 10})  # fmt: skip
+    ends = start + dt.timedelta(days=1)
+    client.post("/api/v1/courses/VIZ2/sessions", json={"starts_on": str(start), "ends_on": str(ends), "capacity": 10})
     r = client.post(f"/api/v1/people/{pid}/development-plans/from-training-plan", json={"role": "ANALYST"})
     assert r.status_code == 201, r.text
     body = r.json()

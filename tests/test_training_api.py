@@ -160,7 +160,12 @@ def test_training_plan_endpoint(client, session, skills) -> None:
     role = factories.career_role(
         session,
         "ANALYST",
-        requirements=[(s["SQL"], 3, True, 1.0), (s["VIZ"], 2, True, 1.0), (s["ML"], 2, False, 1.0), (s["GOV"], 1, True, 1.0)],
+        requirements=[
+            (s["SQL"], 3, True, 1.0),
+            (s["VIZ"], 2, True, 1.0),
+            (s["ML"], 2, False, 1.0),
+            (s["GOV"], 1, True, 1.0),
+        ],
     )
     p = factories.person(session, factories.agency(session), role_id=role.id)
     factories.set_skill_level(session, p, s["GOV"], 1)
