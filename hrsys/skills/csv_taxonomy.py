@@ -86,6 +86,7 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """CSV records with the line on which each starts."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
+        _ = reader.fieldnames  # reads the header, so that line numbers start after it
         start = reader.line_num + 1
         for row in reader:
             yield start, row
