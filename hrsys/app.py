@@ -63,12 +63,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         create_all=False,
         session_config=SyncSessionConfig(expire_on_commit=False),
     )
+    from admin.app import AdminPlugin  # piccolo-admin at /admin (top-level package ``admin``)
     from hrsys.access import setup as access_setup
 
     app = Litestar(
         route_handlers=route_handlers(),
         **access_setup.app_options(),  # authentication middleware, deny-by-default guard, current_user
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[SQLAlchemyPlugin(config=db_config), AdminPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="hrsys",
