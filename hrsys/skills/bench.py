@@ -1,0 +1,214 @@
+"""Benchmarks of the skills domain on a generated national-scale database (``make bench``).
+
+- Import of assessments from CSV: a file of ``HRSYS_BENCH_ASSESSMENT_ROWS`` rows
+  (default 1,000,000; set 5000000 for the full figure) for existing people, run by
+  ``hrsys assessments import`` semantics in a child process whose peak memory is
+  measured, then rolled back so the database is unchanged. Time scales linearly
+  with the rows (one streaming pass, fixed-size chunks), so the 5,000,000-row
+  figure is the measured rows/s applied to 5,000,000 unless measured directly.
+- Import of a 15,000-skill taxonomy (ESCO-shaped CSV, long descriptions), rolled back.
+- Skill search p95 over the ~15,090 skills; profile p95; people-by-skill p95.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
+
+FULL_ROWS = 5_000_000
+
+
+def _rows_to_measure() -> int:
+    return int(os.environ.get("HRSYS_BENCH_ASSESSMENT_ROWS", "1000000"))
+
+
+def write_assessments_csv(path: Path, engine: sa.Engine, rows: int, seed: int = 1) -> int:
+    """A CSV of ``rows`` assessments for existing people (by citizen ID), ten per person; returns people covered."""
+    import random
+
+    rng = random.Random(f"{seed}:bench-import")
+    with engine.connect() as conn:
+        n_people = (rows + 9) // 10
+        people = [
+            r[0]
+            for r in conn.execute(
+                sa.text("SELECT citizen_id FROM person WHERE citizen_id IS NOT NULL ORDER BY id LIMIT :n"),
+                {"n": n_people},
+            )
+        ]
+        skills = [
+            f"{r[0]}:{r[1]}"
+            for r in conn.execute(
+                sa.text(
+                    "SELECT f.code, s.code FROM skill s JOIN framework f ON f.id = s.framework_id "
+                    "WHERE f.code IN ('TH-DG', 'DDAT') AND NOT s.retired"
+                )
+            )
+        ]
+    sources = ["self", "manager", "training", "certification", "assessment_centre", "knowledge_transfer"]
+    days = [
+        f"{d.day:02d}/{d.month:02d}/{d.year + 543}"
+        for d in (dt.date(2022, 1, 1) + dt.timedelta(days=i) for i in range(1400))
+    ]
+    written = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["citizen_id", "skill", "level", "source", "assessed_on", "valid_until", "assessor_name"])
+        while written < rows:
+            for cid in people:
+                if written >= rows:
+                    break
+                source = rng.choice(sources)
+                on = rng.randrange(len(days))
+                until = days[min(on + 730, len(days) - 1)] if source == "certification" else ""
+                w.writerow([cid, rng.choice(skills), rng.randint(1, 4), source, days[on], until, "ผอ.กอง"])
+                written += 1
+    return len(people)
+
+
+def _child_import(url: str, file: str) -> None:
+    """Run in a child process: import, report, roll back (so the benchmark leaves no trace)."""
+    from hrsys.core.db import make_engine
+    from hrsys.skills.assessment_import import import_assessments
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        t0 = time.perf_counter()
+        report = import_assessments(session, file)
+        seconds = time.perf_counter() - t0
+        session.rollback()
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{report.written} {seconds:.3f} {peak_mib:.1f} {len(report.problems)}")
+
+
+def _bench_assessment_import(ctx: BenchContext) -> BenchRow:
+    rows = _rows_to_measure()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "assessments.csv"
+        write_assessments_csv(path, ctx.engine, rows, ctx.seed)
+        size_mib = path.stat().st_size / 2**20
+        out = subprocess.run(
+            [sys.executable, "-m", "hrsys.skills.bench", "import-assessments", ctx.database_url, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    written, seconds, peak_mib, problems = int(out[0]), float(out[1]), float(out[2]), int(out[3])
+    full = seconds * FULL_ROWS / max(written, 1)
+    target = 60.0 if ctx.database == "sqlite" else 90.0
+    return BenchRow(
+        name="assessments CSV import",
+        database=ctx.database,
+        value=f"{written:,} rows in {seconds:.1f} s ({written / seconds:,.0f} rows/s, peak {peak_mib:.0f} MiB)"
+        + ("" if written >= FULL_ROWS else f"; 5,000,000 rows ~ {full:.0f} s"),
+        target=f"5M rows < {target:.0f} s, < 1 GiB",
+        ok=full < target and peak_mib < 1024 and problems == 0,
+        note=f"file {size_mib:.0f} MiB, profiles of the people concerned rebuilt; rolled back afterwards",
+    )
+
+
+def _bench_taxonomy(ctx: BenchContext) -> BenchRow:
+    from hrsys.skills.catalog_service import import_csv
+    from hrsys.skills.csv_taxonomy import parse_mapping
+    from hrsys.skills.generate import write_synthetic_taxonomy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_synthetic_taxonomy(Path(tmp) / "taxonomy.csv", seed=ctx.seed + 1)
+        mapping = parse_mapping(
+            "id=conceptUri,name_en=preferredLabel,aliases=altLabels,description=description,parent=broaderUri"
+        )
+        with Session(ctx.engine) as session:
+            t0 = time.perf_counter()
+            report = import_csv(session, path, framework="BENCH-TAX", mapping=mapping)
+            session.flush()
+            seconds = time.perf_counter() - t0
+            session.rollback()
+    return BenchRow(
+        name="taxonomy CSV import (15,000 skills)",
+        database=ctx.database,
+        value=f"{report.skills.added:,} skills, {report.groups.added:,} groups in {seconds:.2f} s",
+        target="< 10 s",
+        ok=seconds < 10,
+        note="new framework, long descriptions and aliases; rolled back",
+    )
+
+
+SEARCHES = [
+    "TH-DG:DU02",
+    "du0",
+    "CS",
+    "data",
+    "วิเคราะห์",
+    "ข้อมูล",
+    "security",
+    "PDPA",
+    "cloud service",
+    "บริการ ดิจิทัล",
+    "agile",
+    "S01234",
+    "procurement",
+    "การจัดการ",
+    "ai",
+]
+
+
+def benchmarks(ctx: BenchContext) -> list[BenchRow]:
+    from hrsys.people.service import list_people, skill_conditions
+    from hrsys.skills.assessment_service import person_profile
+    from hrsys.skills.service import search_skills
+
+    engine = ctx.engine
+    rows: list[BenchRow] = []
+    with engine.connect() as conn:
+        n_skills = conn.scalar(sa.text("SELECT count(*) FROM skill")) or 0
+        first, last = conn.execute(sa.text("SELECT min(id), max(id) FROM person")).one()
+        ministries = [r[0] for r in conn.execute(sa.text("SELECT code FROM agency WHERE depth = 0 ORDER BY id"))]
+    if first is None:
+        return [BenchRow(name="skills", database=ctx.database, value="no people generated", ok=False)]
+    samples = time_calls(lambda i: search_skills(engine, q=SEARCHES[i % len(SEARCHES)], limit=20), n=300)
+    row = latency_row(f"skill search ({n_skills:,} skills)", ctx.database, samples, 20)
+    rows.append(row)
+    rng = ctx.rng("profiles")
+    ids = [rng.randint(first, last) for _ in range(400)]
+    rows.append(
+        latency_row("person profile", ctx.database, time_calls(lambda i: person_profile(engine, ids[i]), n=300), 20)
+    )
+
+    filters = [
+        (["TH-DG:DU02@3"], None),
+        (["TH-DG:DL01@2", "TH-DG:DG02@2"], None),
+        (["DDAT:DATA-ANALYSIS@4"], None),
+        (["TH-DG:CS02@3", "TH-DG:DT03@3"], ministries[0] if ministries else None),
+        (["TH-DG:LD02@4"], ministries[-1] if ministries else None),
+        (["DDAT:PROGRAMMING@3", "DDAT:DEVOPS@2"], None),
+    ]
+
+    def people_by_skill(i: int) -> object:
+        skills, agency = filters[i % len(filters)]
+        return list_people(engine, agency=agency, extra_conditions=skill_conditions(engine, skills), limit=50)
+
+    rows.append(
+        latency_row("people by skill (1-2 skills, +/- subtree)", ctx.database, time_calls(people_by_skill, n=120), 200)
+    )
+    rows.append(_bench_taxonomy(ctx))
+    rows.append(_bench_assessment_import(ctx))
+    return rows
+
+
+if __name__ == "__main__":  # the child process of the import benchmark
+    if len(sys.argv) == 4 and sys.argv[1] == "import-assessments":
+        _child_import(sys.argv[2], sys.argv[3])
+    else:
+        raise SystemExit("usage: python -m hrsys.skills.bench import-assessments DATABASE_URL FILE")
