@@ -92,12 +92,13 @@ def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) 
 
 def _domain_groups() -> list[click.Command]:
     from hrsys.access.cli import attach_people_commands, users
+    from hrsys.careers.cli import roles
     from hrsys.demo.cli import demo
     from hrsys.generate.cli import bench, generate
     from hrsys.skills.cli import assessments, catalog, people
 
     attach_people_commands(people)  # people pdpa-export|anonymise
-    return [demo, generate, bench, catalog, assessments, people, users]
+    return [demo, generate, bench, catalog, assessments, people, users, roles]
 
 
 for _cmd in _domain_groups():

@@ -61,9 +61,17 @@ def _tally(counts: ImportCounts, code: str, outcome: str) -> None:
         counts.unchanged += 1
 
 
+def roles_folder(path: str | Path) -> Path:
+    """``path`` itself when it holds ``roles.toml``, else its ``roles/`` sub-folder (a whole catalog folder)."""
+    path = Path(path)
+    if not (path / "roles.toml").exists() and (path / "roles" / "roles.toml").exists():
+        return path / "roles"
+    return path
+
+
 def load(path: str | Path) -> RolesCatalog:
     return load_roles_catalog(
-        path,
+        roles_folder(path),
         tracks=[t.value for t in Track],
         position_levels=[p.value for p in PositionLevel],
         kinds=[k.value for k in TransitionKind],
@@ -310,17 +318,18 @@ def _upsert_courses(session: Session, cat: RolesCatalog, skill_ids: dict[str, in
     problem("course", names[cycle[0][0]], "prerequisites", f"cycle {path}")
 
 
-def format_report(report: RolesImportReport) -> str:
-    """The report as the command prints it."""
+def format_report(report: RolesImportReport, verbose: bool = False) -> str:
+    """The report as the command prints it (``verbose``: with the codes added and changed)."""
     lines = [f"roles import from {report.source}{' (dry run: nothing written)' if report.dry_run else ''}"]
     for name in ("roles", "requirements", "transitions", "courses"):
         c: ImportCounts = getattr(report, name)
         line = f"  {name:<13} {c.added:>4} added  {c.changed:>4} changed  {c.unchanged:>4} unchanged"
         lines.append(line)
+        if not verbose:
+            continue
         for label, codes in (("added", c.added_codes), ("changed", c.changed_codes)):
             if codes:
-                shown = ", ".join(codes[:12]) + (f" and {len(codes) - 12} more" if len(codes) > 12 else "")
-                lines.append(f"      {label}: {shown}")
+                lines.append(f"      {label}: {', '.join(codes)}")
     lines.append(f"  in {report.seconds:.2f} s")
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access.guard import person_guard, query_agency_guard
 from hrsys.access.rules import Access
 from hrsys.careers import service, succession
 from hrsys.careers.models import Track
@@ -88,7 +89,7 @@ class RoleController(Controller):
         """Delete a role nobody holds or plans toward (else 409: retire it)."""
         service.delete_role(db_session, code)
 
-    @get("/{code:str}/bench", opt={"access": Access.hr}, sync_to_thread=True)
+    @get("/{code:str}/bench", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def bench(
         self,
         db_engine: NamedDependency[Engine],
@@ -140,6 +141,7 @@ class TransitionController(Controller):
 
 class PersonCareerController(Controller):
     path = "/api/v1/people/{person_id:int}"
+    guards = [person_guard()]  # 404 outside the reader's scope; reads of others are audited
     tags = ["Roles and career paths"]
 
     @get("/gap", opt={"access": Access.person}, sync_to_thread=True)

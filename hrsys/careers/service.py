@@ -82,6 +82,22 @@ TRACK_LABELS = {
 }
 
 
+TRACK_ORDER = [
+    Track.general.value,  # where people start from
+    Track.data.value,
+    Track.digital_service.value,
+    Track.user_centred_design.value,
+    Track.product_delivery.value,
+    Track.digital_technology.value,
+    Track.software_development.value,
+    Track.architecture.value,
+    Track.it_operations.value,
+    Track.cyber_security.value,
+    Track.digital_leadership.value,
+]
+"""Left-to-right order of the track bands in the SVG."""
+
+
 class NoCareerPath(AppError):
     """404: both roles exist but no sequence of transitions joins them."""
 
@@ -473,7 +489,7 @@ def graph_svg(
     return render_svg(
         svg_nodes,
         svg_edges,
-        track_order=[t.value for t in Track],
+        track_order=TRACK_ORDER,
         track_labels={t.value: label for t, label in TRACK_LABELS.items()},
         title=title,
     )

@@ -2,10 +2,10 @@
 
 Layout: one column band per track (in the order given), one row per role level
 with the highest level at the top, and the roles of one (track, level) cell side
-by side, sorted by code. Every position is a function of the role's track,
-level and rank in its cell, so the picture is stable between calls and needs no
-iterative layout: O(V log V + E). Edges are straight arrows clipped at the
-boxes: promotions solid, specialisations blue, lateral moves dashed.
+by side, ordered to reduce crossings (barycentre sweeps). Positions depend only on
+the graph, so the picture is stable between calls: O(V log V + E) per sweep.
+Edges are curves between rows: promotions solid, specialisations blue, lateral
+moves dashed.
 
 The output is a self-contained SVG document (no scripts, no external fonts or
 stylesheets), safe to embed with ``<img>``.
@@ -19,7 +19,7 @@ from html import escape
 
 import msgspec
 
-BOX_W = 176
+BOX_W = 190
 BOX_H = 50
 GAP_X = 24
 GAP_Y = 70
@@ -67,8 +67,23 @@ def _truncate(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def layout(nodes: Sequence[SvgNode], track_order: Sequence[str]) -> tuple[dict[int, tuple[float, float]], dict]:
-    """Top-left corner of each node's box, and the track bands ``{track: (x, width)}``."""
+def _header_width(label: str) -> float:
+    return len(label) * 8.5 + 16
+
+
+def layout(
+    nodes: Sequence[SvgNode],
+    track_order: Sequence[str],
+    edges: Sequence[SvgEdge] = (),
+    track_labels: dict[str, str] | None = None,
+) -> tuple[dict[int, tuple[float, float]], dict]:
+    """Top-left corner of each node's box, and the track bands ``{track: (x, width)}``.
+
+    Within a cell, roles are ordered by the mean position of their neighbours in the
+    cells already placed (one sweep up the levels, one down: the barycentre
+    heuristic of Sugiyama et al. 1981), which removes most avoidable crossings.
+    """
+    track_labels = track_labels or {}
     order = {t: i for i, t in enumerate(track_order)}
     tracks = sorted({n.track for n in nodes}, key=lambda t: (order.get(t, len(order)), t))
     cells: dict[tuple[str, int], list[SvgNode]] = defaultdict(list)
@@ -78,32 +93,74 @@ def layout(nodes: Sequence[SvgNode], track_order: Sequence[str]) -> tuple[dict[i
         members.sort(key=lambda n: n.code)
     levels = sorted({n.level for n in nodes}, reverse=True)
     row = {lv: i for i, lv in enumerate(levels)}
+    neighbours: dict[int, list[int]] = defaultdict(list)
+    for e in edges:
+        neighbours[e.from_id].append(e.to_id)
+        neighbours[e.to_id].append(e.from_id)
     pos: dict[int, tuple[float, float]] = {}
     bands: dict[str, tuple[float, float]] = {}
-    x = float(MARGIN)
-    for t in tracks:
-        width_boxes = max(len(members) for (tt, _), members in cells.items() if tt == t)
-        width = width_boxes * BOX_W + (width_boxes - 1) * GAP_X
-        bands[t] = (x, float(width))
-        for (tt, lv), members in cells.items():
-            if tt != t:
-                continue
-            offset = (width - (len(members) * BOX_W + (len(members) - 1) * GAP_X)) / 2
-            for i, n in enumerate(members):
-                pos[n.id] = (x + offset + i * (BOX_W + GAP_X), MARGIN + HEADER + row[lv] * (BOX_H + GAP_Y))
-        x += width + 2 * GAP_X
-    return pos, {"bands": bands, "levels": levels, "width": x - 2 * GAP_X + MARGIN}
+
+    def place() -> None:
+        x = float(MARGIN)
+        for t in tracks:
+            width_boxes = max(len(members) for (tt, _), members in cells.items() if tt == t)
+            width = max(width_boxes * BOX_W + (width_boxes - 1) * GAP_X, _header_width(track_labels.get(t, t)))
+            bands[t] = (x, float(width))
+            for (tt, lv), members in cells.items():
+                if tt != t:
+                    continue
+                offset = (width - (len(members) * BOX_W + (len(members) - 1) * GAP_X)) / 2
+                for i, n in enumerate(members):
+                    pos[n.id] = (x + offset + i * (BOX_W + GAP_X), MARGIN + HEADER + row[lv] * (BOX_H + GAP_Y))
+            x += width + 2 * GAP_X
+
+    place()
+    for sweep in (sorted(levels), levels):
+        done: set[int] = set()
+        for lv in sweep:
+            for (_, clv), members in cells.items():
+                if clv != lv:
+                    continue
+
+                def centre(n: SvgNode, done: set[int] = done) -> tuple[float, str]:
+                    xs = [pos[m][0] for m in neighbours[n.id] if m in done and m in pos]
+                    return (sum(xs) / len(xs) if xs else pos[n.id][0], n.code)
+
+                members.sort(key=centre)
+                done.update(m.id for m in members)
+            place()
+    width_total = max((x + w for x, w in bands.values()), default=0.0) + MARGIN
+    return pos, {"bands": bands, "levels": levels, "width": width_total}
 
 
-def _clip(cx: float, cy: float, tx: float, ty: float) -> tuple[float, float]:
-    """Where the segment from the centre ``(cx, cy)`` toward ``(tx, ty)`` leaves the box."""
-    dx, dy = tx - cx, ty - cy
-    if dx == 0 and dy == 0:
-        return cx, cy
-    sx = (BOX_W / 2) / abs(dx) if dx else float("inf")
-    sy = (BOX_H / 2) / abs(dy) if dy else float("inf")
-    s = min(sx, sy)
-    return cx + dx * s, cy + dy * s
+def _edge_path(a: tuple[float, float], b: tuple[float, float]) -> str:
+    """An SVG path from box ``a`` to box ``b`` (top-left corners): a vertical S-curve between rows,
+    a straight line between neighbours of one row, an arc above the row otherwise."""
+    (x1, y1), (x2, y2) = a, b
+    c1, c2 = x1 + BOX_W / 2, x2 + BOX_W / 2
+    if abs(y1 - y2) < 1:
+        if abs(x2 - x1) <= BOX_W + GAP_X + 1:
+            sx = x1 + BOX_W if x2 > x1 else x1
+            ex = x2 if x2 > x1 else x2 + BOX_W
+            y = y1 + BOX_H / 2
+            return f"M{sx:.1f},{y:.1f} L{ex:.1f},{y:.1f}"
+        top = y1 - GAP_Y * 0.45
+        return f"M{c1:.1f},{y1:.1f} C{c1:.1f},{top:.1f} {c2:.1f},{top:.1f} {c2:.1f},{y1:.1f}"
+    shift = max(-BOX_W / 3, min(BOX_W / 3, (c2 - c1) / 8))
+    sx, ex = c1 + shift, c2 - shift
+    up = y2 < y1
+    sy, ey = (y1, y2 + BOX_H) if up else (y1 + BOX_H, y2)
+    if abs(y1 - y2) <= BOX_H + GAP_Y + 1:  # neighbouring rows: one S-curve
+        mid = (sy + ey) / 2
+        return f"M{sx:.1f},{sy:.1f} C{sx:.1f},{mid:.1f} {ex:.1f},{mid:.1f} {ex:.1f},{ey:.1f}"
+    # Across rows: leave the box, run down the gap beside it, come back in under (or over) the target.
+    lane = x1 + BOX_W + GAP_X / 2 if c2 >= c1 else x1 - GAP_X / 2
+    d = -1 if up else 1
+    a_y, b_y = sy + d * GAP_Y / 2, ey - d * GAP_Y / 2
+    return (
+        f"M{sx:.1f},{sy:.1f} C{sx:.1f},{a_y:.1f} {lane:.1f},{sy:.1f} {lane:.1f},{a_y:.1f} "
+        f"L{lane:.1f},{b_y:.1f} C{lane:.1f},{ey:.1f} {ex:.1f},{b_y:.1f} {ex:.1f},{ey:.1f}"
+    )
 
 
 def render_svg(
@@ -121,11 +178,12 @@ def render_svg(
             '<svg xmlns="http://www.w3.org/2000/svg" width="360" height="60" viewBox="0 0 360 60">'
             f'<text x="10" y="35" font-family="sans-serif" font-size="14">{escape(title)}: no roles</text></svg>'
         )
-    pos, meta = layout(nodes, track_order)
+    pos, meta = layout(nodes, track_order, edges, track_labels)
     levels: list[int] = meta["levels"]
     width = meta["width"]
     height = MARGIN * 2 + HEADER + len(levels) * (BOX_H + GAP_Y) - GAP_Y + 30
-    colour = {t: TRACK_COLOURS[i % len(TRACK_COLOURS)] for i, t in enumerate(meta["bands"])}
+    order = list(track_order) + sorted(t for t in meta["bands"] if t not in track_order)
+    colour = {t: TRACK_COLOURS[order.index(t) % len(TRACK_COLOURS)] for t in meta["bands"]}
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" role="img">',
@@ -155,16 +213,11 @@ def render_svg(
     for e in edges:
         if e.from_id not in pos or e.to_id not in pos:
             continue
-        (x1, y1), (x2, y2) = pos[e.from_id], pos[e.to_id]
-        c1 = (x1 + BOX_W / 2, y1 + BOX_H / 2)
-        c2 = (x2 + BOX_W / 2, y2 + BOX_H / 2)
-        a = _clip(*c1, *c2)
-        b = _clip(*c2, *c1)
         kind = e.kind if e.kind in EDGE_STYLE else "promotion"
         label = f"{e.kind}, min {e.min_years:g} y" if e.min_years else e.kind
         out.append(
-            f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" {EDGE_STYLE[kind]} '
-            f'marker-end="url(#arrow-{kind})"><title>{escape(label)}</title></line>'
+            f'<path d="{_edge_path(pos[e.from_id], pos[e.to_id])}" fill="none" {EDGE_STYLE[kind]} '
+            f'marker-end="url(#arrow-{kind})"><title>{escape(label)}</title></path>'
         )
     for n in nodes:
         x, y = pos[n.id]
@@ -175,10 +228,10 @@ def render_svg(
             f"<g><title>{escape(n.code)}: {escape(n.title)} (level {n.level})</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="#fff" '
             f'stroke="{stroke}" stroke-width="{width_px}"{dash}/>'
-            f'<text x="{x + 8:.1f}" y="{y + 19:.1f}" font-size="12" font-weight="bold">'
-            f"{escape(_truncate(n.code, 24))}</text>"
+            f'<text x="{x + 8:.1f}" y="{y + 19:.1f}" font-size="11" font-weight="bold">'
+            f"{escape(_truncate(n.code, 25))}</text>"
             f'<text x="{x + 8:.1f}" y="{y + 37:.1f}" font-size="11" fill="#333">'
-            f"{escape(_truncate(n.title, 27))}</text></g>"
+            f"{escape(_truncate(n.title, 30))}</text></g>"
         )
     legend_y = height - 14
     out.append(

@@ -8,6 +8,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access import scope
+from hrsys.access.guard import body_person_guard, enrolment_guard, person_guard, plan_guard, query_agency_guard
+from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
 from hrsys.training import needs, plans, service
 from hrsys.training.models import CourseMode, EnrolmentStatus, PlanStatus
@@ -106,11 +109,13 @@ class CourseController(Controller):
 class EnrolmentController(Controller):
     path = "/api/v1/enrolments"
     tags = ["Courses and enrolments"]
+    guards = [enrolment_guard(), body_person_guard()]  # the learner's scope; nobody confirms their own
 
     @get("/", opt={"access": Access.hr}, sync_to_thread=True)
     def list_enrolments(
         self,
         db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
         person_id: FromQuery[int | None] = None,
         course: FromQuery[str | None] = None,
         session_id: FromQuery[int | None] = None,
@@ -120,9 +125,10 @@ class EnrolmentController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[EnrolmentOut]:
         """Enrolments by person, course, session or status; ``pending=true`` lists completions to confirm."""
+        in_scope = scope.person_id_condition(current_user, service.Enrolment.person_id)
         return service.list_enrolments(
             db_session, person_id=person_id, course=course, session_id=session_id, status=status, pending=pending,
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, extra_conditions=[in_scope] if in_scope is not None else [],
         )  # fmt: skip
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
@@ -164,6 +170,7 @@ class EnrolmentController(Controller):
 
 class PersonTrainingController(Controller):
     path = "/api/v1/people/{person_id:int}"
+    guards = [person_guard()]  # 404 outside the reader's scope; reads of others are audited
     tags = ["Training plans and development plans"]
 
     @get("/training-plan", opt={"access": Access.person}, sync_to_thread=True)
@@ -209,6 +216,7 @@ class PersonTrainingController(Controller):
 
 class DevelopmentPlanController(Controller):
     path = "/api/v1/development-plans"
+    guards = [plan_guard(), body_person_guard()]  # the plan's person scope; not approved by its own person
     tags = ["Training plans and development plans"]
 
     @post("/", opt={"access": Access.person}, sync_to_thread=True)
@@ -265,7 +273,7 @@ class TrainingNeedsController(Controller):
     path = "/api/v1/training-needs"
     tags = ["Training plans and development plans"]
 
-    @get("/", opt={"access": Access.hr}, sync_to_thread=True)
+    @get("/", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def training_needs(
         self,
         db_engine: NamedDependency[Engine],

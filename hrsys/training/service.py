@@ -414,8 +414,9 @@ def list_enrolments(
     pending: bool | None = None,
     limit: int = 100,
     offset: int = 0,
+    extra_conditions: Sequence[sa.ColumnElement[bool]] = (),
 ) -> list[EnrolmentOut]:
-    stmt = sa.select(Enrolment)
+    stmt = sa.select(Enrolment).where(*extra_conditions)
     if person_id is not None:
         stmt = stmt.where(Enrolment.person_id == person_id)
     if course is not None:
