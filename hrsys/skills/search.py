@@ -93,3 +93,18 @@ def substring_condition(
             sa.text("SELECT rowid FROM skill_fts WHERE skill_fts MATCH :skill_fts_q").bindparams(skill_fts_q=phrase)
         )
     return search_text.like(f"%{escape_like(needle)}%", escape="\\")
+
+
+def candidate_ids(conn: sa.Connection, q: str) -> list[int]:
+    """Ids of the skills whose search text contains ``q`` (three characters or more), from the trigram index alone.
+
+    On SQLite the FTS5 table answers without touching the (wide) skill rows.
+    """
+    needle = q.strip().lower()
+    if conn.dialect.name == "sqlite" and len(needle) >= 3:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        return list(conn.scalars(sa.text("SELECT rowid FROM skill_fts WHERE skill_fts MATCH :q"), {"q": phrase}))
+    table = sa.table("skill", sa.column("id", sa.Integer), sa.column("search_text", sa.Text))
+    return list(
+        conn.scalars(sa.select(table.c.id).where(table.c.search_text.like(f"%{escape_like(needle)}%", escape="\\")))
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import threading
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -32,6 +34,7 @@ from hrsys.skills.schemas import (
     SkillOut,
     SkillRef,
 )
+from hrsys.system.models import VersionStamp
 
 F = cast(sa.Table, Framework.__table__)
 L = cast(sa.Table, ProficiencyLevel.__table__)
@@ -182,6 +185,87 @@ def _group_ids(conn: sa.Connection, group: str, framework_id: int | None) -> lis
     return out
 
 
+class _Entry:
+    __slots__ = (
+        "code",
+        "framework",
+        "framework_id",
+        "group",
+        "group_id",
+        "id",
+        "lcode",
+        "lname_en",
+        "lname_th",
+        "name_en",
+        "name_th",
+        "position",
+        "retired",
+    )
+
+    def __init__(self, row: Any) -> None:
+        (self.id, self.framework_id, self.framework, self.group_id, self.group, self.code, self.name_th,
+         self.name_en, self.retired, self.position) = row  # fmt: skip
+        self.lcode = self.code.lower()
+        self.lname_en = self.name_en.lower()
+        self.lname_th = (self.name_th or "").lower()
+
+
+class _SkillIndex:
+    """The catalog's skills in process memory, for ranking: reloaded when the ``catalog`` stamp or the count moves."""
+
+    def __init__(self, key: tuple[Any, ...], entries: list[_Entry], search: list[tuple[str, int]]) -> None:
+        self.key = key
+        self.entries = {e.id: e for e in entries}
+        self.ordered = sorted(entries, key=lambda e: (e.framework, e.position, e.id))
+        self.search = search
+        """``(search_text, id)`` for the scan of queries shorter than a trigram."""
+
+
+_INDEX: dict[str, _SkillIndex] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def _skill_index(conn: sa.Connection) -> _SkillIndex:
+    stamp = conn.execute(
+        sa.select(VersionStamp.version, VersionStamp.updated_at).where(VersionStamp.name == "catalog")
+    ).first()
+    key = (
+        tuple(stamp) if stamp else None,
+        *conn.execute(sa.select(sa.func.count(), sa.func.max(S.c.id)).select_from(S)).one(),
+    )
+    name = str(conn.engine.url)
+    index = _INDEX.get(name)
+    if index is not None and index.key == key:
+        return index
+    with _INDEX_LOCK:
+        rows = conn.execute(
+            sa.select(
+                S.c.id,
+                S.c.framework_id,
+                F.c.code,
+                S.c.group_id,
+                G.c.code,
+                S.c.code,
+                S.c.name_th,
+                S.c.name_en,
+                S.c.retired,
+                S.c.position,
+                S.c.search_text,
+            ).select_from(S.join(F, F.c.id == S.c.framework_id).outerjoin(G, G.c.id == S.c.group_id))
+        ).all()
+        index = _SkillIndex(key, [_Entry(r[:10]) for r in rows], [(r[10], r[0]) for r in rows])
+        _INDEX[name] = index
+    return index
+
+
+def _rank(e: _Entry, q: str) -> int:
+    if e.lcode.startswith(q):
+        return 0 if len(e.lcode) == len(q) else 1
+    if e.lname_en.startswith(q) or e.lname_th.startswith(q):
+        return 2
+    return 3
+
+
 def search_skills(
     engine: Engine,
     *,
@@ -195,9 +279,13 @@ def search_skills(
     """Skills ranked for a picker: exact code, then code prefix, then name prefix, then substring.
 
     Matching is by substring of the code, the Thai and English names and the
-    aliases (Thai has no spaces between words), case-insensitive. ``q`` may be a
-    full reference ``FRAMEWORK:CODE`` (or its prefix). Within a rank, shorter
-    names come first. Without ``q``, skills come in framework and file order.
+    aliases (Thai has no spaces between words), case-insensitive; the database's
+    trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL) finds the candidates,
+    and a per-process copy of the catalog's labels (reloaded when the ``catalog``
+    stamp moves) ranks them, so a query matching thousands of skills costs no
+    row lookups. Within a rank, shorter names come first. ``q`` may be a full
+    reference ``FRAMEWORK:CODE`` (or ``FRAMEWORK:`` and a code prefix). Without
+    ``q``, skills come in framework and file order. O(m log m) for m matches.
     """
     errors: list[FieldError] = []
     if not 1 <= limit <= MAX_LIMIT:
@@ -213,77 +301,56 @@ def search_skills(
         if parse_skill_ref(needle) is not None or (fw_part and not code_part):
             framework = framework or fw_part
             needle = code_part
+    lowered = needle.lower()
     with engine.connect() as conn:
+        index = _skill_index(conn)
         fid: int | None = None
-        conds: list[sa.ColumnElement[bool]] = []
         if framework is not None:
             fid = conn.scalar(sa.select(F.c.id).where(F.c.code == framework))
             if fid is None:
                 raise Invalid.one("framework", f"no framework {framework}")
-            conds.append(S.c.framework_id == fid)
+        gids: set[int] | None = None
         if group is not None:
-            gids = _group_ids(conn, group, fid)
+            gids = set(_group_ids(conn, group, fid))
             if not gids:
                 raise Invalid.one("group", f"no skill group {group}" + (f" in {framework}" if framework else ""))
-            conds.append(S.c.group_id.in_(gids))
-        if not include_retired:
-            conds.append(S.c.retired.is_(False))
-        lowered = needle.lower()
-        if lowered:
-            conds.append(search.substring_condition(conn.dialect.name, S.c.search_text, S.c.id, lowered))
-            prefix = search.escape_like(lowered) + "%"
-            rank: sa.ColumnElement[int] = sa.case(
-                (sa.func.lower(S.c.code) == lowered, 0),
-                (sa.func.lower(S.c.code).like(prefix, escape="\\"), 1),
-                (
-                    sa.or_(
-                        sa.func.lower(S.c.name_en).like(prefix, escape="\\"),
-                        sa.func.lower(S.c.name_th).like(prefix, escape="\\"),
-                    ),
-                    2,
-                ),
-                else_=3,
-            )
-            order = [rank, sa.func.length(S.c.name_en), S.c.id]
+        if lowered and len(lowered) >= 3:
+            ids = search.candidate_ids(conn, lowered)
+        elif lowered:
+            ids = [sid for text, sid in index.search if lowered in text]
         else:
-            rank = sa.literal(3)
-            order = [F.c.code, S.c.position, S.c.id]
-        counted = sa.select(sa.func.count()).select_from(
-            sa.select(S.c.id).where(*conds).limit(COUNT_CAP + 1).subquery()
+            ids = [e.id for e in index.ordered]
+
+    def keep(e: _Entry) -> bool:
+        return (
+            (include_retired or not e.retired)
+            and (fid is None or e.framework_id == fid)
+            and (gids is None or e.group_id in gids)
         )
-        stmt = (
-            sa.select(
-                S.c.id,
-                F.c.code,
-                S.c.code,
-                S.c.name_th,
-                S.c.name_en,
-                G.c.code,
-                rank.label("rank"),
-                S.c.retired,
-                counted.scalar_subquery().label("total"),
-            )
-            .select_from(S.join(F, F.c.id == S.c.framework_id).outerjoin(G, G.c.id == S.c.group_id))
-            .where(*conds)
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = conn.execute(stmt).all()
-        total = rows[0][-1] if rows else (conn.scalar(counted) or 0)
+
+    get = index.entries.get
+    found = [e for e in (get(i) for i in ids) if e is not None and keep(e)]
+    total = len(found)
+    want = offset + limit
+    ranked: list[tuple[int, _Entry]]
+    if lowered:  # rank only what the page needs: a heap of offset + limit, O(m log(offset + limit))
+        keyed = ((_rank(e, lowered), len(e.name_en), e.id, e) for e in found)
+        ranked = [(k[0], k[3]) for k in heapq.nsmallest(want, keyed, key=lambda k: k[:3])]
+    else:
+        ranked = [(3, e) for e in found[:want]]
     items = [
         SkillHit(
-            id=r[0],
-            ref=f"{r[1]}:{r[2]}",
-            framework=r[1],
-            code=r[2],
-            name_th=r[3],
-            name_en=r[4],
-            group=r[5],
-            rank=r[6],
-            retired=r[7],
+            id=e.id,
+            ref=f"{e.framework}:{e.code}",
+            framework=e.framework,
+            code=e.code,
+            name_th=e.name_th,
+            name_en=e.name_en,
+            group=e.group,
+            rank=rank,
+            retired=e.retired,
         )
-        for r in rows
+        for rank, e in ranked[offset:]
     ]
     return Page(items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset)
 
