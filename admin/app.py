@@ -7,9 +7,11 @@
   a sign-in, 403 for other roles, 403 for a cookie write without the CSRF secret);
   :class:`admin.gate.AdminGate` turns those into pages for a browser opening the
   admin; then :func:`admin.writes.handle` serves the request.
-- a start-up hook that makes the process's :class:`admin.site.AdminSite` for the
-  app's database and opens its PostgreSQL pool for the running event loop, and a
-  shutdown hook that closes that pool.
+- a shutdown hook that closes the admin's PostgreSQL pool of the app's event loop.
+
+The process's :class:`admin.site.AdminSite` for the app's database, and the pool of
+the running loop, are made by the first request to the admin: apps that never
+serve it (most tests, command-line tools) never pay for it.
 """
 
 from __future__ import annotations
@@ -52,11 +54,9 @@ async def admin_mount(scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string") or b""
         await _redirect(send, ADMIN_PATH.encode() + b"/" + (b"?" + query if query else b""))
         return
-    await handle(_site(scope["app"]), scope, receive, send)  # type: ignore[arg-type]
-
-
-async def _start(app: Litestar) -> None:
-    await admin_engine.start(_site(app).engine)
+    site = _site(scope["app"])
+    await admin_engine.start(site.engine)
+    await handle(site, scope, receive, send)  # type: ignore[arg-type]
 
 
 async def _stop(app: Litestar) -> None:
@@ -66,11 +66,10 @@ async def _stop(app: Litestar) -> None:
 
 
 class AdminPlugin(InitPluginProtocol):
-    """Adds the admin mount and its start-up and shutdown hooks to an app."""
+    """Adds the admin mount to an app, and a shutdown hook that closes the admin's database pool."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.append(admin_mount)
-        app_config.on_startup.append(_start)
         app_config.on_shutdown.append(_stop)
         return app_config
 

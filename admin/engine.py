@@ -10,9 +10,9 @@ libraries then read each other's rows, and text comparisons of times stay right.
 PostgreSQL (``asyncpg``): :class:`LoopPostgresEngine` keeps one connection pool per
 running event loop. A server has one loop per worker, so one pool; a test run opens
 several clients on one app, each with a loop of its own, and an asyncpg pool
-cannot serve a loop other than its own. Pools start with the app
-(:func:`start`) and close with it (:func:`stop`); without a pool for the current
-loop a query opens a connection of its own (slower, still right).
+cannot serve a loop other than its own. A loop's pool opens with the first admin
+request on that loop (:func:`start`) and closes with the app (:func:`stop`);
+without a pool a query opens a connection of its own: slower, still right.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class LoopPostgresEngine(PostgresEngine):
 
     def __init__(self, config: dict[str, Any], *, pool_size: int = 5) -> None:
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self.locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
         self.pool_size = pool_size
         super().__init__(config=config, extensions=())
 
@@ -117,12 +118,20 @@ def make_engine(url: str, *, pool_size: int = 5, busy_timeout_ms: int = 10_000) 
 
 
 async def start(engine: PiccoloEngine) -> None:
-    """At app start-up: open the PostgreSQL pool for this loop (nothing to do on SQLite)."""
-    if isinstance(engine, LoopPostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=engine.pool_size)
+    """Open the PostgreSQL pool of the running loop if it is not open yet (nothing to do on SQLite).
+
+    Called by the first admin request of each loop, so processes and tests that never
+    open the admin never connect for it.
+    """
+    if isinstance(engine, LoopPostgresEngine) and engine.pool is None:
+        loop = asyncio.get_running_loop()
+        lock = engine.locks.setdefault(loop, asyncio.Lock())
+        async with lock:
+            if engine.pool is None:
+                await engine.start_connection_pool(min_size=1, max_size=engine.pool_size)
 
 
 async def stop(engine: PiccoloEngine) -> None:
-    """At app shutdown: close this loop's PostgreSQL pool."""
+    """At app shutdown: close this loop's PostgreSQL pool, if one was opened."""
     if isinstance(engine, LoopPostgresEngine):
         await engine.close_connection_pool()

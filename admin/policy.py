@@ -88,6 +88,11 @@ class TablePolicy:
     """Written by hrsys after the row is saved (an agency's ``path`` and ``depth``)."""
     placeholders: Mapping[str, Any] = field(default_factory=dict)
     """Values inserted for ``computed_columns`` until the real ones are written (they are NOT NULL)."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Column defaults, used for columns a create leaves out (piccolo-admin would write NULL for them)."""
+    now_defaults: frozenset[str] = frozenset()
+    """Columns whose default is the time of the write (a date column: its day, in UTC)."""
+    date_columns: frozenset[str] = frozenset()
     fixed_on_edit: Mapping[str, str] = field(default_factory=dict)
     cache_stamp: str | None = None
     personal: bool = False
@@ -125,10 +130,15 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def plan_create(policy: TablePolicy, body: Mapping[str, Any], now: dt.datetime) -> WritePlan:
-    """The body to insert: maintained columns dropped, then set (timestamps now, version 1)."""
+    """The body to insert: defaults for the columns left out; maintained columns set (timestamps now, version 1)."""
     if policy.read_only:
         return WritePlan(refused=f"{policy.name} is read-only here: {policy.read_only}")
     out = {k: v for k, v in body.items() if k not in policy.maintained}
+    for name, value in policy.defaults.items():
+        out.setdefault(name, value)
+    for name in policy.now_defaults:
+        if name not in out:
+            out[name] = now.astimezone(dt.UTC).date().isoformat() if name in policy.date_columns else _now_text(now)
     out.update(policy.placeholders)
     for name in policy.created_columns:
         out[name] = _now_text(now)

@@ -16,6 +16,10 @@ from typing import Any, cast
 import anyio
 import sqlalchemy as sa
 from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import Date
+from piccolo.columns.defaults.date import DateNow
+from piccolo.columns.defaults.timestamp import TimestampNow
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.engine.base import Engine as PiccoloEngine
 from piccolo.table import Table
 from piccolo_admin.endpoints import AdminRouter, TableConfig, create_admin
@@ -79,8 +83,12 @@ def build_policies(derived: dict[str, DerivedTable]) -> dict[str, TablePolicy]:
             _, path_col, depth_col = TREE_COLUMNS[name]
             computed = frozenset({path_col, depth_col})
             placeholders = {path_col: TREE_PLACEHOLDER, depth_col: 0}
+        defaults, now_defaults, dates = column_defaults(d)
         out[name] = TablePolicy(
             name=name,
+            defaults=defaults,
+            now_defaults=now_defaults,
+            date_columns=dates,
             columns=columns,
             read_only=READ_ONLY.get(name),
             version_column=version_col.name if version_col is not None and version_col.name in columns else None,
@@ -93,6 +101,27 @@ def build_policies(derived: dict[str, DerivedTable]) -> dict[str, TablePolicy]:
             personal=name in personal,
         )
     return out
+
+
+def column_defaults(d: DerivedTable) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
+    """(static defaults, columns defaulting to now, date columns) of a derived class's columns, key excluded."""
+    static: dict[str, Any] = {}
+    now: set[str] = set()
+    dates: set[str] = set()
+    if d.piccolo is Table:  # names only (see _policies_from_metadata)
+        return static, frozenset(), frozenset()
+    for column in d.piccolo._meta.columns:
+        name = column._meta.name
+        if column._meta.primary_key:
+            continue
+        if isinstance(column, Date):
+            dates.add(name)
+        default = getattr(column, "default", None)
+        if isinstance(default, TimestamptzNow | TimestampNow | DateNow):
+            now.add(name)
+        elif default is not None and isinstance(default, bool | int | float | str):
+            static[name] = default
+    return static, frozenset(now), frozenset(dates)
 
 
 def help_texts(policies: dict[str, TablePolicy]) -> dict[str, dict[str, str]]:

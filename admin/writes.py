@@ -28,6 +28,7 @@ the transaction can be rolled back before anything is sent.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -36,6 +37,7 @@ from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import msgspec
 from piccolo.columns import JSON, JSONB
 from piccolo.engine.postgres import PostgresEngine
@@ -125,7 +127,7 @@ async def read_body(receive: Receive) -> bytes:
 
 
 async def call(app: Any, scope: dict[str, Any], receive: Receive, body: bytes | None = None) -> Captured:
-    """Run ``app`` and buffer its response; with ``body``, the app reads that body instead of the client's."""
+    """Run ``app`` and buffer its response; with ``body``, the app reads that body, then ``receive``."""
     if body is not None:
         sent = False
 
@@ -319,44 +321,78 @@ async def write(
             return problem(400, "Bad request", "the body is not JSON")
         if not isinstance(data, dict):
             return problem(400, "Bad request", "the body must be a JSON object of column values")
-    now = utcnow()
-    try:
-        async with transaction(site.engine):
-            before = await fetch(t, key, lock=True) if key is not None else None
-            if key is not None and before is None:
-                raise _Answer(problem(404, "Not found", f"no {table} with key {row!r}"))
-            if method == "POST":
-                plan = plan_create(policy, data or {}, now)
-            elif method == "DELETE":
-                plan = plan_delete(policy)
-            else:
-                plan = plan_update(policy, before or {}, data or {}, now)
-            refusal = _refusal(plan)
-            if refusal is not None:
-                raise _Answer(refusal)
-            body = json.dumps(plan.body, ensure_ascii=False).encode() if data is not None else None
-            answer = await call(router, scope, receive, body)
-            if not 200 <= answer.status < 300:
-                raise _Answer(answer)
-            if method == "POST":
-                created = answer.json()
-                pk = t._meta.primary_key._meta.name
-                key = created[0][pk] if isinstance(created, list) and created else None
-                if key is None:  # pragma: no cover - piccolo-admin always returns the new key
-                    raise _Answer(problem(500, "Internal server error", "the new row's key was not returned"))
-                if policy.computed_columns and table in TREE_COLUMNS:
-                    await place_in_tree(site, table, key)
-            after = await fetch(t, key) if method != "DELETE" else None
-            action = {"POST": "create", "DELETE": "delete"}.get(method, "update")
-            event = write_event(table, action, key, before, after)
-            if event is not None:
-                event["person_id"] = await person_of(site, table, after or before or {})
-                await record(site, [event], now)
-            if policy.cache_stamp:
-                await bump_stamp(site, policy.cache_stamp, now)
-    except _Answer as exc:
-        return exc.response
-    return answer
+    unit = _WriteUnit(site, router, scope, policy, t, key, row, data, utcnow())
+    if isinstance(site.engine, SQLiteEngine):
+        # SQLite has one writer at a time, and hrsys runs some short SQLite writes inline on the event loop
+        # (they are CPU, not waiting). Were this transaction to hold the write lock on that loop, such a
+        # write would block the loop, and with it this transaction, until the busy timeout. So it runs on
+        # an event loop of its own, in a worker thread, like hrsys's other writers.
+        return await anyio.to_thread.run_sync(asyncio.run, unit.run())
+    return await unit.run()
+
+
+@dataclass
+class _WriteUnit:
+    """One write in one transaction: the row before, the rules, piccolo-admin's write, the row after, audit, stamp."""
+
+    site: AdminSite
+    router: Any
+    scope: dict[str, Any]
+    policy: TablePolicy
+    table: type[Table]
+    key: Any
+    row: str | None
+    data: dict[str, Any] | None
+    now: dt.datetime
+
+    async def run(self) -> Captured:
+        try:
+            async with transaction(self.site.engine):
+                return await self._apply()
+        except _Answer as exc:
+            return exc.response
+
+    async def _apply(self) -> Captured:
+        site, policy, t, name = self.site, self.policy, self.table, self.policy.name
+        method, key, now = self.scope["method"], self.key, self.now
+        before = await fetch(t, key, lock=True) if key is not None else None
+        if key is not None and before is None:
+            raise _Answer(problem(404, "Not found", f"no {name} with key {self.row!r}"))
+        if method == "POST":
+            plan = plan_create(policy, self.data or {}, now)
+        elif method == "DELETE":
+            plan = plan_delete(policy)
+        else:
+            plan = plan_update(policy, before or {}, self.data or {}, now)
+        refusal = _refusal(plan)
+        if refusal is not None:
+            raise _Answer(refusal)
+        body = json.dumps(plan.body, ensure_ascii=False).encode() if self.data is not None else None
+        answer = await call(self.router, self.scope, _disconnected, body)
+        if not 200 <= answer.status < 300:
+            raise _Answer(answer)  # constraint or field errors: nothing of this write stays
+        if method == "POST":
+            created = answer.json()
+            pk = t._meta.primary_key._meta.name
+            key = created[0][pk] if isinstance(created, list) and created else None
+            if key is None:  # pragma: no cover - piccolo-admin always returns the new key
+                raise _Answer(problem(500, "Internal server error", "the new row's key was not returned"))
+            if policy.computed_columns and name in TREE_COLUMNS:
+                await place_in_tree(site, name, key)
+        after = await fetch(t, key) if method != "DELETE" else None
+        action = {"POST": "create", "DELETE": "delete"}.get(method, "update")
+        event = write_event(name, action, key, before, after)
+        if event is not None:
+            event["person_id"] = await person_of(site, name, after or before or {})
+            await record(site, [event], now)
+        if policy.cache_stamp:
+            await bump_stamp(site, policy.cache_stamp, now)
+        return answer
+
+
+async def _disconnected() -> Message:
+    """What the admin reads after the body it was given: nothing more will come."""
+    return {"type": "http.disconnect"}
 
 
 async def audited_read(

@@ -8,6 +8,7 @@ second) and shared by every test.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,6 +196,43 @@ def test_a_row_written_by_hrsys_reads_back_right_in_the_admin(client, session, m
     assert set(schema["properties"]["status"]["extra"]["choices"]) == {s.name for s in TaskForceStatus}
 
 
+def test_json_float_and_boolean_columns_and_the_career_graph_is_told(client, look) -> None:  # type: ignore[no-untyped-def]
+    from hrsys.careers.models import Role, Track
+    from hrsys.careers.service import GRAPH_STAMP
+
+    body = {
+        "code": "DATA-ENG-2",
+        "title_th": "วิศวกรข้อมูล",
+        "title_en": "Data engineer",
+        "track": "data",
+        "level": 2,
+        "position_levels": json.dumps(["practitioner", "professional"]),  # the admin edits JSON as text
+        "critical": True,
+    }
+    r = client.post(f"{API}/role/", json=body)
+    assert r.status_code == 201, r.text
+    role = _get(look, Role, r.json()[0]["id"])
+    assert role.track is Track.data and role.critical is True and role.retired is False
+    assert role.position_levels == ["practitioner", "professional"]
+    assert _get(look, VersionStamp, GRAPH_STAMP).version >= 1
+    r = client.post(f"{API}/role_requirement/", json={"role_id": role.id, "skill_id": 999_999, "level": 3})
+    assert r.status_code == 422  # no such skill: the foreign key refuses it
+    event = _events(look, "role", "create")[-1]
+    assert event.after["position_levels"] == ["practitioner", "professional"] and event.after["critical"] is True
+
+
+def test_a_row_about_a_person_through_its_parent_is_audited_for_that_person(client, session, look, ministry) -> None:  # type: ignore[no-untyped-def]
+    expert = factories.person(session)
+    secondment = factories.secondment(session, expert, ministry, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    body = {"secondment_id": secondment.id, "employer": "Example Co., Ltd.", "decision": "pending"}
+    r = client.post(f"{API}/coi_review/", json=body)
+    assert r.status_code == 201, r.text
+    event = _events(look, "coi_review", "create")[0]
+    assert event.person_id == expert.id and event.after["decision"] == "pending"
+    client.get(f"{API}/coi_review/")  # declared interests are personal: showing them is a read of the secondee's data
+    assert [e.person_id for e in _events(look, "coi_review", "read")] == [expert.id]
+
+
 # ---------------------------------------------------------------- rules kept by the admin
 
 
@@ -226,6 +264,7 @@ def test_stale_edit_is_409_and_read_only_tables_are_405(client, look, ministry) 
     assert client.delete(f"{API}/audit_event/{event.id}/").status_code == 405
     assert client.delete(f"{API}/agency/").status_code == 405  # delete every row matching a filter: not offered
     assert client.post("/admin/api/change-password/", json={}).status_code == 405
+    assert client.post("/admin/public/login/", json={"username": "x", "password": "y"}).status_code == 405
 
 
 def test_agency_tree_is_kept_and_caches_are_told(client, look, ministry) -> None:  # type: ignore[no-untyped-def]
