@@ -224,7 +224,7 @@ def _insert_people(conn: sa.Connection, rows: Iterator[tuple[Any, ...]], staff: 
             tuple(
                 v.isoformat(" ") if isinstance(v, dt.datetime) else v.isoformat() if isinstance(v, dt.date) else v
                 for v in row
-            )  # fmt: skip
+            )
         )
         if len(batch) == CHUNK:
             cur.executemany(sql, batch)
