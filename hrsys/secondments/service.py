@@ -370,6 +370,12 @@ def update(
             rule="terms_locked",
             extra={"fields": terms, "status": str(s.status)},
         )
+    if "agreement_ref" in changes and changes["agreement_ref"] is None and s.status not in lifecycle.TERMS_EDITABLE:
+        raise Conflict(
+            f"secondment {s.id} is {s.status}: it started under its agreement, whose reference cannot be removed",
+            rule="agreement_required",
+            extra={"field": "agreement_ref"},
+        )
     errors: list[FieldError] = []
     if "taskforce" in changes:
         code = changes.pop("taskforce")
