@@ -132,7 +132,7 @@ def import_people(
     seen_email: dict[str, int] = {}
     rows = 0
     valid: list[tuple[int, dict[str, Any]]] = []
-    for line, cells in table.rows:
+    for line, cells in table.records():
         rows += 1
         raw = _raw_row(line, cells, problems)
         if raw is None:

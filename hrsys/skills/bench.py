@@ -66,10 +66,8 @@ def write_assessments_csv(path: Path, engine: sa.Engine, rows: int, seed: int = 
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["citizen_id", "skill", "level", "source", "assessed_on", "valid_until", "assessor_name"])
-        while written < rows:
-            for cid in people:
-                if written >= rows:
-                    break
+        for cid in people:  # grouped by person, as an HR system's export is
+            for _ in range(min(10, rows - written)):
                 source = rng.choice(sources)
                 on = rng.randrange(len(days))
                 until = days[min(on + 730, len(days) - 1)] if source == "certification" else ""

@@ -136,12 +136,18 @@ def _detect_encoding(head: bytes) -> str:
 
 
 class Table:
-    """Rows of a CSV or XLSX file as ``(line, {header: value})``; open with :func:`read_table`."""
+    """Rows of a CSV or XLSX file as ``(line, [values])`` under ``headers``; open with :func:`read_table`."""
 
-    def __init__(self, headers: list[str], rows: Iterator[tuple[int, dict[str, Any]]], kind: str) -> None:
+    def __init__(self, headers: list[str], rows: Iterator[tuple[int, list[Any]]], kind: str) -> None:
         self.headers = headers
         self.rows = rows
         self.kind = kind
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The rows as ``(line, {header: value})`` (columns without a header are dropped)."""
+        headers = self.headers
+        for line, values in self.rows:
+            yield line, {h: v for h, v in zip(headers, values, strict=False) if h}
 
 
 def read_table(
@@ -175,12 +181,12 @@ def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None) -> Table:
     if not any(headers):
         raise TableError("the first line must name the columns")
 
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+    def rows() -> Iterator[tuple[int, list[Any]]]:
         start = reader.line_num + 1
         try:
             for rec in reader:
-                if any(cell.strip() for cell in rec):
-                    yield start, dict(zip(headers, rec, strict=False))
+                if any(rec) and any(cell.strip() for cell in rec):
+                    yield start, rec
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             raise TableError(f"line {start}: not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'") from None
@@ -205,11 +211,11 @@ def _read_xlsx(fh: IO[bytes], aliases: dict[str, str] | None) -> Table:
         raise TableError("the first sheet is empty")
     headers = [normalise_header(h, aliases) for h in header]
 
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+    def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
             for i, rec in enumerate(it, start=2):
                 if any(v is not None and str(v).strip() for v in rec):
-                    yield i, {h: v for h, v in zip(headers, rec, strict=False) if h}
+                    yield i, list(rec)
         finally:
             wb.close()
 
