@@ -138,6 +138,17 @@ def world(session: Session, make_user, clients) -> World:  # type: ignore[no-unt
         )
     )
     session.commit()
+    own_secondment = factories.secondment(
+        session, member, min_b, dt.date(2025, 1, 1), dt.date(2025, 6, 30), sending_agency_id=dep_a.id
+    )
+    other_secondment = factories.secondment(
+        session,
+        other,
+        factories.agency(session, "HOST-B", parent=min_b),
+        dt.date(2025, 1, 1),
+        dt.date(2025, 6, 30),
+        sending_agency_id=min_b.id,
+    )
     w.users = {
         "staff": make_user("staff", person=member),
         "lead": make_user("taskforce_lead", person=lead_person),
@@ -157,6 +168,8 @@ def world(session: Session, make_user, clients) -> World:  # type: ignore[no-unt
         "empty_a": empty_a.code,
         "empty_b": empty_b.code,
         "taskforce": tf.id,
+        "own_secondment": own_secondment.id,
+        "other_secondment": other_secondment.id,
     }
     return w
 
@@ -191,6 +204,9 @@ def _person_body(w: World, agency_key: str) -> dict[str, Any]:
         "position_level": "operational",
     }
 
+
+PERSON_READ = {"anon": (401, 401), "staff": (200, 404), "lead": (200, 404), "hr": (200, 404), "admin": (200, 200)}
+"""A person's own data: themselves, their task-force lead (limited), HR officers in scope, admins."""
 
 CASES: dict[str, Case] = {
     "list agencies": Case("GET", "/api/v1/agencies", _same(401, 200, 200, 200, 200)),
@@ -248,17 +264,41 @@ CASES: dict[str, Case] = {
         {"anon": (401, 401), "staff": (200, 404), "lead": (403, 404), "hr": (200, 404), "admin": (200, 200)},
         ("member", "other"),
     ),
+    # Other packages' routes about one person: the person guard (hrsys.access.guard.person_guard).
+    **{
+        f"person {what}": Case("GET", f"/api/v1/people/{{id}}/{what}", PERSON_READ, ("member", "other"))
+        for what in ("profile", "assessments", "enrolments", "development-plans")
+    },
+    "read secondment": Case(
+        "GET",
+        "/api/v1/secondments/{id}",
+        {"anon": (401, 401), "staff": (200, 404), "lead": (404, 404), "hr": (200, 404), "admin": (200, 200)},
+        ("own_secondment", "other_secondment"),
+    ),
+    "export people of an agency": Case(
+        "GET",
+        "/api/v1/people/export?agency={id}",
+        {"anon": (401, 401), "staff": (403, 403), "lead": (403, 403), "hr": (200, 403), "admin": (200, 200)},
+        ("dep_a", "min_b"),
+    ),
     "list users": Case("GET", "/api/v1/users", _same(401, 403, 403, 403, 200)),
     "audit trail": Case("GET", "/api/v1/audit", _same(401, 403, 403, 403, 200)),
     "who am I": Case("GET", "/api/v1/auth/me", _same(401, 200, 200, 200, 200)),
 }
 
 
-@pytest.mark.parametrize("case_name", list(CASES))
-def test_matrix(world: World, case_name: str) -> None:
-    """Each role, in scope then out of scope. Roles run from the least to the most privileged, so a
-    write that wrongly succeeded for a small role shows up as a failure there, not as a later 404."""
-    case = CASES[case_name]
+def test_matrix(world: World) -> None:
+    """Every case, each role, in scope then out of scope, on one world (the cases touch different objects).
+
+    Roles run from the least to the most privileged, so a write that wrongly succeeded for a small role
+    shows up as a failure there, not as a later 404."""
+    failures = []
+    for case_name, case in CASES.items():
+        failures += _run_case(world, case_name, case)
+    assert failures == []
+
+
+def _run_case(world: World, case_name: str, case: Case) -> list[str]:
     failures = []
     for role in ROLES:
         targets = case.role_targets.get(role, case.targets)
@@ -267,10 +307,12 @@ def test_matrix(world: World, case_name: str) -> None:
             r = world.clients[role].request(case.method, path, json=case.body(world, target))
             where = "in scope" if target == targets[0] else "out of scope"
             if r.status_code != expected:
-                failures.append(f"{role} {case.method} {path} ({where}): {r.status_code}, expected {expected}")
+                failures.append(
+                    f"{case_name}: {role} {case.method} {path} ({where}): {r.status_code}, expected {expected}"
+                )
             elif r.status_code >= 400 and not r.headers["content-type"].startswith("application/problem+json"):
-                failures.append(f"{role} {case.method} {path}: {r.status_code} is not problem+json")
-    assert failures == []
+                failures.append(f"{case_name}: {role} {case.method} {path}: {r.status_code} is not problem+json")
+    return failures
 
 
 # ---------------------------------------------------------------- scope details
@@ -360,3 +402,57 @@ def test_external_experts_are_masked_for_hr_until_seconded_into_their_subtree(wo
     session.commit()
     hosted = hr.get(f"/api/v1/people/{expert_id}").json()
     assert hosted["email"] == "ex.pert@example.com" and hosted["masked"] == []
+
+
+def test_about_yourself_only_self_assessments(world: World, session: Session) -> None:
+    skill = factories.kt_skills(session, ["PY"])["PY"]
+    ref = "KT:PY"
+    me, other = world.ids["member"], world.ids["other"]
+    body = {"skill": ref, "level": 2, "assessed_on": "2025-03-01"}
+    staff, hr = world.clients["staff"], world.clients["hr"]
+    assert staff.post(f"/api/v1/people/{me}/assessments", json={**body, "source": "self"}).status_code == 201
+    r = staff.post(f"/api/v1/people/{me}/assessments", json={**body, "source": "certification"})
+    assert r.status_code == 403 and "self-assessments" in r.json()["detail"]
+    assert staff.post(f"/api/v1/people/{other}/assessments", json={**body, "source": "self"}).status_code == 404
+    assert hr.post(f"/api/v1/people/{me}/assessments", json={**body, "source": "manager"}).status_code == 201
+    assert hr.post(f"/api/v1/people/{other}/assessments", json={**body, "source": "manager"}).status_code == 404
+    lead = world.clients["lead"]
+    assert lead.get(f"/api/v1/people/{me}/assessments").status_code == 200  # their team member's skills
+    assert lead.post(f"/api/v1/people/{me}/assessments", json={**body, "source": "manager"}).status_code == 403
+    assert skill.id
+
+
+MENTORING = {"kind": "mentoring", "description": "Pair with a senior analyst"}
+
+
+def test_plans_belong_to_their_person_and_are_approved_by_someone_else(world: World) -> None:
+    staff, hr = world.clients["staff"], world.clients["hr"]
+    me, other = world.ids["member"], world.ids["other"]
+    r = staff.post("/api/v1/development-plans", json={"person_id": other, "title": "Not mine"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "person_id"
+    plan = staff.post(
+        "/api/v1/development-plans", json={"person_id": me, "title": "Data analyst", "items": [MENTORING]}
+    )
+    assert plan.status_code == 201, plan.text
+    url = f"/api/v1/development-plans/{plan.json()['id']}"
+    assert staff.post(f"{url}/status", json={"status": "submitted"}).status_code == 200
+    r = staff.post(f"{url}/status", json={"status": "approved"})
+    assert r.status_code == 403 and "not by its own person" in r.json()["detail"]
+    assert world.clients["lead"].get(url).status_code == 200  # limited view of a team member: read only
+    assert world.clients["lead"].patch(url, json={"title": "x"}).status_code == 403
+    hr_b = world.clients["admin"]
+    assert hr.post(f"{url}/status", json={"status": "approved"}).status_code == 200
+    assert hr_b.get(url).json()["status"] == "approved"
+
+
+def test_hr_lists_only_enrolments_of_their_people(world: World, session: Session) -> None:
+    factories.career_course(session, "C-1")
+    admin = world.clients["admin"]
+    for person in (world.ids["member"], world.ids["other"]):
+        r = admin.post("/api/v1/enrolments", json={"person_id": person, "course": "C-1"})
+        assert r.status_code == 201, r.text
+    mine = world.clients["hr"].get("/api/v1/enrolments").json()
+    assert [e["person_id"] for e in mine] == [world.ids["member"]]
+    assert len(admin.get("/api/v1/enrolments").json()) == 2
+    r = world.clients["hr"].post("/api/v1/enrolments", json={"person_id": world.ids["other"], "course": "C-1"})
+    assert r.status_code == 422

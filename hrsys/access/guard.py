@@ -45,13 +45,14 @@ from hrsys.access.policy import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
 from hrsys.access.rules import Access, admits
 from hrsys.access.scope import (
     Visibility,
+    require_agency_code,
     require_person,
     require_secondment,
     require_taskforce,
 )
 from hrsys.agencies.models import Agency
-from hrsys.core.db import read_engine
-from hrsys.core.errors import Forbidden, Unauthorized
+from hrsys.core.db import Base, read_engine
+from hrsys.core.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
 
 log = logging.getLogger("hrsys.access")
 
@@ -225,17 +226,26 @@ def _engine(connection: ASGIConnection[Any, Any, Any, Any]) -> Engine:
     return connection.app.state.engine
 
 
-def person_guard(param: str = "person_id", *, write: bool | None = None, audit_reads: bool = True) -> Guard:
+def person_guard(
+    param: str = "person_id",
+    *,
+    write: bool | None = None,
+    audit_reads: bool = True,
+    check: Callable[[ASGIConnection[Any, Any, Any, Any], CurrentUser, int], Coroutine[Any, Any, None]] | None = None,
+) -> Guard:
     """A route guard for paths with a person id: 404 out of scope, 403 for a write without full scope.
 
     ``write`` defaults to "the method is not GET/HEAD". A read of another person's
     data by someone in scope is recorded in the audit trail (in its own short
-    transaction, before the handler runs).
+    transaction, before the handler runs). Routes without the parameter pass, so the
+    guard can sit on a whole controller.
 
         @get("/{person_id:int}/gaps", opt={"access": Access.person}, guards=[person_guard()])
     """
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if param not in connection.path_params:
+            return
         user: CurrentUser | None = connection.scope.get("user")
         if user is None:
             raise Unauthorized("sign in first")
@@ -245,17 +255,19 @@ def person_guard(param: str = "person_id", *, write: bool | None = None, audit_r
         if is_write or not audit_reads or user.person_id == person_id:
             with read_engine(engine).connect() as conn:
                 require_person(conn, user, person_id, write=is_write)
-            return
-        with engine.begin() as conn:
-            vis = require_person(conn, user, person_id)
-            audit.record(
-                conn,
-                action="read",
-                entity="person",
-                entity_id=person_id,
-                person_id=person_id,
-                after={"route": connection.scope.get("path"), "view": vis.name},
-            )
+        else:
+            with engine.begin() as conn:
+                vis = require_person(conn, user, person_id)
+                audit.record(
+                    conn,
+                    action="read",
+                    entity="person",
+                    entity_id=person_id,
+                    person_id=person_id,
+                    after={"route": connection.scope.get("path"), "view": vis.name},
+                )
+        if check is not None:
+            await check(connection, user, person_id)
 
     return guard
 
@@ -264,6 +276,8 @@ def taskforce_guard(param: str = "taskforce_id", *, write: bool | None = None) -
     """404 for an unknown task force; 403 for a write by anyone but an admin, an HR officer in scope or its lead."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if param not in connection.path_params:
+            return
         user: CurrentUser | None = connection.scope.get("user")
         if user is None:
             raise Unauthorized("sign in first")
@@ -279,6 +293,8 @@ def secondment_guard(param: str = "secondment_id", *, write: bool | None = None)
     403 for a write by the secondee."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if param not in connection.path_params:
+            return
         user: CurrentUser | None = connection.scope.get("user")
         if user is None:
             raise Unauthorized("sign in first")
@@ -289,6 +305,167 @@ def secondment_guard(param: str = "secondment_id", *, write: bool | None = None)
     return guard
 
 
+async def _json_field(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Any:
+    """A top-level field of the JSON body (Litestar caches the body: the handler still reads it)."""
+    try:
+        body = await Request(connection.scope, connection.receive).json()
+    except Exception:
+        return None
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def owned_guard(
+    table: str,
+    param: str,
+    entity: str,
+    *,
+    person_column: str = "person_id",
+    check: Callable[[ASGIConnection[Any, Any, Any, Any], CurrentUser, int], Coroutine[Any, Any, None]] | None = None,
+) -> Guard:
+    """A guard for paths naming a row that belongs to a person (``table.person_column``).
+
+    The row's person decides, as for :func:`person_guard`: out of scope is a 404 for the
+    *row* (``entity {id} does not exist``, like a missing one), a write without full
+    scope a 403. ``check(connection, user, owner_person_id)`` may refuse more.
+    Routes without the parameter pass.
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if param not in connection.path_params:
+            return
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise Unauthorized("sign in first")
+        key = int(connection.path_params[param])
+        t = Base.metadata.tables[table]
+        is_write = connection.scope.get("method", "GET") not in SAFE_METHODS
+        with read_engine(_engine(connection)).connect() as conn:
+            owner = conn.scalar(sa.select(t.c[person_column]).where(t.c.id == key))
+            if owner is None:
+                raise NotFound(entity, key)
+            try:
+                require_person(conn, user, owner, write=is_write)
+            except NotFound:
+                raise NotFound(entity, key) from None
+        if check is not None:
+            await check(connection, user, owner)
+
+    return guard
+
+
+async def _plan_approval(connection: ASGIConnection[Any, Any, Any, Any], user: CurrentUser, owner: int) -> None:
+    """A development plan is approved by an HR officer in scope or an admin, never by its own person."""
+    path = connection.scope.get("path", "")
+    if not path.endswith("/status") or await _json_field(connection, "status") != "approved":
+        return
+    if user.person_id == owner or user.role not in (UserRole.admin, UserRole.hr_officer):
+        raise Forbidden("a development plan is approved by an HR officer in scope, not by its own person")
+
+
+async def _not_own_completion(connection: ASGIConnection[Any, Any, Any, Any], user: CurrentUser, owner: int) -> None:
+    """Only the learner (or HR) reports a completion; nobody confirms or grades their own enrolment."""
+    path = connection.scope.get("path", "")
+    if connection.scope.get("method") in SAFE_METHODS or path.endswith("/report-completion"):
+        return
+    if user.person_id == owner:
+        raise Forbidden("you cannot confirm or change the status of your own enrolment")
+
+
+def body_person_guard(field: str = "person_id") -> Guard:
+    """For creation routes that name a person in the JSON body (``{"person_id": ...}``): a person out of the
+    caller's full scope is answered like a missing one (422 on the field), so nothing leaks. Safe methods pass."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if connection.scope.get("method", "GET") in SAFE_METHODS or connection.path_params:
+            return
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None:
+            raise Unauthorized("sign in first")
+        value = await _json_field(connection, field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return  # the handler's validation reports it
+        with read_engine(_engine(connection)).connect() as conn:
+            try:
+                require_person(conn, user, value, write=True)
+            except NotFound:
+                raise Invalid.one(field, f"no person {value}") from None
+
+    return guard
+
+
+def _require_agency_scope(
+    connection: ASGIConnection[Any, Any, Any, Any], user: CurrentUser, code: str, field: str
+) -> None:
+    with read_engine(_engine(connection)).connect() as conn:
+        require_agency_code(conn, user, code, field=field)
+
+
+def _takes(handler: BaseRouteHandler, param: str) -> bool:
+    """Does the handler take a parameter (so a controller-wide guard only acts on the routes that have it)?"""
+    try:
+        return param in handler.parsed_fn_signature.parameters
+    except Exception:  # pragma: no cover - handlers without a signature (ASGI mounts)
+        return False
+
+
+def query_agency_guard(param: str = "agency", *, required_for_hr: bool = True) -> Guard:
+    """For reports over an agency subtree (``?agency=CODE``): HR officers may only name agencies of their
+    own subtree (403 otherwise), and with ``required_for_hr`` must name one (a report "everywhere" is for
+    admins). Admins pass; other roles are the route rule's business."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None or not user.is_hr or not _takes(handler, param):
+            return
+        code = connection.query_params.get(param)
+        if code is None:
+            if required_for_hr:
+                raise Forbidden(
+                    f"{param}: HR officers name an agency of their subtree",
+                    errors=[FieldError(param, "required for HR officers: an agency of your subtree")],
+                )
+            return
+        _require_agency_scope(connection, user, code, param)
+
+    return guard
+
+
+def body_agency_guard(field: str = "agency") -> Guard:
+    """For writes naming an agency in the JSON body (``{"agency": CODE}``): HR officers only within their
+    subtree (403 on the field). Admins pass; an unknown code is left to the handler's validation."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if connection.scope.get("method", "GET") in SAFE_METHODS:
+            return
+        user: CurrentUser | None = connection.scope.get("user")
+        if user is None or user.is_admin:
+            return
+        code = await _json_field(connection, field)
+        if isinstance(code, str):
+            _require_agency_scope(connection, user, code, field)
+
+    return guard
+
+
+async def _self_assessment_only(connection: ASGIConnection[Any, Any, Any, Any], user: CurrentUser, owner: int) -> None:
+    """About yourself you may only record a self-assessment: other sources are trusted evidence."""
+    if connection.scope.get("method") in SAFE_METHODS or user.person_id != owner:
+        return
+    source = await _json_field(connection, "source")
+    if source is not None and source != "self":
+        raise Forbidden("about yourself you may record self-assessments only (source: self)")
+
+
+def plan_guard(param: str = "plan_id") -> Guard:
+    """Development plans: their person, HR officers in scope, admins; approval not by the plan's own person."""
+    return owned_guard("development_plan", param, "development plan", check=_plan_approval)
+
+
+def enrolment_guard(param: str = "enrolment_id") -> Guard:
+    """Enrolments: the learner, HR officers in scope, admins; no one confirms their own completion."""
+    return owned_guard("enrolment", param, "enrolment", check=_not_own_completion)
+
+
 __all__ = [
     "DEPENDENCIES",
     "AuthMiddleware",
@@ -296,8 +473,20 @@ __all__ = [
     "CurrentUser",
     "Visibility",
     "access_guard",
+    "assessment_person_guard",
+    "body_agency_guard",
+    "body_person_guard",
+    "enrolment_guard",
+    "owned_guard",
     "person_guard",
+    "plan_guard",
     "provide_current_user",
+    "query_agency_guard",
     "secondment_guard",
     "taskforce_guard",
 ]
+
+
+def assessment_person_guard() -> Guard:
+    """``/people/{person_id}/assessments``: the person's scope, and only self-assessments about yourself."""
+    return person_guard(check=_self_assessment_only)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hrsys.access.identity import CurrentUser
 from hrsys.access.models import UserRole
@@ -50,6 +50,7 @@ T = TaskForce.__table__
 M = TaskForceMember.__table__
 
 Target = Session | sa.Connection
+Column = sa.ColumnElement[int] | InstrumentedAttribute[int]
 
 
 class Visibility(enum.IntEnum):
@@ -71,7 +72,7 @@ def subtree_agency_ids(user: CurrentUser) -> sa.Select[tuple[int]]:
     return sa.select(A.c.id).where(A.c.path >= lo, A.c.path < hi)
 
 
-def agency_condition(user: CurrentUser, agency_id_column: sa.ColumnElement[int]) -> sa.ColumnElement[bool] | None:
+def agency_condition(user: CurrentUser, agency_id_column: Column) -> sa.ColumnElement[bool] | None:
     """A ``WHERE`` term keeping rows whose agency is in the user's scope; None means no restriction (admin).
 
     HR officers: their subtree. Other roles hold no agency scope: ``false``.
@@ -96,6 +97,15 @@ def people_condition(user: CurrentUser) -> sa.ColumnElement[bool] | None:
     if user.person_id is not None:
         return P.c.id == user.person_id
     return sa.false()
+
+
+def person_id_condition(user: CurrentUser, person_id_column: Column) -> sa.ColumnElement[bool] | None:
+    """A ``WHERE`` term for rows that belong to a person (enrolments, plans, assessments ...): the rows of
+    people the user may list (:func:`people_condition`). None: no restriction (admin)."""
+    cond = people_condition(user)
+    if cond is None:
+        return None
+    return person_id_column.in_(sa.select(P.c.id).where(cond))
 
 
 def agency_in_scope(target: Target, user: CurrentUser, agency_id: int | None) -> bool:
@@ -163,16 +173,16 @@ def require_person(
     """Raise unless ``user`` may read (or, with ``write``, change) person ``person_id``; return the visibility.
 
     Not visible: 404, exactly as for a person that does not exist. Visible but not
-    enough (``write`` or ``need=full`` with a limited view): 403. Writers also need a
-    role that writes people (admin, HR officer); the person's own user may read.
+    enough (``write`` or ``need=full`` with a limited view): 403. A write needs a full
+    view: one's own data (self-assessments, own plans), or an HR officer in scope, or
+    an admin; which fields a person may change about themselves is the route's rule
+    (``Access.hr`` routes never admit staff at all).
     """
     vis = person_visibility(target, user, person_id)
     if vis is Visibility.none:
         raise NotFound("person", person_id)
     if write:
         need = Visibility.full
-        if user.role not in (UserRole.admin, UserRole.hr_officer):
-            raise Forbidden(f"your role ({user.role.value}) may not change people's records")
     if vis < need:
         raise Forbidden(f"person {person_id} is outside your scope for this")
     return vis

@@ -16,6 +16,9 @@ from litestar.response import Stream
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access import scope
+from hrsys.access.guard import query_agency_guard
+from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
 from hrsys.agencies.models import Agency
 from hrsys.core.errors import FieldError, Invalid, NotFound
@@ -57,12 +60,18 @@ class BulkController(Controller):
     def people_import(
         self,
         db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
         data: Upload,
         partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
         dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
     ) -> BulkImportReport:
         """Create or update people from a CSV or XLSX file (all-or-nothing unless ``partial``)."""
-        report = import_people(db_session, data.file, filename=data.filename, partial=partial, dry_run=dry_run)
+        agency_ids = (
+            None if current_user.is_admin else set(db_session.scalars(scope.subtree_agency_ids(current_user)))
+        )  # HR officers: their subtree only
+        report = import_people(
+            db_session, data.file, filename=data.filename, partial=partial, dry_run=dry_run, agency_ids=agency_ids
+        )
         if dry_run:
             return report
         return _outcome(report)
@@ -71,17 +80,25 @@ class BulkController(Controller):
     def assessments_import(
         self,
         db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
         data: Upload,
         partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
         dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
     ) -> BulkImportReport:
         """Append assessments from a CSV or XLSX file and update the people's current profiles."""
-        report = import_assessments(db_session, data.file, filename=data.filename, partial=partial, dry_run=dry_run)
+        report = import_assessments(
+            db_session,
+            data.file,
+            filename=data.filename,
+            partial=partial,
+            dry_run=dry_run,
+            person_scope=scope.people_condition(current_user),  # others are "no such person"
+        )
         if dry_run:
             return report
         return _outcome(report)
 
-    @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True)
+    @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def people_export(
         self,
         db_engine: NamedDependency[Engine],

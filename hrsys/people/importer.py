@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -113,8 +113,13 @@ def import_people(
     filename: str | None = None,
     partial: bool = False,
     dry_run: bool = False,
+    agency_ids: Collection[int] | None = None,
 ) -> BulkImportReport:
-    """Read, check and write people; the caller commits when ``report.committed`` is true, else rolls back."""
+    """Read, check and write people; the caller commits when ``report.committed`` is true, else rolls back.
+
+    ``agency_ids``: the agencies the importer may manage (an HR officer's subtree; None: all). A row
+    placing someone elsewhere, or updating a person of another agency, is refused on its line.
+    """
     started = time.perf_counter()
     label = filename or str(source if isinstance(source, str | Path) else "upload")
     problems = _Problems()
@@ -144,6 +149,9 @@ def import_people(
         if raw.get("agency") and raw["agency"] not in agencies:
             problems.add(line, "agency", f"no agency with code {raw['agency']}")
             bad = True
+        elif agency_ids is not None and raw.get("agency") and agencies[raw["agency"]] not in agency_ids:
+            problems.add(line, "agency", f"agency {raw['agency']} is outside your agency scope")
+            bad = True
         if raw.get("role") and raw["role"] not in roles:
             problems.add(line, "role", f"no role with code {raw['role']}")
             bad = True
@@ -161,7 +169,7 @@ def import_people(
     write = not dry_run and (partial or not problems.rows)
     for i in range(0, len(valid), CHUNK):
         chunk = valid[i : i + CHUNK]
-        c, u, n = _write_chunk(session, chunk, agencies, roles, problems, write)
+        c, u, n = _write_chunk(session, chunk, agencies, roles, problems, write, agency_ids)
         created, updated, unchanged = created + c, updated + u, unchanged + n
     write = not dry_run and (partial or not problems.rows)  # a chunk may have found conflicts
     return BulkImportReport(
@@ -194,6 +202,7 @@ def _write_chunk(
     roles: dict[str, int],
     problems: _Problems,
     write: bool,
+    agency_ids: Collection[int] | None = None,
 ) -> tuple[int, int, int]:
     by_cid = _existing(session, P.c.citizen_id, [r["citizen_id"] for _, r in chunk if r.get("citizen_id")])
     by_email = _existing(session, P.c.email, [r["email"] for _, r in chunk if r.get("email")])
@@ -213,6 +222,9 @@ def _write_chunk(
             values.setdefault("active", True)
             inserts.append({**values, "created_at": now, "updated_at": now})
             created += 1
+            continue
+        if agency_ids is not None and match["agency_id"] is not None and match["agency_id"] not in agency_ids:
+            problems.add(line, "citizen_id", "this person is recorded in an agency outside your scope")
             continue
         if match["kind"] != values["kind"] and "kind" in raw:
             problems.add(line, "kind", f"person {match['id']} is a {match['kind']}; the kind cannot change by import")

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access.guard import body_agency_guard, query_agency_guard, secondment_guard
 from hrsys.access.rules import Access
 from hrsys.core.fiscal import fiscal_year
 from hrsys.core.pagination import Page
@@ -60,6 +61,9 @@ class SecondmentController(Controller):
     path = "/api/v1/secondments"
     tags = ["Secondments"]
     dependencies = {"policy": Provide(provide_policy, sync_to_thread=False)}
+    # A secondment: HR of the host or sending subtree, the host task force's lead, the secondee (read only).
+    # Reports over agencies: HR officers name an agency of their subtree; proposals host within it.
+    guards = [secondment_guard(), query_agency_guard(), body_agency_guard("host_agency")]
 
     @get("/", opt={"access": Access.hr}, sync_to_thread=True)
     def list_secondments(
@@ -148,7 +152,7 @@ class SecondmentController(Controller):
         """The secondment rules in force (see ``HRSYS_SECONDMENT_POLICY``)."""
         return policy
 
-    @get("/{secondment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
+    @get("/{secondment_id:int}", opt={"access": Access.person}, sync_to_thread=True)
     def read_secondment(
         self,
         db_session: NamedDependency[Session],

@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access.guard import assessment_person_guard
 from hrsys.access.rules import Access
 from hrsys.core.pagination import Page
 from hrsys.skills import assessment_service, service
@@ -77,6 +78,7 @@ class SkillController(Controller):
 class AssessmentController(Controller):
     path = "/api/v1/people/{person_id:int}"
     tags = ["Assessments"]
+    guards = [assessment_person_guard()]  # the person's scope; about yourself, self-assessments only
 
     @post("/assessments", opt={"access": Access.person}, sync_to_thread=True)
     def record(
