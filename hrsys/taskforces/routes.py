@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
@@ -58,6 +59,28 @@ ONE: dict[str, Any] = {"guards": [taskforce_guard()], "sync_to_thread": True}
 WRITE: dict[str, Any] = {"opt": {"access": Access.lead}, **ONE}
 
 
+T = TypeVar("T")
+
+
+def in_transaction(session: Session, work: Callable[[], T]) -> T:
+    """Run ``work`` and end the request's transaction in this worker thread: commit if it returns, roll back if
+    it raises (the error then becomes the response as usual).
+
+    The app's autocommit hook would end the transaction later, as a job of the same thread pool that runs the
+    handlers. When every worker thread holds a request waiting for a lock (a person's row on PostgreSQL,
+    the write lock on SQLite), the transaction that holds the lock could not end: PostgreSQL would wait for
+    ever, SQLite until its busy timeout. Ending it here, in the thread that holds the lock, keeps every lock
+    wait as short as one transaction. (The hook then finds nothing left to commit.)
+    """
+    try:
+        result = work()
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    return result
+
+
 def _member(session: Session, taskforce_id: int, member_id: int) -> MemberOut:
     return next(m for m in service.members_out(session, taskforce_id) if m.id == member_id)
 
@@ -100,8 +123,12 @@ class TaskForceController(Controller):
         data: JSONBody[TaskForceCreate],
     ) -> TaskForceOut:
         """Create a task force (status ``forming``) for an agency in your scope."""
-        require_agency_code(db_session, current_user, data.agency)
-        return service.to_out(db_session, service.create(db_session, data))
+
+        def work() -> TaskForceOut:
+            require_agency_code(db_session, current_user, data.agency)
+            return service.to_out(db_session, service.create(db_session, data))
+
+        return in_transaction(db_session, work)
 
     @get("/{taskforce_id:int}", opt={"access": Access.authenticated}, **ONE)
     def read_taskforce(
@@ -111,15 +138,21 @@ class TaskForceController(Controller):
         taskforce_id: FromPath[int],
     ) -> TaskForceOut:
         """A task force with its needs, KPIs and budget; its members for those who may see them."""
-        full = taskforce_visibility(db_session, current_user, taskforce_id) is Visibility.full
-        return service.to_out(db_session, service.get(db_session, taskforce_id), show_members=full)
+
+        def work() -> TaskForceOut:
+            full = taskforce_visibility(db_session, current_user, taskforce_id) is Visibility.full
+            return service.to_out(db_session, service.get(db_session, taskforce_id), show_members=full)
+
+        return in_transaction(db_session, work)
 
     @patch("/{taskforce_id:int}", **WRITE)
     def update_taskforce(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[TaskForceUpdate]
     ) -> TaskForceOut:
         """Change names, mission, lead, period or budget. Send the ``version`` you read to refuse stale edits."""
-        return service.to_out(db_session, service.update(db_session, taskforce_id, data))
+        return in_transaction(
+            db_session, lambda: service.to_out(db_session, service.update(db_session, taskforce_id, data))
+        )
 
     @post("/{taskforce_id:int}/status", status_code=200, **WRITE)
     def change_status(
@@ -127,7 +160,9 @@ class TaskForceController(Controller):
     ) -> TaskForceOut:
         """Move along forming -> active -> closed (forming -> closed cancels). Illegal moves are 409s that list
         the allowed ones; activating needs a member; closing ends the members and discards open proposals."""
-        return service.to_out(db_session, service.change_status(db_session, taskforce_id, data))
+        return in_transaction(
+            db_session, lambda: service.to_out(db_session, service.change_status(db_session, taskforce_id, data))
+        )
 
     # ------------------------------------------------------------------------ needs
 
@@ -135,8 +170,9 @@ class TaskForceController(Controller):
     def add_need(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[NeedCreate]
     ) -> NeedOut:
-        need = service.add_need(db_session, taskforce_id, data)
-        return _need(db_session, taskforce_id, need.id)
+        return in_transaction(
+            db_session, lambda: _need(db_session, taskforce_id, service.add_need(db_session, taskforce_id, data).id)
+        )
 
     @patch("/{taskforce_id:int}/needs/{need_id:int}", **WRITE)
     def update_need(
@@ -146,15 +182,18 @@ class TaskForceController(Controller):
         need_id: FromPath[int],
         data: JSONBody[NeedUpdate],
     ) -> NeedOut:
-        service.update_need(db_session, taskforce_id, need_id, data)
-        return _need(db_session, taskforce_id, need_id)
+        def work() -> NeedOut:
+            service.update_need(db_session, taskforce_id, need_id, data)
+            return _need(db_session, taskforce_id, need_id)
+
+        return in_transaction(db_session, work)
 
     @delete("/{taskforce_id:int}/needs/{need_id:int}", **WRITE)
     def delete_need(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], need_id: FromPath[int]
     ) -> None:
         """Delete a need that nobody fills (409 otherwise)."""
-        service.delete_need(db_session, taskforce_id, need_id)
+        in_transaction(db_session, lambda: service.delete_need(db_session, taskforce_id, need_id))
 
     # ------------------------------------------------------------------------ members
 
@@ -164,8 +203,9 @@ class TaskForceController(Controller):
     ) -> MemberOut:
         """Appoint a person. 409 if it would take them past 100% of their time on any day (task forces and
         secondments together), if the need is full, or if they already fill it."""
-        member = service.add_member(db_session, taskforce_id, data)
-        return _member(db_session, taskforce_id, member.id)
+        return in_transaction(
+            db_session, lambda: _member(db_session, taskforce_id, service.add_member(db_session, taskforce_id, data).id)
+        )
 
     @patch("/{taskforce_id:int}/members/{member_id:int}", **WRITE)
     def update_member(
@@ -176,8 +216,12 @@ class TaskForceController(Controller):
         data: JSONBody[MemberUpdate],
     ) -> MemberOut:
         """Change allocation or period (checked again), or end or withdraw the membership."""
-        service.update_member(db_session, taskforce_id, member_id, data)
-        return _member(db_session, taskforce_id, member_id)
+
+        def work() -> MemberOut:
+            service.update_member(db_session, taskforce_id, member_id, data)
+            return _member(db_session, taskforce_id, member_id)
+
+        return in_transaction(db_session, work)
 
     # ------------------------------------------------------------------------ KPIs and budget
 
@@ -186,8 +230,9 @@ class TaskForceController(Controller):
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[KpiCreate]
     ) -> KpiOut:
         """A KPI: output, outcome or impact, with unit, baseline, target and due date."""
-        kpi = service.add_kpi(db_session, taskforce_id, data)
-        return _kpi(db_session, taskforce_id, kpi.id)
+        return in_transaction(
+            db_session, lambda: _kpi(db_session, taskforce_id, service.add_kpi(db_session, taskforce_id, data).id)
+        )
 
     @patch("/{taskforce_id:int}/kpis/{kpi_id:int}", **WRITE)
     def update_kpi(
@@ -197,14 +242,17 @@ class TaskForceController(Controller):
         kpi_id: FromPath[int],
         data: JSONBody[KpiUpdate],
     ) -> KpiOut:
-        service.update_kpi(db_session, taskforce_id, kpi_id, data)
-        return _kpi(db_session, taskforce_id, kpi_id)
+        def work() -> KpiOut:
+            service.update_kpi(db_session, taskforce_id, kpi_id, data)
+            return _kpi(db_session, taskforce_id, kpi_id)
+
+        return in_transaction(db_session, work)
 
     @delete("/{taskforce_id:int}/kpis/{kpi_id:int}", **WRITE)
     def delete_kpi(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], kpi_id: FromPath[int]
     ) -> None:
-        service.delete_kpi(db_session, taskforce_id, kpi_id)
+        in_transaction(db_session, lambda: service.delete_kpi(db_session, taskforce_id, kpi_id))
 
     @post("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals", **WRITE)
     def add_actual(
@@ -215,8 +263,12 @@ class TaskForceController(Controller):
         data: JSONBody[ActualCreate],
     ) -> ActualOut:
         """Record the value measured on a day (one per day; also after the task force has closed)."""
-        a = service.add_actual(db_session, taskforce_id, kpi_id, data)
-        return ActualOut(id=a.id, measured_on=a.measured_on, value=a.value, note=a.note)
+
+        def work() -> ActualOut:
+            a = service.add_actual(db_session, taskforce_id, kpi_id, data)
+            return ActualOut(id=a.id, measured_on=a.measured_on, value=a.value, note=a.note)
+
+        return in_transaction(db_session, work)
 
     @delete("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals/{actual_id:int}", **WRITE)
     def delete_actual(
@@ -226,7 +278,7 @@ class TaskForceController(Controller):
         kpi_id: FromPath[int],
         actual_id: FromPath[int],
     ) -> None:
-        service.delete_actual(db_session, taskforce_id, kpi_id, actual_id)
+        in_transaction(db_session, lambda: service.delete_actual(db_session, taskforce_id, kpi_id, actual_id))
 
     @put("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
     def put_budget(
@@ -238,13 +290,13 @@ class TaskForceController(Controller):
     ) -> list[BudgetOut]:
         """Set the money requested, approved and disbursed in one Thai fiscal year (BE: 2570 is Oct 2026 to
         Sep 2027). Returns every year."""
-        return service.put_budget(db_session, taskforce_id, fiscal_year, data)
+        return in_transaction(db_session, lambda: service.put_budget(db_session, taskforce_id, fiscal_year, data))
 
     @delete("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
     def delete_budget(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], fiscal_year: FromPath[int]
     ) -> None:
-        service.delete_budget(db_session, taskforce_id, fiscal_year)
+        in_transaction(db_session, lambda: service.delete_budget(db_session, taskforce_id, fiscal_year))
 
     @get(
         "/{taskforce_id:int}/report",
@@ -261,7 +313,7 @@ class TaskForceController(Controller):
     ) -> Response[Any]:
         """Targets against actuals, spend against budget by fiscal year, and cost per output; as JSON, CSV
         (``?format=csv``) or an Excel workbook (``?format=xlsx``)."""
-        rep: Report = service.report(db_session, taskforce_id, as_of=as_of)
+        rep: Report = in_transaction(db_session, lambda: service.report(db_session, taskforce_id, as_of=as_of))
         name = f"taskforce-{rep.taskforce.code}-report-{rep.as_of.isoformat()}".replace("/", "-")
         if format == ReportFormat.csv:
             return Response(
@@ -290,8 +342,10 @@ class TaskForceController(Controller):
         """Propose a team for the needs still open: least cost (people's cost, preference for civil
         servants, and how well they already work together), a reason per member, and suggestions for
         needs it cannot cover. Kept as an open proposal."""
-        p = proposals.create(db_session, taskforce_id, data, user_id=current_user.id)
-        return proposals.to_out(p)
+        return in_transaction(
+            db_session,
+            lambda: proposals.to_out(proposals.create(db_session, taskforce_id, data, user_id=current_user.id)),
+        )
 
     @get(
         "/{taskforce_id:int}/proposals",
@@ -302,7 +356,7 @@ class TaskForceController(Controller):
     def list_proposals(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int]
     ) -> list[ProposalListItem]:
-        return proposals.list_proposals(db_session, taskforce_id)
+        return in_transaction(db_session, lambda: proposals.list_proposals(db_session, taskforce_id))
 
     @get(
         "/{taskforce_id:int}/proposals/{proposal_id:int}",
@@ -313,7 +367,7 @@ class TaskForceController(Controller):
     def read_proposal(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
     ) -> ProposalOut:
-        return proposals.read(db_session, taskforce_id, proposal_id)
+        return in_transaction(db_session, lambda: proposals.read(db_session, taskforce_id, proposal_id))
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/accept", status_code=200, **WRITE)
     def accept_proposal(
@@ -321,13 +375,13 @@ class TaskForceController(Controller):
     ) -> list[MemberOut]:
         """Turn the proposal into members in one transaction: 409 (and nothing written) if a need changed or
         anyone is no longer free."""
-        return proposals.accept(db_session, taskforce_id, proposal_id)
+        return in_transaction(db_session, lambda: proposals.accept(db_session, taskforce_id, proposal_id))
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/discard", status_code=200, **WRITE)
     def discard_proposal(
         self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
     ) -> ProposalOut:
-        return proposals.discard(db_session, taskforce_id, proposal_id)
+        return in_transaction(db_session, lambda: proposals.discard(db_session, taskforce_id, proposal_id))
 
 
 CONTROLLERS = [TaskForceController]
