@@ -51,6 +51,9 @@ PAGE_SIZE = 25
 CREATED_COLUMNS = frozenset({"created_at", "updated_at"})
 MAINTAINED_HELP = "Kept by hrsys: a value entered here is ignored."
 
+UNUSABLE_PASSWORD = "pbkdf2_sha256$0$unusable$unusable"
+"""Given to the unsaved Piccolo user: ``BaseUser`` hashes any other value (600,000 rounds, ~0.2 s) when set."""
+
 SCOPE_USER_KEY = "hrsys.user"
 """Where the admin's scope carries the signed-in hrsys user (Starlette's middleware overwrites ``scope["user"]``)."""
 
@@ -156,7 +159,13 @@ class HrsysBackend(AuthenticationBackend):
         if user.role is not UserRole.admin:
             raise AuthenticationError("administrators only")
         piccolo_user = BaseUser(
-            _ignore_missing=True, id=user.id, username=user.username, admin=True, superuser=True, active=True
+            _ignore_missing=True,
+            id=user.id,
+            username=user.username,
+            password=UNUSABLE_PASSWORD,
+            admin=True,
+            superuser=True,
+            active=True,
         )
         return AuthCredentials(scopes=["authenticated"]), PiccoloAuthUser(user=piccolo_user)
 

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 import msgspec
@@ -91,15 +92,9 @@ class _Answer(Exception):
 
 
 def problem(status: int, title: str, detail: str, **kw: Any) -> Captured:
-    body = msgspec.json.encode(
-        Problem(
-            type=f"https://hrsys.example/problems/{title.lower().replace(' ', '-')}",
-            title=title,
-            status=status,
-            detail=detail,
-            **kw,
-        )
-    )
+    """A problem+json response in hrsys's shape (``/problems/<slug>``, ``errors`` listing the fields at fault)."""
+    slug = title.lower().replace(" ", "-")
+    body = msgspec.json.encode(Problem(type=f"/problems/{slug}", title=title, status=status, detail=detail, **kw))
     return Captured(status, [(b"content-type", b"application/problem+json")], body)
 
 
@@ -424,6 +419,27 @@ async def audited_read(
     return answer
 
 
+def check_order(site: AdminSite, table: str | None, query_string: bytes) -> Captured | None:
+    """400 for an ``__order`` naming columns the table does not have (piccolo-admin would answer 500)."""
+    if table is None or table not in site.tables:
+        return None
+    names = [
+        name.strip().removeprefix("-")
+        for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+        if key == "__order"
+        for name in value.split(",")
+    ]
+    errors = []
+    for name in names:
+        try:
+            site.table(table)._meta.get_column_by_name(name)
+        except (ValueError, AttributeError, IndexError):
+            errors.append(FieldError(field="__order", reason=f"{table} has no column {name!r}"))
+    if not errors:
+        return None
+    return problem(400, "Bad request", "; ".join(e.reason for e in errors), errors=errors)
+
+
 def _expired_cookie(name: str, path: str) -> tuple[bytes, bytes]:
     return (b"set-cookie", f"{name}=; Path={path}; Max-Age=0; SameSite=Lax".encode())
 
@@ -481,6 +497,10 @@ async def handle(site: AdminSite, scope: dict[str, Any], receive: Receive, send:
     if row in TABLE_ENDPOINTS:
         table = None
     if method in SAFE_METHODS:
+        bad_order = check_order(site, table, scope.get("query_string", b""))
+        if bad_order is not None:
+            await replay(send, bad_order)
+            return
         if table is not None and site.policies.get(table) is not None and site.policies[table].personal:
             await replay(send, await audited_read(site, router, scope, receive, table, row))
             return

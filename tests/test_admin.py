@@ -303,3 +303,25 @@ def test_cookie_sign_in_csrf_handover_and_sign_out(clients, make_user) -> None: 
     r = browser.post("/admin/public/logout/", headers={"X-CSRFToken": secret})
     assert r.status_code == 200
     assert browser.get(f"{API}/agency/").status_code == 401
+
+
+def test_every_table_answers_the_calls_of_the_admins_pages(client, session, ministry) -> None:  # type: ignore[no-untyped-def]
+    """Menu, list (with names of what foreign keys point at), count, form schema and defaults: no table fails."""
+    expert = factories.person(session)
+    factories.secondment(session, expert, ministry, dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    for path in ("/admin/api/tables/grouped/", "/admin/api/forms/grouped/", "/admin/api/links/", "/admin/public/meta/"):
+        assert client.get(path).status_code == 200, path
+    grouped = client.get("/admin/api/tables/grouped/").json()["grouped"]
+    assert "agency" in grouped["agencies"] and "person" in grouped["people"]
+    for table in client.get("/admin/api/tables/").json():
+        listed = client.get(f"{API}/{table}/", params={"__readable": "true", "__page_size": 5})
+        assert listed.status_code == 200, (table, listed.text)
+        assert client.get(f"{API}/{table}/count/").status_code == 200, table
+        assert client.get(f"{API}/{table}/schema/").status_code == 200, table
+        assert client.get(f"{API}/{table}/new/").status_code == 200, table
+    rows = client.get(f"{API}/secondment/", params={"__readable": "true", "__order": "-id"}).json()["rows"]
+    assert rows[0]["person_id_readable"] == f"{expert.first_name_en} {expert.last_name_en}"
+    r = client.get(f"{API}/version_stamp/", params={"__order": "-id,name"})  # its key is the name
+    assert r.status_code == 400 and r.json()["errors"] == [
+        {"field": "__order", "reason": "version_stamp has no column 'id'"}
+    ]
