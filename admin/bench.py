@@ -41,52 +41,44 @@ def _asgi(site: AdminSite, engine: sa.Engine) -> Callable[..., Awaitable[None]]:
     return app
 
 
-async def _timed(client: httpx.AsyncClient, calls: list[Callable[[], Awaitable[httpx.Response]]]) -> list[float]:
-    for call in calls[:3]:  # warm-up
-        (await call()).raise_for_status()
+Call = tuple[str, str, dict[str, Any]]
+"""``(method, path, keyword arguments of httpx's request)``."""
+
+
+async def _timed(client: httpx.AsyncClient, calls: list[Call]) -> list[float]:
+    """Milliseconds of each call after the first three (warm-up)."""
     samples = []
-    for call in calls[3:]:
+    for i, (method, path, kw) in enumerate(calls):
         t0 = time.perf_counter()
-        (await call()).raise_for_status()
-        samples.append((time.perf_counter() - t0) * 1000)
+        (await client.request(method, path, **kw)).raise_for_status()
+        if i >= 3:
+            samples.append((time.perf_counter() - t0) * 1000)
     return samples
+
+
+def _pages(table: str, pages: list[int]) -> list[Call]:
+    return [
+        ("GET", f"/api/tables/{table}/", {"params": {"__readable": "true", "__page_size": 25, "__page": p}})
+        for p in pages
+    ]
 
 
 async def _run(ctx: BenchContext, site: AdminSite) -> dict[str, list[float]]:
     await admin_engine.start(site.engine)
     await site.router()
     with ctx.engine.connect() as conn:
-        person_ids = list(conn.scalars(sa.select(Person.id).order_by(Person.id).limit(40)))
-        phone = conn.scalar(sa.select(Person.phone).where(Person.id == person_ids[0]))
+        pid = conn.scalar(sa.select(Person.id).order_by(Person.id).limit(1))
+        phone = conn.scalar(sa.select(Person.phone).where(Person.id == pid))
     transport = httpx.ASGITransport(app=_asgi(site, ctx.engine))
     out: dict[str, list[float]] = {}
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://admin") as client:
-            page = {"__readable": "true", "__page_size": 25}
-            out["skills"] = await _timed(
-                client,
-                [lambda i=i: client.get("/api/tables/skill/", params={**page, "__page": 1 + i * 7}) for i in range(43)],
-            )
-            out["people"] = await _timed(
-                client,
-                [lambda i=i: client.get("/api/tables/person/", params={**page, "__page": 1 + i}) for i in range(23)],
-            )
-            out["assessments"] = await _timed(
-                client,
-                [
-                    lambda i=i: client.get("/api/tables/assessment/", params={**page, "__page": 1 + i * 97})
-                    for i in range(23)
-                ],
-            )
-            out["count"] = await _timed(client, [lambda: client.get("/api/tables/assessment/count/")] * 13)
-            pid = person_ids[0]
-            out["edit"] = await _timed(
-                client,
-                [
-                    lambda i=i: client.patch(f"/api/tables/person/{pid}/", json={"phone": f"02-000-{i:04d}"})
-                    for i in range(23)
-                ],
-            )
+            out["skills"] = await _timed(client, _pages("skill", [1 + i * 7 for i in range(43)]))
+            out["people"] = await _timed(client, _pages("person", [1 + i for i in range(23)]))
+            out["assessments"] = await _timed(client, _pages("assessment", [1 + i * 97 for i in range(23)]))
+            out["count"] = await _timed(client, [("GET", "/api/tables/assessment/count/", {})] * 13)
+            edits = [("PATCH", f"/api/tables/person/{pid}/", {"json": {"phone": f"02-000-{i:04d}"}}) for i in range(23)]
+            out["edit"] = await _timed(client, edits)
             await client.patch(f"/api/tables/person/{pid}/", json={"phone": phone})
     finally:
         await admin_engine.stop(site.engine)
