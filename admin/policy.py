@@ -13,9 +13,10 @@ services. So the rules that protect hrsys's own bookkeeping live here, and
   for them are ignored: the admin's edit form sends every field back.
 - **Stale edits**: an edit that carries the ``version`` it was loaded at, while
   the row has moved on, is refused with 409 (someone else changed it).
-- **Fixed columns** (:data:`FIXED_ON_EDIT`): changing them needs more than one row
-  to change (moving an agency re-roots its subtree), so an edit that changes them
-  is refused with 422 and a pointer to the API that does it.
+- **Fixed columns** (:data:`FIXED_ON_EDIT`, and every row's key): changing them
+  needs more than one row to change (moving an agency re-roots its subtree), so an
+  edit that changes them is refused with 409 and a pointer to the API that does it.
+  A key sent with a create is ignored: the database numbers rows.
 - **Cache stamps** (:data:`CACHE_STAMPS`): a write to a table that a per-process
   cache reads bumps that cache's version stamp, so every worker reloads.
 
@@ -78,6 +79,8 @@ class TablePolicy:
 
     name: str
     columns: frozenset[str]
+    key: str = "id"
+    """The primary key: never taken from a create (the database numbers rows), never changed by an edit."""
     read_only: str | None = None
     version_column: str | None = None
     created_columns: frozenset[str] = frozenset()
@@ -106,7 +109,11 @@ class TablePolicy:
 
 @dataclass
 class WritePlan:
-    """What to send on to the admin (``body``), or why not (``refused`` 405, ``conflict`` 409, ``errors`` 422)."""
+    """What to send on to the admin (``body``), or why not.
+
+    ``refused``: 405 (read-only table); ``conflict``: 409 (stale edit); ``errors``: 409, the
+    fields an edit may not change, each with what to do instead.
+    """
 
     body: dict[str, Any] | None = None
     refused: str | None = None
@@ -133,7 +140,7 @@ def plan_create(policy: TablePolicy, body: Mapping[str, Any], now: dt.datetime) 
     """The body to insert: defaults for the columns left out; maintained columns set (timestamps now, version 1)."""
     if policy.read_only:
         return WritePlan(refused=f"{policy.name} is read-only here: {policy.read_only}")
-    out = {k: v for k, v in body.items() if k not in policy.maintained}
+    out = {k: v for k, v in body.items() if k not in policy.maintained and k != policy.key}
     for name, value in policy.defaults.items():
         out.setdefault(name, value)
     for name in policy.now_defaults:
@@ -160,10 +167,9 @@ def plan_update(policy: TablePolicy, before: Mapping[str, Any], body: Mapping[st
             conflict=f"this {policy.name} row was changed by someone else since you opened it "
             f"(version {body[version]} opened, {before[version]} now): reload it and edit again"
         )
+    fixed = {policy.key: "the key of a row never changes", **policy.fixed_on_edit}
     errors = [
-        (name, message)
-        for name, message in policy.fixed_on_edit.items()
-        if name in body and not _same(body[name], before.get(name))
+        (name, message) for name, message in fixed.items() if name in body and not _same(body[name], before.get(name))
     ]
     if errors:
         return WritePlan(errors=errors)

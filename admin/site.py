@@ -89,6 +89,7 @@ def build_policies(derived: dict[str, DerivedTable]) -> dict[str, TablePolicy]:
         defaults, now_defaults, dates = column_defaults(d)
         out[name] = TablePolicy(
             name=name,
+            key=next(iter(d.table.primary_key.columns)).name,
             defaults=defaults,
             now_defaults=now_defaults,
             date_columns=dates,

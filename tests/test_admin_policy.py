@@ -75,6 +75,13 @@ def test_edit_may_send_fixed_columns_back_unchanged_but_not_change_them() -> Non
     assert plan_update(AGENCY, root, {"parent_id": "", "version": 1}, NOW).ok  # an empty field is no parent
 
 
+def test_the_key_is_numbered_by_the_database_and_never_changes() -> None:
+    assert "id" not in plan_create(AGENCY, {"id": 99, "code": "X"}, NOW).body  # type: ignore[operator]
+    before = {"id": 5, "parent_id": 1, "version": 1}
+    assert plan_update(AGENCY, before, {"id": 5, "province": "Trang"}, NOW).ok
+    assert plan_update(AGENCY, before, {"id": 6}, NOW).errors == [("id", "the key of a row never changes")]
+
+
 def test_read_only_tables_refuse_every_write() -> None:
     for plan in (plan_create(LOG, {}, NOW), plan_update(LOG, {"id": 1}, {}, NOW), plan_delete(LOG)):
         assert plan.refused == "audit_event is read-only here: append-only" and not plan.ok
