@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
+from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year_bounds
 from hrsys.core.pagination import MAX_LIMIT, Page
@@ -889,7 +890,7 @@ def list_secondments(
         .limit(limit)
         .offset(offset)
     )
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         rows = conn.execute(stmt).all()
         if not rows:
             _require_agency(conn, agency)
@@ -993,7 +994,7 @@ def alerts(
     in_progress = SEC.c.status.in_([str(x) for x in lifecycle.IN_PROGRESS])
     scope = [SEC.c.host_agency_id.in_(_subtree(agency))] if agency is not None else []
     due = today - dt.timedelta(days=policy.end_report_due_days)
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         _require_agency(conn, agency)
         ending = _alert_group(
             conn,
@@ -1069,6 +1070,9 @@ def alerts(
 
 
 def _career_alerts(conn: sa.Connection, policy: SecondmentPolicy, agency: str | None, limit: int) -> CareerCapGroup:
+    """People within the warning margin of the career cap; with ``agency``, those hosted in or
+    belonging to its subtree. The sum of days in SQL narrows the people (it is at least the
+    union), the exact union is computed for those few; scope is applied to them last."""
     cap = rules.months_to_days(policy.career_cap_months)
     warn_at = cap - rules.months_to_days(policy.career_cap_warning_months)
     counted = SEC.c.status.in_([str(x) for x in lifecycle.SECONDED])
@@ -1076,35 +1080,35 @@ def _career_alerts(conn: sa.Connection, policy: SecondmentPolicy, agency: str | 
     candidates = (
         sa.select(SEC.c.person_id).where(counted).group_by(SEC.c.person_id).having(sa.func.sum(days) >= warn_at)
     )
-    if agency is not None:
-        sub = _subtree(agency)
-        in_scope = sa.select(SEC.c.person_id).where(counted, SEC.c.host_agency_id.in_(sub))
-        candidates = candidates.where(
-            sa.or_(
-                SEC.c.person_id.in_(in_scope), SEC.c.person_id.in_(sa.select(PER.c.id).where(PER.c.agency_id.in_(sub)))
-            )
-        )
     rows = conn.execute(
-        sa.select(SEC.c.person_id, SEC.c.starts_on, SEC.c.ends_on).where(counted, SEC.c.person_id.in_(candidates))
+        sa.select(SEC.c.person_id, SEC.c.starts_on, SEC.c.ends_on, SEC.c.host_agency_id).where(
+            counted, SEC.c.person_id.in_(candidates)
+        )
     ).all()
     periods: dict[int, list[Period]] = {}
+    hosts: dict[int, set[int]] = {}
     for r in rows:
         periods.setdefault(r.person_id, []).append(Period(r.starts_on, r.ends_on))
+        hosts.setdefault(r.person_id, set()).add(r.host_agency_id)
     positions = {pid: rules.career_position(policy, ps) for pid, ps in periods.items()}
     flagged = sorted((p for p in positions.items() if p[1].warning), key=lambda p: (p[1].remaining_days, p[0]))
-    names = {
+    people = {
         r.id: r
         for r in conn.execute(
-            sa.select(PER.c.id, PER.c.first_name_th, PER.c.last_name_th, PER.c.first_name_en, PER.c.last_name_en).where(
-                PER.c.id.in_([pid for pid, _ in flagged[:limit]])
-            )
+            sa.select(
+                PER.c.id, PER.c.agency_id, PER.c.first_name_th, PER.c.last_name_th, PER.c.first_name_en,
+                PER.c.last_name_en,
+            ).where(PER.c.id.in_([pid for pid, _ in flagged]))
         )
-    }
+    }  # fmt: skip
+    if agency is not None:
+        scope = set(conn.scalars(sa.select(AG.c.id).where(AG.c.id.in_(_subtree(agency)))))
+        flagged = [(pid, pos) for pid, pos in flagged if hosts[pid] & scope or people[pid].agency_id in scope]
     items = [
         CareerCapItem(
             person_id=pid,
-            person_name_en=_name(names[pid].first_name_en, names[pid].last_name_en),
-            person_name_th=_name(names[pid].first_name_th, names[pid].last_name_th),
+            person_name_en=_name(people[pid].first_name_en, people[pid].last_name_en),
+            person_name_th=_name(people[pid].first_name_th, people[pid].last_name_th),
             seconded_days=pos.seconded_days,
             cap_days=pos.cap_days,
             remaining_days=pos.remaining_days,
@@ -1132,7 +1136,7 @@ def cost_report(engine: Engine, *, fiscal_year: int, agency: str | None = None) 
         SEC.c.starts_on <= hi,
         SEC.c.ends_on >= lo,
     ]
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         _require_agency(conn, agency)
         scope_ids: set[int] | None = None
         if agency is not None:
@@ -1206,7 +1210,7 @@ def coverage_report(engine: Engine, *, agency: str | None = None) -> CoverageRep
     )
     if agency is not None:
         stmt = stmt.where(SEC.c.host_agency_id.in_(_subtree(agency)))
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         _require_agency(conn, agency)
         rows = conn.execute(stmt).all()
 
