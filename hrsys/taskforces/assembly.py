@@ -86,6 +86,7 @@ Example
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable, Sequence
 
 import msgspec
@@ -170,7 +171,10 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     max_distance: int = 3
     """``D``: the distance of two people who are not connected within ``D - 1`` hops."""
     search_budget: int = 300_000
-    """Work allowed to the exact search (0: heuristic only)."""
+    """Work allowed to the exact search (0: heuristic only); one unit is one candidate looked at."""
+    time_limit_ms: float | None = None
+    """Wall-clock limit of the searches after the greedy starts (None: the work budget alone decides, and the
+    result is deterministic). The API sets one so that a proposal answers in time whatever the pool."""
     starts: int = 6
     """Starts of the greedy heuristic."""
     suggestions: int = 3
@@ -257,6 +261,8 @@ class Team(msgspec.Struct, kw_only=True):
     """Units of work the exact search used."""
     candidates: int
     """Eligible candidates considered."""
+    searched: int = 0
+    """Candidates left to search after setting aside those that no optimal team needs (see ``drop_dominated``)."""
     warnings: list[str]
 
 
@@ -290,6 +296,7 @@ class _Model:
         ]
         self.max_ext = options.max_externals
         current_ids = {m.person_id for m in current}
+        self.current_ids = current_ids
         self.current_ext = sum(1 for m in current if m.member and not m.internal)
         self.in_current = [c.person_id in current_ids for c in pool]
         index = {c.person_id: i for i, c in enumerate(pool)}
@@ -307,6 +314,7 @@ class _Model:
             costs = {i: self.cost[i][j] for i in lst}
             lst.sort(key=lambda i: (costs[i], -pool[i].skills[nd.skill_id].level, pool[i].person_id))
             self.elig.append(lst)
+        self.elig_cost = [[self.cost[i][j] for i in lst] for j, lst in enumerate(self.elig)]
         self.k = [max(1, len(self.cost[i])) for i in range(self.p)]
         # distances: close[i] = {other pool index: d < D}; dcur[i] = sum of d(i, current) capped
         self.close: list[dict[int, int]] = [{} for _ in pool]
@@ -326,6 +334,46 @@ class _Model:
 
     def distance(self, i: int, k: int) -> int:
         return self.close[i].get(k, self.D)
+
+    def drop_dominated(self, keep: set[int]) -> int:
+        """Remove candidates that no optimal team needs; exact, so the optimum is unchanged. Returns how many.
+
+        A candidate who is *isolated* (no one of the pool or the current team within ``D - 1`` hops: every
+        distance is ``D``) and *fits a single need* ``j`` adds ``c_ij + P_i + lam * D * (team size)`` whoever
+        else is in the team. Another such candidate of the same need with ``c + P`` no higher, and who is
+        internal when this one is (an external also uses up the externals limit), is at least as good in
+        every team. Need ``j`` has ``h_j`` slots, so once ``h_j`` candidates dominate this one it can go.
+        At national scale most of the narrowed pool is isolated, and this leaves a few per need.
+        """
+        others = len({m for m in self.current_ids})
+        dropped = 0
+        for j in range(self.n):
+            group = []
+            for i in self.elig[j]:
+                if i in keep or self.in_current[i] or len(self.cost[i]) != 1 or self.close[i]:
+                    continue
+                if self.dcur[i] != self.D * others:
+                    continue
+                group.append(i)
+            if len(group) <= self.h[j]:
+                continue
+            group.sort(key=lambda i: (self.cost[i][j] + self.pen[i], self.ext[i], self.pool[i].person_id))
+            internal_before = 0
+            gone = set()
+            for pos, i in enumerate(group):
+                dominators = pos if (self.ext[i] or self.max_ext is None) else internal_before
+                if dominators >= self.h[j]:
+                    gone.add(i)
+                if not self.ext[i]:
+                    internal_before += 1
+            if gone:
+                self.elig[j] = [i for i in self.elig[j] if i not in gone]
+                self.elig_cost[j] = [self.cost[i][j] for i in self.elig[j]]
+                for i in gone:
+                    del self.cost[i][j]
+                dropped += len(gone)
+        self.k = [max(1, len(self.cost[i])) for i in range(self.p)]
+        return dropped
 
 
 class _State:
@@ -620,10 +668,12 @@ class _Search:
         budget: int,
         needs: Sequence[int] | None = None,
         state: _State | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.m = m
         self.includes = includes
         self.budget = budget
+        self.deadline = deadline
         self.work = 0
         self.aborted = False
         order = [j for j in _rarest_first(m) if needs is None or j in needs]
@@ -635,38 +685,50 @@ class _Search:
         self.base_unc = sum((m.h[j] - len(self.st.assign[j])) * m.big[j] for j in range(m.n) if j not in in_search)
 
     def _need_bound(self, j: int, r: int, start: int) -> int:
-        """Least marginal cost of ``r`` more slots of need ``j`` with people at positions >= start."""
+        """Least marginal cost of ``r`` more slots of need ``j`` with people at positions >= start.
+
+        The hot loop of the search: plain locals, no method calls.
+        """
         if r <= 0:
             return 0
         m, st = self.m, self.st
-        vals: list[int] = []
-        worst = -1
         elig = m.elig[j]
-        work = 0
-        for pos in range(start, len(elig)):
-            i = elig[pos]
-            c = m.cost[i][j]
-            work += 1
-            if len(vals) >= r and c >= worst:
+        costs = m.elig_cost[j]
+        used, on, cnt, inc = st.used, st.on, st.cnt, m.in_current
+        free, ext, pen, dcur, k, rr = m.free, m.ext, m.pen, m.dcur, m.k, st.r
+        lam, base, a = m.lam, m.D * st.t, m.alloc[j]
+        ext_full = m.max_ext is not None and st.n_ext >= m.max_ext
+        vals: list[int] = []
+        worst = 0
+        full = False
+        n = len(elig)
+        pos = start
+        while pos < n:
+            c = costs[pos]
+            if full and c >= worst:
                 break  # elig is sorted by people's cost; nothing later can be cheaper
-            if not st.can_add(i, j):
+            i = elig[pos]
+            pos += 1
+            if used[i] + a > free[i] or j in on[i]:
                 continue
-            if st.cnt[i] or m.in_current[i]:
+            if cnt[i] or inc[i]:
                 v = c
+            elif ext_full and ext[i]:
+                continue
             else:
-                v = c + (m.pen[i] + m.lam * (m.dcur[i] + m.D * st.t - st.r[i])) // m.k[i]
-            if len(vals) < r:
+                v = c + (pen[i] + lam * (dcur[i] + base - rr[i])) // k[i]
+            if not full:
                 vals.append(v)
                 if len(vals) == r:
                     vals.sort()
                     worst = vals[-1]
+                    full = True
             elif v < worst:
                 vals[-1] = v
                 vals.sort()
                 worst = vals[-1]
-        self.work += work
-        missing = r - len(vals)
-        return sum(vals) + missing * m.big[j]
+        self.work += pos - start
+        return sum(vals) + (r - len(vals)) * m.big[j]
 
     def bound(self, s: int, start: int) -> int:
         """Lower bound on what slots ``s..`` add, the current slot's need restricted to positions >= start."""
@@ -697,7 +759,7 @@ class _Search:
             self.best_v, self.best_a = v, st.copy_assign()
 
     def _rec(self, s: int, start: int, unc: int) -> None:
-        if self.work > self.budget:
+        if self.work > self.budget or (self.deadline is not None and time.perf_counter() > self.deadline):
             self.aborted = True
             return
         self.work += 1
@@ -736,7 +798,13 @@ class _Search:
 
 
 def _lns(
-    m: _Model, includes: list[int], best_v: int, best_a: list[list[int]], budget: int, sub_budget: int = 20_000
+    m: _Model,
+    includes: list[int],
+    best_v: int,
+    best_a: list[list[int]],
+    budget: int,
+    sub_budget: int = 20_000,
+    deadline: float | None = None,
 ) -> tuple[int, list[list[int]], int]:
     """Large neighbourhood search: re-solve two, then three, needs at a time exactly, the rest fixed.
 
@@ -752,14 +820,14 @@ def _lns(
         while improved and work < budget:
             improved = False
             for group in itertools.combinations(range(m.n), size):
-                if work >= budget:
-                    break
+                if work >= budget or (deadline is not None and time.perf_counter() > deadline):
+                    return best_v, best_a, work
                 st = _State(m)
                 for j, people in enumerate(best_a):
                     if j not in group:
                         for i in people:
                             st.add(i, j)
-                sub = _Search(m, includes, min(sub_budget, budget - work), needs=group, state=st)
+                sub = _Search(m, includes, min(sub_budget, budget - work), needs=group, state=st, deadline=deadline)
                 sub.run(best_v, best_a)
                 work += sub.work
                 if sub.best_v < best_v:
@@ -828,6 +896,8 @@ def assemble(
         )
     ]
     m = _Model(active_needs, pool, graph, options, current)
+    keep = {m.index[pid] for pid in options.include if pid in m.index}
+    m.drop_dominated(keep)
     includes: list[int] = []
     for pid in sorted(options.include):
         i = m.index.get(pid)
@@ -858,17 +928,24 @@ def assemble(
     best_v, best_a = heur_v, heur_a
     work = search.work
     if options.search_budget > 0:
+        limit = options.time_limit_ms
+        started = time.perf_counter()
+
+        def deadline(share: float) -> float | None:
+            return None if limit is None else started + share * limit / 1000
+
         # a cheap first try at proving the heuristic's team optimal (small instances end here)
         search.budget = options.search_budget // 10
+        search.deadline = deadline(0.1)
         search.run(heur_v, heur_a)
         best_v, best_a = search.best_v, search.best_a
         work = search.work
         optimal = not search.aborted
         if not optimal:
             # improve the incumbent by re-solving groups of needs, then search again with it
-            best_v, best_a, used = _lns(m, includes, best_v, best_a, options.search_budget // 2)
+            best_v, best_a, used = _lns(m, includes, best_v, best_a, options.search_budget // 2, deadline=deadline(0.6))
             work += used
-            search = _Search(m, includes, max(0, options.search_budget - work))
+            search = _Search(m, includes, max(0, options.search_budget - work), deadline=deadline(1.0))
             search.run(best_v, best_a)
             best_v, best_a = search.best_v, search.best_a
             work += search.work
@@ -885,6 +962,7 @@ def assemble(
     team.optimal = optimal
     team.method = method
     team.work = work
+    team.searched = sum(1 for i in range(m.p) if m.cost[i])
     team.warnings = warnings + team.warnings
     return team
 

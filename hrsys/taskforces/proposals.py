@@ -27,10 +27,12 @@ from typing import Any
 import msgspec
 import networkx as nx
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, free_capacities
+from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.people.models import Person, PersonKind
 from hrsys.secondments.models import KnowledgeTransfer, Secondment
@@ -59,6 +61,11 @@ M = TaskForceMember.__table__
 POOL_PER_NEED = 40
 NEAR_PER_NEED = 8
 EXPERTS_PER_NEED = 8
+
+SOLVE_TIME_LIMIT_MS = 150.0
+"""Wall-clock limit of the exact search and local search of one proposal (the greedy starts always run)."""
+
+Target = Session | sa.Connection
 
 DEFAULT_MONTHLY_COST = {PersonKind.civil_servant: 30_000, PersonKind.external_expert: 120_000}
 """Baht per month assumed for people without a recorded cost (flagged in the reasons)."""
@@ -120,7 +127,7 @@ def _narrow_statement(
     return sa.union_all(*parts)
 
 
-def _agency_ids(session: Session, codes: list[str] | None) -> list[int] | None:
+def _agency_ids(session: Target, codes: list[str] | None) -> list[int] | None:
     """Ids of the agencies (with their subtrees) of ``codes``; 422 for an unknown code."""
     if codes is None:
         return None
@@ -145,7 +152,7 @@ def _evidence(source: Any, assessed_on: dt.date, valid_until: dt.date | None) ->
 
 
 def load_pool(
-    session: Session,
+    session: Target,
     *,
     needs: list[Need],
     starts_on: dt.date,
@@ -248,7 +255,7 @@ def load_pool(
     return Pool(candidates=candidates, graph=graph, current=current, courses=courses)
 
 
-def collaboration_graph(session: Session, person_ids: list[int]) -> nx.Graph:
+def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
     """People linked when they served in the same task force (not withdrawn) or were knowledge-transfer
     counterparts, around ``person_ids``: their task forces with every member, so distances up to two
     hops between them are exact."""
@@ -297,30 +304,34 @@ def to_options(data: ProposalRequest, agency_ids: list[int] | None, **kw: Any) -
     )
 
 
-def open_needs(session: Session, tf: TaskForce) -> list[Need]:
+def open_needs(conn: Target, taskforce_id: int) -> list[Need]:
     """The task force's needs with the headcount still to fill (a need already full has headcount 0)."""
-    filled = service.member_counts(session, tf.id)
-    rows = session.execute(
-        sa.select(TaskForceNeed, Skill.code, Skill.name_en)
-        .join(Skill, Skill.id == TaskForceNeed.skill_id)
-        .where(TaskForceNeed.taskforce_id == tf.id)
-        .order_by(TaskForceNeed.id)
+    filled = service.member_counts(conn, taskforce_id)
+    N, S = TaskForceNeed.__table__, Skill.__table__
+    rows = conn.execute(
+        sa.select(
+            N.c.id, N.c.skill_id, N.c.min_level, N.c.headcount, N.c.allocation, N.c.essential, S.c.code, S.c.name_en
+        )
+        .join(S, S.c.id == N.c.skill_id)
+        .where(N.c.taskforce_id == taskforce_id)
+        .order_by(N.c.id)
     )
     return [
         Need(
-            id=n.id,
-            skill_id=n.skill_id,
-            min_level=n.min_level,
-            headcount=max(0, n.headcount - filled.get(n.id, 0)),
-            allocation=n.allocation,
-            essential=n.essential,
-            label=f"{name} ({code})",
+            id=r.id,
+            skill_id=r.skill_id,
+            min_level=r.min_level,
+            headcount=max(0, r.headcount - filled.get(r.id, 0)),
+            allocation=r.allocation,
+            essential=r.essential,
+            label=f"{r.name_en} ({r.code})",
         )
-        for n, code, name in rows
+        for r in rows
     ]
 
 
-def proposal_period(tf: TaskForce, on: dt.date) -> tuple[dt.date, dt.date]:
+def proposal_period(tf: Any, on: dt.date) -> tuple[dt.date, dt.date]:
+    """From today (or the start, if later) to the end of the task force; 409 once it has ended."""
     if on > tf.ends_on:
         raise Conflict(
             f"task force {tf.code} ended on {tf.ends_on}: there is no period left to staff", rule="period_over"
@@ -329,7 +340,7 @@ def proposal_period(tf: TaskForce, on: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def build_team(
-    session: Session,
+    session: Target,
     *,
     needs: list[Need],
     starts_on: dt.date,
@@ -338,6 +349,7 @@ def build_team(
     current_members: list[int],
     lead_id: int | None,
     search_budget: int | None = None,
+    time_limit_ms: float | None = SOLVE_TIME_LIMIT_MS,
 ) -> Team:
     """Narrow, read and solve: the team for ``needs`` over the period (reads only)."""
     agency_ids = _agency_ids(session, data.agencies)
@@ -352,7 +364,9 @@ def build_team(
         current_members=current_members,
         lead_id=lead_id,
     )
-    extra = {"search_budget": search_budget} if search_budget is not None else {}
+    extra: dict[str, Any] = {"time_limit_ms": time_limit_ms}
+    if search_budget is not None:
+        extra["search_budget"] = search_budget
     return assemble(
         needs,
         pool.candidates,
@@ -363,11 +377,11 @@ def build_team(
     )
 
 
-def _current_members(session: Session, tf: TaskForce) -> list[int]:
+def _current_members(conn: Target, taskforce_id: int) -> list[int]:
     return sorted(
         set(
-            session.scalars(
-                sa.select(M.c.person_id).where(M.c.taskforce_id == tf.id, M.c.status == MemberStatus.active)
+            conn.scalars(
+                sa.select(M.c.person_id).where(M.c.taskforce_id == taskforce_id, M.c.status == MemberStatus.active)
             )
         )
     )
@@ -376,25 +390,39 @@ def _current_members(session: Session, tf: TaskForce) -> list[int]:
 def create(
     session: Session, taskforce_id: int, data: ProposalRequest, *, on: dt.date | None = None, user_id: int | None = None
 ) -> TeamProposal:
-    """Assemble a team for the needs still open and keep it as an open proposal."""
+    """Assemble a team for the needs still open and keep it as an open proposal.
+
+    The reads and the solving happen on a separate read-only connection, so the write transaction (the
+    request's) only lasts for storing the proposal: on SQLite, other writers are not held up while it solves.
+    """
     on = on or service.today()
-    tf = service.get(session, taskforce_id)
-    service._require_editable(tf)
-    starts_on, ends_on = proposal_period(tf, on)
-    needs = open_needs(session, tf)
-    if not needs:
-        raise Conflict(f"task force {tf.code} has no needs: state them first", rule="no_needs")
-    team = build_team(
-        session,
-        needs=needs,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        data=data,
-        current_members=_current_members(session, tf),
-        lead_id=tf.lead_id,
-    )
+    T = TaskForce.__table__
+    with read_engine(_engine_of(session)).connect() as conn:
+        tf = conn.execute(
+            sa.select(T.c.id, T.c.code, T.c.status, T.c.starts_on, T.c.ends_on, T.c.lead_id).where(
+                T.c.id == taskforce_id
+            )
+        ).first()
+        if tf is None:
+            raise NotFound("task force", taskforce_id)
+        service.require_editable(tf)
+        starts_on, ends_on = proposal_period(tf, on)
+        needs = open_needs(conn, taskforce_id)
+        if not needs:
+            raise Conflict(f"task force {tf.code} has no needs: state them first", rule="no_needs")
+        team = build_team(
+            conn,
+            needs=needs,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            data=data,
+            current_members=_current_members(conn, taskforce_id),
+            lead_id=tf.lead_id,
+        )
+    locked = service.get(session, taskforce_id, lock=True)
+    service.require_editable(locked)
     proposal = TeamProposal(
-        taskforce_id=tf.id,
+        taskforce_id=taskforce_id,
         status=ProposalStatus.open,
         created_by_user_id=user_id,
         options=msgspec.to_builtins(data),
@@ -408,6 +436,11 @@ def create(
     session.add(proposal)
     session.flush()
     return proposal
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def _proposal(session: Session, tf: TaskForce, proposal_id: int) -> TeamProposal:
@@ -481,7 +514,7 @@ def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date
     """
     on = on or service.today()
     tf = service.get(session, taskforce_id, lock=True)
-    service._require_editable(tf)
+    service.require_editable(tf)
     p = _proposal(session, tf, proposal_id)
     if p.status != ProposalStatus.open:
         raise _not_open(p)

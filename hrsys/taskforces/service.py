@@ -86,7 +86,8 @@ def get(session: Session, taskforce_id: int, *, lock: bool = False) -> TaskForce
     return tf
 
 
-def _require_editable(tf: TaskForce) -> None:
+def require_editable(tf: Any) -> None:
+    """409 unless the task force (a row or an object with ``status`` and ``code``) is forming or active."""
     if tf.status not in states.EDITABLE:
         raise Conflict(
             f"task force {tf.code} is {tf.status.value}: its needs, members and proposals can no longer change",
@@ -484,7 +485,7 @@ def _filled(session: Session, need_id: int) -> int:
 
 def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForceNeed:
     tf = get(session, taskforce_id, lock=True)
-    _require_editable(tf)
+    require_editable(tf)
     skill = session.execute(sa.select(Skill.id, Skill.retired).where(Skill.id == data.skill_id)).first()
     if skill is None:
         raise Invalid.one("skill_id", f"no skill with id {data.skill_id}")
@@ -506,7 +507,7 @@ def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForce
 def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpdate) -> TaskForceNeed:
     """Change a need. Members already on it keep their own allocation; the headcount cannot go below them."""
     tf = get(session, taskforce_id, lock=True)
-    _require_editable(tf)
+    require_editable(tf)
     need = _need(session, tf, need_id)
     if isinstance(data.headcount, int):
         filled = _filled(session, need.id)
@@ -526,7 +527,7 @@ def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpd
 
 def delete_need(session: Session, taskforce_id: int, need_id: int) -> None:
     tf = get(session, taskforce_id, lock=True)
-    _require_editable(tf)
+    require_editable(tf)
     need = _need(session, tf, need_id)
     filled = _filled(session, need.id)
     if filled:
@@ -540,7 +541,7 @@ def delete_need(session: Session, taskforce_id: int, need_id: int) -> None:
 # ---------------------------------------------------------------------------- members
 
 
-def default_start(tf: TaskForce, on: dt.date) -> dt.date:
+def default_start(tf: Any, on: dt.date) -> dt.date:
     """Members join from the task force's start, or from ``on`` if it has already started."""
     return on if tf.starts_on < on <= tf.ends_on else tf.starts_on
 
@@ -591,7 +592,7 @@ def add_member(
     """Appoint a person; 409 if it would take them past 100% on any day, or the need is full."""
     on = on or today()
     tf = get(session, taskforce_id, lock=True)
-    _require_editable(tf)
+    require_editable(tf)
     errors = _person_errors(session, data.person_id, "person_id")
     need = None
     if data.need_id is not None:
@@ -638,7 +639,7 @@ def update_member(
     """Change a membership's allocation or period (checked again against the allocation rule), or end it."""
     on = on or today()
     tf = get(session, taskforce_id, lock=True)
-    _require_editable(tf)
+    require_editable(tf)
     member = _member(session, tf, member_id)
     target = data.status if isinstance(data.status, MemberStatus) else member.status
     if target != member.status and not states.can_move_member(member.status, target):
@@ -801,7 +802,7 @@ def delete_budget(session: Session, taskforce_id: int, year: int) -> None:
     session.flush()
 
 
-def member_counts(session: Session, taskforce_id: int) -> Counter[int]:
+def member_counts(session: Session | sa.Connection, taskforce_id: int) -> Counter[int]:
     """Active members per need id."""
     rows = session.execute(
         sa.select(M.c.need_id, sa.func.count())
