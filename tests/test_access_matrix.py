@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from hrsys.access.guard import is_exempt, rule_of
 from hrsys.access.rules import Access
+from hrsys.access.setup import route_handlers_of
 from hrsys.agencies.models import Agency
+from hrsys.people import citizen_id
 from hrsys.secondments.models import Secondment, SecondmentStatus
 from hrsys.taskforces.models import MemberStatus, TaskForce, TaskForceMember, TaskForceStatus
 from tests import factories
@@ -37,7 +39,7 @@ ROLES = ("anon", "staff", "lead", "hr", "admin")
 def _handlers(app) -> list[tuple[str, str, Any]]:  # type: ignore[no-untyped-def]
     out = []
     for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
+        for handler in route_handlers_of(route):
             if is_exempt(handler):
                 continue
             methods = sorted(getattr(handler, "http_methods", ()) or ["GET"])
@@ -110,7 +112,7 @@ def world(session: Session, make_user, clients) -> World:  # type: ignore[no-unt
     empty_b = factories.agency(session, "EMPTY-B", parent=min_b)
     member = factories.person(session, dep_a, citizen_id="1101700203450", salary_grade="K2")
     lead_person = factories.person(session, dep_a)
-    other = factories.person(session, min_b, citizen_id="3100600123451")
+    other = factories.person(session, min_b, citizen_id="3100600123450")
     spare_a = factories.person(session, dep_a)
     spare_b = factories.person(session, min_b)
     spare_a2 = factories.person(session, dep_a)
@@ -456,3 +458,22 @@ def test_hr_lists_only_enrolments_of_their_people(world: World, session: Session
     assert len(admin.get("/api/v1/enrolments").json()) == 2
     r = world.clients["hr"].post("/api/v1/enrolments", json={"person_id": world.ids["other"], "course": "C-1"})
     assert r.status_code == 422
+
+
+def test_hr_imports_only_into_their_subtree(world: World) -> None:
+    header = "citizen_id,first_name_th,last_name_th,first_name_en,last_name_en,agency\n"
+    new_here, new_there = citizen_id.make("110170099901"), citizen_id.make("110170099902")
+    rows = (
+        "3100600123450,แก้,ไข,Changed,Elsewhere,DEP-A\n"  # agency B's person, by citizen ID: an update
+        f"{new_here},ใหม่,คน,New,Here,DEP-A\n"
+        f"{new_there},ใหม่,คน,New,There,MIN-B\n"
+    )
+    files = {"data": ("people.csv", (header + rows).encode(), "text/csv")}
+    r = world.clients["hr"].post("/api/v1/people/import", files=files)
+    assert r.status_code == 422, r.text
+    errors = {(e["field"], e["reason"]) for e in r.json()["errors"]}
+    assert ("line 2, column citizen_id", "this person is recorded in an agency outside your scope") in errors
+    assert ("line 4, column agency", "agency MIN-B is outside your agency scope") in errors
+    assert len(errors) == 2  # the row of their own agency is fine
+    other = world.clients["admin"].get(f"/api/v1/people/{world.ids['other']}").json()
+    assert other["first_name_en"] != "Changed"

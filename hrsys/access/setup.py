@@ -25,11 +25,19 @@ def openapi_router(path: str = "/schema") -> Router:
     return Router(path=path, route_handlers=[], opt={"access": Access.public})
 
 
+def route_handlers_of(route: Any) -> list[Any]:
+    """The handlers of an app route: HTTP routes have several (one per method), mounts and websockets one."""
+    handlers = getattr(route, "route_handlers", None)
+    if handlers is None:
+        handlers = [route.route_handler] if getattr(route, "route_handler", None) is not None else []
+    return list(handlers)
+
+
 def routes_without_rule(app: Litestar) -> list[str]:
     """``METHOD path`` of every route handler that declares no access rule (they answer 403)."""
     missing = []
     for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
+        for handler in route_handlers_of(route):
             if rule_of(handler) is None and not is_exempt(handler):
                 methods = ",".join(sorted(getattr(handler, "http_methods", ()) or ["ASGI"]))
                 missing.append(f"{methods} {route.path}")

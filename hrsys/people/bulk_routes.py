@@ -16,7 +16,7 @@ from litestar.response import Stream
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hrsys.access import scope
+from hrsys.access import audit, scope
 from hrsys.access.guard import query_agency_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
@@ -96,6 +96,9 @@ class BulkController(Controller):
         )
         if dry_run:
             return report
+        if report.committed:  # the rows went in through the DBAPI: one audit event for the file
+            summary = {"file": report.file, "rows": report.rows, "written": report.written}
+            audit.record(db_session, action="import", entity="assessment", after=summary)
         return _outcome(report)
 
     @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
