@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.access import audit
+from hrsys.access.demo import create_demo_users
 from hrsys.access.models import AuditEvent, User
 from hrsys.access.service import (
     EXPORTED_PERSON_COLUMNS,
     NOT_ABOUT_THE_PERSON,
     anonymise_experts,
-    create_demo_users,
     person_columns,
 )
 from hrsys.people.models import Person
