@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,6 +83,11 @@ def test_admin_opens_the_admin_and_is_known_by_name(client) -> None:  # type: ig
     assert r.status_code == 308 and r.headers["location"] == "/admin/"
     page = client.get("/admin/")
     assert page.status_code == 200 and "./assets/" in page.text
+    script = re.search(r'src="\./(assets/[^"]+\.js)"', page.text)
+    assert script is not None
+    asset = client.get(f"/admin/{script[1]}")
+    assert asset.status_code == 200 and "javascript" in asset.headers["content-type"]
+    assert client.get("/admin/public/translations/en/").status_code == 200
     assert client.get("/admin/api/user/").json()["username"] == "test-admin"
     tables = client.get("/admin/api/tables/").json()
     assert {"agency", "person", "skill", "taskforce", "secondment", "audit_event"} <= set(tables)
@@ -246,9 +252,13 @@ def test_bad_rows_are_refused_with_4xx_and_leave_nothing_behind(client, look, mi
     assert client.post(f"{API}/person/", json=_person_body(ministry.id)).status_code == 201
     r = client.post(f"{API}/person/", json=_person_body(ministry.id))
     assert r.status_code == 422 and "db_error" in r.json()
+    # A row that others point at (ON DELETE RESTRICT).
+    r = client.delete(f"{API}/agency/{ministry.id}/")
+    assert r.status_code == 422 and "db_error" in r.json()
     look.rollback()
     assert look.scalar(sa.select(sa.func.count()).select_from(Person)) == 1
-    assert len(_events(look, "person", "create")) == 1
+    assert _get(look, Agency, ministry.id) is not None
+    assert len(_events(look, "person", "create")) == 1 and _events(look, "agency", "delete") == []
 
 
 def test_stale_edit_is_409_and_read_only_tables_are_405(client, look, ministry) -> None:  # type: ignore[no-untyped-def]
