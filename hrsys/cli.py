@@ -95,10 +95,11 @@ def _domain_groups() -> list[click.Command]:
     from hrsys.careers.cli import roles
     from hrsys.demo.cli import demo
     from hrsys.generate.cli import bench, generate
+    from hrsys.secondments.cli import secondments
     from hrsys.skills.cli import assessments, catalog, people
 
     attach_people_commands(people)  # people pdpa-export|anonymise
-    return [demo, generate, bench, catalog, assessments, people, users, roles]
+    return [demo, generate, bench, catalog, assessments, people, users, roles, secondments]
 
 
 for _cmd in _domain_groups():

@@ -10,8 +10,8 @@
    career cap, cooling-off), and a person's placements never overlap, so the
    shared allocation rule holds too.
 3. The state of each follows from its dates and :data:`ANCHOR` (the generator's
-   "today"): ended ones are completed (a few terminated early, a few still
-   marked active past their end), running ones active or extended, future ones
+   "today"): ended ones are completed (a few terminated early; some that ended in
+   the last 90 days still marked active), running ones active or extended, future ones
    approved, under review or proposed; a few were rejected or withdrawn. Each has
    its full transition history, a conflict-of-interest review, a knowledge-transfer
    plan (civil servants of the host agency, skills of the shipped frameworks) and,
@@ -104,7 +104,9 @@ def _fate(rng: random.Random, starts: dt.date, first_end: dt.date, end: dt.date)
         return rng.choices(["approved", "under_review", "proposed"], [0.55, 0.3, 0.15])[0]
     if end >= ANCHOR:
         return "extended" if first_end < end and first_end < ANCHOR else "active"
-    return rng.choices(["completed", "terminated", "active"], [0.9, 0.07, 0.03])[0]
+    if (ANCHOR - end).days <= 90:  # recently ended: some are not closed yet
+        return rng.choices(["completed", "terminated", "active"], [0.8, 0.05, 0.15])[0]
+    return rng.choices(["completed", "terminated"], [0.93, 0.07])[0]
 
 
 def _plan_chain(
@@ -271,9 +273,9 @@ def generate(ctx: GenerateContext) -> int:
                     if (person_id, skill_id) not in pairs:
                         pairs.add((person_id, skill_id))
                         plan.kt.append((person_id, skill_id, rng.randint(2, min(4, top[framework_id]))))
-            plan.report = plan.status in ("completed", "terminated") and rng.random() < (
-                0.9 if plan.ends_on < ANCHOR - dt.timedelta(days=POLICY.end_report_due_days) else 0.4
-            )
+            age = (ANCHOR - plan.ends_on).days
+            chance = 0.98 if age > 365 else 0.85 if age > POLICY.end_report_due_days else 0.4
+            plan.report = plan.status in ("completed", "terminated") and rng.random() < chance
 
         written += _write(conn, rng, plans, top={s: top[f] for s, f in skills})
         if conn.dialect.name == "postgresql":
