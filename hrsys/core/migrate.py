@@ -15,22 +15,47 @@ from hrsys.core.db import normalise_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
-# Tables that belong to others (Piccolo's own) or to hand-written DDL (search index, SQLite internals).
+# Tables that belong to others (Piccolo's own) or to SQLite itself.
 IGNORED_TABLES = frozenset({"piccolo_user", "sessions", "sqlite_sequence"})
+
+# Modules whose database objects live outside the models (search indexes, audit triggers):
+# each has ``EXTRA_OBJECT_NAMES``, ``install(conn)`` and ``uninstall(conn)``.
+EXTRA_DDL_MODULES = ("hrsys.people.search", "hrsys.skills.search", "hrsys.access.audit_ddl")
+
+
+def _extra_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in EXTRA_DDL_MODULES]
 
 
 def _extra_names() -> frozenset[str]:
-    from hrsys.people.search import EXTRA_OBJECT_NAMES
+    names: set[str] = set()
+    for module in _extra_modules():
+        names |= module.EXTRA_OBJECT_NAMES
+    return frozenset(names)
 
-    return EXTRA_OBJECT_NAMES
+
+def install_extra_objects(conn: sa.Connection) -> None:
+    """Create the objects outside the models (idempotent); migrations and test fixtures call this."""
+    for module in _extra_modules():
+        module.install(conn)
+
+
+def uninstall_extra_objects(conn: sa.Connection) -> None:
+    for module in reversed(_extra_modules()):
+        module.uninstall(conn)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if name is None:
         return True
-    if type_ == "table" and (name in IGNORED_TABLES or name in _extra_names()):
+    extra = _extra_names()
+    if type_ == "table" and (name in IGNORED_TABLES or name in extra):
         return False
-    return not (type_ == "index" and name in _extra_names())
+    if type_ == "table" and any(name.startswith(f"{t}_") for t in extra if t.endswith("_fts")):
+        return False  # FTS5 shadow tables
+    return not (type_ == "index" and name in extra)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
