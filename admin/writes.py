@@ -32,11 +32,11 @@ import asyncio
 import datetime as dt
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import anyio
 import msgspec
@@ -98,7 +98,7 @@ def problem(status: int, title: str, detail: str, **kw: Any) -> Captured:
     return Captured(status, [(b"content-type", b"application/problem+json")], body)
 
 
-async def replay(send: Send, response: Captured, extra_headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
+async def replay(send: Send, response: Captured, extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     headers = [(k, v) for k, v in response.headers if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": [*headers, *extra_headers]})
@@ -393,7 +393,12 @@ async def _disconnected() -> Message:
 async def audited_read(
     site: AdminSite, router: Any, scope: dict[str, Any], receive: Receive, table: str, row: str | None
 ) -> Captured:
-    """Show rows of a table with personal data, leaving one ``read`` event per row shown (before it is shown)."""
+    """Show rows of a table with personal data, leaving one ``read`` event per row shown (before it is shown).
+
+    A request that narrows the columns (``__visible_fields``) still gets the key and the
+    column that names the person, so that no row is shown without its event.
+    """
+    scope = {**scope, "query_string": with_audit_fields(site, table, scope.get("query_string", b""))}
     answer = await call(router, scope, receive)
     if answer.status != 200:
         return answer
@@ -417,6 +422,26 @@ async def audited_read(
         )
     await record(site, events, utcnow())
     return answer
+
+
+def with_audit_fields(site: AdminSite, table: str, query_string: bytes) -> bytes:
+    """The query string, with the key and the person's column added to any ``__visible_fields``."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    if not any(k == "__visible_fields" for k, _ in pairs):
+        return query_string
+    columns = site.tables[table].columns
+    via = audit._PERSON_VIA.get(table)
+    needed = [
+        site.table(table)._meta.primary_key._meta.name,
+        audit._PERSON_COLUMN.get(table) or ("person_id" if "person_id" in columns else via[0] if via else ""),
+    ]
+    out = []
+    for key, value in pairs:
+        if key == "__visible_fields":
+            names = [n for n in value.split(",") if n]
+            value = ",".join(dict.fromkeys(names + [n for n in needed if n in columns]))
+        out.append((key, value))
+    return urlencode(out).encode("latin-1")
 
 
 def check_order(site: AdminSite, table: str | None, query_string: bytes) -> Captured | None:

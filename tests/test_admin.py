@@ -237,6 +237,10 @@ def test_a_row_about_a_person_through_its_parent_is_audited_for_that_person(clie
     assert event.person_id == expert.id and event.after["decision"] == "pending"
     client.get(f"{API}/coi_review/")  # declared interests are personal: showing them is a read of the secondee's data
     assert [e.person_id for e in _events(look, "coi_review", "read")] == [expert.id]
+    # Asking for fewer columns does not hide whose data was read.
+    r = client.get(f"{API}/person/", params={"__visible_fields": "first_name_en,citizen_id"})
+    assert r.status_code == 200 and r.json()["rows"][0]["first_name_en"] == expert.first_name_en
+    assert [e.person_id for e in _events(look, "person", "read")] == [expert.id]
 
 
 # ---------------------------------------------------------------- rules kept by the admin
