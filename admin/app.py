@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from litestar import Litestar, asgi
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
@@ -26,14 +27,15 @@ from litestar.types import Receive, Scope, Send
 from admin import engine as admin_engine
 from admin.gate import AdminGate
 from admin.site import AdminSite, site_for
-from admin.writes import ADMIN_PATH, handle
+from admin.writes import ADMIN_PATH, handle, problem, replay
 from hrsys.access.rules import Access
 
 
-def _site(app: Litestar) -> AdminSite:
-    site = getattr(app.state, "admin_site", None)
+async def _site(app: Litestar) -> AdminSite:
+    site: AdminSite | None = getattr(app.state, "admin_site", None)
     if site is None:
-        site = site_for(app.state.settings.database_url)
+        # Made once per process and database, off the event loop (on PostgreSQL it connects once).
+        site = await anyio.to_thread.run_sync(site_for, app.state.settings.database_url)
         app.state.admin_site = site
     return site
 
@@ -54,7 +56,11 @@ async def admin_mount(scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string") or b""
         await _redirect(send, ADMIN_PATH.encode() + b"/" + (b"?" + query if query else b""))
         return
-    site = _site(scope["app"])
+    try:
+        site = await _site(scope["app"])
+    except ValueError as exc:  # a database the admin cannot serve (an in-memory SQLite database)
+        await replay(send, problem(503, "Service unavailable", str(exc)))  # type: ignore[arg-type]
+        return
     await admin_engine.start(site.engine)
     await handle(site, scope, receive, send)  # type: ignore[arg-type]
 
