@@ -146,17 +146,13 @@ def test_bench_strength_ranks_candidates_and_counts_ready_and_one_plan_away(clie
         "ready_min": {"SQL": 4, "STATS": 3},
         "close": {"SQL": 2, "STATS": 2, "VIZ": 3},
         "far": {"VIZ": 1},
-        "expired": {"SQL": 3, "STATS": 2},
     }
     people = {}
     for name, prof in profiles.items():
         p = f.person(session, dept, first_name_en=name)
         people[name] = p
         for code, level in prof.items():
-            kw = {}
-            if name == "expired" and code == "STATS":
-                kw = {"valid_until": dt.date(2025, 6, 1)}  # lapsed: counts as nothing
-            f.set_skill_level(session, p, s[code], level, **kw)
+            f.set_skill_level(session, p, s[code], level)
     outsider = f.person(session, other, first_name_en="outsider")
     f.set_skill_level(session, outsider, s["SQL"], 4)
     f.set_skill_level(session, outsider, s["STATS"], 4)
@@ -174,21 +170,55 @@ def test_bench_strength_ranks_candidates_and_counts_ready_and_one_plan_away(clie
     assert "outsider" not in ranked and "incumbent" not in ranked
     assert body["incumbents"] == 1
     assert body["ready_now"] == 2
-    # alice (SQL 3, STATS 1) and "expired" (SQL 3, STATS lapsed) miss only STATS, which a course teaches.
-    assert body["one_plan_away"] == 2
+    # alice (SQL 3, STATS 1) misses only STATS, which a course teaches; "close" misses SQL, which none does.
+    assert body["one_plan_away"] == 1
     assert body["untaught_essentials"] == ["TF:SQL"]
-    assert body["candidates"] == len(ranked) == 6
+    # The bench: people meeting at least half the essentials ("far" holds only a desirable skill).
+    assert body["candidates"] == len(ranked) == 4 and "far" not in ranked
     reqs = [Requirement(s["SQL"].id, 3, True, 2.0), Requirement(s["STATS"].id, 2, True, 1.0),
             Requirement(s["VIZ"].id, 2, False, 1.0)]  # fmt: skip
     for p in body["people"]:
         prof = {s[c].id: lv for c, lv in profiles.get(p["first_name_en"], {}).items()}
-        if p["first_name_en"] == "expired":
-            prof.pop(s["STATS"].id)
         if p["person_id"] == world["alice"].id:
             prof = {s["SQL"].id: 3, s["VIZ"].id: 1, s["STATS"].id: 1}
         assert p["readiness"] == pytest.approx(compute_gap(reqs, prof).readiness), p
     everywhere = client.get("/api/v1/roles/SENIOR/bench", params={"limit": 1, "include_incumbents": True}).json()
-    assert everywhere["candidates"] == 8 and everywhere["ready_now"] == 4
+    assert everywhere["candidates"] == 6 and everywhere["ready_now"] == 4
     assert [p["first_name_en"] for p in everywhere["people"]] == ["ready_full"]  # the only one at readiness 1
+    strict = client.get("/api/v1/roles/SENIOR/bench", params={"agency": "MIN", "min_share": 1}).json()
+    assert strict["candidates"] == strict["ready_now"] == 2 and strict["one_plan_away"] == 0
     assert client.get("/api/v1/roles/NOPE/bench").status_code == 404
     assert client.get("/api/v1/roles/SENIOR/bench", params={"agency": "NOPE"}).status_code == 422
+
+
+def test_bench_page_is_the_exact_top_by_readiness(client, session) -> None:
+    """The bench's page and count equal a brute-force ranking with the readiness function of gap.py."""
+    import random
+
+    rng = random.Random(5)
+    s = factories.career_skills(session, ["A", "B", "C", "D", "E", "F"])
+    reqs = [("A", 3, True, 2.0), ("B", 2, True, 1.0), ("C", 4, True, 1.0), ("D", 2, True, 3.0),
+            ("E", 2, False, 1.0), ("F", 3, False, 2.0)]  # fmt: skip
+    factories.career_role(session, "TARGET", level=3, requirements=[(s[c], lv, e, w) for c, lv, e, w in reqs])
+    dep = factories.agency(session)
+    profiles = {}
+    for _ in range(60):
+        p = factories.person(session, dep)
+        prof = {c: rng.randint(0, 4) for c in s if rng.random() < 0.7}
+        for c, lv in prof.items():
+            if lv:
+                factories.set_skill_level(session, p, s[c], lv)
+        profiles[p.id] = {s[c].id: lv for c, lv in prof.items() if lv}
+    gap_reqs = [Requirement(s[c].id, lv, e, w) for c, lv, e, w in reqs]
+    essentials = [r for r in gap_reqs if r.essential]
+    expected = []
+    for pid, prof in profiles.items():
+        met = sum(prof.get(r.skill_id, 0) >= r.level for r in essentials)
+        if met >= 1:  # min_share 0.25 of 4 essentials
+            expected.append((-compute_gap(gap_reqs, prof).readiness, pid))
+    expected.sort()
+    body = client.get("/api/v1/roles/TARGET/bench", params={"limit": 7, "min_share": 0.25}).json()
+    assert body["candidates"] == len(expected)
+    got = [(p["readiness"], p["person_id"]) for p in body["people"]]
+    assert [pid for _, pid in got] == [pid for _, pid in expected[:7]]
+    assert [r for r, _ in got] == pytest.approx([-r for r, _ in expected[:7]])

@@ -79,13 +79,18 @@ def load(path: str | Path) -> RolesCatalog:
     )
 
 
-def import_roles(session: Session, path: str | Path, *, dry_run: bool = False) -> RolesImportReport:
+def import_roles(
+    session: Session, path: str | Path, *, dry_run: bool = False, courses: bool = True
+) -> RolesImportReport:
     """Upsert the folder at ``path`` in the session's transaction (the caller commits or rolls back).
 
-    Raises :class:`CatalogError` with every problem; nothing is written then.
+    Raises :class:`CatalogError` with every problem; nothing is written then. ``courses=False``
+    leaves ``courses.toml`` out (the national-scale generator makes its own course list).
     """
     started = time.perf_counter()
     cat = load(path)
+    if not courses:
+        cat.courses = []
     problems: list[CatalogProblem] = []
 
     def problem(kind: str, key: str, field: str, reason: str) -> None:

