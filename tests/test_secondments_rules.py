@@ -281,3 +281,16 @@ def test_shares_always_add_up_to_the_rounded_total(items: list[tuple[dt.date, in
             Fraction(0),
         )
         assert abs(row.total_baht - exact) <= Fraction(1, 2)
+        exact_host = (
+            sum(
+                (
+                    fiscal.months_in_period(max(x.starts_on, lo), min(x.ends_on, hi))
+                    * x.monthly_cost_baht
+                    * x.host_share_pct
+                    for x in lines
+                ),
+                Fraction(0),
+            )
+            / 100
+        )
+        assert abs(row.host_share_baht - exact_host) <= Fraction(1, 2)

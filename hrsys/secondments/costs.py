@@ -3,21 +3,23 @@
 A secondment costs ``monthly_cost_baht`` per month of its period (partial months
 pro rata by day, see :mod:`hrsys.core.fiscal`); the host agency pays
 ``host_share_pct`` of it and the sending organisation the rest. Amounts are
-summed exactly (fractions) and rounded to whole baht once, at the end, half up;
-the sender's share is the rounded total minus the rounded host share, so the two
-always add up to the total shown. O(n) in the number of secondments.
+summed exactly — in integer units of 1/:data:`~hrsys.core.fiscal.MONTH_DENOMINATOR`
+of a month, so no floating point and no slow fractions — and rounded to whole
+baht once, at the end, half up; the sender's share is the rounded total minus the
+rounded host share, so the two always add up to the total shown. O(n) in the
+number of secondments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
-from fractions import Fraction
 
 import msgspec
 
-from hrsys.core.fiscal import fiscal_year_bounds, months_by_fiscal_year, months_in_period
+from hrsys.core.fiscal import MONTH_DENOMINATOR, fiscal_year, fiscal_year_bounds, month_units
+
+D = MONTH_DENOMINATOR
 
 
 class CostLine(msgspec.Struct, frozen=True):
@@ -54,58 +56,56 @@ class AgencyCost(msgspec.Struct):
     """Paid by the agency as the sender of its own staff seconded elsewhere."""
 
 
-def _round(x: Fraction) -> int:
-    """Round half up (amounts are never negative)."""
-    return math.floor(x + Fraction(1, 2))
-
-
-def _split(total: Fraction, host_pct: Fraction | int) -> tuple[int, int, int]:
-    rounded = _round(total)
-    host = min(rounded, _round(total * host_pct / 100))
-    return rounded, host, rounded - host
+def _round(units: int, scale: int) -> int:
+    """``units / scale`` rounded half up (amounts are never negative)."""
+    return (2 * units + scale) // (2 * scale)
 
 
 def cost_by_fiscal_year(line: CostLine) -> list[FiscalYearCost]:
     """One secondment's cost in each fiscal year it touches, host and sender shares apart."""
     out = []
-    for fy, months in sorted(months_by_fiscal_year(line.starts_on, line.ends_on).items()):
-        total, host, sender = _split(months * line.monthly_cost_baht, line.host_share_pct)
-        out.append(FiscalYearCost(fy, round(float(months), 2), total, host, sender))
+    for fy in range(fiscal_year(line.starts_on), fiscal_year(line.ends_on) + 1):
+        lo, hi = fiscal_year_bounds(fy)
+        units = month_units(max(lo, line.starts_on), min(hi, line.ends_on))
+        total_units = units * line.monthly_cost_baht
+        total = _round(total_units, D)
+        host = min(total, _round(total_units * line.host_share_pct, 100 * D))
+        out.append(FiscalYearCost(fy, round(units / D, 2), total, host, total - host))
     return out
 
 
 def cost_by_agency(lines: Iterable[CostLine], fiscal_year: int) -> list[AgencyCost]:
     """Cost of fiscal year ``fiscal_year`` per agency (as host, and as sender of its own staff), by agency id."""
     lo, hi = fiscal_year_bounds(fiscal_year)
-    hosted: dict[int, list[Fraction]] = {}  # agency -> [count, months, total, host part]
-    sent: dict[int, Fraction] = {}
+    hosted: dict[int, list[int]] = {}  # agency -> [count, month units, total (x D), host part (x 100 D)]
+    sent: dict[int, int] = {}  # agency -> sender part (x 100 D)
     for line in lines:
-        months = months_in_period(max(line.starts_on, lo), min(line.ends_on, hi))
-        if months == 0:
+        units = month_units(max(line.starts_on, lo), min(line.ends_on, hi))
+        if units == 0:
             continue
-        total = months * line.monthly_cost_baht
-        host_part = total * line.host_share_pct / 100
-        acc = hosted.setdefault(line.host_agency_id, [Fraction(0)] * 4)
+        total = units * line.monthly_cost_baht
+        host_part = total * line.host_share_pct
+        acc = hosted.setdefault(line.host_agency_id, [0, 0, 0, 0])
         acc[0] += 1
-        acc[1] += months
+        acc[1] += units
         acc[2] += total
         acc[3] += host_part
         if line.sending_agency_id is not None:
-            sent[line.sending_agency_id] = sent.get(line.sending_agency_id, Fraction(0)) + total - host_part
+            sent[line.sending_agency_id] = sent.get(line.sending_agency_id, 0) + total * 100 - host_part
     out = []
     for agency_id in sorted(hosted.keys() | sent.keys()):
-        count, months, total, host_part = hosted.get(agency_id, [Fraction(0)] * 4)
-        rounded = _round(total)
-        host = min(rounded, _round(host_part))
+        count, units, total_units, host_units = hosted.get(agency_id, [0, 0, 0, 0])
+        total = _round(total_units, D)
+        host = min(total, _round(host_units, 100 * D))
         out.append(
             AgencyCost(
                 agency_id=agency_id,
-                secondments=int(count),
-                months=round(float(months), 2),
-                total_baht=rounded,
+                secondments=count,
+                months=round(units / D, 2),
+                total_baht=total,
                 host_share_baht=host,
-                sender_share_baht=rounded - host,
-                paid_as_sender_baht=_round(sent.get(agency_id, Fraction(0))),
+                sender_share_baht=total - host,
+                paid_as_sender_baht=_round(sent.get(agency_id, 0), 100 * D),
             )
         )
     return out
