@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 import hrsys.models
 from hrsys.access import audit_ddl, tokens
 from hrsys.access.models import User
+from hrsys.agencies.cache import agency_trees
 from hrsys.app import create_app
 from hrsys.config import Settings
 from hrsys.core.db import make_engine, normalise_url
-from hrsys.people import search
-from hrsys.skills import search as skill_search
+from hrsys.core.migrate import install_extra_objects
 from tests import factories
 
 # Cheap password hashing in tests (production keeps RFC 9106's 64 MiB); hashes record their own cost.
@@ -71,9 +71,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url, pool_size=5)
     hrsys.models.metadata.create_all(eng)
     with eng.begin() as conn:
-        search.install(conn)
-        skill_search.install(conn)
-        audit_ddl.install(conn)
+        install_extra_objects(conn)
     yield eng
     eng.dispose()
 
@@ -97,14 +95,17 @@ def _empty_all_tables(engine: Engine) -> None:
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Engine]:
-    """The session's engine over empty tables."""
+    """The session's engine over empty tables (and no per-process cache of the previous test's data)."""
     _empty_all_tables(engine)
+    agency_trees.clear()
     yield engine
 
 
 @pytest.fixture
 def session(db: Engine) -> Iterator[Session]:
-    with Session(db, expire_on_commit=False) as s:
+    """A session for arranging and checking data. On SQLite its transactions are deferred, so a
+    test that reads and then calls the app does not hold the write lock the app needs."""
+    with Session(db.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False) as s:
         yield s
 
 

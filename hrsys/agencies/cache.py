@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -62,10 +63,15 @@ class AgencyTreeCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._trees: dict[int, tuple[AgencyTree, float]] = {}
+        self._trees: weakref.WeakKeyDictionary[Engine, tuple[AgencyTree, float]] = weakref.WeakKeyDictionary()
+
+    def clear(self) -> None:
+        """Forget every tree (tests that empty the database between cases call this)."""
+        with self._lock:
+            self._trees.clear()
 
     def get(self, engine: Engine, *, force_check: bool = False) -> AgencyTree:
-        key = id(engine)
+        key = engine
         entry = self._trees.get(key)
         now = time.monotonic()
         if entry is not None and not force_check and now - entry[1] < CHECK_SECONDS:

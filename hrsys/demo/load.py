@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import hrsys.models  # noqa: F401  (every table, so foreign keys resolve)
 from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.config import Settings
 from hrsys.core.db import make_engine

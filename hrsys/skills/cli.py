@@ -84,14 +84,22 @@ def catalog() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List the codes added, changed, retired and removed.")
 @click.pass_obj
 def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool) -> None:
-    """Import the framework folder PATH, or every framework folder inside PATH (e.g. skills_catalog)."""
+    """Import the framework folder PATH, or every framework folder inside PATH (e.g. skills_catalog).
+
+    A ``roles`` folder inside PATH (roles, transitions, courses) is imported after the frameworks,
+    in the same transaction.
+    """
+    from hrsys.careers.importer import format_report, import_roles
     from hrsys.skills.catalog_format import CatalogError
     from hrsys.skills.catalog_service import import_catalog
 
+    roles_report = None
     try:
         with _session(settings, commit=not dry_run) as session:
             reports = import_catalog(session, path, dry_run=dry_run)
-    except CatalogError as exc:
+            if (path / "roles" / "roles.toml").is_file():
+                roles_report = import_roles(session, path / "roles", dry_run=dry_run)
+    except CatalogError as exc:  # the roles loader raises the same error type
         click.echo(f"error: {len(exc.problems)} problem(s) in the catalog files:", err=True)
         for p in exc.problems:
             click.echo(f"  {p}", err=True)
@@ -100,6 +108,8 @@ def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool)
         _fail(exc)
     for r in reports:
         click.echo(describe(r, verbose))
+    if roles_report is not None:
+        click.echo(format_report(roles_report, verbose))
 
 
 @catalog.command("import-csv")
