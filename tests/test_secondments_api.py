@@ -432,3 +432,18 @@ def test_cost_per_fiscal_year_and_agency(client, session, w) -> None:
     scoped = client.get(f"{URL}/costs", params={"fiscal_year": fy, "agency": "MDES"}).json()
     assert sorted(r["agency"]["code"] for r in scoped["rows"]) == ["DGA", "NSO"]
     assert client.get(f"{URL}/costs", params={"fiscal_year": 2026}).status_code in (400, 422)
+
+
+def test_list_filters_and_the_openapi_document(client, w) -> None:
+    running = active(client, w, starts_on=T - 10 * DAY, allocation=50)
+    proposal = create(client, w, allocation=50, host_agency="MOI", knowledge_transfer=[])
+    both = client.get(URL, params={"status": ["active", "proposed"]}).json()
+    assert sorted(i["id"] for i in both["items"]) == sorted([running["id"], proposal["id"]]) and both["total"] == 2
+    assert [i["id"] for i in client.get(URL, params={"agency": "MOI"}).json()["items"]] == [proposal["id"]]
+    assert [i["id"] for i in client.get(URL, params={"person_id": w.servant.id}).json()["items"]] == []
+    assert client.get(URL, params={"status": "nonsense"}).status_code == 422
+    paged = client.get(URL, params={"limit": 1, "offset": 1}).json()
+    assert paged["total"] == 2 and len(paged["items"]) == 1
+    schema = client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/secondments/{secondment_id}/extend" in schema.json()["paths"]
