@@ -447,3 +447,23 @@ def test_list_filters_and_the_openapi_document(client, w) -> None:
     schema = client.get("/schema/openapi.json")
     assert schema.status_code == 200
     assert "/api/v1/secondments/{secondment_id}/extend" in schema.json()["paths"]
+
+
+def test_a_secondment_may_join_a_task_force_of_its_host(client, session, w) -> None:
+    from hrsys.taskforces.models import TaskForce, TaskForceStatus
+
+    for code, agency in (("TF-DGA", w.host), ("TF-MOI", w.other)):
+        session.add(
+            TaskForce(
+                code=code, agency_id=agency.id, name_th=code, name_en=code, starts_on=T, ends_on=T + 400 * DAY,
+                status=TaskForceStatus.active,
+            )
+        )  # fmt: skip
+    session.commit()
+    s = create(client, w, taskforce="TF-DGA")
+    assert s["taskforce"] == "TF-DGA"
+    assert [i["id"] for i in client.get(URL, params={"taskforce": "TF-DGA"}).json()["items"]] == [s["id"]]
+    r = client.post(URL, json=body(w, taskforce="TF-MOI"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "taskforce"
+    r = client.patch(f"{URL}/{s['id']}", json={"taskforce": None})
+    assert r.status_code == 200 and r.json()["taskforce"] is None
