@@ -34,7 +34,7 @@ lint: env
 	$(BIN)/ruff format --check hrsys tests admin
 
 typecheck: env
-	$(BIN)/mypy hrsys
+	$(BIN)/mypy
 
 test-sqlite: env
 	HRSYS_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider

@@ -34,6 +34,8 @@ BENCH_MODULES = [
     "hrsys.training.bench",
     "hrsys.taskforces.bench",
     "hrsys.secondments.bench",
+    "hrsys.access.bench",
+    "admin.bench",
 ]
 
 
