@@ -36,18 +36,22 @@ lint: env
 typecheck: env
 	$(BIN)/mypy
 
-test-sqlite: env
+browser: ## make sure Debian's Chromium and ChromeDriver are installed (browser tests)
+	bash .ci/browser.sh
+
+test-sqlite: env browser
 	HRSYS_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
 
 postgres: ## make sure the local PostgreSQL answers (start or install it)
 	bash .ci/postgres.sh
 
-test-postgresql: env postgres
+test-postgresql: env postgres browser
 	HRSYS_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck test-sqlite test-postgresql ## lint, types, the suite on SQLite and on PostgreSQL
 
 bench: env postgres ## national-scale benchmarks; prints a table
+	@command -v wrk >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null >/dev/null) || echo 'wrk is not installed: HTTP figures are skipped'
 	$(BIN)/hrsys bench
 
 clean:
