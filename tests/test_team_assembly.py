@@ -186,8 +186,9 @@ def random_instance(rng: random.Random, max_product: int = 60_000, max_people: i
         graph = nx.Graph()
         nodes = [c.person_id for c in candidates] + [900, 901, 999]
         graph.add_nodes_from(nodes)
+        density = rng.choice([0.0, 0.05, 0.25, 0.25])  # sparse graphs exercise the dominance reduction
         for u, v in itertools.combinations(nodes, 2):
-            if rng.random() < 0.25:
+            if rng.random() < density:
                 graph.add_edge(u, v)
         current: list[TeamMate] = []
         if rng.random() < 0.6:
@@ -389,6 +390,21 @@ def test_reason_states_needs_levels_and_evidence() -> None:
     (m,) = team.members
     assert m.fills[0].level == 4 and m.fills[0].min_level == 3
     assert "Data analysis at level 4 (needs 3; evidence: assessment of P1) for 40%" in m.reason
+
+
+def test_isolated_candidates_of_one_need_are_set_aside_without_losing_the_optimum() -> None:
+    rng = random.Random(5)
+    needs = [Need(id=1, skill_id=1, min_level=2, headcount=2), Need(id=2, skill_id=2, min_level=2)]
+    pool = [_c(p, {1: 3}, cost=rng.randrange(20_000, 90_000, 1_000)) for p in range(1, 40)]
+    pool += [_c(p, {2: 3}, cost=rng.randrange(20_000, 90_000, 1_000), internal=p % 2 == 0) for p in range(40, 80)]
+    pool += [_c(80, {1: 2, 2: 2}, cost=95_000)]
+    team = assemble(needs, pool, nx.Graph([(5, 45)]))
+    assert team.optimal
+    assert team.searched < 10  # two per need, the pair that worked together, the one who fits both
+    people = {c.person_id: c for c in pool}
+    want = reference_optimum(needs, pool, nx.Graph([(5, 45)]), Options(), [])
+    assert team_key(team) == want
+    assert reference_cost(assignment_of(team), needs, people, nx.Graph([(5, 45)]), Options(), []) == want
 
 
 def test_a_large_pool_is_solved_quickly_with_a_valid_bound() -> None:

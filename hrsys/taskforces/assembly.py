@@ -45,31 +45,43 @@ The algorithm
 1. Eligibility: O(needs x candidates). Distances: a breadth-first search cut at
    ``D - 1`` hops from every eligible candidate, O(P * B) where B is the size of
    a 2-hop neighbourhood in the collaboration graph.
-2. Heuristic: greedy in *rarest need first* order (Lappas et al.'s RarestFirst),
-   each slot taking the cheapest marginal person (a current member who still has
-   time adds only their people's cost), from several starts (each of the
-   cheapest candidates of the rarest need forced first, the leader enumeration
-   of Kargar and An); every start is improved by local search until no move
-   helps: fill an uncovered slot, replace the person on a slot, replace a
-   newcomer on all their needs at once, swap two people between two needs.
-3. Exact branch and bound, seeded with the heuristic's team as the incumbent:
+2. Exact reduction (:meth:`_Model.drop_dominated`): a candidate with no one of the
+   pool or the team within ``D - 1`` hops who fits a single need costs the same in
+   every team, so only the ``h_j`` cheapest of them per need can ever be needed; the
+   others are set aside. At national scale this removes most of the pool.
+3. Heuristic: a weighted set-cover greedy (cheapest cost per slot covered, Chvatal
+   1979; it favours people who cover several needs, hence small teams), and greedy
+   in *rarest need first* order (Lappas et al.'s RarestFirst) from several starts
+   (each of the cheapest candidates of the rarest need forced first, the leader
+   enumeration of Kargar and An); each start is improved by local search until no
+   move helps: fill an uncovered slot (along a chain of moves, like an augmenting
+   path), replace the person on a slot, move someone to another need's empty slot,
+   replace a newcomer on all their needs at once, let a newcomer go when the rest
+   of the team can take their slots, swap two people between two needs.
+4. Exact branch and bound, seeded with the best team so far as the incumbent:
    depth first over slots (rarest need first), each need's people taken as a
    combination in a fixed order (no permutations), children in order of marginal
    cost, and the bound "cost so far + for every remaining slot the cheapest
    marginal cost it can still have", where a newcomer's preference penalty and
    communication with the present team are shared among the needs they could
-   still fill (so the bound stays below the true cost). The search stops after
-   ``search_budget`` units of work (one unit = one candidate looked at).
+   still fill (so the bound stays below the true cost). A first, short search
+   (a tenth of the budget) proves small instances optimal. Otherwise a large
+   neighbourhood search re-solves exactly one, two and three *interacting* needs
+   at a time (needs that share a candidate or have candidates close in the graph)
+   with the rest fixed, and a last branch and bound from the improved incumbent
+   uses what is left. Work is counted in candidates looked at (``search_budget``)
+   and may also be cut by a wall-clock limit (``time_limit_ms``; the API uses one).
 
-Guarantee: when the branch and bound finishes within its budget, the team is
-**optimal** for the cost above (``optimal`` is true); on small instances (the
-tests compare with exhaustive search on hundreds of random instances, and so
-does ``make bench``) it always finishes. Otherwise the result is the best team
-the heuristic and the truncated search found, ``optimal`` is false, and
-``lower_bound`` is a proven lower bound on the optimal cost, so
-``cost / lower_bound`` bounds how far from optimal it can be. The problem
-contains set cover, so no polynomial algorithm is exact in general (Lappas et
-al. 2009 prove the communication-cost versions NP-hard).
+Guarantee: when the branch and bound finishes, the team is **optimal** for the cost
+above (``optimal`` is true); on small instances it always finishes (the tests compare
+with exhaustive search on hundreds of random instances, ``make bench`` with the
+search run to the end on real pools). Otherwise the result is the best team the
+heuristic and the truncated searches found, ``optimal`` is false, and
+``lower_bound`` is a proven lower bound on the optimal cost, so ``cost /
+lower_bound`` bounds how far from optimal it can be (it is loose: the bound ignores
+the communication among people not yet chosen). The problem contains set cover, so
+no polynomial algorithm is exact in general (Lappas et al. 2009 prove the
+communication-cost versions NP-hard). Measured figures are in the package README.
 
 Example
 -------
@@ -173,8 +185,9 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     search_budget: int = 300_000
     """Work allowed to the exact search (0: heuristic only); one unit is one candidate looked at."""
     time_limit_ms: float | None = None
-    """Wall-clock limit of the searches after the greedy starts (None: the work budget alone decides, and the
-    result is deterministic). The API sets one so that a proposal answers in time whatever the pool."""
+    """Wall-clock limit from the call: the searches stop by then (the preparation and greedy starts always
+    run). None: the work budget alone decides, and the result is deterministic. The API sets one so that a
+    proposal answers in time whatever the pool."""
     starts: int = 6
     """Starts of the greedy heuristic."""
     suggestions: int = 3
@@ -463,10 +476,14 @@ def _rarest_first(m: _Model) -> list[int]:
     return sorted(range(m.n), key=lambda j: (len(m.elig[j]) / max(1, m.h[j]), -m.alloc[j], j))
 
 
-def _best_add(st: _State, j: int, skip: int = -1) -> tuple[int, int] | None:
-    """The cheapest person who can take a slot of need ``j`` now: (marginal cost, index)."""
+def _best_add(st: _State, j: int, skip: int = -1, members_only: bool = False) -> tuple[int, int] | None:
+    """The cheapest person who can take a slot of need ``j`` now: (marginal cost, index).
+
+    ``members_only``: only people already in the team (who add no communication cost)."""
     best: tuple[int, int] | None = None
     for i in st.m.elig[j]:
+        if members_only and not (st.cnt[i] or st.m.in_current[i]):
+            continue
         if i != skip and st.can_add(i, j):
             c = st.add_cost(i, j)
             if best is None or c < best[0]:
@@ -497,14 +514,14 @@ def _greedy(m: _Model, order: list[int], includes: list[int], forced: tuple[int,
     return st
 
 
-def _augment(st: _State, target: int, depth: int, banned: set[int]) -> bool:
+def _augment(st: _State, target: int, depth: int, banned: set[int], members_only: bool = False) -> bool:
     """Fill one empty slot of need ``target``, moving people along a chain of needs if necessary.
 
     Like an augmenting path in bipartite matching: someone who fits ``target`` but has no time
     left gives up another need ``j``, which is then filled the same way (``depth`` links at most).
     Returns True when a slot was filled; otherwise ``st`` is unchanged.
     """
-    best = _best_add(st, target)
+    best = _best_add(st, target, members_only=members_only)
     if best is not None:
         st.add(best[1], target)
         return True
@@ -520,7 +537,7 @@ def _augment(st: _State, target: int, depth: int, banned: set[int]) -> bool:
             st.remove(i, j)
             if st.can_add(i, target):
                 st.add(i, target)
-                if _augment(st, j, depth - 1, banned | {i}):
+                if _augment(st, j, depth - 1, banned | {i}, members_only):
                     return True
                 st.remove(i, target)
             st.add(i, j)
@@ -608,6 +625,31 @@ def _local_search(st: _State, includes: frozenset[int]) -> None:
                 st.add(target, j)
             if best_k >= 0:
                 improved = True
+        # let go of a newcomer whose slots the rest of the team can take (moving along chains): a smaller team
+        for i in range(m.p):
+            if improved:
+                break
+            if st.cnt[i] == 0 or m.in_current[i] or i in includes:
+                continue
+            before = st.value()
+            vacated = sorted(st.on[i])
+            for j in vacated:
+                st.remove(i, j)
+            undo: list[list[int]] = [list(a) for a in st.assign]
+            ok = all(_augment(st, j, 2, {i}, members_only=True) for j in vacated)
+            if ok and st.value() < before:
+                improved = True
+                continue
+            # restore: back to the assignment before the attempt
+            for j in range(m.n):
+                for k in list(st.assign[j]):
+                    if k not in undo[j]:
+                        st.remove(k, j)
+                for k in undo[j]:
+                    if k not in st.assign[j]:
+                        st.add(k, j)
+            for j in vacated:
+                st.add(i, j)
         # swap two people between two needs
         pairs = [(i, j) for j in range(m.n) for i in st.assign[j]]
         for a in range(len(pairs)):
@@ -636,6 +678,45 @@ def _local_search(st: _State, includes: frozenset[int]) -> None:
                 break
 
 
+def _cover_greedy(m: _Model, includes: list[int]) -> _State:
+    """Weighted set-cover greedy: repeatedly add the person whose cost per slot covered is least.
+
+    A person's offer is the open needs they fit, cheapest first, while their free time lasts; its cost is
+    what adding them costs now (people's cost, preference penalty, communication with the team so far).
+    Chvatal's greedy for weighted set cover (1979): within a factor H(largest offer) of the best cover when
+    costs are additive. It favours people who cover several needs, which makes small teams (fewer pairs).
+    """
+    st = _State(m)
+    for i in includes:
+        for j in sorted(m.cost[i], key=lambda j: m.cost[i][j]):
+            if len(st.assign[j]) < m.h[j] and st.can_add(i, j):
+                st.add(i, j)
+    while True:
+        best: tuple[float, int, list[int]] | None = None
+        for i in range(m.p):
+            if not m.cost[i]:
+                continue
+            room = m.free[i] - st.used[i]
+            offer: list[int] = []
+            extra = 0
+            for j in sorted(m.cost[i], key=lambda j: m.cost[i][j]):
+                if len(st.assign[j]) < m.h[j] and j not in st.on[i] and m.alloc[j] <= room:
+                    if not offer and not st.can_add(i, j):
+                        break
+                    offer.append(j)
+                    room -= m.alloc[j]
+                    extra += m.cost[i][j]
+            if not offer:
+                continue
+            price = (st.add_cost(i, offer[0]) + extra - m.cost[i][offer[0]]) / len(offer)
+            if best is None or price < best[0]:
+                best = (price, i, offer)
+        if best is None:
+            return st
+        for j in best[2]:
+            st.add(best[1], j)
+
+
 def _heuristic(m: _Model, includes: list[int], starts: int) -> tuple[int, list[list[int]]]:
     order = _rarest_first(m)
     inc = frozenset(includes)
@@ -645,8 +726,10 @@ def _heuristic(m: _Model, includes: list[int], starts: int) -> tuple[int, list[l
         seeds += [(i, j0) for i in m.elig[j0][: max(0, starts - 1)]]
     best_v = -1
     best_a: list[list[int]] = [[] for _ in range(m.n)]
+    starts_states = [_cover_greedy(m, includes)]
     for seed in seeds:
-        st = _greedy(m, order, includes, seed)
+        starts_states.append(_greedy(m, order, includes, seed))
+    for st in starts_states:
         _local_search(st, inc)
         if all(st.cnt[i] for i in includes):
             v = st.value()
@@ -797,6 +880,37 @@ class _Search:
 # ---------------------------------------------------------------------------- the function
 
 
+def _need_links(m: _Model) -> list[set[int]]:
+    """Needs whose choices interact: they share a candidate, or have candidates within ``D - 1`` hops of each
+    other. Re-solving two needs that do not interact together gives nothing that re-solving each alone does
+    not. (A limit on externals ties every need to every other.)"""
+    links: list[set[int]] = [set() for _ in range(m.n)]
+    if m.max_ext is not None:
+        return [set(range(m.n)) - {j} for j in range(m.n)]
+    for i in range(m.p):
+        mine = list(m.cost[i])
+        for a, b in itertools.combinations(mine, 2):
+            links[a].add(b)
+            links[b].add(a)
+        for k in m.close[i]:
+            for a in mine:
+                for b in m.cost[k]:
+                    if a != b:
+                        links[a].add(b)
+                        links[b].add(a)
+    return links
+
+
+def _groups(m: _Model, links: list[set[int]]) -> Iterable[tuple[int, ...]]:
+    """Single needs, then interacting pairs, then connected triples."""
+    yield from ((j,) for j in range(m.n))
+    yield from ((a, b) for a in range(m.n) for b in sorted(links[a]) if a < b)
+    for a, b, c in itertools.combinations(range(m.n), 3):
+        edges = (b in links[a]) + (c in links[a]) + (c in links[b])
+        if edges >= 2:
+            yield (a, b, c)
+
+
 def _lns(
     m: _Model,
     includes: list[int],
@@ -806,33 +920,32 @@ def _lns(
     sub_budget: int = 20_000,
     deadline: float | None = None,
 ) -> tuple[int, list[list[int]], int]:
-    """Large neighbourhood search: re-solve two, then three, needs at a time exactly, the rest fixed.
+    """Large neighbourhood search: re-solve one, two, then three interacting needs at a time exactly, the rest
+    fixed (:func:`_need_links`).
 
-    Each neighbourhood is searched by :class:`_Search` within ``sub_budget``; an improvement is
-    kept and the pass goes on; the search stops when a whole pass of a size finds nothing or
-    ``budget`` is spent. Returns (value, assignment, work used).
+    Each neighbourhood is searched by :class:`_Search` within ``sub_budget``; an improvement is kept and the
+    pass goes on; passes repeat until one finds nothing, ``budget`` is spent or the deadline passes.
+    Returns (value, assignment, work used).
     """
     work = 0
-    for size in (2, 3):
-        if size > m.n:
-            break
-        improved = True
-        while improved and work < budget:
-            improved = False
-            for group in itertools.combinations(range(m.n), size):
-                if work >= budget or (deadline is not None and time.perf_counter() > deadline):
-                    return best_v, best_a, work
-                st = _State(m)
-                for j, people in enumerate(best_a):
-                    if j not in group:
-                        for i in people:
-                            st.add(i, j)
-                sub = _Search(m, includes, min(sub_budget, budget - work), needs=group, state=st, deadline=deadline)
-                sub.run(best_v, best_a)
-                work += sub.work
-                if sub.best_v < best_v:
-                    best_v, best_a = sub.best_v, sub.best_a
-                    improved = True
+    links = _need_links(m)
+    improved = True
+    while improved and work < budget:
+        improved = False
+        for group in _groups(m, links):
+            if work >= budget or (deadline is not None and time.perf_counter() > deadline):
+                return best_v, best_a, work
+            st = _State(m)
+            for j, people in enumerate(best_a):
+                if j not in group:
+                    for i in people:
+                        st.add(i, j)
+            sub = _Search(m, includes, min(sub_budget, budget - work), needs=group, state=st, deadline=deadline)
+            sub.run(best_v, best_a)
+            work += sub.work
+            if sub.best_v < best_v:
+                best_v, best_a = sub.best_v, sub.best_a
+                improved = True
     return best_v, best_a, work
 
 
@@ -881,6 +994,7 @@ def assemble(
     fine); ``current`` the people already in the team; ``courses`` feed the
     training suggestions for needs left uncovered.
     """
+    called = time.perf_counter()
     options = options or Options()
     warnings: list[str] = []
     current_ids = {mt.person_id for mt in current}
@@ -928,11 +1042,12 @@ def assemble(
     best_v, best_a = heur_v, heur_a
     work = search.work
     if options.search_budget > 0:
-        limit = options.time_limit_ms
+        # the time limit counts from the call; the searches share what the preparation and greedy starts left
+        end = None if options.time_limit_ms is None else called + options.time_limit_ms / 1000
         started = time.perf_counter()
 
         def deadline(share: float) -> float | None:
-            return None if limit is None else started + share * limit / 1000
+            return None if end is None else started + share * max(0.0, end - started)
 
         # a cheap first try at proving the heuristic's team optimal (small instances end here)
         search.budget = options.search_budget // 10

@@ -7,8 +7,8 @@ Narrowing (one statement, a ``UNION ALL`` of small index range scans on
   first (the lowest sufficient level, then person id): they are usually the cheapest
   and it leaves the rare experts for needs that require them;
 - up to ``NEAR_PER_NEED`` civil servants one or two levels short (for suggestions);
-- up to ``EXPERTS_PER_NEED`` external experts with the level, best first (so that an
-  uncovered need can always name some).
+- up to ``EXPERTS_PER_NEED`` external experts with the level (walking the few experts by
+  id and looking their level up), so that an uncovered need can always name some.
 
 Then, for those people only: their levels in every needed skill (primary key), their
 free time over the period (:func:`hrsys.allocation.service.free_capacities`), the
@@ -21,6 +21,7 @@ ten indexed round trips, whatever the size of the civil service.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -58,12 +59,14 @@ P = Person.__table__
 A = Agency.__table__
 M = TaskForceMember.__table__
 
-POOL_PER_NEED = 40
+POOL_PER_NEED = 30
 NEAR_PER_NEED = 8
 EXPERTS_PER_NEED = 8
 
-SOLVE_TIME_LIMIT_MS = 150.0
-"""Wall-clock limit of the exact search and local search of one proposal (the greedy starts always run)."""
+PROPOSAL_TIME_MS = 150.0
+"""Time one proposal may take, reading and solving together: the solver's searches get what the reads left
+(at least ``MIN_SOLVE_MS``); the greedy starts always run."""
+MIN_SOLVE_MS = 40.0
 
 Target = Session | sa.Connection
 
@@ -106,7 +109,7 @@ def _narrow_statement(
         eligible = (
             base.where(CS.c.level >= nd.min_level, sa.or_(P.c.kind == PersonKind.external_expert, internal_ok))
             .order_by(CS.c.level, CS.c.person_id)
-            .limit(POOL_PER_NEED + 10 * nd.headcount)
+            .limit(POOL_PER_NEED + 8 * nd.headcount)
         )
         near = (
             base.where(
@@ -115,14 +118,24 @@ def _narrow_statement(
                 P.c.kind == PersonKind.civil_servant,
                 internal_ok,
             )
-            .order_by(CS.c.level.desc(), CS.c.person_id)
+            .order_by(CS.c.level.desc(), CS.c.person_id.desc())  # one direction: a backward index scan, no sort
             .limit(NEAR_PER_NEED)
         )
+        # External experts are few: walk them (index on kind, id) and look each one's level up by primary key,
+        # rather than walk every holder of the skill looking for experts.
+        has_level = (
+            sa.select(CS.c.person_id)
+            .where(CS.c.person_id == P.c.id, CS.c.skill_id == nd.skill_id, CS.c.level >= nd.min_level, _valid(on))
+            .exists()
+        )
         experts = (
-            base.where(CS.c.level >= nd.min_level, P.c.kind == PersonKind.external_expert)
-            .order_by(CS.c.level.desc(), CS.c.person_id)
+            sa.select(P.c.id.label("person_id"))
+            .where(P.c.kind == PersonKind.external_expert, P.c.active, has_level)
+            .order_by(P.c.kind, P.c.id)
             .limit(EXPERTS_PER_NEED)
         )
+        if exclude:
+            experts = experts.where(P.c.id.not_in(exclude))
         parts += [sa.select(q.subquery().c.person_id) for q in (eligible, near, experts)]
     return sa.union_all(*parts)
 
@@ -349,9 +362,11 @@ def build_team(
     current_members: list[int],
     lead_id: int | None,
     search_budget: int | None = None,
-    time_limit_ms: float | None = SOLVE_TIME_LIMIT_MS,
+    time_limit_ms: float | None = PROPOSAL_TIME_MS,
 ) -> Team:
-    """Narrow, read and solve: the team for ``needs`` over the period (reads only)."""
+    """Narrow, read and solve: the team for ``needs`` over the period (reads only), within ``time_limit_ms``
+    for both (None: no limit, the solver's work budget alone)."""
+    started = time.perf_counter()
     agency_ids = _agency_ids(session, data.agencies)
     pool = load_pool(
         session,
@@ -364,7 +379,10 @@ def build_team(
         current_members=current_members,
         lead_id=lead_id,
     )
-    extra: dict[str, Any] = {"time_limit_ms": time_limit_ms}
+    left = None
+    if time_limit_ms is not None:
+        left = max(MIN_SOLVE_MS, time_limit_ms - (time.perf_counter() - started) * 1000)
+    extra: dict[str, Any] = {"time_limit_ms": left}
     if search_budget is not None:
         extra["search_budget"] = search_budget
     return assemble(
