@@ -101,6 +101,27 @@ def _sample(conn: sa.Connection, rng: Any, staff: int) -> dict[int, tuple[int, i
     return out
 
 
+def _blocks(ids: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive ids ``(first, last)``, so that a range scan reads the sample and nothing else."""
+    out: list[tuple[int, int]] = []
+    for pid in ids:
+        if out and pid <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], pid)
+        else:
+            out.append((pid, pid))
+    return out
+
+
+def _at_least(
+    cache: dict[tuple[int, int, int], list[int]], key: tuple[int, int, int], holders: Any
+) -> list[int]:
+    """People of ``holders`` ``[(person, level)]`` at ``key[2]`` or above, computed once per key."""
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [p for p, lv in holders if lv >= key[2]]
+    return found
+
+
 def _table(model: Any) -> sa.Table:
     return cast(sa.Table, model.__table__)
 
@@ -127,13 +148,11 @@ def generate(ctx: GenerateContext) -> int:
         sample = _sample(conn, rng, ctx.staff)
         if not sample:
             return 0
-        ids = sorted(sample)
         holders: dict[int, list[tuple[int, int]]] = defaultdict(list)  # skill -> [(person, level)]
-        for i in range(0, len(ids), 5_000):
-            chunk = ids[i : i + 5_000]
+        for lo, hi in _blocks(sorted(sample)):
             for pid, skill, level in conn.execute(
                 sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
-                    CS.c.person_id >= chunk[0], CS.c.person_id <= chunk[-1], CS.c.level >= 2
+                    CS.c.person_id >= lo, CS.c.person_id <= hi, CS.c.level >= 2
                 )
             ):
                 if pid in sample:
@@ -157,6 +176,7 @@ def generate(ctx: GenerateContext) -> int:
         next_id = dict(first)
         taken_codes = set(conn.scalars(sa.select(T.c.code)))
         bookings: dict[int, list[Commitment]] = defaultdict(list)
+        cache: dict[tuple[int, int, int], list[int]] = {}
         rows: dict[str, list[dict[str, Any]]] = {k: [] for k in first}
         span = (WINDOW[1] - WINDOW[0]).days
         for k in range(n_tf):
@@ -211,8 +231,8 @@ def generate(ctx: GenerateContext) -> int:
                     }
                 )
                 wanted = sum(1 for _ in range(headcount) if rng.random() < 0.6 + 0.4 * fill_share * rng.random())
-                local = [p for p, lv in by_ministry.get((skill, ministry), ()) if lv >= min_level]
-                anyone = [p for p, lv in holders[skill] if lv >= min_level]
+                local = _at_least(cache, (skill, ministry, min_level), by_ministry.get((skill, ministry), ()))
+                anyone = _at_least(cache, (skill, 0, min_level), holders[skill])
                 chosen: set[int] = set()
                 for _ in range(wanted):
                     for _attempt in range(6):
