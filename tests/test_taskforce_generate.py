@@ -68,9 +68,9 @@ def test_generated_task_forces_follow_the_rules(db, session) -> None:
         assert {k for (k,) in conn.execute(sa.select(Kpi.kind).distinct())} >= {"output", "outcome"}
         B = TaskForceBudget
         for fy, requested, approved, disbursed, starts_on, ends_on in conn.execute(
-            sa.select(
-                B.fiscal_year, B.requested_baht, B.approved_baht, B.disbursed_baht, TaskForce.starts_on, TaskForce.ends_on
-            ).join(TaskForce, TaskForce.id == B.taskforce_id)
+            sa.select(B.fiscal_year, B.requested_baht, B.approved_baht, B.disbursed_baht)
+            .add_columns(TaskForce.starts_on, TaskForce.ends_on)
+            .join(TaskForce, TaskForce.id == B.taskforce_id)
         ):
             assert fiscal_year(starts_on) <= fy <= fiscal_year(ends_on)
             assert disbursed <= approved <= requested
