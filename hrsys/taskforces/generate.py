@@ -112,9 +112,7 @@ def _blocks(ids: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _at_least(
-    cache: dict[tuple[int, int, int], list[int]], key: tuple[int, int, int], holders: Any
-) -> list[int]:
+def _at_least(cache: dict[tuple[int, int, int], list[int]], key: tuple[int, int, int], holders: Any) -> list[int]:
     """People of ``holders`` ``[(person, level)]`` at ``key[2]`` or above, computed once per key."""
     found = cache.get(key)
     if found is None:
@@ -149,10 +147,10 @@ def generate(ctx: GenerateContext) -> int:
         if not sample:
             return 0
         holders: dict[int, list[tuple[int, int]]] = defaultdict(list)  # skill -> [(person, level)]
-        for lo, hi in _blocks(sorted(sample)):
+        for first_id, last_id in _blocks(sorted(sample)):
             for pid, skill, level in conn.execute(
                 sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
-                    CS.c.person_id >= lo, CS.c.person_id <= hi, CS.c.level >= 2
+                    CS.c.person_id >= first_id, CS.c.person_id <= last_id, CS.c.level >= 2
                 )
             ):
                 if pid in sample:
