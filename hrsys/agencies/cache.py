@@ -54,6 +54,14 @@ class AgencyTree:
         hi = bisect.bisect_left(self._paths, root.path[:-1] + "0")
         return self._ids[lo:hi]
 
+    def subtree_ids_by_path(self, path: str) -> list[int]:
+        """Ids of the agencies whose materialised path starts with ``path``."""
+        import bisect
+
+        lo = bisect.bisect_left(self._paths, path)
+        hi = bisect.bisect_left(self._paths, path[:-1] + "0")
+        return self._ids[lo:hi]
+
     def estimated_people(self, ids: list[int]) -> int:
         return sum(self.headcounts.get(i, 0) for i in ids)
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access.identity import CurrentUser
 from hrsys.agencies.cache import agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
@@ -427,6 +428,21 @@ def delete(session: Session, person_id: int) -> None:
             )
     session.delete(person)
     session.flush()
+
+
+def list_people_for(
+    engine: Engine, user: CurrentUser, *, skills: list[str] | None = None, min_level: int = 1, **filters: Any
+) -> Page[PersonListItem]:
+    """:func:`list_people` as ``user`` may see it: admins everyone, HR officers their agency subtree."""
+    within: list[int] | None = None
+    if not user.is_admin:
+        if user.is_hr and user.agency_path:
+            within = agency_trees.get(engine).subtree_ids_by_path(user.agency_path)
+        else:
+            within = []
+    return list_people(
+        engine, within_agency_ids=within, extra_conditions=skill_conditions(engine, skills, min_level), **filters
+    )
 
 
 def skill_conditions(engine: Engine, skills: list[str] | None, min_level: int = 1) -> list[sa.ColumnElement[bool]]:
