@@ -1,0 +1,1 @@
+"""Web pages for staff, HR officers and task-force leads (server-rendered, Thai and English)."""
