@@ -30,6 +30,7 @@ def route_handlers() -> list[Any]:
     from hrsys.system.routes import health, ping
     from hrsys.taskforces.routes import CONTROLLERS as TASKFORCE_CONTROLLERS
     from hrsys.training.routes import CONTROLLERS as TRAINING_CONTROLLERS
+    from hrsys.web.setup import route_handlers as web_route_handlers
 
     return [
         health,
@@ -43,6 +44,7 @@ def route_handlers() -> list[Any]:
         SecondmentController,
         *TRAINING_CONTROLLERS,
         *TASKFORCE_CONTROLLERS,
+        *web_route_handlers(),  # web pages and /static
     ]
 
 
@@ -65,12 +67,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     from admin.app import AdminPlugin  # piccolo-admin at /admin (top-level package ``admin``)
     from hrsys.access import setup as access_setup
+    from hrsys.web.setup import template_config as web_template_config
 
     app = Litestar(
         route_handlers=route_handlers(),
         **access_setup.app_options(),  # authentication middleware, deny-by-default guard, current_user
         plugins=[SQLAlchemyPlugin(config=db_config), AdminPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=web_template_config(),
         openapi_config=OpenAPIConfig(
             title="hrsys",
             version="0.1.0",

@@ -37,8 +37,8 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers import service as careers
 from hrsys.careers import succession
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
-from hrsys.core.exceptions import EXCEPTION_HANDLERS, internal_handler
 from hrsys.core.errors import AppError, BadRequest, FieldError, Forbidden, Invalid, NotFound, Unauthorized
+from hrsys.core.exceptions import EXCEPTION_HANDLERS, internal_handler
 from hrsys.secondments import service as secondments
 from hrsys.secondments.policy import load_policy
 from hrsys.skills import assessment_service
