@@ -86,14 +86,32 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
 
 
 def _bench_strength_rows(ctx: BenchContext, data: cache.CareerData) -> list[BenchRow]:
+    from hrsys.training.catalog import course_catalog
+
     e = ctx.engine
+    course_catalog(e)  # warm: the course catalog is loaded once per process, not per call
     with e.connect() as conn:
         holders = dict(
             conn.execute(sa.select(CurrentSkill.skill_id, sa.func.count()).group_by(CurrentSkill.skill_id))
             .tuples()
             .all()
         )
-        ministry = conn.scalar(sa.select(Agency.code).where(Agency.parent_id.is_(None)).order_by(Agency.id))
+        # The largest ministry: a top-level agency with the most people in its subtree.
+        tops = conn.execute(sa.select(Agency.code, Agency.path).where(Agency.parent_id.is_(None))).all()
+        sizes = [
+            (
+                conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(Person)
+                    .join(Agency, Agency.id == Person.agency_id)
+                    .where(Agency.path >= path, Agency.path < path[:-1] + "0")
+                )
+                or 0,
+                code,
+            )
+            for code, path in tops
+        ]
+        ministry = max(sizes)[1] if sizes else None
         staff = conn.scalar(sa.select(sa.func.count()).select_from(Person)) or 0
     # The hardest roles: those whose required skills the most people hold (most rows to score).
     load = sorted(
@@ -128,9 +146,9 @@ def _bench_strength_rows(ctx: BenchContext, data: cache.CareerData) -> list[Benc
         ms = (time.perf_counter() - t0) * 1000
         rows.append(
             BenchRow(
-                name="bench strength, heaviest role within one ministry's subtree",
+                name="bench strength, heaviest role within the largest ministry's subtree",
                 database=ctx.database,
-                value=f"{ms:.0f} ms ({out.candidates:,} candidates)",
+                value=f"{ms:.0f} ms (bench of {out.candidates:,} people)",
                 target="< 1000 ms",
                 ok=ms < 1000,
             )

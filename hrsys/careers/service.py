@@ -560,8 +560,8 @@ def _role_or_422(data: cache.CareerData, code: str, field: str) -> int:
 
 
 def person_gap(engine: Engine, person_id: int, role_code: str | None) -> GapOut:
-    data = cache.career_data(engine)
     with read_engine(engine).connect() as conn:
+        data = cache.career_data(engine, conn)
         person = person_facts(conn, person_id)
         profile = load_profile(conn, person_id)
     if role_code is None:
@@ -602,8 +602,8 @@ def person_paths(
     engine: Engine, person_id: int, to_role: str, *, k: int = 3, from_role: str | None = None,
     years_weight: float = 1.0,
 ) -> PathsOut:  # fmt: skip
-    data = cache.career_data(engine)
     with read_engine(engine).connect() as conn:
+        data = cache.career_data(engine, conn)
         person = person_facts(conn, person_id)
         profile = load_profile(conn, person_id)
     target = _role_or_422(data, to_role, "to")
@@ -663,8 +663,8 @@ def person_paths(
 
 
 def person_next_moves(engine: Engine, person_id: int, *, from_role: str | None = None) -> NextMovesOut:
-    data = cache.career_data(engine)
     with read_engine(engine).connect() as conn:
+        data = cache.career_data(engine, conn)
         person = person_facts(conn, person_id)
         profile = load_profile(conn, person_id)
     source, served = _start_role(data, person, from_role)

@@ -143,20 +143,29 @@ def load(conn: sa.Connection, stamp: tuple[Any, ...] = ()) -> CourseCatalog:
     )
 
 
-def course_catalog(engine: Engine) -> CourseCatalog:
-    """The current course catalog for ``engine``'s database (reloaded only when a stamp moved)."""
-    with read_engine(engine).connect() as conn:
-        stamp = read_stamp(conn)
+def course_catalog(engine: Engine, conn: sa.Connection | None = None) -> CourseCatalog:
+    """The current course catalog for ``engine``'s database (reloaded only when a stamp moved).
+
+    ``conn``: a read connection of the caller's that has written nothing (saves a pool check-out).
+    """
+    if conn is None:
+        with read_engine(engine).connect() as own:
+            return _current(engine, own)
+    return _current(engine, conn)
+
+
+def _current(engine: Engine, conn: sa.Connection) -> CourseCatalog:
+    stamp = read_stamp(conn)
+    cached = _cache.get(engine)
+    if cached is not None and cached.stamp == stamp:
+        return cached
+    with _lock:
         cached = _cache.get(engine)
         if cached is not None and cached.stamp == stamp:
             return cached
-        with _lock:
-            cached = _cache.get(engine)
-            if cached is not None and cached.stamp == stamp:
-                return cached
-            data = load(conn, stamp)
-            _cache[engine] = data
-            return data
+        data = load(conn, stamp)
+        _cache[engine] = data
+        return data
 
 
 def clear() -> None:

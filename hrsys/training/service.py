@@ -660,13 +660,13 @@ def training_plan(
     with_sessions: bool = True,
 ) -> TrainingPlanOut:
     """The cheapest courses that close the person's gap for the role (see :mod:`hrsys.training.plan`)."""
-    careers = career_cache.career_data(engine)
-    catalog = course_cache.course_catalog(engine)
-    role_id = careers.by_code.get(role_code)
-    if role_id is None:
-        raise Invalid.one("role", f"no role with code {role_code}")
-    role = careers.roles[role_id]
     with read_engine(engine).connect() as conn:
+        careers = career_cache.career_data(engine, conn)
+        catalog = course_cache.course_catalog(engine, conn)
+        role_id = careers.by_code.get(role_code)
+        if role_id is None:
+            raise Invalid.one("role", f"no role with code {role_code}")
+        role = careers.roles[role_id]
         person_facts(conn, person_id)
         profile = load_profile(conn, person_id)
         completed = _completed_courses(conn, person_id)
