@@ -39,9 +39,9 @@ def route_handlers() -> list[Any]:
         PeopleController,
         *ACCESS_CONTROLLERS,
         *CAREER_CONTROLLERS,
+        SecondmentController,
         *SKILL_CONTROLLERS,
         BulkController,
-        SecondmentController,
         *TRAINING_CONTROLLERS,
         *TASKFORCE_CONTROLLERS,
         *web_route_handlers(),  # web pages and /static
@@ -65,6 +65,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         create_all=False,
         session_config=SyncSessionConfig(expire_on_commit=False),
     )
+    # Commit (or roll back) on the event loop, not in the handlers' thread pool: with more
+    # concurrent writers waiting on one lock than there are threads, a lock holder could
+    # otherwise never get a thread to commit in, and every request would hang.
+    commit_or_rollback = db_config.before_send_handler
+
+    async def end_transaction(message: Any, scope: Any) -> None:
+        commit_or_rollback(message, scope)  # type: ignore[misc,operator]
+
+    db_config.before_send_handler = end_transaction  # type: ignore[assignment]
     from admin.app import AdminPlugin  # piccolo-admin at /admin (top-level package ``admin``)
     from hrsys.access import setup as access_setup
     from hrsys.web.setup import template_config as web_template_config
