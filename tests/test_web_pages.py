@@ -144,7 +144,7 @@ def test_self_assessment_is_recorded_and_bad_input_is_explained(
     page = c.get("/me?saved=true").text
     assert "บันทึกแล้ว" in page
     history = page.split("ประวัติการประเมิน")[1]
-    assert re.search(r'<td class="num">4</td><td>self</td><td>valid</td>', history)  # newest in the history
+    assert re.search(r'<td class="num">4</td><td>ประเมินตนเอง</td><td>ใช้ได้</td>', history)  # newest in the history
     bad = c.post("/me/assessments", data={"skill": "NOPE:NOTHING", "level": "x"})
     assert bad.status_code == 422
     assert "level" in bad.text and "โปรดแก้ไขข้อมูล" in bad.text
@@ -161,6 +161,11 @@ def test_hr_dashboard_search_and_wrong_roles(app, demo, clients: Callable[..., T
     heat = re.search(r'<table class="heat" id="heat-map">(.*?)</table>', html, re.S)
     assert heat and re.search(r"\d+ / \d+", heat.group(1))
     assert 'id="bench"' in html and 'id="training-needs"' in html
+    # the statistics office's HR officer sees the demo's secondments that need action
+    stat_hr = clients(_user(demo, "hr_officer", 1))
+    stat = stat_hr.get("/hr").text
+    assert "ใกล้สิ้นสุด (1)" in stat and "รอการพิจารณา (1)" in stat
+    assert "ใกล้สิ้นสุด (1)" not in html  # not in the other officer's subtree
     found = c.get("/hr/people?skill=TH-DG:DL03&min_level=1")
     assert found.status_code == 200
     count = re.search(r'id="result-count">(\d+) คน<', found.text)
@@ -209,7 +214,7 @@ def test_lead_proposes_accepts_and_sees_members_and_kpis(
     page = c.get(f"/lead/taskforces/{tf.id}").text
     _clean(page)
     assert 'id="needs"' in page and "ยังไม่มีสมาชิก" in page
-    assert "<svg" in page and "behind" in page  # a KPI behind its target, drawn and listed
+    assert "<svg" in page and "ต่ำกว่าเป้า" in page  # a KPI behind its target, drawn and listed
     r = c.post(f"/lead/taskforces/{tf.id}/proposals", follow_redirects=True)
     assert r.status_code == 200 and 'id="proposal-members"' in r.text
     proposed = re.findall(r'<tr><td>([^<]+)</td><td class="num">\d+%</td>', r.text.split('id="proposal-members"')[1])

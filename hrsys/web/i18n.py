@@ -200,6 +200,42 @@ STRINGS: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
+VALUES: dict[str, tuple[str, str]] = {
+    # task forces and KPIs
+    "forming": ("forming", "กำลังจัดตั้ง"), "active": ("active", "ดำเนินการ"), "closed": ("closed", "ปิดแล้ว"),
+    "behind": ("behind", "ต่ำกว่าเป้า"), "on_track": ("on track", "ตามเป้า"), "met": ("met", "บรรลุแล้ว"),
+    "overdue": ("overdue", "เกินกำหนด"), "no_data": ("no data", "ยังไม่มีข้อมูล"), "ended": ("ended", "สิ้นสุดแล้ว"),
+    # enrolments and plans
+    "planned": ("planned", "วางแผน"), "enrolled": ("enrolled", "ลงทะเบียนแล้ว"), "completed": ("completed", "สำเร็จ"),
+    "failed": ("failed", "ไม่ผ่าน"), "withdrawn": ("withdrawn", "ถอนตัว"), "draft": ("draft", "ร่าง"),
+    "submitted": ("submitted", "ส่งแล้ว"), "approved": ("approved", "อนุมัติแล้ว"),
+    "in_progress": ("in progress", "กำลังดำเนินการ"), "done": ("done", "เสร็จสิ้น"), "cancelled": ("cancelled", "ยกเลิก"),
+    "todo": ("to do", "ยังไม่เริ่ม"), "course": ("course", "หลักสูตร"), "mentoring": ("mentoring", "พี่เลี้ยง"),
+    "on_the_job": ("on the job", "เรียนรู้จากงาน"), "secondment": ("secondment", "การยืมตัว"),
+    # sources of assessments
+    "self": ("self", "ประเมินตนเอง"), "manager": ("manager", "ผู้บังคับบัญชา"),
+    "assessment_centre": ("assessment centre", "ศูนย์ประเมิน"), "certification": ("certification", "ใบรับรอง"),
+    "training": ("training", "การฝึกอบรม"), "knowledge_transfer": ("knowledge transfer", "การถ่ายทอดความรู้"),
+    "valid": ("valid", "ใช้ได้"), "expired": ("expired", "หมดอายุ"), "future": ("future", "อนาคต"),
+    # secondment alerts
+    "ending_soon": ("Ending soon", "ใกล้สิ้นสุด"),
+    "past_end_still_active": ("Past their end, still active", "เลยกำหนดสิ้นสุดแต่ยังดำเนินการ"),
+    "end_reports_overdue": ("End reports overdue", "รายงานสิ้นสุดเกินกำหนด"),
+    "reviews_pending": ("Waiting for review", "รอการพิจารณา"),
+    "start_overdue": ("Approved, not started", "อนุมัติแล้วแต่ยังไม่เริ่ม"),
+}  # fmt: skip
+"""Labels of enum values shown on pages (statuses, sources); an unknown value is shown as it is."""
+
+
+def label(value: object, lang: str) -> str:
+    """The label of an enum value (or its ``.value``) in ``lang``."""
+    raw = str(getattr(value, "value", value))
+    pair = VALUES.get(raw)
+    if pair is None:
+        return raw.replace("_", " ")
+    return pair[1] if lang == "th" else pair[0]
+
+
 def translate(key: str, lang: str, **values: object) -> str:
     """The string ``key`` in ``lang`` with ``{name}`` placeholders filled; the key itself if unknown."""
     pair = STRINGS.get(key)

@@ -76,6 +76,7 @@ def page_context(request: Request[Any, Any, Any], lang: str | None = None) -> di
         "baht": lambda v: i18n.format_baht(v, lang),
         "pct": lambda v: i18n.format_percent(v, lang),
         "pick": lambda en, th: i18n.pick(lang, en, th),
+        "label": lambda v: i18n.label(v, lang),
         "user": user,
         "csrf": request.cookies.get(CSRF_COOKIE, ""),
         "csrf_field": CSRF_FORM_FIELD,
