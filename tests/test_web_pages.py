@@ -17,6 +17,7 @@ from hrsys.demo.load import load_into
 from hrsys.people.models import Person
 from hrsys.skills.models import CurrentSkill
 from hrsys.taskforces.models import TaskForce, TaskForceMember
+from tests import factories
 
 TRACEBACK = re.compile(r"Traceback|File \"|sqlalchemy\.|Internal Server Error")
 
@@ -85,16 +86,22 @@ def test_visitor_is_sent_to_sign_in_and_signs_in_with_the_form(app, demo, sessio
         assert c.get("/me", follow_redirects=False).status_code == 303
 
 
-def test_open_redirects_are_refused(app, demo) -> None:  # type: ignore[no-untyped-def]
-    staff = _user(demo, "staff")
+def test_open_redirects_are_refused(app, session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
+    agency = factories.agency(session)
+    staff = make_user("staff", person=factories.person(session, agency=agency))
+    session.commit()
     with TestClient(app, base_url="https://testserver") as c:
         r = c.post(
             "/sign-in",
-            data={"username": staff.username, "password": demo["passwords"][staff.username], "next": "//evil.example"},
+            data={"username": staff.username, "password": staff.password, "next": "//evil.example"},
             follow_redirects=False,
         )
-        assert r.headers["location"] == "/"
+        assert r.status_code == 303 and r.headers["location"] == "/"
         assert c.get("/lang/en?next=https://evil.example", follow_redirects=False).headers["location"] == "/"
+        # a staff member without skills, role or plans still gets a readable page
+        page = c.get("/me")
+        assert page.status_code == 200 and "No skills recorded yet." in page.text and "No role recorded" in page.text
+        _clean(page.text)
 
 
 def test_staff_page_shows_profile_gap_paths_plan_in_thai_and_english(
@@ -161,6 +168,7 @@ def test_hr_dashboard_search_and_wrong_roles(app, demo, clients: Callable[..., T
     heat = re.search(r'<table class="heat" id="heat-map">(.*?)</table>', html, re.S)
     assert heat and re.search(r"\d+ / \d+", heat.group(1))
     assert 'id="bench"' in html and 'id="training-needs"' in html
+    assert re.search(r'id="as-of">ข้อมูล ณ \d{1,2} \S+ 25\d\d \d\d:\d\d<', html)  # how old the figures are
     # the statistics office's HR officer sees the demo's secondments that need action
     stat_hr = clients(_user(demo, "hr_officer", 1))
     stat = stat_hr.get("/hr").text

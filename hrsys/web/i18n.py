@@ -197,6 +197,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "host": ("Host", "หน่วยงานรับ"),
     "ends_on": ("Ends on", "สิ้นสุด"),
     "choose_agency": ("Agency", "หน่วยงาน"),
+    "figures_as_of": ("Figures as of", "ข้อมูล ณ"),
 }  # fmt: skip
 
 

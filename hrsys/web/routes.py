@@ -55,6 +55,8 @@ from hrsys.web import data as views
 log = logging.getLogger("hrsys.web")
 
 SIGN_IN = "/sign-in"
+BANGKOK = dt.timezone(dt.timedelta(hours=7), "ICT")
+"""Thailand's time (UTC+7, no daylight saving) for times shown on pages."""
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -77,6 +79,7 @@ def page_context(request: Request[Any, Any, Any], lang: str | None = None) -> di
         "pct": lambda v: i18n.format_percent(v, lang),
         "pick": lambda en, th: i18n.pick(lang, en, th),
         "label": lambda v: i18n.label(v, lang),
+        "bangkok": BANGKOK,
         "user": user,
         "csrf": request.cookies.get(CSRF_COOKIE, ""),
         "csrf_field": CSRF_FORM_FIELD,
@@ -476,6 +479,17 @@ def _by_group(engine: Engine, entries: list[Any]) -> list[tuple[str, list[Any]]]
 # ---------------------------------------------------------------------------- HR officers
 
 
+def panel_cache(request: Request[Any, Any, Any]) -> views.PanelCache:
+    """The app's dashboard cache (made on first use; see :class:`hrsys.web.data.PanelCache`)."""
+    import os
+
+    cache = request.app.state.get("web_panel_cache")
+    if cache is None:
+        ttl = float(os.environ.get("HRSYS_WEB_DASHBOARD_TTL", "300"))
+        cache = request.app.state["web_panel_cache"] = views.PanelCache(ttl)
+    return cache  # type: ignore[no-any-return]
+
+
 def _hr_root(engine: Engine, user: CurrentUser, agency: str | None) -> views.AgencyInfo | None:
     """The agency a dashboard is about: an HR officer's own (or one of their subtree), any for admins."""
     if agency:
@@ -501,18 +515,26 @@ class HrController(PageController):
         agency: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
         """Heat map, bench strength of critical roles, training needs, secondment alerts, KPIs behind target."""
-        lang = lang_of(request)
         root = _hr_root(db_engine, current_user, agency)
         code = root.code if root else None
-        heat = views.heat_map(db_engine, root)
+        cache = panel_cache(request)
+        heat, as_of = cache.get(("heat", code), lambda: views.heat_map(db_engine, root))
         cells = {k: (v[0], v[1], charts.heat_colour(v[0], v[1])) for k, v in heat.cells.items()}
         cd = career_cache.career_data(db_engine)
-        benches = []
-        for rid in sorted(cd.critical, key=lambda r: cd.roles[r].code)[:8]:
-            b, _ = views.safely(succession.bench_strength, db_engine, cd.roles[rid].code, agency=code, limit=3)
-            if b is not None:
-                benches.append((cd.roles[rid], b))
-        tn, tn_error = views.safely(training_needs.training_needs, db_engine, agency=code, course_limit=5)
+
+        def bench_panel() -> list[tuple[Any, Any]]:
+            out = []
+            for rid in sorted(cd.critical, key=lambda r: cd.roles[r].code)[:8]:
+                b, _ = views.safely(succession.bench_strength, db_engine, cd.roles[rid].code, agency=code, limit=3)
+                if b is not None:
+                    out.append((cd.roles[rid], b))
+            return out
+
+        benches, _ = cache.get(("bench", code, cd.version), bench_panel)
+        (tn, tn_error), _ = cache.get(
+            ("needs", code),
+            lambda: views.safely(training_needs.training_needs, db_engine, agency=code, course_limit=5),
+        )
         alerts, alerts_error = views.safely(
             secondments.alerts, db_engine, policy=load_policy(), today=secondments.bangkok_today(), agency=code,
             limit=10,
@@ -537,7 +559,7 @@ class HrController(PageController):
             alerts=alerts,
             alerts_error=alerts_error,
             behind=behind,
-            lang_name=lambda en, th: i18n.pick(lang, en, th),
+            as_of=as_of,
         )
 
     @get("/hr/people", opt={"access": Access.hr}, sync_to_thread=True)
