@@ -91,3 +91,18 @@ def test_heat_colours_follow_coverage() -> None:
     assert charts.heat_colour(1, 4) == "#f4b6b0"
     assert charts.heat_colour(3, 4) == "#f7dc8f"
     assert charts.heat_colour(4, 4) == charts.heat_colour(9, 4) == "#b9e0c2"
+
+
+def test_every_changing_form_carries_the_csrf_secret_and_every_field_a_label() -> None:
+    for path in TEMPLATES.glob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        for form in re.findall(r"<form\b.*?</form>", html, re.S):
+            if 'method="post"' in form and 'action="/sign-in"' not in form:
+                assert 'name="{{ csrf_field }}"' in form, f"{path.name}: a post form without the CSRF secret"
+            for field in re.findall(r"<(?:input|select|textarea)\b[^>]*>", form):
+                if 'type="hidden"' in field:
+                    continue
+                ident = re.search(r'id="([^"]+)"', field)
+                labelled = ident is not None and f'for="{ident.group(1)}"' in form
+                wrapped = re.search(r"<label>\s*" + re.escape(field), form) is not None
+                assert labelled or wrapped, f"{path.name}: {field} has no label"
