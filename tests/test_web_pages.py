@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 from sqlalchemy.orm import Session
 
-from hrsys.access.models import User, UserRole
+from hrsys.access.models import AuditEvent, User, UserRole
+from hrsys.agencies.models import Agency
 from hrsys.config import Settings
 from hrsys.demo.load import load_into
 from hrsys.people.models import Person
@@ -158,7 +159,7 @@ def test_self_assessment_is_recorded_and_bad_input_is_explained(
     _clean(bad.text)
 
 
-def test_hr_dashboard_search_and_wrong_roles(app, demo, clients: Callable[..., TestClient]) -> None:  # type: ignore[no-untyped-def]
+def test_hr_dashboard_search_and_wrong_roles(app, demo, session: Session, clients: Callable[..., TestClient]) -> None:  # type: ignore[no-untyped-def]
     hr = _user(demo, "hr_officer")
     c = clients(hr)
     r = c.get("/hr")
@@ -178,6 +179,24 @@ def test_hr_dashboard_search_and_wrong_roles(app, demo, clients: Callable[..., T
     assert found.status_code == 200
     count = re.search(r'id="result-count">(\d+) คน<', found.text)
     assert count and int(count.group(1)) > 0
+    # from a search result to the person's development page (a read the audit trail records)
+    first = re.search(r'<a href="/people/(\d+)">([^<]+)</a>', found.text)
+    assert first
+    theirs = c.get(f"/people/{first.group(1)}")
+    assert theirs.status_code == 200 and first.group(2) in theirs.text
+    assert 'action="/me/assessments"' not in theirs.text  # nobody self-assesses for someone else
+    session.rollback()
+    reads = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "read", AuditEvent.person_id == int(first.group(1)))
+    )
+    assert reads == 1
+    met = session.scalar(sa.select(Agency.id).where(Agency.code == "MDES-MET"))
+    outsider = session.scalar(sa.select(Person.id).where(Person.agency_id == met).limit(1))
+    assert hr.agency_id != met
+    hidden = c.get(f"/people/{outsider}")  # another department's staff: as if they did not exist
+    assert hidden.status_code == 404 and "ไม่พบ" in hidden.text
     # a staff member gets a readable 403 page; an unknown agency is a readable 404
     staff = clients(_user(demo, "staff"))
     denied = staff.get("/hr")

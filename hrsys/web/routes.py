@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.access import scope
 from hrsys.access import service as access_service
-from hrsys.access.guard import client_address, taskforce_guard
+from hrsys.access.guard import client_address, person_guard, taskforce_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.policy import CSRF_COOKIE, CSRF_FORM_FIELD, SESSION_COOKIE
 from hrsys.access.rules import Access
@@ -343,11 +343,14 @@ class StaffController(PageController):
         saved: bool = False,
         form_errors: list[FieldError] | None = None,
         status_code: int = 200,
+        person_id: int | None = None,
     ) -> Template:
         lang = lang_of(request)
-        if user.person_id is None:
+        if person_id is None and user.person_id is None:
             return render(request, "error.html", status_code=200, message=i18n.translate("no_person", lang), errors=[])
-        pid = user.person_id
+        pid = person_id if person_id is not None else user.person_id
+        assert pid is not None
+        own = pid == user.person_id
         me = views.person_header(engine, pid)
         if me is None:
             raise NotFound("person", pid)
@@ -407,7 +410,23 @@ class StaffController(PageController):
             assessable=views.self_assessable_skills(engine, pid, me["role"].id if me["role"] else None),
             saved=saved,
             form_errors=form_errors or [],
+            own=own,
+            base=request.url.path,
         )
+
+    @get("/people/{person_id:int}", opt={"access": Access.person}, guards=[person_guard()], sync_to_thread=True)
+    def person_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_engine: NamedDependency[Engine],
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        person_id: FromPath[int],
+        target: Annotated[str | None, QueryParameter(max_length=80)] = None,
+    ) -> Template:
+        """Someone's development page, for HR officers in scope and admins (the read is audited by the guard);
+        the same page as ``/me`` without the self-assessment form."""
+        return self._render(request, db_engine, db_session, current_user, target, person_id=person_id)
 
     @post("/me/assessments", opt={"access": Access.person}, sync_to_thread=True, status_code=303)
     def self_assess(
