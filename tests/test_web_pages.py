@@ -175,6 +175,10 @@ def test_hr_dashboard_search_and_wrong_roles(app, demo, session: Session, client
     stat = stat_hr.get("/hr").text
     assert "ใกล้สิ้นสุด (1)" in stat and "รอการพิจารณา (1)" in stat
     assert "ใกล้สิ้นสุด (1)" not in html  # not in the other officer's subtree
+    assert '<option value="STAT-CMI">' in stat  # the officer may look at a sub-agency
+    province = stat_hr.get("/hr?agency=STAT-CMI").text
+    assert re.search(r'<th scope="col" title="[^"]+">STAT-CMI</th>', province)
+    assert c.get("/hr?agency=STAT-CMI").status_code == 404  # not in the other officer's subtree
     found = c.get("/hr/people?skill=TH-DG:DL03&min_level=1")
     assert found.status_code == 200
     count = re.search(r'id="result-count">(\d+) คน<', found.text)

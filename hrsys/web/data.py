@@ -36,7 +36,8 @@ CS = CurrentSkill.__table__
 TF = TaskForce.__table__
 TFM = TaskForceMember.__table__
 
-HEAT_MAX_COLUMNS = 12
+HEAT_MAX_COLUMNS = 40
+"""Columns of the heat map at most; people of sub-agencies past it are counted in the first column (the root)."""
 
 
 @dataclass
@@ -173,6 +174,19 @@ def heat_map(engine: Engine, root: AgencyInfo | None) -> HeatMap:
         cells[(top[0], col)] = (have + int(n_met or 0), need + int(n))
     rows = sorted(used.values(), key=lambda g: g[2])
     return HeatMap(columns=columns, rows=rows, cells=cells)
+
+
+def agencies_under(engine: Engine, user: CurrentUser, limit: int = 400) -> list[AgencyInfo]:
+    """Agencies a dashboard may be about: the HR officer's subtree, every agency for admins (by path, so
+    each sub-agency follows its parent)."""
+    stmt = sa.select(A.c.id, A.c.code, A.c.name_th, A.c.name_en, A.c.path).order_by(A.c.path).limit(limit)
+    if not user.is_admin:
+        if not user.agency_path:
+            return []
+        lo, hi = subtree_bounds(user.agency_path)
+        stmt = stmt.where(A.c.path >= lo, A.c.path < hi)
+    with read_engine(engine).connect() as conn:
+        return [AgencyInfo(*r) for r in conn.execute(stmt)]
 
 
 def my_taskforces(engine: Engine, user: CurrentUser) -> list[dict[str, Any]]:

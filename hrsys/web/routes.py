@@ -579,6 +579,7 @@ class HrController(PageController):
             alerts_error=alerts_error,
             behind=behind,
             as_of=as_of,
+            agencies=views.agencies_under(db_engine, current_user),
         )
 
     @get("/hr/people", opt={"access": Access.hr}, sync_to_thread=True)
