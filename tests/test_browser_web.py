@@ -173,6 +173,8 @@ def test_each_kind_of_user_in_a_real_browser(server: dict[str, Any], browser: An
     assert re.search(r"ความพร้อม: \d+%", text)
     assert browser.find_elements(By.CSS_SELECTOR, "figure.chart-box svg"), "the gap chart is drawn"
     assert "บาท" in text
+    browser.execute_script("document.getElementById('h-paths').scrollIntoView()")
+    _shot(browser, "01b-staff-paths-and-plan")
     # the Thai font is used for Thai text (vendored, loaded from /static)
     family = browser.execute_script("return getComputedStyle(document.body).fontFamily")
     assert "Sarabun" in family
