@@ -246,7 +246,11 @@ def test_lead_proposes_accepts_and_sees_members_and_kpis(
     _clean(page)
     assert 'id="needs"' in page and "ยังไม่มีสมาชิก" in page
     assert "<svg" in page and "ต่ำกว่าเป้า" in page  # a KPI behind its target, drawn and listed
-    r = c.post(f"/lead/taskforces/{tf.id}/proposals", follow_redirects=True)
+    bad = c.post(f"/lead/taskforces/{tf.id}/proposals", data={"prefer_internal": "1", "max_externals": "-2"})
+    assert bad.status_code == 422 and "max_externals" in bad.text and "between 0 and 200" in bad.text
+    r = c.post(
+        f"/lead/taskforces/{tf.id}/proposals", data={"prefer_internal": "1", "max_externals": ""}, follow_redirects=True
+    )
     assert r.status_code == 200 and 'id="proposal-members"' in r.text
     proposed = re.findall(r'<tr><td>([^<]+)</td><td class="num">\d+%</td>', r.text.split('id="proposal-members"')[1])
     assert proposed

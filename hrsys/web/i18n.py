@@ -198,6 +198,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ends_on": ("Ends on", "สิ้นสุด"),
     "choose_agency": ("Agency", "หน่วยงาน"),
     "figures_as_of": ("Figures as of", "ข้อมูล ณ"),
+    "prefer_internal": ("Prefer civil servants to outside experts", "ให้ความสำคัญกับข้าราชการก่อนผู้เชี่ยวชาญภายนอก"),
+    "max_externals": ("At most this many outside experts (empty: no limit)",
+                      "จำนวนผู้เชี่ยวชาญภายนอกสูงสุด (เว้นว่าง: ไม่จำกัด)"),
 }  # fmt: skip
 
 

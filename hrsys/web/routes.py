@@ -687,6 +687,24 @@ def _kpi_svg(kpis: list[Any], lang: str) -> str | None:
     )  # fmt: skip
 
 
+def proposal_options(form: dict[str, Any]) -> ProposalRequest:
+    """The proposal options of the lead's form; a bad value is a 422 naming the field."""
+    raw = str(form.get("max_externals") or "").strip()
+    errors = []
+    max_externals: int | None = None
+    if raw:
+        try:
+            max_externals = int(raw)
+        except ValueError:
+            errors.append(FieldError("max_externals", "a whole number of experts, or empty for no limit"))
+        else:
+            if not 0 <= max_externals <= 200:
+                errors.append(FieldError("max_externals", "between 0 and 200"))
+    if errors:
+        raise Invalid.many(errors)
+    return ProposalRequest(prefer_internal=form.get("prefer_internal") == "1", max_externals=max_externals)
+
+
 class LeadController(PageController):
     @get("/lead", opt={"access": Access.lead}, sync_to_thread=True)
     def my_taskforces(
@@ -745,12 +763,17 @@ class LeadController(PageController):
           guards=[taskforce_guard()], sync_to_thread=True, status_code=303)  # fmt: skip
     def propose(
         self,
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[Session],
         current_user: NamedDependency[CurrentUser],
         taskforce_id: FromPath[int],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
-        """Ask for a team (default options); it is kept as the open proposal shown on the page."""
-        proposals.create(db_session, taskforce_id, ProposalRequest(), user_id=current_user.id)
+        """Ask for a team; it is kept as the open proposal shown on the page. Options: prefer civil servants
+        (on unless unticked), at most N external experts (empty: no limit)."""
+        require_form(request)
+        options = proposal_options(data)
+        proposals.create(db_session, taskforce_id, options, user_id=current_user.id)
         db_session.commit()
         return Redirect(f"/lead/taskforces/{taskforce_id}#proposal", status_code=303)
 
