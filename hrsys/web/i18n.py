@@ -186,6 +186,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "not_found": ("This page or record does not exist, or you may not see it.",
                   "ไม่พบหน้านี้หรือข้อมูลนี้ หรือคุณไม่มีสิทธิ์เข้าถึง"),
     "forbidden": ("Your role may not open this page.", "บทบาทของคุณไม่มีสิทธิ์เปิดหน้านี้"),
+    "csrf": ("This form has expired or did not come from hrsys: open the page again and resend it.",
+             "แบบฟอร์มนี้หมดอายุหรือไม่ได้มาจากระบบ โปรดเปิดหน้าใหม่แล้วส่งอีกครั้ง"),
     "server_error": ("The page could not be shown. Try again; if it happens again, "
                      "tell the help desk (reference {ref}).",
                      "ไม่สามารถแสดงหน้านี้ได้ โปรดลองอีกครั้ง หากยังเกิดขึ้นอีก โปรดแจ้งฝ่ายช่วยเหลือ (รหัสอ้างอิง {ref})"),

@@ -146,6 +146,8 @@ def page_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[A
     if isinstance(exc, Unauthorized):
         return Redirect(f"{SIGN_IN}?next={quote(request.url.path)}", status_code=303)
     if isinstance(exc, Forbidden):
+        if "CSRF" in exc.detail:  # a form from an old page or another site: say so, not "your role"
+            return _error_page(request, 403, t("csrf"))
         return _error_page(request, 403, t("forbidden"))
     if isinstance(exc, NotFound):
         return _error_page(request, 404, t("not_found"))
