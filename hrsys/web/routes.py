@@ -731,9 +731,7 @@ class LeadController(PageController):
             open_ones = [p for p in proposals.list_proposals(session, taskforce_id) if p.status.value == "open"]
             if open_ones:
                 proposal = proposals.read(session, taskforce_id, open_ones[0].id)
-        names: dict[int, str] = {}
-        if proposal is not None:
-            names = {n.id: n.skill_name for n in needs}
+        names = {n.id: n.skill_name for n in needs}
         return render(
             request,
             "taskforce.html",
