@@ -133,7 +133,7 @@ class SecondmentController(Controller):
         fiscal_year_be: Annotated[
             int | None,
             QueryParameter(
-                query="fiscal_year", ge=2400, le=2800, description="Thai fiscal year (BE); default the current one"
+                name="fiscal_year", ge=2400, le=2800, description="Thai fiscal year (BE); default the current one"
             ),
         ] = None,
         agency: AgencyQuery = None,
