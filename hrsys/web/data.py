@@ -99,6 +99,34 @@ def _group_roots(conn: sa.Connection) -> dict[int, tuple[int, str, str]]:
     return out
 
 
+def profile_groups(engine: Engine, entries: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Profile entries grouped by their skill's top-level group, sorted by the group's English name.
+
+    Keys are the English and Thai names joined by a NUL character (the framework code for a skill without a
+    group). One query for the skills' groups and one for the group tree.
+    """
+    from hrsys.skills.models import Framework
+
+    F = Framework.__table__
+    refs = {e.skill.ref for e in entries}
+    if not refs:
+        return []
+    with read_engine(engine).connect() as conn:
+        roots = _group_roots(conn)
+        rows = conn.execute(
+            sa.select(F.c.code, S.c.code, S.c.group_id)
+            .select_from(S.join(F, F.c.id == S.c.framework_id))
+            .where(S.c.code.in_({r.split(":", 1)[1] for r in refs}))
+        ).all()
+    group_of = {f"{fw}:{code}": roots.get(gid) for fw, code, gid in rows}
+    out: dict[str, list[Any]] = {}
+    for e in entries:
+        g = group_of.get(e.skill.ref)
+        key = f"{g[2]}\u0000{g[1]}" if g else f"{e.skill.framework}\u0000{e.skill.framework}"
+        out.setdefault(key, []).append(e)
+    return sorted(out.items())
+
+
 @dataclass
 class HeatMap:
     columns: list[AgencyInfo]

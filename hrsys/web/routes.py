@@ -395,7 +395,7 @@ class StaffController(PageController):
             status_code=status_code,
             me=me,
             profile=profile,
-            groups=_by_group(engine, profile.skills),
+            groups=views.profile_groups(engine, profile.skills),
             history=history.items,
             roles=roles,
             target=target,
@@ -469,32 +469,6 @@ class StaffController(PageController):
             except msgspec.ValidationError as exc:
                 errors = [FieldError("evidence", str(exc))]
         return self._render(request, db_engine, db_session, current_user, None, form_errors=errors, status_code=422)
-
-
-def _by_group(engine: Engine, entries: list[Any]) -> list[tuple[str, list[Any]]]:
-    """Profile entries grouped by the skill's top-level group (by framework when a skill has none)."""
-    import sqlalchemy as sa
-
-    from hrsys.core.db import read_engine
-    from hrsys.skills.models import Framework, Skill
-
-    S, F = Skill.__table__, Framework.__table__
-    refs = {e.skill.ref for e in entries}
-    if not refs:
-        return []
-    with read_engine(engine).connect() as conn:
-        roots = views._group_roots(conn)
-        rows = conn.execute(
-            sa.select(F.c.code, S.c.code, S.c.group_id).select_from(S.join(F, F.c.id == S.c.framework_id))
-            .where(S.c.code.in_({r.split(":", 1)[1] for r in refs}))
-        ).all()  # fmt: skip
-    group_of = {f"{fw}:{code}": roots.get(gid) for fw, code, gid in rows}
-    out: dict[str, list[Any]] = {}
-    for e in entries:
-        g = group_of.get(e.skill.ref)
-        key = f"{g[2]}\u0000{g[1]}" if g else f"{e.skill.framework}\u0000{e.skill.framework}"
-        out.setdefault(key, []).append(e)
-    return sorted(out.items())
 
 
 # ---------------------------------------------------------------------------- HR officers
