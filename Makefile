@@ -40,13 +40,13 @@ browser: ## make sure Debian's Chromium and ChromeDriver are installed (browser 
 	bash .ci/browser.sh
 
 test-sqlite: env browser
-	HRSYS_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
+	HRSYS_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider -n 2
 
 postgres: ## make sure the local PostgreSQL answers (start or install it)
 	bash .ci/postgres.sh
 
 test-postgresql: env postgres browser
-	HRSYS_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider
+	HRSYS_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider -n 2
 
 test: lint typecheck test-sqlite test-postgresql ## lint, types, the suite on SQLite and on PostgreSQL
 
