@@ -224,6 +224,8 @@ def test_upload_shows_row_errors_on_the_page(app, demo, session: Session, client
         f"{person.id},TH-DG:NOPE,3,manager,2026-01-05\n"
     )
     c = clients(hr)
+    form = c.get("/hr/upload")
+    assert form.status_code == 200 and "citizen_id" in form.text and "first_name_th" in form.text  # columns listed
     r = c.post("/hr/upload", data={"kind": "assessments"}, files={"file": ("scores.csv", csv.encode(), "text/csv")})
     assert r.status_code == 422
     assert 'id="import-problems"' in r.text and '<td class="num">3</td>' in r.text

@@ -200,6 +200,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ends_on": ("Ends on", "สิ้นสุด"),
     "choose_agency": ("Agency", "หน่วยงาน"),
     "figures_as_of": ("Figures as of", "ข้อมูล ณ"),
+    "upload_help": ("Columns of the file (header row; any order)", "คอลัมน์ของไฟล์ (แถวแรกเป็นหัวตาราง เรียงลำดับใดก็ได้)"),
+    "upload_people_help": ("a row whose citizen ID (else e-mail) is known updates that person; "
+                           "dates may be Buddhist Era.",
+                           "แถวที่เลขประจำตัวประชาชน (หรืออีเมล) มีอยู่แล้วจะปรับปรุงข้อมูลบุคคลนั้น วันที่เป็น พ.ศ. ได้"),
+    "upload_assessments_help": ("each row adds an assessment; certifications need valid_until.",
+                                "แต่ละแถวเพิ่มผลการประเมิน ใบรับรองต้องมี valid_until"),
     "prefer_internal": ("Prefer civil servants to outside experts", "ให้ความสำคัญกับข้าราชการก่อนผู้เชี่ยวชาญภายนอก"),
     "max_externals": ("At most this many outside experts (empty: no limit)",
                       "จำนวนผู้เชี่ยวชาญภายนอกสูงสุด (เว้นว่าง: ไม่จำกัด)"),

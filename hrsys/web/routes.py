@@ -499,6 +499,12 @@ def _hr_root(engine: Engine, user: CurrentUser, agency: str | None) -> views.Age
     return None
 
 
+def _upload_page(request: Request[Any, Any, Any], status_code: int = 200, **context: Any) -> Template:
+    from hrsys.people.importer import COLUMNS
+
+    return render(request, "upload.html", status_code, people_columns=COLUMNS, **context)
+
+
 class HrController(PageController):
     @get("/hr", opt={"access": Access.hr}, sync_to_thread=True)
     def dashboard(
@@ -599,7 +605,7 @@ class HrController(PageController):
 
     @get("/hr/upload", opt={"access": Access.hr}, sync_to_thread=False)
     def upload_page(self, request: Request[Any, Any, Any]) -> Template:
-        return render(request, "upload.html", report=None, kind="people", error=None)
+        return _upload_page(request, report=None, kind="people", error=None)
 
     @post("/hr/upload", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def upload(
@@ -621,7 +627,7 @@ class HrController(PageController):
         partial = bool(data.get("partial"))
         dry_run = bool(data.get("dry_run"))
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return render(request, "upload.html", 422, report=None, kind=kind, error=t("file"))
+            return _upload_page(request, 422, report=None, kind=kind, error=t("file"))
         if kind == "people":
             agency_ids = (
                 None if current_user.is_admin else set(db_session.scalars(scope.subtree_agency_ids(current_user)))
@@ -642,7 +648,7 @@ class HrController(PageController):
         status = 422 if refused and not dry_run else 200
         if status == 200:
             db_session.commit()
-        return render(request, "upload.html", status, report=report, kind=kind, error=None, refused=refused,
+        return _upload_page(request, status, report=report, kind=kind, error=None, refused=refused,
                       dry_run=dry_run)  # fmt: skip
 
 
