@@ -21,17 +21,17 @@ from hrsys.core import migrate
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.generate import http
 from hrsys.generate.context import BENCH_MODULES, BenchContext, BenchRow
-from hrsys.generate.national import generate_into
+from hrsys.generate.national import generate_into, schema_fingerprint
 from hrsys.system.models import VersionStamp
 
 
-def _marker(engine: sa.Engine) -> tuple[int, int] | None:
+def _marker(engine: sa.Engine) -> tuple[int, int, int] | None:
     try:
         with engine.connect() as conn:
             rows: dict[str, int] = dict(
                 conn.execute(  # type: ignore[arg-type]
                     sa.select(VersionStamp.name, VersionStamp.version).where(
-                        VersionStamp.name.in_(["generated_staff", "generated_seed"])
+                        VersionStamp.name.in_(["generated_staff", "generated_seed", "generated_schema"])
                     )
                 ).all()
             )
@@ -39,7 +39,7 @@ def _marker(engine: sa.Engine) -> tuple[int, int] | None:
         return None
     if "generated_staff" not in rows:
         return None
-    return rows["generated_staff"], rows.get("generated_seed", 0)
+    return rows["generated_staff"], rows.get("generated_seed", 0), rows.get("generated_schema", 0)
 
 
 def prepare(database: str, *, staff: int, seed: int, data_dir: Path, pg_url: str) -> tuple[str, dict[str, Any]]:
@@ -61,7 +61,8 @@ def prepare(database: str, *, staff: int, seed: int, data_dir: Path, pg_url: str
                 if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
                     conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
             admin.dispose()
-        if _marker(engine) == (staff, seed) and facts_path.exists() and migrate.current(url) == migrate.head():
+        wanted = (staff, seed, schema_fingerprint())
+        if _marker(engine) == wanted and facts_path.exists() and migrate.current(url) == migrate.head():
             return url, json.loads(facts_path.read_text())
         engine.dispose()
         _reset(database, url, pg_url)

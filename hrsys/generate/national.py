@@ -265,6 +265,18 @@ class _Progress:
         self._bar.update(self._tasks[label], completed=done, total=total)
 
 
+def schema_fingerprint() -> int:
+    """A number that changes whenever the models' tables change (kept datasets are then remade)."""
+    import zlib
+
+    from sqlalchemy.schema import CreateTable
+
+    import hrsys.models
+
+    ddl = "\n".join(str(CreateTable(t)) for t in hrsys.models.metadata.sorted_tables)
+    return zlib.crc32(ddl.encode()) & 0x7FFFFFFF
+
+
 def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str], None] = print) -> GenerateSummary:
     """Fill an empty, migrated database. Refuses a database that already has people."""
     import random
@@ -300,7 +312,11 @@ def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str]
             search.rebuild(conn)
             conn.execute(
                 sa.insert(VersionStamp),
-                [{"name": "generated_staff", "version": staff}, {"name": "generated_seed", "version": seed}],
+                [
+                    {"name": "generated_staff", "version": staff},
+                    {"name": "generated_seed", "version": seed},
+                    {"name": "generated_schema", "version": schema_fingerprint()},
+                ],
             )
         summary = GenerateSummary(staff=staff, agencies=len(agencies), seconds=time.perf_counter() - started)
         ctx = GenerateContext(engine=engine, seed=seed, staff=staff, progress=progress.update)
