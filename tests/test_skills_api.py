@@ -65,7 +65,6 @@ def test_retired_skills_are_hidden_from_pickers(client, session, catalog) -> Non
     import sqlalchemy as sa
 
     from hrsys.skills.models import Skill
-
     from hrsys.system.service import bump_version
 
     assert refs(client.get("/api/v1/skills", params={"q": "DG05"})) == ["TH-DG:DG05"]
