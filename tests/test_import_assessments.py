@@ -1,0 +1,175 @@
+"""The assessments import at work on the database: chunked merges, bulk mode, refusals (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hrsys.people import citizen_id
+from hrsys.skills import assessment_import
+from hrsys.skills.assessment_import import import_assessments
+from hrsys.skills.assessment_service import rebuild_profiles
+from hrsys.skills.models import Assessment
+from hrsys.skills.tabular import read_table
+from tests import factories
+
+TODAY = dt.date.today()
+CID = [citizen_id.make(f"3100{i:08d}") for i in range(1, 9)]
+HEADER = "citizen_id,skill,level,source,assessed_on,valid_until,assessor_name,evidence\n"
+
+
+def ago(days: int) -> dt.date:
+    return TODAY - dt.timedelta(days=days)
+
+
+def current_rows(session) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    session.expire_all()
+    return [
+        tuple(r)
+        for r in session.execute(
+            sa.text(
+                "SELECT person_id, skill_id, level, source, assessment_id, assessed_on, valid_until "
+                "FROM current_skill ORDER BY person_id, skill_id"
+            )
+        )
+    ]
+
+
+def schema_objects(session) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    """Index and foreign-key definitions of the two tables the bulk mode rebuilds."""
+    if session.get_bind().dialect.name == "sqlite":
+        sql = (
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name IN ('assessment', 'current_skill') "
+            "AND type = 'index' UNION ALL SELECT 'fk ' || m.name || ' ' || f.\"from\", f.\"table\" || f.\"to\" "
+            "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+            "WHERE m.name IN ('assessment', 'current_skill') ORDER BY 1"
+        )
+    else:
+        sql = (
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('assessment', 'current_skill') "
+            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid IN ('assessment'::regclass, 'current_skill'::regclass) ORDER BY 1"
+        )
+    return [tuple(r) for r in session.execute(sa.text(sql))]
+
+
+@pytest.fixture
+def people(session):  # type: ignore[no-untyped-def]
+    factories.shipped_catalog(session)
+    agency = factories.agency(session, "DGA")
+    return [factories.person(session, agency, citizen_id=c) for c in CID]
+
+
+def write_csv(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "assessments.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["live-indexes", "bulk-mode"])
+def test_chunked_import_keeps_current_profiles_equal_to_a_full_rebuild(
+    session, people, tmp_path, monkeypatch, bulk
+) -> None:  # type: ignore[no-untyped-def]
+    """People spread over many small chunks, equivalent skills, a lapsed winner, same-day corrections."""
+    a, b = people[0], people[1]
+    factories.assessment(session, a, "TH-DG:DU02", 2, "manager", assessed_on=ago(200))
+    factories.assessment(
+        session, a, "DDAT:USER-RESEARCH", 4, "certification", assessed_on=ago(500), valid_until=ago(10)
+    )
+    factories.assessment(session, b, "DDAT:DATA-ANALYSIS", 3, "assessment_centre", assessed_on=ago(300))
+    rebuild_profiles(session, as_of=ago(60))  # profiles as they were two months ago: a's certification still counts
+    session.commit()
+
+    rng = random.Random(7)
+    skills = ["TH-DG:DU02", "DDAT:DATA-ANALYSIS", "DDAT:USER-RESEARCH", "TH-DG:DL01", "TH-DG:CS02", "DDAT:SECURITY"]
+    sources = ["self", "manager", "training", "assessment_centre", "knowledge_transfer"]
+    lines = [
+        f"{rng.choice(CID)},{rng.choice(skills)},{rng.randint(1, 4)},{rng.choice(sources)},"
+        f"{ago(rng.randint(0, 900)).isoformat()},,,"
+        for _ in range(60)
+    ]
+    lines += [
+        f"{CID[0]},DDAT:USER-RESEARCH,1,self,{ago(5)},,,",  # touches a's lapsed certification
+        f"{CID[2]},TH-DG:LD02,2,manager,{ago(3)},,,first",
+        f"{CID[2]},TH-DG:LD02,4,manager,{ago(3)},,,correction",  # same day and source: the later line wins
+        f"{CID[3]},DDAT:SECURITY,3,certification,{ago(100)},{(TODAY + dt.timedelta(days=600)).isoformat()},,",
+    ]
+    monkeypatch.setattr(assessment_import, "CHUNK", 7)
+    report = import_assessments(session, write_csv(tmp_path, lines), bulk_mode=bulk)
+    assert (report.committed, report.written, report.problems) == (True, 64, [])
+    session.commit()
+    imported = current_rows(session)
+
+    rebuild_profiles(session)
+    session.commit()
+    assert imported == current_rows(session)
+    ld02 = session.execute(
+        sa.text(
+            "SELECT a.level, a.evidence FROM current_skill cs JOIN assessment a ON a.id = cs.assessment_id "
+            "JOIN skill s ON s.id = cs.skill_id WHERE cs.person_id = :p AND s.code = 'LD02'"
+        ),
+        {"p": people[2].id},
+    ).one()
+    assert tuple(ld02) == (4, "correction")
+
+
+def test_bulk_mode_puts_back_every_index_and_key_and_a_refused_file_leaves_no_trace(
+    session, people, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    factories.assessment(session, people[0], "TH-DG:DU02", 2, "manager", assessed_on=ago(20))
+    before_schema, before_rows = schema_objects(session), current_rows(session)
+    session.rollback()
+    monkeypatch.setattr(assessment_import, "CHUNK", 3)
+    good = [f"{c},TH-DG:DL01,2,self,{ago(1)},,," for c in CID]
+    bad = [*good, f"{CID[0]},TH-DG:NOPE,2,self,{ago(1)},,,", *good]
+
+    refused = import_assessments(session, write_csv(tmp_path, bad), bulk_mode=True)
+    assert (refused.committed, refused.written, refused.rows, refused.rejected_rows) == (False, 0, 17, 1)
+    assert [(p.line, p.column) for p in refused.problems] == [(10, "skill")]
+    session.rollback()
+    assert schema_objects(session) == before_schema and current_rows(session) == before_rows
+    session.rollback()
+
+    partial = import_assessments(session, write_csv(tmp_path, bad), bulk_mode=True, partial=True)
+    assert (partial.committed, partial.written, partial.rejected_rows) == (True, 16, 1)
+    session.commit()
+    assert schema_objects(session) == before_schema
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 17
+    dl01 = [r for r in current_rows(session) if r[3] == "self"]
+    assert len({r[0] for r in dl01}) == len(CID)  # everyone holds DL01 (and its equivalents, if any) now
+
+
+def test_a_dry_run_checks_everything_and_writes_nothing(session, people, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    report = import_assessments(
+        session, write_csv(tmp_path, [f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,", "1,TH-DG:DU02,3,self,,,,"]),
+        dry_run=True,
+    )  # fmt: skip
+    assert (report.rows, report.written, report.committed, report.rejected_rows) == (2, 0, False, 1)
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
+
+
+def test_text_cells_with_tabs_backslashes_and_newlines_survive_the_bulk_path(session, people, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    evidence = 'line one\nline\ttwo \\ "quoted" \\N'
+    path = tmp_path / "text.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER.strip().split(","))
+        w.writerow([CID[0], "TH-DG:DU02", "3", "self", ago(1).isoformat(), "", "ผอ. กอง\\ก", evidence])
+    report = import_assessments(session, path, bulk_mode=True)
+    assert report.committed, report.problems
+    session.commit()
+    row = session.execute(sa.select(Assessment.assessor_name, Assessment.evidence)).one()
+    assert tuple(row) == ("ผอ. กอง\\ก", evidence)
+
+
+def test_the_row_estimate_is_known_before_reading() -> None:
+    body = HEADER + "".join(f"{CID[0]},TH-DG:DU02,3,self,2025-01-01,,,\n" for _ in range(5000))
+    table = read_table(io.BytesIO(body.encode()), "a.csv")
+    assert table.row_estimate is not None and 4900 <= table.row_estimate <= 5100
