@@ -146,10 +146,43 @@ class _Instance:
         for i, cs in enumerate(covering):
             if cs:
                 self.coverable |= 1 << i
+        self._drop_dominated()
         desirable_total = sum(e.weight * e.shortfall for e in self.elements if not e.essential)
         big = 1.0 + desirable_total
         self.values = [e.weight * e.shortfall * (big if e.essential else 1.0) for e in self.elements]
         """Value of closing each element: essential ones outweigh all desirable ones together."""
+
+    def _drop_dominated(self) -> None:
+        """Stop branching on courses that another course beats outright.
+
+        A course ``b`` without pending prerequisites dominates a course ``a`` when
+        ``b`` alone covers every element ``a``'s closure covers and costs no more than
+        ``a`` itself (the least ``a`` can ever add): swapping ``a`` for ``b`` in any plan
+        keeps it covering and costs no more, so some optimal plan branches only on
+        undominated courses (``a`` may still come in as someone's prerequisite).
+        Distinct coverage masks are few, so this is O(candidates x masks).
+        """
+        best: dict[int, tuple[float, int]] = {}
+        for c in self.candidates:
+            if self.closure(c) == frozenset((c,)):
+                key = (self.courses[c].cost, c)
+                m = self.closure_mask[c]
+                if m not in best or key < best[m]:
+                    best[m] = key
+        masks = list(best.items())
+        dropped: set[int] = set()
+        for a in self.candidates:
+            ma, own = self.closure_mask[a], (self.courses[a].cost, a)
+            for mb, (cost_b, b) in masks:
+                if b == a or mb & ma != ma:
+                    continue
+                # Same coverage: cheaper, or as cheap and listed first. More coverage: no dearer.
+                if (cost_b, b) < own if mb == ma else cost_b <= own[0]:
+                    dropped.add(a)
+                    break
+        if dropped:
+            self.covering = [[c for c in cs if c not in dropped] for cs in self.covering]
+            self.candidates = [c for c in self.candidates if c not in dropped]
 
     def _mask_of(self, cid: int) -> int:
         course = self.courses[cid]
