@@ -248,7 +248,7 @@ class _Chunk:
     def __init__(self, new: dict[int, list[Evidence]], pairs: list[tuple[int, int]]) -> None:
         self.new = new
         self.pairs = pairs
-        self.winners: Future[dict[int, dict[int, Evidence]]] | None = None
+        self.winners: Future[Any] | None = None
 
 
 class _Writer:
@@ -279,6 +279,7 @@ class _Writer:
         self.trust = trust_order()
         self.active = False
         self.pending: _Chunk | None = None
+        self.dates: dict[Any, Any] = {None: None}
         self.jobs: ThreadPoolExecutor | None = None
         self.last: Future[Any] | None = None
 
@@ -323,7 +324,7 @@ class _Writer:
         if rows:
             rows.sort(key=_by_person_skill)
             ids = self._ids(len(rows))
-            self._run(self._insert, ids, rows)
+            self._insert(ids, rows)
             self.written += len(rows)
             new: dict[int, list[Evidence]] = {}
             for aid, (pid, sid, level, src, _who, _text, on, until) in zip(ids, rows, strict=True):
@@ -342,17 +343,18 @@ class _Writer:
         if self.pending is not None:
             self._merge(self.pending)  # its winners were read before this chunk's rows went in
         if staged is not None:
-            staged.winners = self._run(self._winners, staged.pairs)
+            staged.winners = self._winners(staged.pairs)
         self.pending = staged
 
     def _merge(self, chunk: _Chunk) -> None:
         assert chunk.winners is not None
+        old = self._winner_map(chunk.winners.result(), chunk.pairs)
         current, replaced, recompute = merge_winners(
-            chunk.new, chunk.winners.result(), day=self.day, trust_order=self.trust, classes=self.classes
+            chunk.new, old, day=self.day, trust_order=self.trust, classes=self.classes
         )
         self.recompute |= recompute
         if current:
-            self._run(self._replace_current, replaced, current)
+            self._replace_current(replaced, current)
 
     def finish(self) -> None:
         """Merge the last chunk, put back what bulk mode dropped, recompute the people whose winners lapsed."""
@@ -401,16 +403,32 @@ class _Writer:
     def _ids(self, n: int) -> Sequence[int]:
         raise NotImplementedError
 
+    # Each of these prepares its data in the calling thread and sends one or two statements through
+    # :meth:`_run`: the statement thread does nothing but talk to the database.
+
     def _insert(self, ids: Sequence[int], rows: list[Row]) -> None:
+        """Append ``rows`` numbered by ``ids`` to ``assessment``."""
         raise NotImplementedError
 
-    def _winners(self, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
-        """The current winners of ``pairs`` (person, skill), with the skill actually assessed."""
+    def _winners(self, pairs: list[tuple[int, int]]) -> Future[Any]:
+        """Read the current winners of ``pairs`` (person, skill); :meth:`_winner_map` reads the result."""
+        raise NotImplementedError
+
+    def _winner_map(self, result: Any, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
         raise NotImplementedError
 
     def _replace_current(self, stale: list[tuple[int, int]], rows: list[CurrentRow]) -> None:
         """Delete the ``stale`` (person, skill) rows of ``current_skill``, then insert ``rows``."""
         raise NotImplementedError
+
+    def _date(self, value: Any) -> Any:
+        """A date from the driver (SQLite gives ISO text)."""
+        if value.__class__ is not str:
+            return value
+        hit = self.dates.get(value)
+        if hit is None:
+            hit = self.dates[value] = dt.date.fromisoformat(value)
+        return hit
 
     def _assessed_skill_sql(self) -> str:
         """SQL for the skill an ``cs`` winner assessed (looked up only for skills that have equivalents)."""
@@ -423,7 +441,7 @@ class _Writer:
         )
 
 
-def _winner_map(records: Sequence[Sequence[Any]], dates: Callable[[Any], Any]) -> dict[int, dict[int, Evidence]]:
+def _evidence_map(records: Sequence[Sequence[Any]], dates: Callable[[Any], Any]) -> dict[int, dict[int, Evidence]]:
     """``(person, skill, assessed skill, level, source, assessment, on, until)`` -> person -> skill -> Evidence."""
     out: dict[int, dict[int, Evidence]] = {}
     for pid, target, assessed, level, source, aid, on, until in records:
@@ -440,14 +458,27 @@ _json = msgspec.json.Encoder()
 
 
 class _SqliteWriter(_Writer):
-    """SQLite: each statement takes a whole chunk as one JSON array (``json_each``), so the C work of a
-    chunk runs in one call without the GIL, and no Python value is bound row by row."""
+    """SQLite: each statement takes a whole chunk as one JSON array (``json_each``) or returns one
+    (``json_group_array``), so the C work of a chunk runs in one call without the GIL, and no Python
+    value crosses row by row."""
 
     def __init__(self, session: Session, day: dt.date, user: int | None) -> None:
         super().__init__(session, day, user)
         self.next_id = (self.conn.exec_driver_sql("SELECT max(id) FROM assessment").scalar() or 0) + 1
         self.now = bulk.sqlite_datetime(utcnow())
-        self.dates: dict[Any, Any] = {None: None}
+        cols = ", ".join(ASSESSMENT_COLUMNS)  # the JSON arrays hold: id, the Row fields, recorded_at, recorded_by
+        self.insert_sql = (
+            f"INSERT INTO assessment ({cols}) SELECT {', '.join(f'value->>{i}' for i in range(11))} FROM json_each(?)"
+        )
+        self.winners_sql = (
+            "SELECT json_group_array(json_array(cs.person_id, cs.skill_id, "
+            f"{self._assessed_skill_sql()}, cs.level, cs.source, cs.assessment_id, cs.assessed_on, cs.valid_until)) "
+            "FROM json_each(?) j JOIN current_skill cs ON cs.person_id = j.value->>0 AND cs.skill_id = j.value->>1"
+        )
+        self.current_sql = (
+            f"INSERT INTO current_skill ({', '.join(CURRENT_COLUMNS)}) "
+            f"SELECT {', '.join(f'value->>{i}' for i in range(7))} FROM json_each(?)"
+        )
 
     def begin(self, bulk_mode: bool) -> None:
         # room for the indexes of a large table while rows go in at many places
@@ -477,50 +508,40 @@ class _SqliteWriter(_Writer):
         self.next_id += n
         return range(first, first + n)
 
-    def _execute(self, sql: str, payload: bytes) -> Any:
+    def _execute(self, *statements: tuple[str, str]) -> Any:
+        """Run ``(sql, json)`` statements (one step each); return the first column of the last one's row."""
         cur = self.dbapi.cursor()
         try:
-            return cur.execute(sql, (payload.decode(),)).fetchall()
+            row = None
+            for sql, payload in statements:
+                row = cur.execute(sql, (payload,)).fetchone()
+            return row[0] if row else None
         finally:
             cur.close()
 
     def _insert(self, ids: Sequence[int], rows: list[Row]) -> None:
         first, now, user = ids[0], self.now, self.user
-        payload = _json.encode([(first + i, *row, now, user) for i, row in enumerate(rows)])
-        cols = ", ".join(ASSESSMENT_COLUMNS)
-        # the JSON array's order: id, the Row fields, recorded_at, recorded_by_user_id
-        values = ", ".join(f"value->>{i}" for i in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
-        self._execute(f"INSERT INTO assessment ({cols}) SELECT {values} FROM json_each(?)", payload)
+        payload = _json.encode([(first + i, *row, now, user) for i, row in enumerate(rows)]).decode()
+        self._run(self._execute, (self.insert_sql, payload))
 
-    def _date(self, value: Any) -> Any:
-        hit = self.dates.get(value)
-        if hit is None and value is not None:
-            hit = self.dates[value] = dt.date.fromisoformat(value)
-        return hit
+    def _winners(self, pairs: list[tuple[int, int]]) -> Future[Any]:
+        return self._run(self._execute, (self.winners_sql, _json.encode(pairs).decode()))
 
-    def _winners(self, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
-        if not pairs:
-            return {}
-        records = self._execute(
-            f"SELECT cs.person_id, cs.skill_id, {self._assessed_skill_sql()}, cs.level, cs.source, "
-            "cs.assessment_id, cs.assessed_on, cs.valid_until FROM json_each(?) j "
-            "JOIN current_skill cs ON cs.person_id = j.value->>0 AND cs.skill_id = j.value->>1",
-            _json.encode(pairs),
-        )
-        return _winner_map(records, self._date)
+    def _winner_map(self, result: Any, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
+        return _evidence_map(msgspec.json.decode(result) if result else [], self._date)
 
     def _replace_current(self, stale: list[tuple[int, int]], rows: list[CurrentRow]) -> None:
+        statements = []
         if stale:
-            self._execute(
-                "DELETE FROM current_skill WHERE (person_id, skill_id) IN "
-                "(SELECT value->>0, value->>1 FROM json_each(?))",
-                _json.encode(stale),
+            statements.append(
+                (
+                    "DELETE FROM current_skill WHERE (person_id, skill_id) IN "
+                    "(SELECT value->>0, value->>1 FROM json_each(?))",
+                    _json.encode(stale).decode(),
+                )
             )
-        values = ", ".join(f"value->>{i}" for i in range(7))
-        self._execute(
-            f"INSERT INTO current_skill ({', '.join(CURRENT_COLUMNS)}) SELECT {values} FROM json_each(?)",
-            _json.encode(rows),
-        )
+        statements.append((self.current_sql, _json.encode(rows).decode()))
+        self._run(self._execute, *statements)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -620,53 +641,58 @@ class _PostgresWriter(_Writer):
             ).scalars()
         ]
 
+    def _copy(self, table: str, columns: Sequence[str], blocks: list[str]) -> None:
+        with self.dbapi.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+            for block in blocks:
+                cp.write(block)
+
     def _insert(self, ids: Sequence[int], rows: list[Row]) -> None:
         iso = self.iso
         now, user, esc = self.now, self.user_text, _COPY_ESCAPES
-        copy_sql = f"COPY assessment ({', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN"
-        with self.dbapi.cursor() as cur, cur.copy(copy_sql) as cp:
-            lines: list[str] = []
-            for aid, (pid, sid, level, src, who, evidence, on, until) in zip(ids, rows, strict=True):
-                on_text = iso.get(on) or iso.setdefault(on, on.isoformat())
-                until_text = iso.get(until) or iso.setdefault(until, until.isoformat())  # type: ignore[union-attr]
-                who_text = "\\N" if who is None else who.translate(esc)
-                evidence_text = "\\N" if evidence is None else evidence.translate(esc)
-                lines.append(
-                    f"{aid}\t{pid}\t{sid}\t{level}\t{src}\t{who_text}\t{evidence_text}\t{on_text}\t{until_text}\t"
-                    f"{now}\t{user}\n"
-                )
-                if len(lines) >= 10_000:
-                    cp.write("".join(lines))
-                    lines = []
-            if lines:
-                cp.write("".join(lines))
+        blocks: list[str] = []
+        lines: list[str] = []
+        for aid, (pid, sid, level, src, who, evidence, on, until) in zip(ids, rows, strict=True):
+            on_text = iso.get(on) or iso.setdefault(on, on.isoformat())
+            until_text = iso.get(until) or iso.setdefault(until, until.isoformat())  # type: ignore[union-attr]
+            who_text = "\\N" if who is None else who.translate(esc)
+            evidence_text = "\\N" if evidence is None else evidence.translate(esc)
+            lines.append(
+                f"{aid}\t{pid}\t{sid}\t{level}\t{src}\t{who_text}\t{evidence_text}\t{on_text}\t{until_text}\t"
+                f"{now}\t{user}\n"
+            )
+            if len(lines) >= 10_000:
+                blocks.append("".join(lines))
+                lines = []
+        if lines:
+            blocks.append("".join(lines))
+        self._run(self._copy, "assessment", ASSESSMENT_COLUMNS, blocks)
 
-    def _winners(self, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
-        if not pairs:
-            return {}
+    def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        with self.dbapi.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall()
+
+    def _winners(self, pairs: list[tuple[int, int]]) -> Future[Any]:
         select = (
             f"SELECT cs.person_id, cs.skill_id, {self._assessed_skill_sql()}, cs.level, cs.source, "
             "cs.assessment_id, cs.assessed_on, cs.valid_until FROM current_skill cs "
         )
-        lo, hi = pairs[0][0], pairs[-1][0]  # pairs come sorted by person
-        people = len({p for p, _ in pairs})
-        with self.dbapi.cursor() as cur:
-            if hi - lo < 3 * people:
-                # the chunk's people are (nearly) consecutive, as in files grouped by person: one index
-                # range read (about 7 times faster than a probe per pair), the untouched skills dropped here
-                cur.execute(select + "WHERE cs.person_id BETWEEN %s AND %s", (lo, hi))
-                wanted = set(pairs)
-                records = [r for r in cur.fetchall() if (r[0], r[1]) in wanted]
-            else:
-                cur.execute(
-                    select + "WHERE (cs.person_id, cs.skill_id) IN (SELECT * FROM unnest(%s::int[], %s::int[]))",
-                    ([p for p, _ in pairs], [s for _, s in pairs]),
-                )
-                records = cur.fetchall()
-            return _winner_map(records, lambda d: d)
+        lo, hi = (pairs[0][0], pairs[-1][0]) if pairs else (0, -1)  # pairs come sorted by person
+        if hi - lo < 3 * len({p for p, _ in pairs}):
+            # the chunk's people are (nearly) consecutive, as in files grouped by person: one index
+            # range read (about 7 times faster than a probe per pair); untouched skills are dropped later
+            return self._run(self._fetch, select + "WHERE cs.person_id BETWEEN %s AND %s", (lo, hi))
+        return self._run(
+            self._fetch,
+            select + "WHERE (cs.person_id, cs.skill_id) IN (SELECT * FROM unnest(%s::int[], %s::int[]))",
+            ([p for p, _ in pairs], [s for _, s in pairs]),
+        )
 
-    def _replace_current(self, stale: list[tuple[int, int]], rows: list[CurrentRow]) -> None:
-        iso = self.iso
+    def _winner_map(self, result: Any, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
+        wanted = set(pairs)
+        return _evidence_map([r for r in result if (r[0], r[1]) in wanted], self._date)
+
+    def _delete_and_copy(self, stale: list[tuple[int, int]], blocks: list[str]) -> None:
         with self.dbapi.cursor() as cur:
             if stale:
                 cur.execute(
@@ -674,14 +700,13 @@ class _PostgresWriter(_Writer):
                     "WHERE cs.person_id = t.p AND cs.skill_id = t.s",
                     ([p for p, _ in stale], [s for _, s in stale]),
                 )
-            with cur.copy(f"COPY current_skill ({', '.join(CURRENT_COLUMNS)}) FROM STDIN") as cp:
-                lines: list[str] = []
-                for p, s, lv, src, a, on, until in rows:
-                    on_text = iso.get(on) or iso.setdefault(on, on.isoformat())
-                    until_text = iso.get(until) or iso.setdefault(until, until.isoformat())  # type: ignore[union-attr]
-                    lines.append(f"{p}\t{s}\t{lv}\t{src}\t{a}\t{on_text}\t{until_text}\n")
-                    if len(lines) >= 10_000:
-                        cp.write("".join(lines))
-                        lines = []
-                if lines:
-                    cp.write("".join(lines))
+        self._copy("current_skill", CURRENT_COLUMNS, blocks)
+
+    def _replace_current(self, stale: list[tuple[int, int]], rows: list[CurrentRow]) -> None:
+        iso = self.iso
+        lines: list[str] = []
+        for p, s, lv, src, a, on, until in rows:
+            on_text = iso.get(on) or iso.setdefault(on, on.isoformat())
+            until_text = iso.get(until) or iso.setdefault(until, until.isoformat())  # type: ignore[union-attr]
+            lines.append(f"{p}\t{s}\t{lv}\t{src}\t{a}\t{on_text}\t{until_text}\n")
+        self._run(self._delete_and_copy, stale, ["".join(lines)])
