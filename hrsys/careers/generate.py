@@ -186,7 +186,8 @@ def _assign_roles(conn: sa.Connection, ranges: dict[int, tuple[int, int]], seed:
     for position_level, role_level in PERSON_ROLE_LEVEL.items():
         lo, hi = ranges[role_level]
         n = hi - lo + 1
-        whens.append((P.c.position_level == position_level, lo + (pid * 7919 + seed) % n))
+        # BIGINT: id * 7919 passes 2**31 at national scale on PostgreSQL.
+        whens.append((P.c.position_level == position_level, lo + (sa.cast(pid, sa.BigInteger) * 7919 + seed) % n))
     since = sa.case(
         *[(pid % 40 == i, sa.literal(ANCHOR - dt.timedelta(days=90 * i + 30), sa.Date)) for i in range(40)],
         else_=sa.literal(ANCHOR, sa.Date),
