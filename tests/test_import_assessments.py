@@ -72,11 +72,16 @@ def write_csv(tmp_path: Path, lines: list[str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("bulk", [False, True], ids=["live-indexes", "bulk-mode"])
+@pytest.mark.parametrize(
+    "bulk,sort", [(False, False), (True, False), (False, True)], ids=["live-indexes", "bulk-mode", "sorted-runs"]
+)
 def test_chunked_import_keeps_current_profiles_equal_to_a_full_rebuild(
-    session, people, tmp_path, monkeypatch, bulk
+    session, people, tmp_path, monkeypatch, bulk, sort
 ) -> None:  # type: ignore[no-untyped-def]
-    """People spread over many small chunks, equivalent skills, a lapsed winner, same-day corrections."""
+    """People spread over many small chunks, equivalent skills, a lapsed winner, same-day corrections.
+
+    ``sorted-runs``: the file is taken as out of person order, so all but the rows read before are
+    put in order through sorted runs on disk (several, merged) before they are written."""
     a, b = people[0], people[1]
     factories.assessment(session, a, "TH-DG:DU02", 2, "manager", assessed_on=ago(200))
     factories.assessment(
@@ -101,6 +106,9 @@ def test_chunked_import_keeps_current_profiles_equal_to_a_full_rebuild(
         f"{CID[3]},DDAT:SECURITY,3,certification,{ago(100)},{(TODAY + dt.timedelta(days=600)).isoformat()},,",
     ]
     monkeypatch.setattr(assessment_import, "CHUNK", 7)
+    if sort:
+        monkeypatch.setattr(assessment_import, "in_person_order", lambda rows: False)
+        monkeypatch.setattr(assessment_import, "RUN_ROWS", 10)
     report = import_assessments(session, write_csv(tmp_path, lines), bulk_mode=bulk)
     assert (report.committed, report.written, report.problems) == (True, 64, [])
     session.commit()

@@ -16,6 +16,8 @@ from hrsys.skills.assessment_rows import (
     Problems,
     RowChecker,
     SkillInfo,
+    SortedRuns,
+    in_person_order,
     level_of,
     merge_winners,
     normalise_source,
@@ -212,3 +214,28 @@ def test_winners_given_as_records_are_converted_only_when_touched() -> None:
 @pytest.mark.parametrize("skill,expected", [(1, {1, 4}), (3, {3})])
 def test_touched_skills_cover_the_equivalence_class(skill: int, expected: set[int]) -> None:
     assert touched_skills([Evidence(1, skill, 1, "self", DAY, None)], CLASSES) == expected
+
+
+# --- putting rows in person order -------------------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 4)), max_size=60), st.integers(1, 9), st.integers(1, 5))
+def test_sorted_runs_give_person_order_and_keep_file_order_within_a_pair(pairs, run_rows, frame_rows) -> None:  # type: ignore[no-untyped-def]
+    rows = [(p, s, 1, "self", f"line {i}", None, DAY, None) for i, (p, s) in enumerate(pairs)]
+    runs = SortedRuns(run_rows=run_rows, frame_rows=frame_rows)
+    for i in range(0, len(rows), 4):
+        runs.add(rows[i : i + 4])
+    chunks = list(runs.chunks(5))
+    assert all(len(c) == 5 for c in chunks[:-1])
+    out = [r for c in chunks for r in c]
+    assert out == sorted(rows, key=lambda r: (r[0], r[1], int(r[4].split()[1])))  # type: ignore[union-attr]
+    assert runs.files == []  # temporary files closed (and so deleted) once read
+
+
+def test_a_chunk_is_in_person_order_when_its_people_are_nearly_consecutive() -> None:
+    def rows(people: list[int]) -> list[tuple]:  # type: ignore[type-arg]
+        return [(p, 1, 1, "self", None, None, DAY, None) for p in people]
+
+    assert in_person_order(rows(list(range(100, 200)) * 10))
+    assert not in_person_order(rows(list(range(100, 100_000, 1000))))

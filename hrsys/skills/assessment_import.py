@@ -8,14 +8,19 @@ framework's scale, e.g. ``practitioner``); ``source``; ``assessed_on``;
 ``evidence``. Dates may be Buddhist Era. The checks are in
 :mod:`hrsys.skills.assessment_rows`.
 
-**How it goes.** The file is streamed once. Rows are checked against
+**How it goes.** The file is read once. Rows are checked against
 dictionaries of people, skills and scales loaded once (about 100 MB for 500,000
 people), and the good ones are written in chunks of :data:`CHUNK` rows:
 
 1. the chunk is sorted by person and skill (stable, so a later line of the
    file still gets the higher id: the rule's last tie-break) and numbered from a
    block of ids (``max(id) + 1`` under SQLite's write lock; the sequence on
-   PostgreSQL);
+   PostgreSQL). Chunks are written as they come while they cover consecutive
+   people (files grouped by person, in the order people were loaded); from the
+   first chunk that does not, the rest of the file is put in person order by an
+   external merge sort (:class:`~hrsys.skills.assessment_rows.SortedRuns`: sorted
+   runs of 500,000 rows in temporary files, merged) before it is written, so
+   that the indexes are always walked in order rather than hit at random;
 2. it is appended to ``assessment``: ``COPY ... FROM STDIN`` on PostgreSQL; on
    SQLite one ``INSERT ... SELECT`` over the chunk passed as one JSON array;
 3. ``current_skill`` is merged: the current winners of the (person, skill)
@@ -85,6 +90,8 @@ from hrsys.skills.assessment_rows import (
     Row,
     RowChecker,
     SkillInfo,
+    SortedRuns,
+    in_person_order,
     merge_winners,
     resolve_columns,
     touched_skills,
@@ -106,6 +113,8 @@ L = cast(sa.Table, ProficiencyLevel.__table__)
 
 CHUNK = 100_000
 """Rows written per chunk."""
+RUN_ROWS = 500_000
+"""Rows per sorted run when a file has to be put in person order (about 150 MB of Python objects)."""
 BULK_MIN_ROWS = 200_000
 """Bulk mode needs at least this many rows in the file ..."""
 BULK_RATIO = 0.25
@@ -185,6 +194,7 @@ def import_assessments(
             session, day, recorded_by_user_id
         )
         writer.begin(bulk_mode if bulk_mode is not None else writer.worth_bulk(table.row_estimate or 0))
+    runs: SortedRuns | None = None  # set once the file shows it is not in person order
     try:
         lookups = _lookups(conn, columns.who, person_scope)
         checker = RowChecker(columns, lookups, day=day, problems=problems, citizen_id_problem=cid_rules.problem)
@@ -197,8 +207,11 @@ def import_assessments(
                     if problems.bad_rows and not partial:
                         writer.abandon()
                         writer = None
-                    else:
+                    elif runs is None and in_person_order(buffer):
                         writer.write(buffer)
+                    else:
+                        runs = runs or SortedRuns(run_rows=RUN_ROWS)
+                        runs.add(buffer)
                     buffer = []
             if progress is not None and checker.rows >= tick:
                 progress(checker.rows)
@@ -209,13 +222,21 @@ def import_assessments(
                 writer.abandon()
                 writer = None
             else:
-                writer.write(buffer)
+                if runs is not None:
+                    runs.add(buffer)
+                    for chunk in runs.chunks(CHUNK):
+                        writer.write(chunk)
+                else:
+                    writer.write(buffer)
                 writer.finish()
                 written = writer.written
     except BaseException:
         if writer is not None:
             writer.abandon(quiet=True)
         raise
+    finally:
+        if runs is not None:
+            runs.close()
     return done(writer is not None)
 
 
@@ -571,6 +592,8 @@ class _PostgresWriter(_Writer):
 
     def begin(self, bulk_mode: bool) -> None:
         self.conn.exec_driver_sql(f"SAVEPOINT {SAVEPOINT}")
+        # the chunk statements are simple and many: compiling them (JIT) costs more than it saves
+        self.conn.exec_driver_sql("SET LOCAL jit = off")
         super().begin(bulk_mode)
 
     def _close(self) -> None:
@@ -592,7 +615,9 @@ class _PostgresWriter(_Writer):
                 rule="bulk_import_lock",
             ) from exc
         run("SET LOCAL lock_timeout TO DEFAULT")
+        # index builds sort in memory; the keys' validating joins hash in memory
         run("SET LOCAL maintenance_work_mem = '256MB'")
+        run("SET LOCAL work_mem = '256MB'")
         keys = []
         for table, name, definition, cols in run(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), "
@@ -667,30 +692,41 @@ class _PostgresWriter(_Writer):
             blocks.append("".join(lines))
         self._run(self._copy, "assessment", ASSESSMENT_COLUMNS, blocks)
 
-    def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
-        with self.dbapi.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall()
-
     def _winners(self, pairs: list[tuple[int, int]]) -> Future[Any]:
+        return self._run(self._fetch_winners, pairs)
+
+    def _fetch_winners(self, pairs: list[tuple[int, int]]) -> list[tuple[Any, ...]]:
+        """The touched winners, then the skill each one assessed (looked up only where a skill has equivalents)."""
+        if not pairs:
+            return []
         select = (
-            f"SELECT cs.person_id, cs.skill_id, {self._assessed_skill_sql()}, cs.level, cs.source, "
-            "cs.assessment_id, cs.assessed_on, cs.valid_until FROM current_skill cs "
+            "SELECT cs.person_id, cs.skill_id, cs.level, cs.source, cs.assessment_id, cs.assessed_on, "
+            "cs.valid_until FROM current_skill cs "
         )
-        lo, hi = (pairs[0][0], pairs[-1][0]) if pairs else (0, -1)  # pairs come sorted by person
-        if hi - lo < 3 * len({p for p, _ in pairs}):
-            # the chunk's people are (nearly) consecutive, as in files grouped by person: one index
-            # range read (about 7 times faster than a probe per pair); untouched skills are dropped later
-            return self._run(self._fetch, select + "WHERE cs.person_id BETWEEN %s AND %s", (lo, hi))
-        return self._run(
-            self._fetch,
-            select + "WHERE (cs.person_id, cs.skill_id) IN (SELECT * FROM unnest(%s::int[], %s::int[]))",
-            ([p for p, _ in pairs], [s for _, s in pairs]),
-        )
+        lo, hi = pairs[0][0], pairs[-1][0]  # pairs come sorted by person
+        with self.dbapi.cursor() as cur:
+            if hi - lo < 3 * len({p for p, _ in pairs}):
+                # the chunk's people are (nearly) consecutive: one index range read is about 7 times
+                # faster than a probe per pair; the untouched skills are dropped here
+                cur.execute(select + "WHERE cs.person_id BETWEEN %s AND %s", (lo, hi))
+                wanted = set(pairs)
+                rows = [r for r in cur.fetchall() if (r[0], r[1]) in wanted]
+            else:
+                cur.execute(
+                    select + "WHERE (cs.person_id, cs.skill_id) IN (SELECT * FROM unnest(%s::int[], %s::int[]))",
+                    ([p for p, _ in pairs], [s for _, s in pairs]),
+                )
+                rows = cur.fetchall()
+            classes = self.classes
+            need = [r[4] for r in rows if r[1] in classes]
+            assessed: dict[int, int] = {}
+            if need:
+                cur.execute("SELECT id, skill_id FROM assessment WHERE id = ANY(%s)", (need,))
+                assessed = dict(cur.fetchall())
+        return [(p, t, assessed.get(a, t), lv, src, a, on, until) for p, t, lv, src, a, on, until in rows]
 
     def _winner_map(self, result: Any, pairs: list[tuple[int, int]]) -> dict[int, dict[int, Evidence]]:
-        wanted = set(pairs)
-        return _evidence_map([r for r in result if (r[0], r[1]) in wanted], self._date)
+        return _evidence_map(result, self._date)
 
     def _delete_and_copy(self, stale: list[tuple[int, int]], blocks: list[str]) -> None:
         with self.dbapi.cursor() as cur:

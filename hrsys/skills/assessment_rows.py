@@ -29,8 +29,13 @@ the whole history on random histories.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import struct
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
+
+import msgspec
 
 from hrsys.skills.profile import SOURCES, Evidence, current_profile
 from hrsys.skills.tabular import cell_text, parse_date
@@ -392,6 +397,104 @@ class RowChecker:
             if bad:
                 continue
             yield (pid, sl[0], sl[1], src, assessor, evidence, on, until)  # type: ignore[misc]
+
+
+# --- putting rows in person order ------------------------------------------------------------------
+
+_Spilled = tuple[int, int, int, int, str, str | None, str | None, dt.date, dt.date | None]
+"""A row on disk: ``(person_id, skill_id, sequence, level, ...)``; the sequence number keeps file order."""
+_FRAME = struct.Struct("<I")
+
+
+class SortedRuns:
+    """An external merge sort of checked rows by (person, skill), stable: file order stays within a pair.
+
+    :meth:`add` collects rows; every ``run_rows`` of them are sorted in memory and
+    written to a temporary file as msgpack frames of ``frame_rows`` rows.
+    :meth:`chunks` merges the k runs (:func:`heapq.merge`, comparing plain tuples
+    whose third field is the row's sequence number, so no two compare equal) and
+    hands them out in lists of ``size`` rows.
+
+    Cost: O(n log n) comparisons in all; memory O(run_rows + k * frame_rows) rows;
+    temporary disk about 50 bytes a row (deleted when closed). Used when a large
+    file does not come in person order: the writer then touches every index in
+    order instead of at random (about twice as fast at 5 million rows).
+    """
+
+    def __init__(self, *, run_rows: int = 500_000, frame_rows: int = 5_000) -> None:
+        self.run_rows = run_rows
+        self.frame_rows = frame_rows
+        self.files: list[IO[bytes]] = []
+        self.pending: list[_Spilled] = []
+        self.count = 0
+        self._encode = msgspec.msgpack.Encoder().encode
+        self._decode = msgspec.msgpack.Decoder(list[_Spilled]).decode
+
+    def add(self, rows: Iterable[Row]) -> None:
+        seq = self.count
+        pending = self.pending
+        for pid, sid, level, src, who, evidence, on, until in rows:
+            pending.append((pid, sid, seq, level, src, who, evidence, on, until))
+            seq += 1
+        self.count = seq
+        if len(pending) >= self.run_rows:
+            self._spill()
+
+    def _spill(self) -> None:
+        if not self.pending:
+            return
+        self.pending.sort()
+        fh = tempfile.TemporaryFile(prefix="hrsys-import-")  # noqa: SIM115 - closed by close()
+        for i in range(0, len(self.pending), self.frame_rows):
+            frame = self._encode(self.pending[i : i + self.frame_rows])
+            fh.write(_FRAME.pack(len(frame)))
+            fh.write(frame)
+        fh.seek(0)
+        self.files.append(fh)
+        self.pending = []
+
+    def _read(self, fh: IO[bytes]) -> Iterator[_Spilled]:
+        while head := fh.read(_FRAME.size):
+            (size,) = _FRAME.unpack(head)
+            yield from self._decode(fh.read(size))
+
+    def chunks(self, size: int) -> Iterator[list[Row]]:
+        """All rows added, in (person, skill, file) order, in lists of ``size``."""
+        if self.files:
+            self._spill()
+            merged: Iterable[_Spilled] = heapq.merge(*(self._read(fh) for fh in self.files))
+        else:  # it all fitted in memory
+            self.pending.sort()
+            merged, self.pending = self.pending, []
+        chunk: list[Row] = []
+        for pid, sid, _seq, level, src, who, evidence, on, until in merged:
+            chunk.append((pid, sid, level, src, who, evidence, on, until))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+        self.close()
+
+    def close(self) -> None:
+        for fh in self.files:
+            fh.close()
+        self.files = []
+        self.pending = []
+
+
+def in_person_order(rows: Sequence[Row]) -> bool:
+    """Whether a chunk, sorted by person, covers a (nearly) consecutive run of person ids.
+
+    True for files grouped by person in the order people were loaded (by id, or
+    by agency when people were imported agency by agency); False when people
+    come in no particular order, which would make every write land at random in
+    the indexes.
+    """
+    if not rows:
+        return True
+    people = {r[0] for r in rows}
+    return max(people) - min(people) < 3 * len(people)
 
 
 # --- merging new evidence into current profiles ------------------------------------------------------
