@@ -73,15 +73,18 @@ def write_csv(tmp_path: Path, lines: list[str]) -> Path:
 
 
 @pytest.mark.parametrize(
-    "bulk,sort", [(False, False), (True, False), (False, True)], ids=["live-indexes", "bulk-mode", "sorted-runs"]
+    "bulk,sort",
+    [(False, False), (True, False), (False, True), (True, True)],
+    ids=["live-indexes", "bulk-mode", "sorted-runs", "bulk-mode-sorted-runs"],
 )
 def test_chunked_import_keeps_current_profiles_equal_to_a_full_rebuild(
     session, people, tmp_path, monkeypatch, bulk, sort
 ) -> None:  # type: ignore[no-untyped-def]
     """People spread over many small chunks, equivalent skills, a lapsed winner, same-day corrections.
 
-    ``sorted-runs``: the file is taken as out of person order, so all but the rows read before are
-    put in order through sorted runs on disk (several, merged) before they are written."""
+    ``sorted-runs``: the file is taken as out of person order, so its rows are put in order through
+    sorted runs on disk (several, merged) before they are merged (in bulk mode they are appended first,
+    in file order)."""
     a, b = people[0], people[1]
     factories.assessment(session, a, "TH-DG:DU02", 2, "manager", assessed_on=ago(200))
     factories.assessment(

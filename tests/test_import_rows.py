@@ -227,10 +227,27 @@ def test_sorted_runs_give_person_order_and_keep_file_order_within_a_pair(pairs, 
     for i in range(0, len(rows), 4):
         runs.add(rows[i : i + 4])
     chunks = list(runs.chunks(5))
-    assert all(len(c) == 5 for c in chunks[:-1])
-    out = [r for c in chunks for r in c]
+    assert all(len(c) == len(seqs) == 5 for c, seqs in chunks[:-1])
+    out = [r for c, _ in chunks for r in c]
     assert out == sorted(rows, key=lambda r: (r[0], r[1], int(r[4].split()[1])))  # type: ignore[union-attr]
+    assert [seq for _, seqs in chunks for seq in seqs] == [int(r[4].split()[1]) for r in out]  # type: ignore[union-attr]
     assert runs.files == []  # temporary files closed (and so deleted) once read
+
+
+def test_rows_written_already_keep_their_ids_and_leave_their_text_behind() -> None:
+    runs = SortedRuns(run_rows=2, frame_rows=1)
+    runs.add([(5, 1, 2, "self", "who", "why", DAY, None), (3, 1, 2, "self", "who", "why", DAY, None)], [101, 102])
+    runs.add([(3, 1, 4, "manager", "who", "why", DAY, None)], [103])
+    assert list(runs.chunks(10)) == [
+        (
+            [
+                (3, 1, 2, "self", None, None, DAY, None),
+                (3, 1, 4, "manager", None, None, DAY, None),
+                (5, 1, 2, "self", None, None, DAY, None),
+            ],
+            [102, 103, 101],
+        )
+    ]
 
 
 def test_a_chunk_is_in_person_order_when_its_people_are_nearly_consecutive() -> None:

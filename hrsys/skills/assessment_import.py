@@ -19,8 +19,10 @@ people), and the good ones are written in chunks of :data:`CHUNK` rows:
    people (files grouped by person, in the order people were loaded); from the
    first chunk that does not, the rest of the file is put in person order by an
    external merge sort (:class:`~hrsys.skills.assessment_rows.SortedRuns`: sorted
-   runs of 500,000 rows in temporary files, merged) before it is written, so
-   that the indexes are always walked in order rather than hit at random;
+   runs of 500,000 rows in temporary files, merged) before it is merged into the
+   profiles (and, unless bulk mode has dropped the indexes, before it is
+   appended), so that the indexes are always walked in order rather than hit at
+   random;
 2. it is appended to ``assessment``: ``COPY ... FROM STDIN`` on PostgreSQL; on
    SQLite one ``INSERT ... SELECT`` over the chunk passed as one JSON array;
 3. ``current_skill`` is merged: the current winners of the (person, skill)
@@ -211,7 +213,7 @@ def import_assessments(
                         writer.write(buffer)
                     else:
                         runs = runs or SortedRuns(run_rows=RUN_ROWS)
-                        runs.add(buffer)
+                        _spill(writer, runs, buffer)
                     buffer = []
             if progress is not None and checker.rows >= tick:
                 progress(checker.rows)
@@ -223,9 +225,12 @@ def import_assessments(
                 writer = None
             else:
                 if runs is not None:
-                    runs.add(buffer)
-                    for chunk in runs.chunks(CHUNK):
-                        writer.write(chunk)
+                    _spill(writer, runs, buffer)
+                    for chunk, seqs in runs.chunks(CHUNK):
+                        if writer.bulk:  # appended already, numbered in file order
+                            writer.merge(chunk, seqs)
+                        else:
+                            writer.write(chunk)
                 else:
                     writer.write(buffer)
                 writer.finish()
@@ -238,6 +243,19 @@ def import_assessments(
         if runs is not None:
             runs.close()
     return done(writer is not None)
+
+
+def _spill(writer: _Writer, runs: SortedRuns, rows: list[Row]) -> None:
+    """Put rows that came out of person order aside, to be merged in order at the end.
+
+    In bulk mode ``assessment`` has no secondary index, so the rows are appended at once, in
+    file order (the table and its key only grow at the end), and only what the merge needs is
+    put aside; otherwise the rows wait too, and go in sorted.
+    """
+    if writer.bulk and rows:
+        runs.add(rows, writer.append(rows))
+    else:
+        runs.add(rows)
 
 
 def _lookups(conn: sa.Connection, who: str, scope: sa.ColumnElement[bool] | None) -> Lookups:
@@ -340,13 +358,26 @@ class _Writer:
         if bulk_mode:
             self._enter_bulk()
 
+    def append(self, rows: list[Row]) -> Sequence[int]:
+        """Number ``rows`` and append them to ``assessment`` (in the statement thread); return their ids."""
+        ids = self._ids(len(rows))
+        self._insert(ids, rows)
+        self.written += len(rows)
+        return ids
+
     def write(self, rows: list[Row]) -> None:
-        """Stage a chunk (sort, number, append) and merge the previous one."""
+        """Sort a chunk by person and skill, append it, and merge it (see :meth:`merge`)."""
+        rows.sort(key=_by_person_skill)
+        self.merge(rows, self.append(rows) if rows else ())
+
+    def merge(self, rows: list[Row], ids: Sequence[int]) -> None:
+        """Stage the merge of appended ``rows`` (sorted by person) and carry out the previous chunk's.
+
+        The previous chunk's winners were read while this one was checked; its changes are
+        sent before this chunk's winners are read, so each read sees every earlier write.
+        """
+        staged: _Chunk | None = None
         if rows:
-            rows.sort(key=_by_person_skill)
-            ids = self._ids(len(rows))
-            self._insert(ids, rows)
-            self.written += len(rows)
             new: dict[int, list[Evidence]] = {}
             for aid, (pid, sid, level, src, _who, _text, on, until) in zip(ids, rows, strict=True):
                 ev = Evidence(aid, sid, level, src, on, until)
@@ -355,14 +386,11 @@ class _Writer:
                     new[pid] = [ev]
                 else:
                     items.append(ev)
-            pairs = [
-                (pid, target) for pid, evidence in new.items() for target in touched_skills(evidence, self.classes)
-            ]
-            staged: _Chunk | None = _Chunk(new, pairs)
-        else:
-            staged = None
+            classes = self.classes
+            pairs = [(pid, target) for pid, evidence in new.items() for target in touched_skills(evidence, classes)]
+            staged = _Chunk(new, pairs)
         if self.pending is not None:
-            self._merge(self.pending)  # its winners were read before this chunk's rows went in
+            self._merge(self.pending)
         if staged is not None:
             staged.winners = self._winners(staged.pairs)
         self.pending = staged

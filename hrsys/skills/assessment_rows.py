@@ -430,13 +430,20 @@ class SortedRuns:
         self._encode = msgspec.msgpack.Encoder().encode
         self._decode = msgspec.msgpack.Decoder(list[_Spilled]).decode
 
-    def add(self, rows: Iterable[Row]) -> None:
-        seq = self.count
+    def add(self, rows: Sequence[Row], ids: Sequence[int] | None = None) -> None:
+        """Collect ``rows``; with ``ids`` (rising, as rows already written are numbered), each row keeps its id
+        as its sequence number and drops its free text, which nothing downstream needs then."""
         pending = self.pending
-        for pid, sid, level, src, who, evidence, on, until in rows:
-            pending.append((pid, sid, seq, level, src, who, evidence, on, until))
-            seq += 1
-        self.count = seq
+        if ids is None:
+            seq = self.count
+            for pid, sid, level, src, who, evidence, on, until in rows:
+                pending.append((pid, sid, seq, level, src, who, evidence, on, until))
+                seq += 1
+            self.count = seq
+        else:
+            for aid, (pid, sid, level, src, _who, _evidence, on, until) in zip(ids, rows, strict=True):
+                pending.append((pid, sid, aid, level, src, None, None, on, until))
+            self.count += len(rows)
         if len(pending) >= self.run_rows:
             self._spill()
 
@@ -458,8 +465,8 @@ class SortedRuns:
             (size,) = _FRAME.unpack(head)
             yield from self._decode(fh.read(size))
 
-    def chunks(self, size: int) -> Iterator[list[Row]]:
-        """All rows added, in (person, skill, file) order, in lists of ``size``."""
+    def chunks(self, size: int) -> Iterator[tuple[list[Row], list[int]]]:
+        """All rows added, in (person, skill, file) order, in lists of ``size``, each with its sequence numbers."""
         if self.files:
             self._spill()
             merged: Iterable[_Spilled] = heapq.merge(*(self._read(fh) for fh in self.files))
@@ -467,13 +474,15 @@ class SortedRuns:
             self.pending.sort()
             merged, self.pending = self.pending, []
         chunk: list[Row] = []
-        for pid, sid, _seq, level, src, who, evidence, on, until in merged:
+        seqs: list[int] = []
+        for pid, sid, seq, level, src, who, evidence, on, until in merged:
             chunk.append((pid, sid, level, src, who, evidence, on, until))
+            seqs.append(seq)
             if len(chunk) >= size:
-                yield chunk
-                chunk = []
+                yield chunk, seqs
+                chunk, seqs = [], []
         if chunk:
-            yield chunk
+            yield chunk, seqs
         self.close()
 
     def close(self) -> None:
