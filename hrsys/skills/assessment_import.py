@@ -515,9 +515,11 @@ class _SqliteWriter(_Writer):
         super().__init__(session, day, user)
         self.next_id = (self.conn.exec_driver_sql("SELECT max(id) FROM assessment").scalar() or 0) + 1
         self.now = bulk.sqlite_datetime(utcnow())
-        cols = ", ".join(ASSESSMENT_COLUMNS)  # the JSON arrays hold: id, the Row fields, recorded_at, recorded_by
+        # The chunk's Row tuples as they are; the id is the first id plus the position in the array, and
+        # what every row shares is bound once (each value taken out of JSON costs about 0.4 microseconds).
         self.insert_sql = (
-            f"INSERT INTO assessment ({cols}) SELECT {', '.join(f'value->>{i}' for i in range(11))} FROM json_each(?)"
+            f"INSERT INTO assessment ({', '.join(ASSESSMENT_COLUMNS)}) "
+            f"SELECT ?2 + key, {', '.join(f'value->>{i}' for i in range(8))}, ?3, ?4 FROM json_each(?1)"
         )
         self.winners_sql = (
             "SELECT json_group_array(json_array(cs.person_id, cs.skill_id, "
@@ -557,21 +559,21 @@ class _SqliteWriter(_Writer):
         self.next_id += n
         return range(first, first + n)
 
-    def _execute(self, *statements: tuple[str, str]) -> Any:
-        """Run ``(sql, json)`` statements (one step each); return the first column of the last one's row."""
+    def _execute(self, *statements: tuple[str, str] | tuple[str, str, tuple[Any, ...]]) -> Any:
+        """Run ``(sql, json[, more parameters])`` statements (one step each); return the first column of the
+        last one's row."""
         cur = self.dbapi.cursor()
         try:
             row = None
-            for sql, payload in statements:
-                row = cur.execute(sql, (payload,)).fetchone()
+            for sql, payload, *more in statements:
+                row = cur.execute(sql, (payload, *(more[0] if more else ()))).fetchone()
             return row[0] if row else None
         finally:
             cur.close()
 
     def _insert(self, ids: Sequence[int], rows: list[Row]) -> None:
-        first, now, user = ids[0], self.now, self.user
-        payload = _json.encode([(first + i, *row, now, user) for i, row in enumerate(rows)]).decode()
-        self._run(self._execute, (self.insert_sql, payload))
+        payload = _json.encode(rows).decode()
+        self._run(self._execute, (self.insert_sql, payload, (ids[0], self.now, self.user)))
 
     def _winners(self, pairs: list[tuple[int, int]]) -> Future[Any]:
         return self._run(self._execute, (self.winners_sql, _json.encode(pairs).decode()))
