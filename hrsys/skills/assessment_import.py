@@ -526,9 +526,11 @@ class _SqliteWriter(_Writer):
             f"{self._assessed_skill_sql()}, cs.level, cs.source, cs.assessment_id, cs.assessed_on, cs.valid_until)) "
             "FROM json_each(?) j JOIN current_skill cs ON cs.person_id = j.value->>0 AND cs.skill_id = j.value->>1"
         )
+        # a winner's level, source and dates are its assessment's: only (person, skill, assessment) travel
         self.current_sql = (
             f"INSERT INTO current_skill ({', '.join(CURRENT_COLUMNS)}) "
-            f"SELECT {', '.join(f'value->>{i}' for i in range(7))} FROM json_each(?)"
+            "SELECT j.value->>0, j.value->>1, a.level, a.source, a.id, a.assessed_on, a.valid_until "
+            "FROM json_each(?) j JOIN assessment a ON a.id = j.value->>2"
         )
 
     def begin(self, bulk_mode: bool) -> None:
@@ -591,7 +593,7 @@ class _SqliteWriter(_Writer):
                     _json.encode(stale).decode(),
                 )
             )
-        statements.append((self.current_sql, _json.encode(rows).decode()))
+        statements.append((self.current_sql, _json.encode([(r[0], r[1], r[4]) for r in rows]).decode()))
         self._run(self._execute, *statements)
 
 
