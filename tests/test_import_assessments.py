@@ -184,3 +184,20 @@ def test_the_row_estimate_is_known_before_reading() -> None:
     body = HEADER + "".join(f"{CID[0]},TH-DG:DU02,3,self,2025-01-01,,,\n" for _ in range(5000))
     table = read_table(io.BytesIO(body.encode()), "a.csv")
     assert table.row_estimate is not None and 4900 <= table.row_estimate <= 5100
+
+
+def test_the_command_takes_a_bulk_choice_and_reports_what_it_wrote(session, settings, people, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from hrsys.cli import main
+
+    before = schema_objects(session)
+    session.rollback()  # SQLite: let the command write
+    path = write_csv(tmp_path, [f"{c},TH-DG:DU02,3,manager,{ago(2)},,," for c in CID])
+    result = CliRunner().invoke(
+        main, ["--database-url", settings.database_url, "assessments", "import", str(path), "--bulk", "on"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "8 rows read, 8 written, 0 rejected" in result.output
+    assert schema_objects(session) == before
+    assert len([r for r in current_rows(session) if r[3] == "manager"]) >= len(CID)

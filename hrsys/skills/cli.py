@@ -243,13 +243,24 @@ def print_bulk_report(report: BulkImportReport) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--partial", is_flag=True, help="Write the good rows even if some rows are bad.")
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option(
+    "--bulk",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="Bulk mode (indexes, and on PostgreSQL foreign keys, rebuilt once at the end; on PostgreSQL the "
+    "assessment tables are locked until the import ends): 'auto' chooses by the file's size against the table.",
+)
 @click.pass_obj
-def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: bool) -> None:
+def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: bool, bulk: str) -> None:
     """Append assessments from a CSV or XLSX FILE (streamed; millions of rows) and update the profiles."""
     from hrsys.skills.assessment_import import import_assessments
 
+    bulk_mode = {"auto": None, "on": True, "off": False}[bulk]
     with _session(settings, commit=False) as session:
-        report = import_assessments(session, file, partial=partial, dry_run=dry_run, progress=_progress("rows"))
+        report = import_assessments(
+            session, file, partial=partial, dry_run=dry_run, progress=_progress("rows"), bulk_mode=bulk_mode
+        )
         if report.committed:
             session.commit()
     print_bulk_report(report)
