@@ -201,3 +201,20 @@ def test_the_command_takes_a_bulk_choice_and_reports_what_it_wrote(session, sett
     assert "8 rows read, 8 written, 0 rejected" in result.output
     assert schema_objects(session) == before
     assert len([r for r in current_rows(session) if r[3] == "manager"]) >= len(CID)
+
+
+def test_an_upload_with_a_bad_row_is_422_listing_it_and_writes_nothing(client, session, people) -> None:  # type: ignore[no-untyped-def]
+    body = HEADER + f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,\n{CID[1]},TH-DG:DU02,9,self,{ago(1)},,,\n"
+    session.rollback()
+    r = client.post("/api/v1/assessments/import", files={"data": ("a.csv", body.encode(), "text/csv")})
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    assert [e["field"] for e in errors] == ["line 3, column level"]
+    assert errors[0]["reason"].startswith("'9' is not a level of TH-DG: 1 (")
+    assert r.json()["extra"]["report"]["committed"] is False
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
+    session.rollback()  # SQLite: let the app write
+    ok = client.post(
+        "/api/v1/assessments/import", files={"data": ("a.csv", body.encode(), "text/csv")}, params={"partial": True}
+    )
+    assert ok.status_code == 200 and ok.json()["written"] == 1
