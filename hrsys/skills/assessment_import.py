@@ -66,6 +66,7 @@ writes the good rows and reports the bad ones.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
@@ -411,8 +412,8 @@ class _Writer:
             if self.pending is not None:
                 self._merge(self.pending)
                 self.pending = None
-            for ddl in self.restore:
-                self._run(self.conn.exec_driver_sql, ddl)
+            if self.restore:
+                self._run(self._rebuild, self.restore)
             self.restore = []
             self._drain()
         finally:
@@ -445,6 +446,11 @@ class _Writer:
 
     def _close(self) -> None:
         """After a successful import."""
+
+    def _rebuild(self, ddl: list[str]) -> None:
+        """Put back what bulk mode dropped (in the statement thread)."""
+        for statement in ddl:
+            self.conn.exec_driver_sql(statement)
 
     def _enter_bulk(self) -> None:
         raise NotImplementedError
@@ -541,20 +547,32 @@ class _SqliteWriter(_Writer):
     def _close(self) -> None:
         self.conn.exec_driver_sql("PRAGMA cache_size=-65536")
 
+    def _rebuild(self, ddl: list[str]) -> None:
+        # An index build sorts its whole table: in temporary files, not in memory (the connection's
+        # temp_store), or ten million rows would take several hundred MB of RAM.
+        with contextlib.suppress(sa.exc.OperationalError):  # refused while a temporary table is open
+            self.conn.exec_driver_sql("PRAGMA temp_store=FILE")
+        try:
+            super()._rebuild(ddl)
+        finally:
+            self.conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+
     def _undo(self) -> None:
         self.conn.exec_driver_sql("PRAGMA cache_size=-65536")
         self.session.rollback()
 
     def _enter_bulk(self) -> None:
-        for table in ("assessment", "current_skill"):
-            rows = self.conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-                "ORDER BY name",
-                (table,),
-            ).all()
-            for name, sql in rows:
-                self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
-                self.restore.append(sql)
+        # Only the indexes of ``assessment`` that lead with the person: rows out of person order land
+        # at random in them. The others take new entries at a few hundred places (the end of each
+        # skill's run; each skill and level's run in person order), which costs less than a rebuild.
+        rows = self.conn.exec_driver_sql(
+            "SELECT m.name, m.sql FROM sqlite_master m, pragma_index_info(m.name) i "
+            "WHERE m.type = 'index' AND m.tbl_name = 'assessment' AND m.sql IS NOT NULL AND i.seqno = 0 "
+            "AND i.name = 'person_id' ORDER BY m.name"
+        ).all()
+        for name, sql in rows:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            self.restore.append(sql)
 
     def _ids(self, n: int) -> Sequence[int]:
         first = self.next_id
