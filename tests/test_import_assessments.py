@@ -218,3 +218,25 @@ def test_an_upload_with_a_bad_row_is_422_listing_it_and_writes_nothing(client, s
         "/api/v1/assessments/import", files={"data": ("a.csv", body.encode(), "text/csv")}, params={"partial": True}
     )
     assert ok.status_code == 200 and ok.json()["written"] == 1
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_a_file_that_cannot_be_read_to_the_end_is_refused_on_the_line_where_it_breaks(
+    session, people, tmp_path, partial
+) -> None:  # type: ignore[no-untyped-def]
+    good = f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,\n".encode()
+    n = (1 << 20) // len(good) + 10  # past the part read to guess the encoding
+    path = tmp_path / "broken.csv"
+    path.write_bytes(
+        HEADER.encode() + good * n + b"\xff\xfe broken\n" + good + f'{CID[1]},"{"x" * 200_000}",1\n'.encode()
+    )
+    report = import_assessments(session, path, partial=partial)
+    assert (report.committed, report.written) == (False, 0)
+    assert [(p.line, p.column) for p in report.problems] == [(n + 2, "file")]
+    assert "not UTF-8 text" in report.problems[0].reason
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
+    too_long = tmp_path / "long.csv"
+    too_long.write_bytes(HEADER.encode() + good + f'{CID[1]},"{"x" * 200_000}",1\n'.encode())
+    report = import_assessments(session, too_long, partial=partial)
+    assert not report.committed and [(p.line, p.column) for p in report.problems] == [(3, "file")]

@@ -81,7 +81,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from pathlib import Path
@@ -215,7 +215,7 @@ def import_assessments(
         checker = RowChecker(columns, lookups, day=day, problems=problems, citizen_id_problem=cid_rules.problem)
         buffer: list[Row] = []
         tick = 500_000
-        for row in checker.check(table.rows):
+        for row in checker.check(_readable(table.rows, problems)):
             if writer is not None:
                 buffer.append(row)
                 if len(buffer) >= CHUNK:
@@ -233,7 +233,7 @@ def import_assessments(
                 tick += 500_000
         checked = checker.rows
         if writer is not None:
-            if problems.bad_rows and not partial:
+            if problems.bad_rows and (not partial or problems.unreadable):
                 writer.abandon()
                 writer = None
             else:
@@ -256,6 +256,18 @@ def import_assessments(
         if runs is not None:
             runs.close()
     return done(writer is not None)
+
+
+def _readable(rows: Iterator[tuple[int, list[Any]]], problems: Problems) -> Iterator[tuple[int, list[Any]]]:
+    """The file's rows until one cannot be read (bad encoding, a cell too long): that is reported on its line,
+    and the file is refused, even with ``partial``, since what follows is lost."""
+    try:
+        yield from rows
+    except TableError as exc:
+        text = str(exc)
+        line = int(text.split(":")[0].removeprefix("line ")) if text.startswith("line ") else 1
+        problems.add(line, "file", text.split(": ", 1)[1] if text.startswith("line ") else text)
+        problems.unreadable = True
 
 
 def _spill(writer: _Writer, runs: SortedRuns, rows: list[Row]) -> None:

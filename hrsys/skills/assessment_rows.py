@@ -103,6 +103,8 @@ class Problems:
         self.items: list[Problem] = []
         self.bad_rows = 0
         self.truncated = False
+        self.unreadable = False
+        """The file could not be read to its end."""
         self.limit = limit
         self._last_line = -1
 

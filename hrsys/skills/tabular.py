@@ -178,8 +178,28 @@ def read_table(
     return _read_csv(fh, aliases, size)
 
 
+def _line_of_bad_utf8(fh: IO[bytes], origin: int) -> int | None:
+    """The line of the first byte that is not UTF-8 (the text decoder reads ahead, so it cannot tell)."""
+    import codecs
+
+    try:
+        fh.seek(origin)
+    except (OSError, ValueError):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    while block := fh.read(1 << 20):
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as exc:
+            pending = len(decoder.getstate()[0])  # bytes of an unfinished character carried from the last block
+            return lines + block[: max(0, exc.start - pending)].count(b"\n")
+        lines += block.count(b"\n")
+    return None
+
+
 def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None, size: int = 0) -> Table:
-    start = fh.tell()
+    origin = start = fh.tell()
     sample = fh.read(1 << 20)
     fh.seek(start)
     estimate = max(0, round(size * sample.count(b"\n") / len(sample)) - 1) if sample else 0
@@ -205,7 +225,10 @@ def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None, size: int = 0) -> T
                     yield start, rec
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
-            raise TableError(f"line {start}: not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'") from None
+            line = _line_of_bad_utf8(fh, origin) or start
+            raise TableError(f"line {line}: not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'") from None
+        except csv.Error as exc:  # e.g. a cell longer than the csv module's limit (131,072 characters)
+            raise TableError(f"line {start}: {exc}") from None
         finally:
             text.close()
 
