@@ -240,3 +240,25 @@ def test_a_file_that_cannot_be_read_to_the_end_is_refused_on_the_line_where_it_b
     too_long.write_bytes(HEADER.encode() + good + f'{CID[1]},"{"x" * 200_000}",1\n'.encode())
     report = import_assessments(session, too_long, partial=partial)
     assert not report.committed and [(p.line, p.column) for p in report.problems] == [(3, "file")]
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_person_gone_while_rows_go_in_is_a_conflict_and_nothing_is_written(
+    session, people, tmp_path, monkeypatch, bulk
+) -> None:  # type: ignore[no-untyped-def]
+    from hrsys.core.errors import Conflict
+
+    real = assessment_import._lookups
+
+    def stale(*args):  # type: ignore[no-untyped-def]  # as if this person were deleted after the lookups loaded
+        found = real(*args)
+        return found._replace(people={**found.people, "1100000000000": 987_654})
+
+    monkeypatch.setattr(assessment_import, "_lookups", stale)
+    path = write_csv(
+        tmp_path, [f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,", f"1100000000000,TH-DG:DU02,3,self,{ago(1)},,,"]
+    )
+    with pytest.raises(Conflict, match="changed while it was imported"):
+        import_assessments(session, path, bulk_mode=bulk)
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0

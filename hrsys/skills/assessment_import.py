@@ -248,9 +248,16 @@ def import_assessments(
                     writer.write(buffer)
                 writer.finish()
                 written = writer.written
-    except BaseException:
+    except BaseException as exc:
         if writer is not None:
             writer.abandon(quiet=True)
+        if isinstance(exc, (sa.exc.IntegrityError, conn.dialect.dbapi.IntegrityError)):  # type: ignore[union-attr]
+            # only when someone removed a person or skill while the rows went in (PostgreSQL outside bulk mode)
+            raise Conflict(
+                "a person or skill named in the file was changed while it was imported; nothing was written, "
+                "run the import again",
+                rule="import_concurrent_change",
+            ) from exc
         raise
     finally:
         if runs is not None:
@@ -346,20 +353,45 @@ class _Writer:
         self.dates: dict[Any, Any] = {None: None}
         self.jobs: ThreadPoolExecutor | None = None
         self.last: Future[Any] | None = None
+        self.failure: BaseException | None = None
+        """The first job of the statement thread that failed."""
 
     # --- the statement thread -----------------------------------------------------------------------
 
     def _run(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Send a job to the statement thread. After a job has failed, later ones do not run, and the
+        first failure is what every wait raises (:meth:`_result`, :meth:`_drain`)."""
+        self._check()
         if self.jobs is None:
             self.jobs = ThreadPoolExecutor(1, thread_name_prefix="hrsys-assessment-import")
-        self.last = self.jobs.submit(fn, *args)
+        self.last = self.jobs.submit(self._guarded, fn, *args)
         return self.last
 
+    def _guarded(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.failure is not None:
+            raise RuntimeError("not run: an earlier statement of the import failed")
+        try:
+            return fn(*args)
+        except BaseException as exc:
+            self.failure = exc
+            raise
+
+    def _check(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _result(self, job: Future[T]) -> T:
+        try:
+            return job.result()
+        except BaseException:
+            self._check()  # the first failure, not the job that was skipped because of it
+            raise
+
     def _drain(self) -> None:
-        """Wait for every statement sent; raise the first failure."""
+        """Wait for every job sent (they run in order: the last one is enough); raise the first failure."""
         if self.last is not None:
             last, self.last = self.last, None
-            last.result()
+            self._result(last)
 
     def _stop(self) -> None:
         if self.jobs is not None:
@@ -422,7 +454,7 @@ class _Writer:
 
     def _merge(self, chunk: _Chunk) -> None:
         assert chunk.winners is not None
-        old = self._winner_map(chunk.winners.result(), chunk.pairs)
+        old = self._winner_map(self._result(chunk.winners), chunk.pairs)
         current, replaced, recompute = merge_winners(
             chunk.new, old, day=self.day, trust_order=self.trust, classes=self.classes
         )
@@ -722,7 +754,7 @@ class _PostgresWriter(_Writer):
 
     def _ids(self, n: int) -> Sequence[int]:
         ahead, self.ahead = self.ahead, None
-        block = ahead.result() if ahead is not None and n <= CHUNK else self._run(self._reserve, n).result()
+        block = self._result(ahead if ahead is not None and n <= CHUNK else self._run(self._reserve, n))
         if n == CHUNK:  # more rows may follow: number the next chunk while this one is written
             self.ahead = self._run(self._reserve, CHUNK)
         return block[:n]
