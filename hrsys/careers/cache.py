@@ -13,8 +13,6 @@ request's write transaction, so an uncommitted change cannot leak into it.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +23,9 @@ from sqlalchemy.engine import Engine
 from hrsys.careers.gap import Requirement
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.careers.paths import RoleNode, TransitionEdge, build_graph
-from hrsys.core.db import read_engine
 from hrsys.skills.models import Framework, Skill
 from hrsys.system.models import VersionStamp
+from hrsys.system.stamped import StampedCache
 
 STAMPS = ("career_graph", "catalog")
 
@@ -56,10 +54,6 @@ class CareerData:
     def role(self, code: str) -> RoleNode | None:
         rid = self.by_code.get(code)
         return self.roles.get(rid) if rid is not None else None
-
-
-_cache: weakref.WeakKeyDictionary[Engine, CareerData] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
 
 
 def read_stamp(conn: sa.Connection) -> tuple[Any, ...]:
@@ -145,32 +139,17 @@ def load(conn: sa.Connection, stamp: tuple[Any, ...] = ()) -> CareerData:
     )
 
 
+_stamped: StampedCache[CareerData] = StampedCache(read_stamp, load)
+
+
 def career_data(engine: Engine, conn: sa.Connection | None = None) -> CareerData:
-    """The current career graph for ``engine``'s database (reloaded only when a stamp moved).
+    """The current value for ``engine``'s database (reloaded only when a stamp moved).
 
     ``conn``: a read connection of the caller's that has written nothing (saves a pool check-out).
     """
-    if conn is None:
-        with read_engine(engine).connect() as own:
-            return _current(engine, own)
-    return _current(engine, conn)
-
-
-def _current(engine: Engine, conn: sa.Connection) -> CareerData:
-    stamp = read_stamp(conn)
-    cached = _cache.get(engine)
-    if cached is not None and cached.stamp == stamp:
-        return cached
-    with _lock:
-        cached = _cache.get(engine)
-        if cached is not None and cached.stamp == stamp:
-            return cached
-        data = load(conn, stamp)
-        _cache[engine] = data
-        return data
+    return _stamped.get(engine, conn)
 
 
 def clear() -> None:
-    """Forget every cached graph (tests, and after bulk loads that bypass the stamps)."""
-    with _lock:
-        _cache.clear()
+    """Forget every cached value (tests, and after bulk loads that bypass the stamps)."""
+    _stamped.clear()

@@ -8,16 +8,14 @@ change and why the cache is filled only from a connection of its own.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hrsys.core.db import read_engine
 from hrsys.system.models import VersionStamp
+from hrsys.system.stamped import StampedCache
 from hrsys.training.models import Course, CourseOutcome, CoursePrerequisite
 from hrsys.training.plan import PlanCourse, index_outcomes
 
@@ -53,10 +51,6 @@ class CourseCatalog:
 
     def plan_courses(self, cost: str) -> dict[int, PlanCourse]:
         return self.by_hours if cost == "hours" else self.by_baht
-
-
-_cache: weakref.WeakKeyDictionary[Engine, CourseCatalog] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
 
 
 def read_stamp(conn: sa.Connection) -> tuple[Any, ...]:
@@ -143,31 +137,17 @@ def load(conn: sa.Connection, stamp: tuple[Any, ...] = ()) -> CourseCatalog:
     )
 
 
+_stamped: StampedCache[CourseCatalog] = StampedCache(read_stamp, load)
+
+
 def course_catalog(engine: Engine, conn: sa.Connection | None = None) -> CourseCatalog:
-    """The current course catalog for ``engine``'s database (reloaded only when a stamp moved).
+    """The current value for ``engine``'s database (reloaded only when a stamp moved).
 
     ``conn``: a read connection of the caller's that has written nothing (saves a pool check-out).
     """
-    if conn is None:
-        with read_engine(engine).connect() as own:
-            return _current(engine, own)
-    return _current(engine, conn)
-
-
-def _current(engine: Engine, conn: sa.Connection) -> CourseCatalog:
-    stamp = read_stamp(conn)
-    cached = _cache.get(engine)
-    if cached is not None and cached.stamp == stamp:
-        return cached
-    with _lock:
-        cached = _cache.get(engine)
-        if cached is not None and cached.stamp == stamp:
-            return cached
-        data = load(conn, stamp)
-        _cache[engine] = data
-        return data
+    return _stamped.get(engine, conn)
 
 
 def clear() -> None:
-    with _lock:
-        _cache.clear()
+    """Forget every cached value (tests, and after bulk loads that bypass the stamps)."""
+    _stamped.clear()
