@@ -41,12 +41,19 @@ class ExportLayout(enum.StrEnum):
 
 
 def _outcome(report: BulkImportReport) -> BulkImportReport:
-    """A refused import is a 422 listing every bad row (nothing was written); otherwise the report."""
+    """A refused import is a 422 listing every bad row (nothing was written); otherwise the report.
+
+    A file that cannot be read (or not to its end) says so, with the line, in the detail."""
     if report.problems and not report.committed:
+        unreadable = next((p for p in report.problems if p.column == "file"), None)
+        if unreadable is not None:
+            detail = f"{report.file} cannot be imported: line {unreadable.line}: {unreadable.reason}"
+        elif report.rows:
+            detail = f"{report.rejected_rows} bad row(s) in {report.file}"
+        else:
+            detail = f"{report.file} cannot be imported"
         raise Invalid(
-            f"{report.rejected_rows} bad row(s) in {report.file}; nothing was written"
-            if report.rows
-            else f"{report.file} cannot be imported",
+            f"{detail}; nothing was written",
             errors=[FieldError(f"line {p.line}, column {p.column}", p.reason) for p in report.problems],
             extra={"report": msgspec.to_builtins(report)},
         )

@@ -10,6 +10,13 @@ non-empty cells; other rows create people.
 By default the import is all-or-nothing: one bad row and nothing is written
 (``partial=True`` writes the good rows). Rows are written in chunks with Core
 statements, inside the caller's transaction.
+
+A file that cannot be read at all (empty, no header, not CSV or XLSX, UTF-16)
+or whose header has no rows under it is refused with the reason on line 1. A
+file that breaks part-way (a line that is not UTF-8, a cell over the csv
+module's limit, a damaged workbook) is refused with the line where it breaks,
+even with ``partial``: the rest of the file was never read
+(:meth:`hrsys.skills.tabular.Table.readable_rows`, as the assessments import).
 """
 
 from __future__ import annotations
@@ -93,10 +100,14 @@ def _raw_row(line: int, cells: dict[str, Any], problems: _Problems) -> dict[str,
         text = cell_text(value)
         if not text:
             continue
+        if "\x00" in text:
+            problems.add(line, col, "contains a NUL character")
+            ok = False
+            continue
         if col in INT_COLUMNS:
             try:
                 raw[col] = int(float(text.replace(",", "")))
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: inf
                 problems.add(line, col, f"{text!r} is not a number")
                 ok = False
             continue
@@ -126,7 +137,7 @@ def import_people(
     try:
         table = read_table(source, filename, aliases=HEADER_ALIASES)
     except TableError as exc:
-        problems.add(1, "file", str(exc))
+        problems.add(*exc.problem())
         return BulkImportReport(kind="people", file=label, rows=0, written=0, rejected_rows=1, problems=problems.items)
     unknown = [h for h in table.headers if h and h not in COLUMNS]
     for h in unknown:
@@ -137,7 +148,7 @@ def import_people(
     seen_email: dict[str, int] = {}
     rows = 0
     valid: list[tuple[int, dict[str, Any]]] = []
-    for line, cells in table.records():
+    for line, cells in table.records(table.readable_rows()):
         rows += 1
         raw = _raw_row(line, cells, problems)
         if raw is None:
@@ -165,13 +176,18 @@ def import_people(
                     seen[value] = line
         if not bad:
             valid.append((line, raw))
+    if table.broken is not None:  # refused even with partial: the rest of the file was never read
+        problems.add(*table.broken.problem())
+    elif not rows:
+        problems.add(1, "file", "there are no rows under the header; nothing to import")
+    readable = table.broken is None and rows > 0
     created = updated = unchanged = 0
-    write = not dry_run and (partial or not problems.rows)
+    write = readable and not dry_run and (partial or not problems.rows)
     for i in range(0, len(valid), CHUNK):
         chunk = valid[i : i + CHUNK]
         c, u, n = _write_chunk(session, chunk, agencies, roles, problems, write, agency_ids)
         created, updated, unchanged = created + c, updated + u, unchanged + n
-    write = not dry_run and (partial or not problems.rows)  # a chunk may have found conflicts
+    write = readable and not dry_run and (partial or not problems.rows)  # a chunk may have found conflicts
     return BulkImportReport(
         kind="people",
         file=label,
@@ -242,8 +258,9 @@ def _write_chunk(
                 sa.update(P).where(P.c.id == match["id"]).values(**changes, updated_at=now, version=P.c.version + 1)
             )
         updated += 1
-    if inserts and write:
-        session.execute(sa.insert(P), inserts)
+    if inserts and write:  # one executemany: every row names the same columns (empty cells are NULL)
+        keys = set().union(*inserts)
+        session.execute(sa.insert(P), [dict.fromkeys(keys) | row for row in inserts])
     return created, updated, unchanged
 
 

@@ -36,7 +36,7 @@ class PersonCreate(Input):
     last_name_th: Name
     first_name_en: Name
     last_name_en: Name
-    title_th: str | None = None
+    title_th: Annotated[str, msgspec.Meta(max_length=50)] | None = None
     email: Email | None = None
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     citizen_id: str | None = None
@@ -50,7 +50,7 @@ class PersonCreate(Input):
     role: str | None = None
     """Code of the current role."""
     role_since: dt.date | None = None
-    salary_grade: str | None = None
+    salary_grade: Annotated[str, msgspec.Meta(max_length=20)] | None = None
     monthly_cost_baht: Cost | None = None
     hired_on: dt.date | None = None
 

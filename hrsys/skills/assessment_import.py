@@ -81,7 +81,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
 from pathlib import Path
@@ -195,7 +195,7 @@ def import_assessments(
     try:
         table = read_table(source, filename, aliases=HEADER_ALIASES)
     except TableError as exc:
-        problems.add(1, "file", str(exc))
+        problems.add(*exc.problem())
         return done(False)
     columns = resolve_columns(table.headers, problems)
     if columns is None:
@@ -215,7 +215,7 @@ def import_assessments(
         checker = RowChecker(columns, lookups, day=day, problems=problems, citizen_id_problem=cid_rules.problem)
         buffer: list[Row] = []
         tick = 500_000
-        for row in checker.check(_readable(table.rows, problems)):
+        for row in checker.check(table.readable_rows()):
             if writer is not None:
                 buffer.append(row)
                 if len(buffer) >= CHUNK:
@@ -232,6 +232,9 @@ def import_assessments(
                 progress(checker.rows)
                 tick += 500_000
         checked = checker.rows
+        if table.broken is not None:  # refused even with partial: what follows the break was never read
+            problems.add(*table.broken.problem())
+            problems.unreadable = True
         if writer is not None:
             if problems.bad_rows and (not partial or problems.unreadable):
                 writer.abandon()
@@ -263,18 +266,6 @@ def import_assessments(
         if runs is not None:
             runs.close()
     return done(writer is not None)
-
-
-def _readable(rows: Iterator[tuple[int, list[Any]]], problems: Problems) -> Iterator[tuple[int, list[Any]]]:
-    """The file's rows until one cannot be read (bad encoding, a cell too long): that is reported on its line,
-    and the file is refused, even with ``partial``, since what follows is lost."""
-    try:
-        yield from rows
-    except TableError as exc:
-        text = str(exc)
-        line = int(text.split(":")[0].removeprefix("line ")) if text.startswith("line ") else 1
-        problems.add(line, "file", text.split(": ", 1)[1] if text.startswith("line ") else text)
-        problems.unreadable = True
 
 
 def _spill(writer: _Writer, runs: SortedRuns, rows: list[Row]) -> None:

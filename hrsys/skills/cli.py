@@ -287,7 +287,7 @@ def people_import(settings: Settings, file: Path, partial: bool, dry_run: bool) 
         if report.committed:
             session.commit()
     print_bulk_report(report)
-    if report.problems and not partial:
+    if report.problems and not report.committed:  # refused (with --partial too when the file cannot be read)
         sys.exit(1)
 
 

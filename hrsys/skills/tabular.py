@@ -11,6 +11,13 @@
 Pure (no database, no web framework); linear in the file size, constant memory.
 :attr:`Table.row_estimate` tells a caller, before it reads, about how many rows
 are coming (bulk loaders choose their strategy by it).
+
+A file can break part-way (a line that is not UTF-8, a cell over the csv
+module's limit, a damaged workbook): :meth:`Table.readable_rows` yields the rows
+up to the break and keeps the reason, with its line, in :attr:`Table.broken`.
+Importers report it as a problem on that line (:meth:`TableError.problem`) and
+refuse the whole file, even when asked to write the good rows only, since what
+follows the break was never read.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,13 +61,23 @@ THAI_MONTHS = {
     "ธันวาคม": 12,
     "ธ.ค.": 12,
 }
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
 _THAI = re.compile(r"^(\d{1,2})\s*([^\d\s]+)\s*(\d{4})$")
 
 
 class TableError(Exception):
-    """The file as a whole cannot be read (wrong type, encoding, no header)."""
+    """The file cannot be read (wrong type, encoding, no header), or not past ``line``."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {reason}" if line is not None else reason)
+        self.reason = reason
+        self.line = line
+
+    def problem(self) -> tuple[int, str, str]:
+        """``(line, "file", reason)``: how an import reports it (line 1 when the file cannot be opened)."""
+        return (self.line or 1, "file", self.reason)
 
 
 def year_to_ce(year: int) -> int:
@@ -114,7 +131,8 @@ def _make(year: int, month: int, day: int) -> dt.date:
 
 
 def normalise_header(name: Any, aliases: dict[str, str] | None = None) -> str:
-    key = re.sub(r"[\s\-]+", "_", str(name or "").strip().lower()).strip("_")
+    """Lower case, blanks and dashes as ``_``, a byte-order mark or zero-width space dropped, then ``aliases``."""
+    key = re.sub(r"[\s\-]+", "_", str(name or "").translate(_INVISIBLE).strip().lower()).strip("_")
     return (aliases or {}).get(key, key)
 
 
@@ -128,13 +146,18 @@ def cell_text(value: Any) -> str:
 
 
 def _detect_encoding(head: bytes) -> str:
+    """UTF-8 (BOM or not), or Thai Windows (cp874) when the first megabyte reads as that and not as UTF-8."""
     try:
         head.decode("utf-8")
         return "utf-8-sig"
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:  # cut inside a multi-byte character at the end of the sample
             return "utf-8-sig"
-        return "cp874"
+    try:
+        head.decode("cp874")
+    except UnicodeDecodeError:  # neither: most likely UTF-8 with a damaged line, reported on that line
+        return "utf-8-sig"
+    return "cp874"
 
 
 class Table:
@@ -152,11 +175,21 @@ class Table:
         CSV: the file's size times the line density of its first megabyte (an
         over-estimate when quoted cells span lines); XLSX: the sheet's recorded
         dimension."""
+        self.broken: TableError | None = None
+        """Why :meth:`readable_rows` stopped before the end of the file, with the line; None if it did not."""
 
-    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The rows as ``(line, {header: value})`` (columns without a header are dropped)."""
+    def readable_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """:attr:`rows` up to where the file cannot be read further; the reason then goes to :attr:`broken`
+        instead of being raised (the caller reports it and refuses the file)."""
+        try:
+            yield from self.rows
+        except TableError as exc:
+            self.broken = exc
+
+    def records(self, rows: Iterable[tuple[int, list[Any]]] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``rows`` (default :attr:`rows`) as ``(line, {header: value})``; columns without a header are dropped."""
         headers = self.headers
-        for line, values in self.rows:
+        for line, values in self.rows if rows is None else rows:
             yield line, {h: v for h, v in zip(headers, values, strict=False) if h}
 
 
@@ -171,6 +204,8 @@ def read_table(
     fh.seek(start)
     head = fh.read(4)
     fh.seek(start)
+    if size <= 0:
+        raise TableError("the file is empty")
     if name.endswith(".xlsx") or head.startswith(b"PK\x03\x04"):
         return _read_xlsx(fh, aliases)
     if name.endswith(".xls"):
@@ -178,15 +213,16 @@ def read_table(
     return _read_csv(fh, aliases, size)
 
 
-def _line_of_bad_utf8(fh: IO[bytes], origin: int) -> int | None:
-    """The line of the first byte that is not UTF-8 (the text decoder reads ahead, so it cannot tell)."""
+def _line_of_bad_byte(fh: IO[bytes], origin: int, encoding: str) -> int | None:
+    """The line of the first byte that ``encoding`` cannot decode (the text decoder reads ahead, so it cannot
+    tell)."""
     import codecs
 
     try:
         fh.seek(origin)
     except (OSError, ValueError):
         return None
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder = codecs.getincrementaldecoder(encoding)()
     lines = 1
     while block := fh.read(1 << 20):
         try:
@@ -203,6 +239,8 @@ def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None, size: int = 0) -> T
     sample = fh.read(1 << 20)
     fh.seek(start)
     estimate = max(0, round(size * sample.count(b"\n") / len(sample)) - 1) if sample else 0
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TableError("the file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8'")
     encoding = _detect_encoding(sample)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="")
     reader = csv.reader(text)
@@ -210,10 +248,16 @@ def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None, size: int = 0) -> T
         header = next(reader)
     except StopIteration:
         raise TableError("the file is empty") from None
-    except UnicodeDecodeError as exc:
-        raise TableError(f"the file is not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'") from None
+    except UnicodeDecodeError as exc:  # a small file: the decoder read all of it ahead
+        line = _line_of_bad_byte(fh, origin, encoding)
+        text.close()
+        raise TableError(f"not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'", line) from None
+    except csv.Error as exc:  # e.g. a header cell longer than the csv module's limit
+        text.close()
+        raise TableError(str(exc), 1) from None
     headers = [normalise_header(h, aliases) for h in header]
     if not any(headers):
+        text.close()
         raise TableError("the first line must name the columns")
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -225,10 +269,10 @@ def _read_csv(fh: IO[bytes], aliases: dict[str, str] | None, size: int = 0) -> T
                     yield start, rec
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
-            line = _line_of_bad_utf8(fh, origin) or start
-            raise TableError(f"line {line}: not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'") from None
+            line = _line_of_bad_byte(fh, origin, encoding) or start
+            raise TableError(f"not UTF-8 text ({exc.reason}); save the file as 'CSV UTF-8'", line) from None
         except csv.Error as exc:  # e.g. a cell longer than the csv module's limit (131,072 characters)
-            raise TableError(f"line {start}: {exc}") from None
+            raise TableError(str(exc), start) from None
         finally:
             text.close()
 
@@ -241,21 +285,33 @@ def _read_xlsx(fh: IO[bytes], aliases: dict[str, str] | None) -> Table:
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a damaged or foreign file
-        raise TableError(f"not a readable .xlsx workbook: {exc}") from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = next(it, None)
+        raise TableError(f"not a readable .xlsx workbook ({exc}); it may be damaged or cut short") from None
+    try:
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = next(it, None)
+    except Exception as exc:  # no worksheet, or the sheet's XML or compression is damaged at its start
+        wb.close()
+        raise TableError(f"the workbook is damaged ({type(exc).__name__}: {exc}); save it again as .xlsx", 1) from None
     if header is None:
         wb.close()
         raise TableError("the first sheet is empty")
     headers = [normalise_header(h, aliases) for h in header]
+    if not any(headers):
+        wb.close()
+        raise TableError("the first row must name the columns")
     estimate = ws.max_row - 1 if isinstance(ws.max_row, int) and ws.max_row > 1 else None
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        i = 1
         try:
-            for i, rec in enumerate(it, start=2):
+            for i, rec in enumerate(it, start=2):  # i: the last row read, for the error below
                 if any(v is not None and str(v).strip() for v in rec):
                     yield i, list(rec)
+        except Exception as exc:  # the sheet's XML or its compression is damaged part-way
+            raise TableError(
+                f"the workbook is damaged from here on ({type(exc).__name__}: {exc}); save it again as .xlsx", i + 1
+            ) from None
         finally:
             wb.close()
 
