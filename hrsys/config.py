@@ -26,6 +26,8 @@ class Settings(msgspec.Struct, kw_only=True):
     secret_key: str = ""
     """Key that signs sign-in tokens. Empty means: generate one and keep it beside the SQLite file."""
     token_minutes: int = 60 * 8
+    auth_cache_seconds: float = 1.0
+    """How long a worker trusts its copy of a signed-in user's row (sign-out elsewhere shows within it); 0 = off."""
     demo_credentials_file: str = "demo-credentials.txt"
     echo_sql: bool = False
 
@@ -38,6 +40,7 @@ class Settings(msgspec.Struct, kw_only=True):
             "sqlite_busy_timeout_ms": int(_env("SQLITE_BUSY_TIMEOUT_MS", "10000")),
             "secret_key": _env("SECRET_KEY", ""),
             "token_minutes": int(_env("TOKEN_MINUTES", str(60 * 8))),
+            "auth_cache_seconds": float(_env("AUTH_CACHE_SECONDS", "1")),
             "demo_credentials_file": _env("DEMO_CREDENTIALS_FILE", "demo-credentials.txt"),
             "echo_sql": _env("ECHO_SQL", "0").lower() in {"1", "true", "yes"},
         }

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 import hrsys.models
 from hrsys.access import audit_ddl, tokens
+from hrsys.access.guard import auth_cache
 from hrsys.access.models import User
 from hrsys.agencies.cache import agency_trees
 from hrsys.app import create_app
@@ -98,6 +99,7 @@ def db(engine: Engine) -> Iterator[Engine]:
     """The session's engine over empty tables (and no per-process cache of the previous test's data)."""
     _empty_all_tables(engine)
     agency_trees.clear()
+    auth_cache.clear()
     yield engine
 
 

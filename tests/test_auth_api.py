@@ -82,6 +82,33 @@ def test_deactivating_a_user_ends_their_sign_in(client, client_as, make_user) ->
     assert theirs.get(ME).status_code == 401
 
 
+def test_a_change_made_by_another_worker_is_seen_within_the_cache_window(
+    app, client_as, make_user, session
+) -> None:
+    """Workers keep a signed-in user's row for ``auth_cache_seconds``; a direct edit shows after it, never later."""
+    import time
+
+    from hrsys.access.guard import auth_cache
+
+    staff = make_user("admin", username="edited-elsewhere")
+    theirs = client_as(staff)
+    saved = auth_cache.user_seconds
+    auth_cache.user_seconds = 0.3
+    try:
+        assert theirs.get(ME).status_code == 200
+        # As another worker (or a database console) would: no ORM event reaches this process.
+        session.execute(sa.update(User).where(User.id == staff.id).values(token_generation=User.token_generation + 1))
+        session.commit()
+        changed = time.monotonic()
+        while theirs.get(ME).status_code == 200:
+            assert time.monotonic() - changed < 0.3 + 0.5, "the revoked token was still accepted after the window"
+            time.sleep(0.05)
+    finally:
+        auth_cache.user_seconds = saved
+    r = theirs.get(ME)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+
 # ---------------------------------------------------------------- cookies and CSRF
 
 

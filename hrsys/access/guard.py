@@ -24,6 +24,8 @@ Per request:
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -105,16 +107,90 @@ def load_user(engine: Engine, user_id: int) -> sa.Row[Any] | None:
         return conn.execute(_USER_QUERY, {"uid": user_id}).first()
 
 
+class AuthCache:
+    """Per-process memory of checked tokens and of user rows, so that a burst of requests costs no query each.
+
+    * **Tokens**: a token string whose signature and claims were verified once is
+      remembered with its claims (keyed with the signing key); its expiry is still
+      checked on every request.
+    * **Users**: the row that authenticates a user (role, agency, active flag, token
+      generation) is kept for ``user_seconds``. A change made through hrsys in this
+      process (sign-out, password change, role or agency change, deactivation,
+      anonymisation) drops it at once (a mapper event on ``User``); another worker or
+      a direct database edit is seen within ``user_seconds``. ``0`` turns this off.
+
+    Both are bounded (oldest first out) so that many users cannot grow a worker.
+    """
+
+    MAX_TOKENS = 8192
+    MAX_USERS = 16384
+
+    def __init__(self, user_seconds: float = 1.0) -> None:
+        self.user_seconds = user_seconds
+        self._tokens: dict[tuple[str, str], tuple[float, tokens.Claims]] = {}
+        self._users: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, sa.Row[Any] | None]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def claims(self, key: str, token: str) -> tokens.Claims:
+        """The token's claims; :class:`tokens.TokenError` if it is invalid or expired."""
+        found = self._tokens.get((key, token))
+        if found is not None:
+            if time.time() < found[0]:
+                return found[1]
+            raise tokens.TokenError("expired")
+        claims = tokens.decode(key, token)
+        if len(self._tokens) >= self.MAX_TOKENS:
+            self._tokens.pop(next(iter(self._tokens)))
+        self._tokens[(key, token)] = (claims.expires_at.timestamp(), claims)
+        return claims
+
+    def user(self, engine: Engine, user_id: int) -> sa.Row[Any] | None:
+        """The user's row (``None`` if there is none), at most ``user_seconds`` old."""
+        if self.user_seconds <= 0:
+            return load_user(engine, user_id)
+        rows = self._users.get(engine)
+        if rows is None:
+            rows = self._users.setdefault(engine, {})
+        now = time.monotonic()
+        found = rows.get(user_id)
+        if found is not None and found[0] > now:
+            return found[1]
+        row = load_user(engine, user_id)
+        if len(rows) >= self.MAX_USERS:
+            rows.pop(next(iter(rows)))
+        rows[user_id] = (now + self.user_seconds, row)
+        return row
+
+    def forget_user(self, user_id: int) -> None:
+        for rows in list(self._users.values()):
+            rows.pop(user_id, None)
+
+    def clear(self) -> None:
+        self._tokens.clear()
+        self._users.clear()
+
+
+auth_cache = AuthCache()
+"""The process's cache; :func:`hrsys.access.setup.configure` sets ``user_seconds`` from ``Settings``."""
+
+
+@sa.event.listens_for(User, "after_update")
+@sa.event.listens_for(User, "after_delete")
+def _user_changed(_mapper: Any, _conn: Any, target: User) -> None:
+    auth_cache.forget_user(target.id)
+
+
 def authenticate(scope: Scope) -> tuple[CurrentUser | None, AuthState]:
     token, via = _credentials(scope)
     if token is None:
         return None, AuthState()
     app = scope["app"]
     try:
-        claims = tokens.decode(app.state.secret_key, token)
+        claims = auth_cache.claims(app.state.secret_key, token)
     except tokens.TokenError as exc:
         return None, AuthState(via=via, error=exc.reason)
-    row = load_user(app.state.engine, claims.user_id)
+    row = auth_cache.user(app.state.engine, claims.user_id)
     if row is None or not row.active or row.token_generation != claims.generation:
         return None, AuthState(via=via, error="revoked")
     user = CurrentUser(

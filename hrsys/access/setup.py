@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Litestar, Router
 
-from hrsys.access.guard import DEPENDENCIES, AuthMiddleware, access_guard, is_exempt, rule_of
+from hrsys.access.guard import DEPENDENCIES, AuthMiddleware, access_guard, auth_cache, is_exempt, rule_of
 from hrsys.access.policy import AccessSettings
 from hrsys.access.rules import Access
 from hrsys.config import Settings
@@ -48,5 +48,6 @@ def configure(app: Litestar, settings: Settings, access: AccessSettings | None =
     """Keep the signing key and access settings on the app; log routes that would be refused for lack of a rule."""
     app.state.secret_key = settings.resolved_secret_key()
     app.state.access = access or AccessSettings.from_env()
+    auth_cache.user_seconds = settings.auth_cache_seconds
     for route in routes_without_rule(app):
         log.error("no access rule on %s: it will answer 403 (declare opt={'access': Access.<rule>})", route)
