@@ -164,3 +164,57 @@ def test_rebuild_and_refresh_agree_with_what_each_write_kept(client, session, ca
     assert refresh_expired(session, as_of=TODAY + dt.timedelta(days=2)) == 1
     session.commit()
     assert len(snapshot()) == 3
+
+
+def test_people_by_skill_gives_the_same_people_and_totals_whichever_way_it_counts(db, session, catalog, org) -> None:
+    """The list counts from the people or from the rarest skill's holders (a plan choice): answers never differ."""
+    import random
+
+    from hrsys.agencies.cache import agency_trees
+    from hrsys.people.models import Person
+    from hrsys.people.service import list_people, skill_filters
+
+    ministry, dept, other = org
+    rng = random.Random(7)
+    skills = ["TH-DG:DU02", "TH-DG:DL01", "TH-DG:CS02"]
+    for i in range(36):
+        person = factories.person(session, (ministry, dept, other)[i % 3], first_name_en=f"P{i}")
+        for ref in skills:
+            if rng.random() < 0.7:
+                factories.assessment(session, person, ref, rng.randint(1, 4), "manager")
+    # Evidence that expired since the profile was computed: it must not count before the nightly refresh.
+    stale = session.execute(sa.select(CurrentSkill).limit(3)).scalars().all()
+    for row in stale:
+        row.valid_until = TODAY - dt.timedelta(days=1)
+    session.commit()
+    held = {
+        (r.person_id, r.skill_id): r.level
+        for r in session.execute(sa.select(CurrentSkill)).scalars()
+        if r.valid_until is None or r.valid_until >= TODAY
+    }
+    persons = {p.id: p.agency_id for p in session.execute(sa.select(Person)).scalars()}
+    subtree = set(agency_trees.subtree_ids(db, "MDES") or [])
+    for wanted in (
+        ["TH-DG:DU02@2"],
+        ["TH-DG:DU02@3", "TH-DG:DL01@2"],
+        ["TH-DG:CS02@1", "TH-DG:DL01@1", "TH-DG:DU02@1"],
+    ):
+        pairs = skill_filters(db, wanted)
+        for agency, within in ((None, None), ("MDES", None), ("MOF", None), (None, sorted(subtree))):
+            expected = sorted(
+                pid
+                for pid, agency_id in persons.items()
+                if all(held.get((pid, sid), -1) >= level for sid, level in pairs)
+                and (agency is None or agency_id in (subtree if agency == "MDES" else {other.id}))
+                and (within is None or agency_id in within)
+            )
+            for by_skill in (True, False, None):
+                pages = [
+                    list_people(
+                        db, agency=agency, within_agency_ids=within, skills=pairs, limit=4, offset=offset,
+                        count_by_skill=by_skill,
+                    )
+                    for offset in range(0, max(len(expected), 1), 4)
+                ]  # fmt: skip
+                assert [item.id for page in pages for item in page.items] == expected, (wanted, agency, by_skill)
+                assert {page.total for page in pages} == {len(expected)}

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
+from hrsys.core.db import read_engine
 from hrsys.people.models import Person
 from hrsys.system.service import read_version
 
@@ -85,7 +86,7 @@ class AgencyTreeCache:
         if entry is not None and not force_check and now - entry[1] < CHECK_SECONDS:
             return entry[0]
         with self._lock:
-            with engine.connect() as conn:
+            with read_engine(engine).connect() as conn:  # a read: never wait for a writer
                 version = read_version(conn, "agencies")
                 entry = self._trees.get(key)
                 if entry is not None and entry[0].version == version:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,13 @@ from hrsys.people.schemas import (
     PersonUpdate,
     _position_errors,
 )
+from hrsys.skills.holders import holders
+from hrsys.skills.models import CurrentSkill
 
 P = Person.__table__
 A = Agency.__table__
 R = Role.__table__
+CS = CurrentSkill.__table__
 
 
 class PeopleSort(enum.StrEnum):
@@ -101,12 +105,46 @@ class _Shape:
     subtree_scan: bool
     sort: PeopleSort
     dialect: str
+    skills: int = 0
+    """How many skills the people must hold (``sk0``/``lv0``, ``sk1``/``lv1`` ... and ``day``)."""
+    count_by_skill: bool = False
+    """Count from the holders of the first (rarest) skill instead of walking the people."""
 
 
 def _ids_condition(name: str, mode: str | None) -> sa.ColumnElement[bool]:
     if mode == "one":
         return P.c.agency_id == sa.bindparam(name)
     return P.c.agency_id.in_(sa.bindparam(name, expanding=True))
+
+
+def _holds(cs: sa.FromClause, person_id: sa.ColumnElement[int], i: int) -> list[sa.ColumnElement[bool]]:
+    """``cs`` (a ``current_skill`` alias) holds the person's valid level in skill ``sk{i}``, ``lv{i}`` or more."""
+    return [
+        cs.c.person_id == person_id,
+        cs.c.skill_id == sa.bindparam(f"sk{i}"),
+        cs.c.level >= sa.bindparam(f"lv{i}"),
+        sa.or_(cs.c.valid_until.is_(None), cs.c.valid_until >= sa.bindparam("day")),
+    ]
+
+
+def _skill_exists(i: int, person_id: sa.ColumnElement[int], outer: sa.FromClause) -> sa.Exists:
+    cs = CS.alias(f"cs{i}")
+    return sa.exists().where(*_holds(cs, person_id, i)).correlate(outer)
+
+
+def _count_from_holders(shape: _Shape, person_conds: list[Any]) -> sa.Select[Any]:
+    """Matching ids read from the index range of the rarest skill's holders; the others probed by key."""
+    cs0 = CS.alias("cs0")
+    conds: list[Any] = [
+        cs0.c.skill_id == sa.bindparam("sk0"),
+        cs0.c.level >= sa.bindparam("lv0"),
+        sa.or_(cs0.c.valid_until.is_(None), cs0.c.valid_until >= sa.bindparam("day")),
+    ]
+    conds += [_skill_exists(i, cs0.c.person_id, cs0) for i in range(1, shape.skills)]
+    if person_conds:
+        # A correlated probe of the person's row by key keeps the holders as the outer loop.
+        conds.append(sa.exists().where(P.c.id == cs0.c.person_id, *person_conds).correlate(cs0))
+    return sa.select(cs0.c.person_id).where(*conds)
 
 
 def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
@@ -137,6 +175,8 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     elif shape.search == "contains":
         conds.append(search.contains_param(shape.dialect, P.c.search_text, "q_text"))
     conds.extend(extra)
+    person_conds = list(conds)
+    conds += [_skill_exists(i, P.c.id, P) for i in range(shape.skills)]
     if shape.search == "fts" and len(conds) == 1:
         # Only the name matters: count and page straight from the index, without touching rows.
         matching = sa.select(search.PERSON_FTS.c.rowid).where(*conds)
@@ -146,7 +186,8 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
         # Scan the subtree's entries of the narrow (agency_id, search_text) index, never the
         # whole table in id order looking for rare matches.
         matching = matching.with_hint(P, "INDEXED BY ix_person_agency_search", "sqlite")
-    counted = sa.select(sa.func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())
+    counting = _count_from_holders(shape, person_conds) if shape.count_by_skill else matching
+    counted = sa.select(sa.func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
     return (
@@ -172,14 +213,21 @@ def list_people(
     q: str | None = None,
     active: bool | None = None,
     within_agency_ids: list[int] | None = None,
+    skills: Sequence[tuple[int, int]] = (),
     extra_conditions: list[sa.ColumnElement[bool]] | None = None,
     sort: PeopleSort = PeopleSort.id,
     limit: int = 50,
     offset: int = 0,
+    count_by_skill: bool | None = None,
 ) -> Page[PersonListItem]:
     """A page of people and a capped total, in one round trip.
 
     ``within_agency_ids`` restricts the list to those agencies (a user's scope).
+    ``skills`` are ``(skill_id, min_level)`` pairs the people must all hold now
+    (see :func:`skill_filters`), rarest first. The page walks the people in order
+    and probes their skills; the total is counted from the people or from the
+    rarest skill's holders, whichever is estimated to be fewer
+    (``count_by_skill`` forces one, for tests).
     The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
     computed by a capped scalar sub-select of the same statement. Queries without
     ``extra_conditions`` run from prepared statements.
@@ -220,6 +268,18 @@ def list_people(
             search_mode = "contains"
             params["q_text"] = search.contains_value(dialect, q)
             subtree_scan = small_subtree and dialect == "sqlite"
+    for i, (skill_id, level) in enumerate(skills):
+        params[f"sk{i}"], params[f"lv{i}"] = skill_id, level
+    if skills:
+        from hrsys.skills.assessment_service import today
+
+        params["day"] = today()
+        if count_by_skill is None:
+            tree = agency_trees.get(engine)
+            scope_people = subtree_size if subtree_size is not None else tree.estimated_people(list(tree.by_id))
+            if within_agency_ids is not None:
+                scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
+            count_by_skill = search_mode is None and holders(engine, *skills[0]) < scope_people
     shape = _Shape(
         agency=agency_mode,
         scope=within_agency_ids is not None,
@@ -232,6 +292,8 @@ def list_people(
         subtree_scan=subtree_scan,
         sort=sort,
         dialect=dialect,
+        skills=len(skills),
+        count_by_skill=bool(skills) and bool(count_by_skill),
     )
     if extra_conditions:
         stmt = _build(shape, extra_conditions)
@@ -440,23 +502,29 @@ def list_people_for(
             within = agency_trees.get(engine).subtree_ids_by_path(user.agency_path)
         else:
             within = []
-    return list_people(
-        engine, within_agency_ids=within, extra_conditions=skill_conditions(engine, skills, min_level), **filters
-    )
+    return list_people(engine, within_agency_ids=within, skills=skill_filters(engine, skills, min_level), **filters)
 
 
-def skill_conditions(engine: Engine, skills: list[str] | None, min_level: int = 1) -> list[sa.ColumnElement[bool]]:
-    """People-by-skill filter: ``["TH-DG:DU02@3", "DDAT:PROGRAMMING"]`` -> one condition per skill (AND).
+def skill_filters(engine: Engine, skills: Sequence[str] | None, min_level: int = 1) -> list[tuple[int, int]]:
+    """People-by-skill filter: ``["TH-DG:DU02@3", "DDAT:PROGRAMMING"]`` -> ``[(skill_id, level), ...]`` (AND).
 
-    A skill without ``@LEVEL`` needs ``min_level``. Reads the current profiles
-    (``current_skill``), in which an assessment of an equivalent skill counts.
-    Unknown skills are a 422 naming each.
+    A skill without ``@LEVEL`` needs ``min_level``. The people list reads the current
+    profiles (``current_skill``), in which an assessment of an equivalent skill
+    counts, and skips rows whose evidence expired even before the nightly
+    ``refresh-expired`` recomputes them. Unknown skills are a 422 naming each. The
+    pairs come rarest first (fewest holders at the level), which the list uses to
+    choose its plan; a skill named twice keeps its highest level.
     """
     if not skills:
         return []
-    from hrsys.skills.assessment_service import check_level_filter, parse_skill_filters, people_by_skill_conditions
+    from hrsys.skills.assessment_service import check_level_filter, parse_skill_filters, resolve_skill_refs
 
     check_level_filter(min_level)
     filters = parse_skill_filters(skills, min_level)
-    with engine.connect() as conn:
-        return people_by_skill_conditions(conn, P.c.id, filters)
+    with read_engine(engine).connect() as conn:
+        found = resolve_skill_refs(conn, [ref for ref, _ in filters])
+    wanted: dict[int, int] = {}
+    for ref, level in filters:
+        sid = found[ref].id
+        wanted[sid] = max(level, wanted.get(sid, level))
+    return sorted(wanted.items(), key=lambda pair: (holders(engine, *pair), pair))

@@ -512,37 +512,6 @@ def parse_skill_filters(values: Sequence[str], default_min_level: int) -> list[t
     return out
 
 
-def people_by_skill_conditions(
-    conn: sa.Connection | Session,
-    person_id_col: sa.ColumnElement[int],
-    filters: Sequence[tuple[str, int]],
-    *,
-    as_of: dt.date | None = None,
-) -> list[sa.ColumnElement[bool]]:
-    """WHERE conditions: the person currently holds every skill at its minimum level (AND).
-
-    Reads ``current_skill``; a row whose evidence expired before ``as_of`` does not count
-    even before the nightly ``refresh-expired`` recomputes it.
-    """
-    if not filters:
-        return []
-    refs = [ref for ref, _ in filters]
-    found = resolve_skill_refs(conn, refs)
-    day = as_of or today()
-    conds: list[sa.ColumnElement[bool]] = []
-    for ref, level in filters:
-        conds.append(
-            person_id_col.in_(
-                sa.select(CS.c.person_id).where(
-                    CS.c.skill_id == found[ref].id,
-                    CS.c.level >= level,
-                    sa.or_(CS.c.valid_until.is_(None), CS.c.valid_until >= day),
-                )
-            )
-        )
-    return conds
-
-
 def check_level_filter(min_level: int) -> None:
     if not 0 <= min_level <= 10:
         raise Invalid.one("min_level", "must be between 0 and 10")

@@ -186,7 +186,7 @@ SEARCHES = [
 
 
 def benchmarks(ctx: BenchContext) -> list[BenchRow]:
-    from hrsys.people.service import list_people, skill_conditions
+    from hrsys.people.service import list_people, skill_filters
     from hrsys.skills.assessment_service import person_profile
     from hrsys.skills.service import search_skills
 
@@ -218,7 +218,7 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
 
     def people_by_skill(i: int) -> object:
         skills, agency = filters[i % len(filters)]
-        return list_people(engine, agency=agency, extra_conditions=skill_conditions(engine, skills), limit=50)
+        return list_people(engine, agency=agency, skills=skill_filters(engine, skills), limit=50)
 
     rows.append(
         latency_row("people by skill (1-2 skills, +/- subtree)", ctx.database, time_calls(people_by_skill, n=120), 200)

@@ -1547,9 +1547,12 @@ def upgrade() -> None:
             ["skill_id"], ["skill.id"], name=op.f("fk_current_skill_skill_id_skill"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("person_id", "skill_id", name=op.f("pk_current_skill")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("current_skill", schema=None) as batch_op:
-        batch_op.create_index("ix_current_skill_skill_level_person", ["skill_id", "level", "person_id"], unique=False)
+        batch_op.create_index(
+            "ix_current_skill_skill_level_person", ["skill_id", "level", "person_id", "valid_until"], unique=False
+        )
 
     op.create_table(
         "knowledge_transfer",

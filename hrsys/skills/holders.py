@@ -1,0 +1,55 @@
+"""How many people hold a skill at each level: per-process estimates for choosing query plans.
+
+A people-by-skill list can be driven from the people (in id order, probing each
+person's skills) or from the holders of the rarest skill (one index range of
+``current_skill``, probing the rest). Which is cheaper depends on how many
+holders there are, so each worker keeps ``{level: people}`` per skill for
+:data:`TTL_SECONDS`. Only plans depend on these figures, never results, so an
+estimate a few minutes old is fine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hrsys.core.db import read_engine
+from hrsys.skills.models import CurrentSkill
+
+TTL_SECONDS = 600.0
+
+CS = CurrentSkill.__table__
+
+_lock = threading.Lock()
+_cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, dict[int, int]]]] = weakref.WeakKeyDictionary()
+
+
+def holders(engine: Engine, skill_id: int, min_level: int) -> int:
+    """People whose current level in ``skill_id`` is ``min_level`` or more (validity not considered)."""
+    per_level = _levels(engine, skill_id)
+    return sum(n for level, n in per_level.items() if level >= min_level)
+
+
+def _levels(engine: Engine, skill_id: int) -> dict[int, int]:
+    now = time.monotonic()
+    entry = _cache.get(engine, {}).get(skill_id)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    with read_engine(engine).connect() as conn:
+        rows = conn.execute(
+            sa.select(CS.c.level, sa.func.count()).where(CS.c.skill_id == skill_id).group_by(CS.c.level)
+        ).all()
+    levels = {int(level): int(n) for level, n in rows}
+    with _lock:
+        _cache.setdefault(engine, {})[skill_id] = (now + TTL_SECONDS, levels)
+    return levels
+
+
+def clear() -> None:
+    """Forget every estimate (tests that empty the database between cases call this)."""
+    with _lock:
+        _cache.clear()
