@@ -266,15 +266,23 @@ class _Progress:
 
 
 def schema_fingerprint() -> int:
-    """A number that changes whenever the models' tables change (kept datasets are then remade)."""
+    """A number that changes whenever the models' tables or indexes change (kept datasets are then remade).
+
+    Rendered for both databases, so dialect options (``WITHOUT ROWID``) count too.
+    """
     import zlib
 
-    from sqlalchemy.schema import CreateTable
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
 
     import hrsys.models
 
-    ddl = "\n".join(str(CreateTable(t)) for t in hrsys.models.metadata.sorted_tables)
-    return zlib.crc32(ddl.encode()) & 0x7FFFFFFF
+    parts = []
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        for t in hrsys.models.metadata.sorted_tables:
+            parts.append(str(CreateTable(t).compile(dialect=dialect)))
+            parts += sorted(str(CreateIndex(i).compile(dialect=dialect)) for i in t.indexes)
+    return zlib.crc32("\n".join(parts).encode()) & 0x7FFFFFFF
 
 
 def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str], None] = print) -> GenerateSummary:
