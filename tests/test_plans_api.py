@@ -83,7 +83,7 @@ def test_plan_input_errors_are_listed(client, setup) -> None:
     )
     assert r.status_code == 422
     # The item's own rule (a mentoring item says what it is) is reported against that item.
-    assert any("items" in e["field"] and "description" in e["reason"] for e in r.json()["errors"])
+    assert {"field": "items[1].description", "reason": "say what the item is"} in r.json()["errors"]
     r = client.post(
         "/api/v1/development-plans",
         json={"person_id": setup["person"].id, "target_role": "NOPE", "items": [{"kind": "course", "course": "GHOST"}]},

@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
 from hrsys.core.errors import PROBLEM_MEDIA_TYPE, AppError, Conflict, FieldError, Invalid, Problem
-from hrsys.core.validation import field_errors
+from hrsys.core.validation import field_errors, struct_of
 
 log = logging.getLogger("hrsys")
 
@@ -36,12 +36,13 @@ def app_error_handler(_: Request[Any, Any, Any], exc: AppError) -> Response[Any]
     return problem_response(exc.to_problem())
 
 
-def _data_type(request: Request[Any, Any, Any]) -> Any:
+def _data_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
+    """The struct of the handler's body: ``data: S``, or ``data: S | None`` for an optional body."""
     try:
         field = request.route_handler.parsed_fn_signature.parameters.get("data")
     except Exception:  # pragma: no cover - defensive: handler without a signature
         return None
-    return field.annotation if field is not None else None
+    return struct_of(field.annotation) if field is not None else None
 
 
 def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -68,8 +69,7 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
                     detail="Malformed JSON body",
                 )
             )
-        if isinstance(data_type, type) and issubclass(data_type, msgspec.Struct):
-            errors = field_errors(data_type, raw)
+        errors = field_errors(data_type, raw)
     if not errors:
         for e in extra:
             if isinstance(e, dict):
