@@ -49,7 +49,10 @@ def route_handlers() -> list[Any]:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the app for ``settings`` (default: from the environment)."""
+    """Build the app for ``settings`` (default: :meth:`Settings.from_env`, which refuses bad values by name).
+
+    Every setting reaches its user from here: ``app.state.settings`` (and ``app.state.access``,
+    ``app.state.secondment_policy``), not from the environment."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     engine = make_engine(
@@ -97,5 +100,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.secondment_policy = settings.secondments.policy()
     access_setup.configure(app, settings)
     return app

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hrsys.config import Settings
+from hrsys.config import Settings, SettingsError
 
 
 @click.group()
@@ -15,7 +15,10 @@ from hrsys.config import Settings
 def main(ctx: click.Context, database_url: str | None) -> None:
     """hrsys: workforce and Agile Unit career paths for a national civil service."""
     overrides = {"database_url": database_url} if database_url else {}
-    ctx.obj = Settings.from_env(**overrides)
+    try:
+        ctx.obj = Settings.from_env(**overrides)
+    except SettingsError as exc:  # a bad HRSYS_ variable: say which, exit 1, before doing anything
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()

@@ -1,61 +1,198 @@
-"""Settings read from environment variables, with safe defaults.
+"""Settings: every ``HRSYS_`` environment variable is read here, and nowhere else.
 
-Every setting has an ``HRSYS_`` environment variable; nothing else is read.
+:meth:`Settings.from_env` reads the variables of :data:`VARIABLES` (the table in
+README.md, "Configuration", lists them all with their defaults), converts and
+checks each one with msgspec, and raises :class:`SettingsError` naming every
+variable at fault, so that a bad value stops a process at start-up instead of
+surprising it later. ``create_app(settings)`` and the ``hrsys`` command pass the
+values down; modules take what they need from ``settings`` (``settings.access``,
+``settings.secondments``, ...) and never read the environment themselves.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
+if TYPE_CHECKING:
+    from hrsys.access.passwords import Hasher
+    from hrsys.access.ratelimit import LoginLimits
+    from hrsys.secondments.policy import SecondmentPolicy
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"HRSYS_{name}", default)
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600)]  # up to a year
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class SettingsError(ValueError):
+    """One or more ``HRSYS_`` variables hold a value that cannot be used; the message names each."""
+
+
+class AccessSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """Password hashing cost, sign-in limits, cookies, retention of external experts' data."""
+
+    argon2_time_cost: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
+    """argon2id passes (RFC 9106 low-memory profile)."""
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8, le=4_194_304)] = 65_536
+    """argon2id memory per hash, KiB (at least 8 per lane)."""
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    """argon2id lanes."""
+    login_max_failures: PositiveInt = 5
+    """Consecutive failures that lock a user name."""
+    login_lockout_minutes: Minutes = 15
+    """How long the lock lasts after the last failure."""
+    login_address_max_failures: PositiveInt = 30
+    """Failures allowed from one address per window."""
+    login_address_window_minutes: Minutes = 15
+    """The sliding window of the address limit."""
+    cookie_secure: bool = True
+    """Mark the sign-in cookies ``Secure`` (HTTPS only; browsers accept them on http://127.0.0.1 too)."""
+    expert_retention_days: PositiveInt = 1095
+    """Keep an external expert's personal data this long after their last engagement ended."""
+
+    def __post_init__(self) -> None:
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError(
+                f"HRSYS_ARGON2_MEMORY_KIB={self.argon2_memory_kib} is less than 8 KiB for each of "
+                f"HRSYS_ARGON2_PARALLELISM={self.argon2_parallelism} lanes"
+            )
+
+    @property
+    def hasher(self) -> Hasher:
+        from hrsys.access.passwords import Hasher
+
+        return Hasher(self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism)
+
+    @property
+    def limits(self) -> LoginLimits:
+        import datetime as dt
+
+        from hrsys.access.ratelimit import LoginLimits
+
+        return LoginLimits(
+            account_failures=self.login_max_failures,
+            lockout=dt.timedelta(minutes=self.login_lockout_minutes),
+            address_failures=self.login_address_max_failures,
+            address_window=dt.timedelta(minutes=self.login_address_window_minutes),
+        )
+
+
+class SecondmentSettings(msgspec.Struct, kw_only=True, frozen=True):
+    policy_file: str = ""
+    """A JSON file of secondment rules to change (see hrsys/secondments/policy.py); empty: the defaults."""
+
+    def policy(self) -> SecondmentPolicy:
+        """The rules in force (the file is read once per process); ValueError naming the file and field."""
+        from hrsys.secondments.policy import load_policy
+
+        return load_policy(self.policy_file)
+
+
+class SkillSettings(msgspec.Struct, kw_only=True, frozen=True):
+    assessment_trust_order: str = ""
+    """Assessment sources, most trusted first, comma-separated, all six; empty: the documented default."""
+
+    def __post_init__(self) -> None:
+        if self.assessment_trust_order.strip():
+            from hrsys.skills.profile import parse_trust_order
+
+            try:
+                parse_trust_order(self.assessment_trust_order)
+            except ValueError as exc:
+                raise ValueError(f"HRSYS_ASSESSMENT_TRUST_ORDER={self.assessment_trust_order!r}: {exc}") from None
+
+    @property
+    def trust_order(self) -> tuple[str, ...]:
+        from hrsys.skills.profile import DEFAULT_TRUST_ORDER, parse_trust_order
+
+        text = self.assessment_trust_order
+        return parse_trust_order(text) if text.strip() else DEFAULT_TRUST_ORDER
+
+
+class WebSettings(msgspec.Struct, kw_only=True, frozen=True):
+    dashboard_ttl: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 300.0
+    """Seconds the HR dashboard keeps an agency's subtree aggregates; 0 = always fresh."""
+
+
+class BenchSettings(msgspec.Struct, kw_only=True, frozen=True):
+    pg_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    """The PostgreSQL server on which ``hrsys bench`` creates its own databases."""
+    assessment_rows: Annotated[int, msgspec.Meta(ge=1)] = 5_000_000
+    """Rows of the assessments import benchmark."""
+    assessment_order: Literal["shuffled", "person"] = "shuffled"
+    """Order of the people in that file: random, or by id."""
 
 
 class Settings(msgspec.Struct, kw_only=True):
-    """Runtime configuration of one hrsys process."""
+    """Runtime configuration of one hrsys process (see :data:`VARIABLES` for the environment variables)."""
 
     database_url: str = "sqlite:///hrsys.db"
     """Plain URL (``sqlite:///file.db``, ``postgresql://user@host/db``); the driver is chosen here."""
     debug: bool = False
-    pool_size: int = 10
-    sqlite_busy_timeout_ms: int = 10_000
+    pool_size: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
+    sqlite_busy_timeout_ms: Annotated[int, msgspec.Meta(ge=0)] = 10_000
     secret_key: str = ""
-    """Key that signs sign-in tokens. Empty means: generate one and keep it beside the SQLite file."""
-    token_minutes: int = 60 * 8
-    auth_cache_seconds: float = 1.0
+    """Key that signs sign-in tokens. Empty means: generate one and keep it in ``secret_key_file``."""
+    secret_key_file: str = ".hrsys-secret-key"
+    token_minutes: Minutes = 60 * 8
+    auth_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 1.0
     """How long a worker trusts its copy of a signed-in user's row (sign-out elsewhere shows within it); 0 = off."""
     demo_credentials_file: str = "demo-credentials.txt"
     echo_sql: bool = False
+    access: AccessSettings = msgspec.field(default_factory=AccessSettings)
+    secondments: SecondmentSettings = msgspec.field(default_factory=SecondmentSettings)
+    skills: SkillSettings = msgspec.field(default_factory=SkillSettings)
+    web: WebSettings = msgspec.field(default_factory=WebSettings)
+    bench: BenchSettings = msgspec.field(default_factory=BenchSettings)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "database_url": _env("DATABASE_URL", "sqlite:///hrsys.db"),
-            "debug": _env("DEBUG", "0").lower() in {"1", "true", "yes"},
-            "pool_size": int(_env("POOL_SIZE", "10")),
-            "sqlite_busy_timeout_ms": int(_env("SQLITE_BUSY_TIMEOUT_MS", "10000")),
-            "secret_key": _env("SECRET_KEY", ""),
-            "token_minutes": int(_env("TOKEN_MINUTES", str(60 * 8))),
-            "auth_cache_seconds": float(_env("AUTH_CACHE_SECONDS", "1")),
-            "demo_credentials_file": _env("DEMO_CREDENTIALS_FILE", "demo-credentials.txt"),
-            "echo_sql": _env("ECHO_SQL", "0").lower() in {"1", "true", "yes"},
-        }
-        values.update(overrides)
-        return msgspec.convert(values, cls)
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> Settings:
+        """The settings from the ``HRSYS_`` variables of ``environ`` (default: the process environment).
+
+        ``overrides`` (e.g. ``database_url=...`` from a command-line option) replace top-level fields.
+        Raises :class:`SettingsError` naming each variable whose value is wrong, and why.
+        """
+        env = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        problems: list[str] = []
+        for name, path in VARIABLES.items():
+            if name not in env:
+                continue
+            text = env[name]
+            try:
+                value = _convert(path, text)
+            except (msgspec.ValidationError, ValueError) as exc:
+                problems.append(f"{name}={text!r}: {_reason(exc)}")
+                continue
+            section, _, field = path.rpartition(".")
+            (raw.setdefault(section, {}) if section else raw)[field] = value
+        if problems:
+            raise SettingsError("invalid settings: " + "; ".join(problems))
+        raw.update(overrides)
+        try:
+            settings = msgspec.convert(raw, cls)
+        except msgspec.ValidationError as exc:  # a section's own rule; its message names the variables
+            raise SettingsError(f"invalid settings: {_reason(exc)}") from None
+        try:
+            settings.secondments.policy()  # read the file now: a bad one stops the start, not a request
+        except ValueError as exc:
+            raise SettingsError(f"invalid settings: HRSYS_SECONDMENT_POLICY: {exc}") from None
+        return settings
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
     def resolved_secret_key(self) -> str:
-        """The signing key: the configured one, else one kept in a file beside the working directory."""
+        """The signing key: the configured one, else one kept in ``secret_key_file`` (created once)."""
         if self.secret_key:
             return self.secret_key
-        path = Path(_env("SECRET_KEY_FILE", ".hrsys-secret-key"))
+        path = Path(self.secret_key_file)
         if path.exists():
             return path.read_text().strip()
         import secrets
@@ -64,3 +201,83 @@ class Settings(msgspec.Struct, kw_only=True):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+VARIABLES: dict[str, str] = {
+    "HRSYS_DATABASE_URL": "database_url",
+    "HRSYS_SECRET_KEY": "secret_key",
+    "HRSYS_SECRET_KEY_FILE": "secret_key_file",
+    "HRSYS_TOKEN_MINUTES": "token_minutes",
+    "HRSYS_AUTH_CACHE_SECONDS": "auth_cache_seconds",
+    "HRSYS_POOL_SIZE": "pool_size",
+    "HRSYS_SQLITE_BUSY_TIMEOUT_MS": "sqlite_busy_timeout_ms",
+    "HRSYS_DEMO_CREDENTIALS_FILE": "demo_credentials_file",
+    "HRSYS_DEBUG": "debug",
+    "HRSYS_ECHO_SQL": "echo_sql",
+    "HRSYS_ARGON2_TIME_COST": "access.argon2_time_cost",
+    "HRSYS_ARGON2_MEMORY_KIB": "access.argon2_memory_kib",
+    "HRSYS_ARGON2_PARALLELISM": "access.argon2_parallelism",
+    "HRSYS_LOGIN_MAX_FAILURES": "access.login_max_failures",
+    "HRSYS_LOGIN_LOCKOUT_MINUTES": "access.login_lockout_minutes",
+    "HRSYS_LOGIN_ADDRESS_MAX_FAILURES": "access.login_address_max_failures",
+    "HRSYS_LOGIN_ADDRESS_WINDOW_MINUTES": "access.login_address_window_minutes",
+    "HRSYS_COOKIE_SECURE": "access.cookie_secure",
+    "HRSYS_EXPERT_RETENTION_DAYS": "access.expert_retention_days",
+    "HRSYS_SECONDMENT_POLICY": "secondments.policy_file",
+    "HRSYS_ASSESSMENT_TRUST_ORDER": "skills.assessment_trust_order",
+    "HRSYS_WEB_DASHBOARD_TTL": "web.dashboard_ttl",
+    "HRSYS_BENCH_PG_URL": "bench.pg_url",
+    "HRSYS_BENCH_ASSESSMENT_ROWS": "bench.assessment_rows",
+    "HRSYS_BENCH_ASSESSMENT_ORDER": "bench.assessment_order",
+}
+"""Each environment variable and the field it sets (``section.field`` for a nested section)."""
+
+ADMIN_PASSWORD = "HRSYS_ADMIN_PASSWORD"
+"""Not a setting: the first administrator's password for ``hrsys users create-admin`` (see :func:`admin_password`)."""
+
+_SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "": Settings,
+    "access": AccessSettings,
+    "secondments": SecondmentSettings,
+    "skills": SkillSettings,
+    "web": WebSettings,
+    "bench": BenchSettings,
+}
+
+
+def _convert(path: str, text: str) -> Any:
+    """One variable's text as its field's type, within the field's bounds (rules across fields come later)."""
+    section, _, name = path.rpartition(".")
+    struct = _SECTIONS[section]
+    field = next(f for f in msgspec.structs.fields(struct) if f.name == name)
+    if field.type is bool:
+        lowered = text.strip().lower()
+        if lowered not in TRUE | FALSE:
+            raise ValueError("use 1, true, yes or on; or 0, false, no or off")
+        return lowered in TRUE
+    return msgspec.convert(text if field.type is str else text.strip(), field.type, strict=False)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).split(" - at `")[0]
+
+
+def from_env_one(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One variable of :data:`VARIABLES` as its field's type (its default when unset).
+
+    For the few callers that are not handed ``settings`` yet; prefer ``settings`` (or ``app.state``).
+    """
+    env = os.environ if environ is None else environ
+    path = VARIABLES[name]
+    if name in env:
+        try:
+            return _convert(path, env[name])
+        except (msgspec.ValidationError, ValueError) as exc:
+            raise SettingsError(f"invalid settings: {name}={env[name]!r}: {_reason(exc)}") from None
+    section, _, field = path.rpartition(".")
+    return getattr(_SECTIONS[section](), field) if section else getattr(Settings(), field)
+
+
+def admin_password() -> str | None:
+    """``HRSYS_ADMIN_PASSWORD``: a secret for one command, so it is read when needed and never kept in Settings."""
+    return os.environ.get(ADMIN_PASSWORD) or None

@@ -114,6 +114,7 @@ def session(db: Engine) -> Iterator[Session]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        access=factories.TEST_ACCESS,
         database_url=database_url,
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         demo_credentials_file=str(tmp_path / "demo-credentials.txt"),

@@ -8,9 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency, AgencyKind
+from hrsys.config import AccessSettings
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
 
 _seq = itertools.count(1)
+
+
+TEST_ACCESS = AccessSettings(argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1)
+"""Cheap password hashing in tests (production keeps RFC 9106's 64 MiB); hashes record their own cost."""
 
 
 def agency(session: Session, code: str | None = None, parent: Agency | None = None, **kw: Any) -> Agency:
@@ -281,13 +286,12 @@ def user(
 ) -> Any:
     """A user with a known password (kept on ``.password``). HR officers need ``agency``; staff a ``person``."""
     from hrsys.access.models import User, UserRole
-    from hrsys.access.policy import AccessSettings
 
     n = next(_seq)
     password = password or f"correct-horse-{n}-battery"
     u = User(
         username=username or f"{role.replace('_', '-')}-{n}",
-        password_hash=AccessSettings.from_env().hasher.hash(password),
+        password_hash=TEST_ACCESS.hasher.hash(password),
         role=UserRole(role),
         agency_id=agency.id if agency else None,
         person_id=person.id if person else None,

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from hrsys.access import audit, guard, scope, service, tokens
 from hrsys.access.identity import CurrentUser
 from hrsys.access.models import User, UserRole
-from hrsys.access.policy import AccessSettings
 from hrsys.agencies.models import Agency
 from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people import service as people
@@ -67,7 +66,7 @@ def _hr_user(ctx: BenchContext) -> CurrentUser:
 def benchmarks(ctx: BenchContext) -> list[BenchRow]:
     e = ctx.engine
     rng = ctx.rng("access")
-    access = AccessSettings.from_env()
+    access = ctx.settings.access
     rows: list[BenchRow] = []
 
     # Sign-in at the real argon2id cost.

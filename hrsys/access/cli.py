@@ -15,9 +15,8 @@ import click
 import msgspec
 from sqlalchemy.orm import Session
 
-from hrsys.config import Settings
-
-ADMIN_PASSWORD_ENV = "HRSYS_ADMIN_PASSWORD"
+from hrsys.config import ADMIN_PASSWORD as ADMIN_PASSWORD_ENV
+from hrsys.config import Settings, admin_password
 
 
 def _session(settings: Settings) -> tuple[Session, object]:
@@ -37,7 +36,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _password(prompt: bool) -> str:
-    value = os.environ.get(ADMIN_PASSWORD_ENV)
+    value = admin_password()
     if value:
         return value
     if not prompt or not sys.stdin.isatty():
@@ -47,7 +46,6 @@ def _password(prompt: bool) -> str:
 
 def _create(settings: Settings, username: str, role: str, password: str, **kw: object) -> None:
     from hrsys.access import audit, service
-    from hrsys.access.policy import AccessSettings
     from hrsys.access.schemas import UserCreate
     from hrsys.core.schemas import CrossFieldError
 
@@ -60,7 +58,7 @@ def _create(settings: Settings, username: str, role: str, password: str, **kw: o
     session, engine = _session(settings)
     try:
         with audit.acting_as(f"cli:users create ({os.environ.get('USER', 'unknown')})"):
-            user = service.create_user(session, AccessSettings.from_env(), data)
+            user = service.create_user(session, settings.access, data)
             session.commit()
         click.echo(f"created {user.role.value} {user.username} (id {user.id})")
     except Exception as exc:
@@ -180,9 +178,8 @@ def pdpa_export(settings: Settings, person_id: int) -> None:
 def anonymise(settings: Settings, dry_run: bool, retention_days: int | None) -> None:
     """Anonymise external experts whose last engagement ended more than the retention period ago."""
     from hrsys.access import audit, service
-    from hrsys.access.policy import AccessSettings
 
-    days = retention_days if retention_days is not None else AccessSettings.from_env().expert_retention_days
+    days = retention_days if retention_days is not None else settings.access.expert_retention_days
     session, engine = _session(settings)
     try:
         with audit.acting_as("cli:people anonymise"):

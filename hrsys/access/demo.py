@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from hrsys.access import passwords
 from hrsys.access.models import User, UserRole
-from hrsys.access.policy import AccessSettings
 from hrsys.config import Settings
 from hrsys.core.db import utcnow
 from hrsys.core.errors import AppError
@@ -48,8 +47,7 @@ def create_demo_users(
     created (``admin``) when the mapping names none. Returns ``(username, password,
     role)`` in the order written; the file is readable by its owner only.
     """
-    access = AccessSettings.from_env()
-    hasher = access.hasher
+    hasher = settings.access.hasher
     taken = set(session.scalars(sa.select(User.username)).all())
     created: list[tuple[str, str, str]] = []
     wanted = dict(people_by_role)

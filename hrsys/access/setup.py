@@ -45,9 +45,10 @@ def routes_without_rule(app: Litestar) -> list[str]:
 
 
 def configure(app: Litestar, settings: Settings, access: AccessSettings | None = None) -> None:
-    """Keep the signing key and access settings on the app; log routes that would be refused for lack of a rule."""
+    """Keep the signing key and access settings (``settings.access`` unless given) on the app; log routes that
+    would be refused for lack of a rule."""
     app.state.secret_key = settings.resolved_secret_key()
-    app.state.access = access or AccessSettings.from_env()
+    app.state.access = access or settings.access
     auth_cache.user_seconds = settings.auth_cache_seconds
     for route in routes_without_rule(app):
         log.error("no access rule on %s: it will answer 403 (declare opt={'access': Access.<rule>})", route)

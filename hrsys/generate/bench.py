@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from hrsys.config import Settings
 from hrsys.core import migrate
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.generate import http
@@ -197,13 +198,16 @@ def run_bench(
     pg_url: str,
     seconds: float,
     only: str | None,
+    settings: Settings | None = None,
 ) -> list[BenchRow]:
     rows: list[BenchRow] = []
     for database in databases:
         url, facts = prepare(database, staff=staff, seed=seed, data_dir=Path(data_dir), pg_url=pg_url)
         rows += _generation_rows(database, facts)
         engine = make_engine(url)
-        ctx = BenchContext(engine=engine, database=database, database_url=url, staff=staff, seed=seed)
+        ctx = BenchContext(
+            engine=engine, database=database, database_url=url, staff=staff, seed=seed, settings=settings or Settings()
+        )
         try:
             for module_name in BENCH_MODULES:
                 if only and only not in module_name:

@@ -30,19 +30,20 @@ def generate(settings: Settings, staff: int, seed: int) -> None:
 )
 @click.option(
     "--pg-url",
-    envvar="HRSYS_BENCH_PG_URL",
-    default="postgresql://postgres@127.0.0.1:5432/test",
-    show_default=True,
-    help="Server on which the benchmark creates its own database.",
+    default=None,
+    help="Server on which the benchmark creates its own database (default: HRSYS_BENCH_PG_URL, else "
+    "postgresql://postgres@127.0.0.1:5432/test).",
 )
 @click.option("--seconds", default=5.0, show_default=True, type=float, help="Duration of each HTTP load run.")
 @click.option("--only", default=None, help="Run only benchmarks whose name contains this.")
+@click.pass_obj
 def bench(
+    settings: Settings,
     staff: int,
     seed: int,
     data_dir: str,
     databases: tuple[str, ...],
-    pg_url: str,
+    pg_url: str | None,
     seconds: float,
     only: str | None,
 ) -> None:
@@ -54,7 +55,8 @@ def bench(
         seed=seed,
         data_dir=data_dir,
         databases=databases,
-        pg_url=pg_url,
+        pg_url=pg_url or settings.bench.pg_url,
         seconds=seconds,
         only=only,
+        settings=settings,
     )

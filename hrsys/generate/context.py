@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from hrsys.config import Settings
+
 GENERATE_STEPS = [
     "hrsys.skills.generate",
     "hrsys.careers.generate",
@@ -75,6 +77,8 @@ class BenchContext:
     staff: int
     seed: int
     info: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+    """The settings the bench was started with (``settings.bench``, ``settings.access``, ...)."""
 
     def rng(self, salt: str) -> random.Random:
         return random.Random(f"{self.seed}:bench:{salt}")

@@ -18,12 +18,11 @@ def secondments() -> None:
 
 
 @secondments.command("policy")
-def policy_cmd() -> None:
+@click.pass_obj
+def policy_cmd(settings: Settings) -> None:
     """Print the secondment policy in force (defaults, or the file in HRSYS_SECONDMENT_POLICY) as JSON."""
-    from hrsys.secondments.policy import load_policy
-
     try:
-        policy = load_policy()
+        policy = settings.secondments.policy()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(msgspec.json.format(msgspec.json.encode(policy), indent=2).decode())
@@ -41,12 +40,12 @@ def alerts_cmd(
     """What needs action: ending soon, past their end, end reports overdue, reviews pending, near the career cap."""
     from hrsys.core.db import make_engine
     from hrsys.secondments import service
-    from hrsys.secondments.policy import load_policy
 
     engine = make_engine(settings.database_url)
     try:
         today = as_of.date() if as_of else service.bangkok_today()
-        result = service.alerts(engine, policy=load_policy(), today=today, agency=agency, ending_within=ending_within)
+        policy = settings.secondments.policy()
+        result = service.alerts(engine, policy=policy, today=today, agency=agency, ending_within=ending_within)
     except AppError as exc:
         click.echo(f"error: {exc.detail}", err=True)
         sys.exit(2)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from hrsys.secondments import service
 from hrsys.secondments.lifecycle import Action
-from hrsys.secondments.policy import load_policy
 from hrsys.secondments.schemas import ActivateInput, CoiDecisionInput, InterestsDeclaration, SecondmentCreate
 
 HOST = "MDES-STAT"
@@ -23,7 +22,7 @@ HOST = "MDES-STAT"
 def load(session: Session, demo: Any) -> str:
     if HOST not in demo.agencies or len(demo.experts) < 2:
         return ""
-    policy = load_policy()
+    policy = demo.settings.secondments.policy()
     today = service.bangkok_today()
     first, second = demo.experts[0], demo.experts[1]
     ending = service.create(

@@ -8,9 +8,10 @@ than 60 calendar days count as continuous) and UK civil-service practice (a
 written agreement before the start; a conflict-of-interest declaration assessed
 before approval).
 
-Configuration: set ``HRSYS_SECONDMENT_POLICY`` to the path of a JSON file that
-holds any of the fields below; fields left out keep their defaults and unknown
-fields are refused (a typo never silently falls back to a default). Example::
+Configuration: set ``HRSYS_SECONDMENT_POLICY`` (``settings.secondments.policy_file``,
+see :mod:`hrsys.config`) to the path of a JSON file that holds any of the fields
+below; fields left out keep their defaults and unknown fields are refused (a typo
+never silently falls back to a default; a bad file stops the start). Example::
 
     {"max_first_period_months": 12, "max_extensions": 2, "career_cap_months": 60}
 
@@ -20,7 +21,6 @@ fields are refused (a typo never silently falls back to a default). Example::
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -62,11 +62,17 @@ class SecondmentPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 
 
 def load_policy(path: str | None = None) -> SecondmentPolicy:
-    """The policy in the JSON file at ``path`` (default: ``$HRSYS_SECONDMENT_POLICY``), else the defaults.
+    """The policy in the JSON file at ``path``; the defaults for ``""``.
 
-    A missing or malformed file raises ``ValueError`` naming the file and the field.
+    ``None``: the file configured in the environment (for callers not handed ``settings`` yet;
+    the app keeps the policy in force as ``app.state.secondment_policy``, commands take
+    ``settings.secondments.policy()``). A missing or malformed file raises ``ValueError``
+    naming the file and the field.
     """
-    path = path if path is not None else os.environ.get(POLICY_ENV) or None
+    if path is None:
+        from hrsys.config import from_env_one
+
+        path = from_env_one(POLICY_ENV)
     if not path:
         return SecondmentPolicy()
     return _load_file(path)

@@ -41,9 +41,12 @@ from hrsys.secondments.service import Actor
 
 
 def provide_policy(state: State) -> SecondmentPolicy:
-    """The policy in force: ``app.state.secondment_policy`` if set, else the configured one (see policy.py)."""
+    """The policy in force: ``app.state.secondment_policy`` (set by ``create_app`` from the settings)."""
     policy = state.get("secondment_policy")
-    return policy if isinstance(policy, SecondmentPolicy) else load_policy()
+    if isinstance(policy, SecondmentPolicy):
+        return policy
+    settings = state.get("settings")
+    return settings.secondments.policy() if settings is not None else load_policy()
 
 
 def actor_of(request: Request[Any, Any, Any]) -> Actor:

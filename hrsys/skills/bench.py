@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import resource
 import subprocess
 import sys
@@ -32,14 +31,6 @@ from sqlalchemy.orm import Session
 from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 
 FULL_ROWS = 5_000_000
-
-
-def _rows_to_measure() -> int:
-    return int(os.environ.get("HRSYS_BENCH_ASSESSMENT_ROWS", str(FULL_ROWS)))
-
-
-def _order() -> str:
-    return os.environ.get("HRSYS_BENCH_ASSESSMENT_ORDER", "shuffled")
 
 
 def write_assessments_csv(path: Path, engine: sa.Engine, rows: int, seed: int = 1, order: str = "person") -> int:
@@ -109,7 +100,7 @@ def _child_import(url: str, file: str) -> None:
 
 
 def _bench_assessment_import(ctx: BenchContext) -> BenchRow:
-    rows, order = _rows_to_measure(), _order()
+    rows, order = ctx.settings.bench.assessment_rows, ctx.settings.bench.assessment_order
     with ctx.engine.connect() as conn:
         existing = conn.scalar(sa.text("SELECT count(*) FROM assessment")) or 0
     with tempfile.TemporaryDirectory() as tmp:
