@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,63 @@ def actor_of(request: Request[Any, Any, Any]) -> Actor:
 
 
 AgencyQuery = Annotated[str | None, QueryParameter(description="Agency code: host agency and its sub-agencies")]
+
+
+_MOVES: dict[Action, tuple[Any, str]] = {  # action -> (its body: None admitted when optional, its description)
+    Action.submit: (TransitionInput | None, "proposed -> under_review (needs the conflict-of-interest declaration)."),
+    Action.approve: (
+        TransitionInput | None,
+        "under_review -> approved: cleared review, period rules, career cap, cooling-off, allocation.",
+    ),
+    Action.reject: (TransitionInput, "proposed or under_review -> rejected (reason required)."),
+    Action.withdraw: (TransitionInput, "proposed, under_review or approved -> withdrawn (reason required)."),
+    Action.activate: (ActivateInput | None, "approved -> active (needs the agreement reference and a cleared review)."),
+    Action.extend: (
+        ExtendInput,
+        "active or extended -> extended, to a new last day (extension count and length, career cap,\n"
+        "cooling-off, allocation).",
+    ),
+    Action.complete: (EndInput | None, "active or extended -> completed; the end report is then due."),
+    Action.terminate: (
+        EndInput,
+        "active or extended -> terminated early (reason required); the last day becomes ``on``.",
+    ),
+}
+
+
+def _action_route(action: Action) -> Any:
+    """``POST /{secondment_id}/<action>``: the move, with the body and description of ``_MOVES[action]`` (the
+    body is optional when its type admits None); answers the secondment as it is after the move."""
+    body, doc = _MOVES[action]
+
+    def handler(
+        self: Any,
+        request: Request[Any, Any, Any],
+        db_session: Session,
+        policy: SecondmentPolicy,
+        secondment_id: int,
+        data: Any = None,
+    ) -> SecondmentOut:
+        s = service.act(
+            db_session, secondment_id, action, data, actor=actor_of(request), policy=policy,
+            today=service.bangkok_today(),
+        )  # fmt: skip
+        return service.detail(db_session, s, policy=policy)
+
+    handler.__name__ = handler.__qualname__ = action.value  # the OpenAPI operation id ends with it
+    handler.__doc__ = doc
+    handler.__annotations__ = {  # real types (this module's annotations are strings), the body's per action
+        "request": Request[Any, Any, Any],
+        "db_session": NamedDependency[Session],
+        "policy": NamedDependency[SecondmentPolicy],
+        "secondment_id": FromPath[int],
+        "data": Annotated[body, Body(media_type=RequestEncodingType.JSON)],  # JSONBody[body]
+        "return": SecondmentOut,
+    }
+    if type(None) not in get_args(body):
+        handler.__defaults__ = None  # a required body
+    path = f"/{{secondment_id:int}}/{action.value}"
+    return post(path, opt={"access": Access.hr}, sync_to_thread=True, status_code=200)(handler)
 
 
 class SecondmentController(Controller):
@@ -182,122 +240,15 @@ class SecondmentController(Controller):
         """Every move of the state machine: from, to, who, when, why."""
         return service.history(db_session, secondment_id)
 
-    def _act(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: Session,
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: int,
-        action: Action,
-        data: Any,
-    ) -> SecondmentOut:
-        s = service.act(
-            db_session,
-            secondment_id,
-            action,
-            data,
-            actor=actor_of(request),
-            policy=policy,
-            today=service.bangkok_today(),
-        )
-        return service.detail(db_session, s, policy=policy)
-
-    @post("/{secondment_id:int}/submit", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def submit(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[TransitionInput | None] = None,
-    ) -> SecondmentOut:
-        """proposed -> under_review (needs the conflict-of-interest declaration)."""
-        return self._act(request, db_session, policy, secondment_id, Action.submit, data)
-
-    @post("/{secondment_id:int}/approve", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def approve(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[TransitionInput | None] = None,
-    ) -> SecondmentOut:
-        """under_review -> approved: cleared review, period rules, career cap, cooling-off, allocation."""
-        return self._act(request, db_session, policy, secondment_id, Action.approve, data)
-
-    @post("/{secondment_id:int}/reject", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def reject(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[TransitionInput],
-    ) -> SecondmentOut:
-        """proposed or under_review -> rejected (reason required)."""
-        return self._act(request, db_session, policy, secondment_id, Action.reject, data)
-
-    @post("/{secondment_id:int}/withdraw", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def withdraw(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[TransitionInput],
-    ) -> SecondmentOut:
-        """proposed, under_review or approved -> withdrawn (reason required)."""
-        return self._act(request, db_session, policy, secondment_id, Action.withdraw, data)
-
-    @post("/{secondment_id:int}/activate", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def activate(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[ActivateInput | None] = None,
-    ) -> SecondmentOut:
-        """approved -> active (needs the agreement reference and a cleared review)."""
-        return self._act(request, db_session, policy, secondment_id, Action.activate, data)
-
-    @post("/{secondment_id:int}/extend", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def extend(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[ExtendInput],
-    ) -> SecondmentOut:
-        """active or extended -> extended, to a new last day (extension count and length, career cap,
-        cooling-off, allocation)."""
-        return self._act(request, db_session, policy, secondment_id, Action.extend, data)
-
-    @post("/{secondment_id:int}/complete", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def complete(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[EndInput | None] = None,
-    ) -> SecondmentOut:
-        """active or extended -> completed; the end report is then due."""
-        return self._act(request, db_session, policy, secondment_id, Action.complete, data)
-
-    @post("/{secondment_id:int}/terminate", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def terminate(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        policy: NamedDependency[SecondmentPolicy],
-        secondment_id: FromPath[int],
-        data: JSONBody[EndInput],
-    ) -> SecondmentOut:
-        """active or extended -> terminated early (reason required); the last day becomes ``on``."""
-        return self._act(request, db_session, policy, secondment_id, Action.terminate, data)
+    # The moves of the state machine (bodies and descriptions in _MOVES), each named after its action.
+    submit = _action_route(Action.submit)
+    approve = _action_route(Action.approve)
+    reject = _action_route(Action.reject)
+    withdraw = _action_route(Action.withdraw)
+    activate = _action_route(Action.activate)
+    extend = _action_route(Action.extend)
+    complete = _action_route(Action.complete)
+    terminate = _action_route(Action.terminate)
 
     @get("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
     def list_reviews(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[CoiReviewOut]:
