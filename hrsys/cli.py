@@ -48,6 +48,25 @@ def db_downgrade(settings: Settings, revision: str) -> None:
     click.echo(f"database at {migrate.current(settings.database_url) or 'base'}")
 
 
+@db.command("optimize")
+@click.pass_obj
+def db_optimize(settings: Settings) -> None:
+    """Merge the full-text indexes and refresh planner statistics (after bulk loads; nightly is fine)."""
+    import time
+
+    from hrsys.core import migrate
+    from hrsys.core.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    started = time.perf_counter()
+    try:
+        with engine.begin() as conn:
+            migrate.optimize(conn)
+    finally:
+        engine.dispose()
+    click.echo(f"optimized in {time.perf_counter() - started:.1f} s")
+
+
 @db.command("current")
 @click.pass_obj
 def db_current(settings: Settings) -> None:

@@ -70,6 +70,13 @@ def rebuild(conn: sa.Connection) -> None:
     """Rebuild the SQLite index from the table (after bulk loads that bypassed the triggers)."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO person_fts(person_fts) VALUES ('rebuild')")
+        optimize(conn)
+
+
+def optimize(conn: sa.Connection) -> None:
+    """Merge the SQLite index into one segment: queries then read one doclist per trigram."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO person_fts(person_fts) VALUES ('optimize')")
 
 
 def _escape_like(text: str) -> str:
