@@ -82,9 +82,7 @@ def test_deactivating_a_user_ends_their_sign_in(client, client_as, make_user) ->
     assert theirs.get(ME).status_code == 401
 
 
-def test_a_change_made_by_another_worker_is_seen_within_the_cache_window(
-    app, client_as, make_user, session
-) -> None:
+def test_a_change_made_by_another_worker_is_seen_within_the_cache_window(app, client_as, make_user, session) -> None:
     """Workers keep a signed-in user's row for ``auth_cache_seconds``; a direct edit shows after it, never later."""
     import time
 

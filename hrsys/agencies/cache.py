@@ -31,6 +31,8 @@ class AgencyInfo:
     code: str
     path: str
     parent_id: int | None
+    name_th: str = ""
+    name_en: str = ""
 
 
 class AgencyTree:
@@ -40,6 +42,10 @@ class AgencyTree:
         """People per agency when the tree was loaded: an estimate for choosing query plans."""
         self.by_code = {a.code: a for a in rows}
         self.by_id = {a.id: a for a in rows}
+        from hrsys.people.schemas import AgencyRef
+
+        self.refs = {a.id: AgencyRef(code=a.code, name_th=a.name_th, name_en=a.name_en) for a in rows}
+        """One shared :class:`AgencyRef` per agency, for lists of people (renames show within a second)."""
         ordered = sorted(rows, key=lambda a: a.path)
         self._paths = [a.path for a in ordered]
         self._ids = [a.id for a in ordered]
@@ -92,7 +98,9 @@ class AgencyTreeCache:
                 if entry is not None and entry[0].version == version:
                     tree = entry[0]
                 else:
-                    rows = conn.execute(sa.select(Agency.id, Agency.code, Agency.path, Agency.parent_id)).all()
+                    rows = conn.execute(
+                        sa.select(Agency.id, Agency.code, Agency.path, Agency.parent_id, Agency.name_th, Agency.name_en)
+                    ).all()
                     counts = conn.execute(sa.select(Person.agency_id, sa.func.count()).group_by(Person.agency_id)).all()
                     tree = AgencyTree([AgencyInfo(*r) for r in rows], version, {a: n for a, n in counts if a})
             self._trees[key] = (tree, time.monotonic())

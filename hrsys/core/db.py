@@ -136,29 +136,140 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000,
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode is not None:  # None: each statement is its own implicit read transaction
+                conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return sa.create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False)
 
 
 _READ_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_HOT_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def hot_read_engine(engine: Engine) -> Engine:
+    """For the few fixed-shape statements run on every page view (the people list): :func:`read_engine`
+    on SQLite; on PostgreSQL a small pool of its own whose sessions prepare each statement on first use
+    and keep one generic plan for it.
+
+    Re-planning such a statement for each call cost the database as much as running it (0.5 ms of
+    1 ms); their plans do not depend on the values (ids of a subtree, a page). Other statements keep
+    PostgreSQL's default of choosing per call, on the main pool.
+    """
+    if engine.dialect.name != "postgresql":
+        return read_engine(engine)
+    found = _HOT_ENGINES.get(engine)
+    if found is None:
+        hot = sa.create_engine(
+            engine.url, pool_size=4, max_overflow=8, isolation_level="AUTOCOMMIT", pool_pre_ping=False
+        )
+
+        @event.listens_for(hot, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.prepare_threshold = 0
+            dbapi_conn.execute("SET plan_cache_mode = force_generic_plan")
+
+        found = _HOT_ENGINES.setdefault(engine, hot)
+    return found
+
+
+def dispose_hot_engines(engine: Engine) -> None:
+    """Close the pool of :func:`hot_read_engine` (with the engine's own ``dispose``)."""
+    hot = _HOT_ENGINES.pop(engine, None)
+    if hot is not None:
+        hot.dispose()
 
 
 def read_engine(engine: Engine) -> Engine:
     """The same pool, set up for reads that need no transaction of their own.
 
-    SQLite: deferred transactions, so readers never wait for writers. PostgreSQL:
-    autocommit, which spares the BEGIN and the ROLLBACK round trips of each read.
+    Each statement runs on its own (autocommit), which spares a BEGIN and a
+    ROLLBACK per read: on SQLite no ``BEGIN`` is sent (a statement is then its own
+    read transaction, which never waits for writers in WAL mode); on PostgreSQL the
+    connection is in autocommit. Several statements on one such connection are
+    not one snapshot: reads that need one use a transaction.
     """
     found = _READ_ENGINES.get(engine)
     if found is None:
         if engine.dialect.name == "sqlite":
-            found = engine.execution_options(sqlite_begin="DEFERRED")  # type: ignore[assignment]
+            found = engine.execution_options(sqlite_begin=None)  # type: ignore[assignment]
         else:
             found = engine.execution_options(isolation_level="AUTOCOMMIT")  # type: ignore[assignment]
         _READ_ENGINES[engine] = found  # type: ignore[assignment]
     return found  # type: ignore[return-value]
+
+
+_Compiled = tuple[str, dict[str, Any], tuple[str, ...] | None, dict[str, Any]]
+
+
+class RawSelect:
+    """A Core SELECT compiled once per dialect and run on the DB-API cursor, for the hottest reads.
+
+    It skips SQLAlchemy's per-call work (execution context, result processing), which
+    costs about as much as the query itself when the rows come from memory. Rows come
+    back as the driver gives them: the caller converts booleans (integers on SQLite),
+    dates and enums. Parameters are plain values; lists go as JSON text on SQLite
+    (``json_each``) and as arrays on PostgreSQL (``= ANY``), see :func:`in_list`.
+    """
+
+    def __init__(self, stmt: sa.Select[Any], *, raw: bool = True) -> None:
+        """``raw=False`` runs through SQLAlchemy instead: for statements that carry their own values
+        (``IN`` lists of literals), which only SQLAlchemy renders."""
+        self.stmt = stmt
+        self.raw = raw
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: sa.Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.stmt.compile(dialect=dialect)
+            found = self._compiled.setdefault(
+                dialect.name,
+                (
+                    compiled.string,
+                    dict(compiled.construct_params(_check=False)),  # anonymous binds, e.g. a fixed LIMIT
+                    tuple(compiled.positiontup or ()) if compiled.positional else None,
+                    dict(compiled._bind_processors),  # the same conversions SQLAlchemy applies (dates on SQLite)
+                ),
+            )
+        return found
+
+    def rows(self, conn: sa.Connection, params: dict[str, Any]) -> list[Any]:
+        if not self.raw:
+            return [tuple(r) for r in conn.execute(self.stmt, params)]
+        sql, defaults, order, processors = self._for(conn.dialect)
+        values = {**defaults, **params}
+        for name, process in processors.items():
+            if name in params and params[name] is not None:
+                values[name] = process(params[name])
+        args: Any = [values[name] for name in order] if order is not None else values
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+def in_list(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column IN <list bound as name>`` with one SQL text whatever the list's length (see :class:`RawSelect`).
+
+    Bind :func:`list_param` of the values.
+    """
+    if dialect == "sqlite":
+        listed: sa.Select[Any] = sa.select(sa.literal_column("value")).select_from(
+            sa.func.json_each(sa.bindparam(name))
+        )
+        return column.in_(listed)
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return column == sa.any_(sa.bindparam(name, type_=ARRAY(sa.Integer)))
+
+
+def list_param(values: list[Any], dialect: str) -> Any:
+    import json
+
+    return json.dumps(values) if dialect == "sqlite" else list(values)
 
 
 async def run_sync(engine: Engine, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -15,7 +15,7 @@ from hrsys.access.identity import CurrentUser
 from hrsys.agencies.cache import agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
-from hrsys.core.db import read_engine
+from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people import search
@@ -57,20 +57,21 @@ _SORT: dict[PeopleSort, list[Any]] = {
 
 _LIST_COLUMNS = (
     P.c.id,
-    P.c.kind,
+    sa.type_coerce(P.c.kind, sa.String),  # enums as their stored names, mapped below without SQLAlchemy's processing
     P.c.first_name_th,
     P.c.last_name_th,
     P.c.first_name_en,
     P.c.last_name_en,
-    A.c.code,
-    A.c.name_th,
-    A.c.name_en,
+    P.c.agency_id,  # names from the per-process agency tree, not a join
     P.c.organisation,
-    P.c.position_type,
-    P.c.position_level,
+    sa.type_coerce(P.c.position_type, sa.String),
+    sa.type_coerce(P.c.position_level, sa.String),
     R.c.code,
     P.c.active,
 )
+_KINDS = {m.name: m for m in PersonKind}
+_TYPES: dict[str | None, PositionType | None] = {None: None, **{m.name: m for m in PositionType}}
+_LEVELS: dict[str | None, PositionLevel | None] = {None: None, **{m.name: m for m in PositionLevel}}
 
 
 SMALL_SUBTREE = 20_000
@@ -111,10 +112,10 @@ class _Shape:
     """Count from the holders of the first (rarest) skill instead of walking the people."""
 
 
-def _ids_condition(name: str, mode: str | None) -> sa.ColumnElement[bool]:
+def _ids_condition(name: str, mode: str | None, dialect: str) -> sa.ColumnElement[bool]:
     if mode == "one":
         return P.c.agency_id == sa.bindparam(name)
-    return P.c.agency_id.in_(sa.bindparam(name, expanding=True))
+    return in_list(P.c.agency_id, name, dialect)
 
 
 def _holds(cs: sa.FromClause, person_id: sa.ColumnElement[int], i: int) -> list[sa.ColumnElement[bool]]:
@@ -150,9 +151,9 @@ def _count_from_holders(shape: _Shape, person_conds: list[Any]) -> sa.Select[Any
 def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
     conds: list[Any] = []
     if shape.agency:
-        conds.append(_ids_condition("agency_ids", shape.agency))
+        conds.append(_ids_condition("agency_ids", shape.agency, shape.dialect))
     if shape.scope:
-        conds.append(P.c.agency_id.in_(sa.bindparam("scope_ids", expanding=True)))
+        conds.append(in_list(P.c.agency_id, "scope_ids", shape.dialect))
     if shape.kind:
         conds.append(P.c.kind == sa.bindparam("kind"))
     if shape.position_type:
@@ -187,19 +188,21 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
         # whole table in id order looking for rare matches.
         matching = matching.with_hint(P, "INDEXED BY ix_person_agency_search", "sqlite")
     counting = _count_from_holders(shape, person_conds) if shape.count_by_skill else matching
+    # Count a constant per match: selecting the id costs SQLite twice as much per row.
+    counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
     counted = sa.select(sa.func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
     return (
         sa.select(*_LIST_COLUMNS, counted.scalar_subquery().label("total"))
-        .select_from(P.outerjoin(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
+        .select_from(P.outerjoin(R, R.c.id == P.c.role_id))
         .where(P.c.id.in_(page_ids.scalar_subquery()))
         .order_by(*_SORT[shape.sort])
     )
 
 
-_STATEMENTS: dict[_Shape, sa.Select[Any]] = {}
-"""Prepared statements by shape: reusing the object spares SQLAlchemy rebuilding and re-keying it."""
+_STATEMENTS: dict[_Shape, RawSelect] = {}
+"""Statements by shape, compiled once and run on the driver's cursor (:class:`hrsys.core.db.RawSelect`)."""
 
 
 def list_people(
@@ -245,9 +248,9 @@ def list_people(
     if agency is not None:
         ids, subtree_size = agency_subtree(engine, agency)
         agency_mode = "one" if len(ids) == 1 else "many"
-        params["agency_ids"] = ids[0] if len(ids) == 1 else ids
+        params["agency_ids"] = ids[0] if len(ids) == 1 else list_param(ids, dialect)
     if within_agency_ids is not None:
-        params["scope_ids"] = list(within_agency_ids) or [-1]
+        params["scope_ids"] = list_param(list(within_agency_ids) or [-1], dialect)
     for name, value in (
         ("kind", kind),
         ("position_type", position_type),
@@ -296,36 +299,42 @@ def list_people(
         count_by_skill=bool(skills) and bool(count_by_skill),
     )
     if extra_conditions:
-        stmt = _build(shape, extra_conditions)
+        stmt = RawSelect(_build(shape, extra_conditions), raw=False)
     else:
         stmt = _STATEMENTS.get(shape)  # type: ignore[assignment]
         if stmt is None:
-            stmt = _STATEMENTS.setdefault(shape, _build(shape, []))
-    with read_engine(engine).connect() as conn:
-        rows = conn.execute(stmt, params).all()
+            stmt = _STATEMENTS.setdefault(shape, RawSelect(_build(shape, [])))
+    # Name and skill searches need plans made for their values (how common a name or a skill is).
+    fixed_plan = search_mode is None and not skills and not extra_conditions
+    with (hot_read_engine(engine) if fixed_plan else read_engine(engine)).connect() as conn:
+        rows = stmt.rows(conn, params)
         if rows:
             total = rows[0][-1]
         else:
             total = 0
             if offset:  # past the end: still say how many there are
-                first = conn.execute(stmt, {**params, "offset": 0, "limit": 1}).first()
-                total = first[-1] if first is not None else 0
+                first = stmt.rows(conn, {**params, "offset": 0, "limit": 1})
+                total = first[0][-1] if first else 0
             if role is not None and conn.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
                 raise Invalid.one("role", f"no role with code {role}")
+    tree = agency_trees.get(engine)
+    if any(r[6] is not None and r[6] not in tree.refs for r in rows):
+        tree = agency_trees.get(engine, force_check=True)  # an agency added a moment ago by another worker
+    refs = tree.refs
     items = [
         PersonListItem(
             id=r[0],
-            kind=r[1],
+            kind=_KINDS[r[1]],
             first_name_th=r[2],
             last_name_th=r[3],
             first_name_en=r[4],
             last_name_en=r[5],
-            agency=AgencyRef(code=r[6], name_th=r[7], name_en=r[8]) if r[6] is not None else None,
-            organisation=r[9],
-            position_type=r[10],
-            position_level=r[11],
-            role=r[12],
-            active=r[13],
+            agency=refs.get(r[6]) if r[6] is not None else None,
+            organisation=r[7],
+            position_type=_TYPES[r[8]],
+            position_level=_LEVELS[r[9]],
+            role=r[10],
+            active=bool(r[11]),
         )
         for r in rows
     ]
