@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -33,12 +32,10 @@ from hrsys.skills.models import (
     SkillEquivalence,
 )
 from hrsys.skills.profile import (
-    DEFAULT_TRUST_ORDER,
     Evidence,
     ProfileEntry,
     current_profile,
     equivalence_classes,
-    parse_trust_order,
 )
 from hrsys.skills.schemas import (
     AssessmentCreate,
@@ -61,9 +58,11 @@ CURRENT_COLUMNS = ("person_id", "skill_id", "level", "source", "assessment_id", 
 
 @functools.cache
 def trust_order() -> tuple[str, ...]:
-    """The configured trust order (``HRSYS_ASSESSMENT_TRUST_ORDER``), most trusted first."""
-    text = os.environ.get("HRSYS_ASSESSMENT_TRUST_ORDER", "")
-    return parse_trust_order(text) if text.strip() else DEFAULT_TRUST_ORDER
+    """The configured trust order (``HRSYS_ASSESSMENT_TRUST_ORDER``, read by :class:`hrsys.config.Settings`),
+    most trusted first. One per process: the stored profiles follow it (change it, then rebuild them)."""
+    from hrsys.config import Settings
+
+    return Settings.from_env().skills.trust_order
 
 
 def today() -> dt.date:
