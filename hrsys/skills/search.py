@@ -110,7 +110,13 @@ def candidate_ids(conn: sa.Connection, q: str) -> list[int]:
     needle = q.strip().lower()
     if conn.dialect.name == "sqlite" and len(needle) >= 3:
         phrase = '"' + needle.replace('"', '""') + '"'
-        return list(conn.scalars(sa.text("SELECT rowid FROM skill_fts WHERE skill_fts MATCH :q"), {"q": phrase}))
+        # Thousands of ids for a common word: one fetch on the driver's cursor, not a row at a time.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute("SELECT rowid FROM skill_fts WHERE skill_fts MATCH ?", (phrase,))
+            return [r[0] for r in cursor.fetchall()]
+        finally:
+            cursor.close()
     table = sa.table("skill", sa.column("id", sa.Integer), sa.column("search_text", sa.Text))
     return list(
         conn.scalars(sa.select(table.c.id).where(table.c.search_text.like(f"%{escape_like(needle)}%", escape="\\")))

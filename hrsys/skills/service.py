@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import heapq
+import operator
 import threading
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.skills import search
@@ -200,6 +202,7 @@ class _Entry:
         "name_th",
         "position",
         "retired",
+        "tie",
     )
 
     def __init__(self, row: Any) -> None:
@@ -208,6 +211,8 @@ class _Entry:
         self.lcode = self.code.lower()
         self.lname_en = self.name_en.lower()
         self.lname_th = (self.name_th or "").lower()
+        self.tie = (len(self.name_en), self.id)
+        """Order within a rank: shorter names first, then by id."""
 
 
 class _SkillIndex:
@@ -258,6 +263,9 @@ def _skill_index(conn: sa.Connection) -> _SkillIndex:
     return index
 
 
+_tie = operator.attrgetter("tie")
+
+
 def _rank(e: _Entry, q: str) -> int:
     if e.lcode.startswith(q):
         return 0 if len(e.lcode) == len(q) else 1
@@ -304,7 +312,7 @@ def search_skills(
             framework = framework or fw_part
             needle = code_part
     lowered = needle.lower()
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         index = _skill_index(conn)
         fid: int | None = None
         if framework is not None:
@@ -339,8 +347,16 @@ def search_skills(
     want = offset + limit
     ranked: list[tuple[int, _Entry]]
     if lowered:  # rank only what the page needs: a heap of offset + limit, O(m log(offset + limit))
-        keyed = ((_rank(e, lowered), len(e.name_en), e.id, e) for e in found)
-        ranked = [(k[0], k[3]) for k in heapq.nsmallest(want, keyed, key=lambda k: k[:3])]
+        # Most matches are plain substrings (rank 3): rank the few prefix matches fully, and take the
+        # rest by their precomputed tie order only as far as the page needs.
+        starts = [e for e in found if e.lcode.startswith(lowered) or e.lname_en.startswith(lowered)
+                  or e.lname_th.startswith(lowered)]  # fmt: skip
+        top = heapq.nsmallest(want, ((_rank(e, lowered), e.tie, e) for e in starts), key=lambda k: k[:2])
+        ranked = [(rank, e) for rank, _, e in top]
+        if len(ranked) < want:
+            prefixed = {id(e) for e in starts}
+            rest = (e for e in found if id(e) not in prefixed)
+            ranked += [(3, e) for e in heapq.nsmallest(want - len(ranked), rest, key=_tie)]
     else:
         ranked = [(3, e) for e in found[:want]]
     items = [
