@@ -21,6 +21,7 @@ from hrsys.access.guard import query_agency_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
 from hrsys.agencies.models import Agency
+from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound
 from hrsys.people import export
 from hrsys.people.importer import import_people
@@ -118,7 +119,7 @@ class BulkController(Controller):
         include_inactive: FromQuery[bool] = False,
     ) -> Response[Any]:
         """The people of an agency subtree with their current skill levels, as CSV (UTF-8) or XLSX."""
-        with db_engine.connect() as conn:
+        with read_engine(db_engine).connect() as conn:
             if conn.scalar(sa.select(Agency.id).where(Agency.code == agency)) is None:
                 raise NotFound("agency", agency)
         name = f"people-{agency}.{format.value}"

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import Page
 from hrsys.people.models import Person
@@ -385,7 +386,7 @@ def _labels(conn: sa.Connection, framework_ids: Iterable[int]) -> dict[tuple[int
 def person_profile(engine: Engine, person_id: int, *, as_of: dt.date | None = None) -> PersonProfileOut:
     """The person's current profile, computed by the rule from their assessments (exact for any ``as_of``)."""
     day = as_of or today()
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         if conn.execute(sa.select(P.c.id).where(P.c.id == person_id)).first() is None:
             raise NotFound("person", person_id)
         evidence = _evidence_rows(conn, person_id, None)
@@ -442,7 +443,7 @@ def history(
 ) -> Page[AssessmentOut]:
     """The person's assessments, newest first; of one skill (and its equivalents) when ``skill`` is given."""
     day = today()
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         if conn.execute(sa.select(P.c.id).where(P.c.id == person_id)).first() is None:
             raise NotFound("person", person_id)
         conds: list[sa.ColumnElement[bool]] = [AS.c.person_id == person_id]

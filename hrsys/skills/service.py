@@ -74,7 +74,7 @@ def _active_counts(conn: sa.Connection) -> dict[int, int]:
 
 
 def list_frameworks(engine: Engine) -> list[FrameworkOut]:
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         counts = _active_counts(conn)
         rows = conn.execute(sa.select(F).order_by(F.c.code)).mappings().all()
     return [_framework_out(r, counts.get(r["id"], 0)) for r in rows]
@@ -82,7 +82,7 @@ def list_frameworks(engine: Engine) -> list[FrameworkOut]:
 
 def framework_detail(engine: Engine, code: str) -> FrameworkDetail:
     """A framework with its scale, groups (with active skill counts), families and profiles."""
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         fw = conn.execute(sa.select(F).where(F.c.code == code)).mappings().first()
         if fw is None:
             raise NotFound("framework", code)
@@ -381,7 +381,7 @@ def read_skill(engine: Engine, ref: str) -> SkillOut:
     parsed = parse_skill_ref(ref)
     if parsed is None:
         raise NotFound("skill", ref)
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         row = (
             conn.execute(
                 sa.select(S, G.c.code.label("group_code"))

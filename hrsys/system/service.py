@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.core.db import read_engine
 from hrsys.system.models import VersionStamp
 
 
@@ -29,7 +30,7 @@ def database_health(engine: Engine) -> dict[str, object]:
     """Ping the database; report the dialect, latency and Alembic revision."""
     started = time.perf_counter()
     try:
-        with engine.connect() as conn:
+        with read_engine(engine).connect() as conn:
             conn.execute(sa.text("SELECT 1"))
             try:
                 revision = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))

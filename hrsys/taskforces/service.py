@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity
+from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
@@ -443,7 +444,7 @@ def list_taskforces(
         .limit(limit)
         .offset(offset)
     )
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         rows = conn.execute(stmt).all()
         total = rows[0].total if rows else (conn.scalar(counted) or 0)
         if not rows and agency is not None and conn.scalar(sa.select(A.c.id).where(A.c.code == agency)) is None:
