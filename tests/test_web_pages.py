@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
@@ -13,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from hrsys.access.models import AuditEvent, User, UserRole
 from hrsys.agencies.models import Agency
-from hrsys.config import Settings
+from hrsys.app import create_app
+from hrsys.config import Settings, WebSettings
 from hrsys.demo.load import load_into
 from hrsys.people.models import Person
 from hrsys.skills.models import CurrentSkill
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 from tests import factories
+from tests.conftest import bearer
 
 TRACEBACK = re.compile(r"Traceback|File \"|sqlalchemy\.|Internal Server Error")
 
@@ -291,3 +294,31 @@ def test_static_font_and_css_are_served(app, clients: Callable[..., TestClient])
     assert css.status_code == 200 and "sarabun-thai-400-normal.woff2" in css.text
     font = c.get("/static/fonts/sarabun-thai-400-normal.woff2")
     assert font.status_code == 200 and font.content[:4] == b"wOF2"
+
+
+@pytest.mark.parametrize("ttl", [300.0, 0.0])
+def test_hr_dashboard_keeps_its_figures_for_the_configured_time(
+    demo: dict[str, Any], session: Session, settings: Settings, ttl: float
+) -> None:
+    """``HRSYS_WEB_DASHBOARD_TTL`` (``settings.web.dashboard_ttl``): a new role holder in the officer's subtree
+    shows in the heat map's demand at once when it is 0, and only after the kept figures expire otherwise."""
+    app = create_app(msgspec.structs.replace(settings, web=WebSettings(dashboard_ttl=ttl)))
+    hr = _user(demo, "hr_officer")
+    with TestClient(app) as c:
+        c.headers.update(bearer(app, hr))
+
+        def heat() -> str:
+            page = c.get("/hr")
+            assert page.status_code == 200
+            found = re.search(r'<table class="heat" id="heat-map">(.*?)</table>', page.text, re.S)
+            assert found
+            return found.group(1)
+
+        before = heat()
+        holder = session.scalars(
+            sa.select(Person).where(Person.agency_id == hr.agency_id, Person.role_id.is_not(None)).limit(1)
+        ).one()
+        factories.person(session, session.get(Agency, hr.agency_id), role_id=holder.role_id)
+        session.commit()
+        after = heat()
+    assert (after == before) is (ttl > 0)

@@ -305,7 +305,7 @@ class PanelCache:
     """Dashboard figures kept for ``ttl`` seconds per key (per process, per app): the heat map, bench strength
     and training needs are aggregates over whole agency subtrees (about 0.5 s at 20,000 staff, seconds for
     all 500,000), so a dashboard reopened within the interval reuses them. The page says how old they are.
-    ``HRSYS_WEB_DASHBOARD_TTL`` (seconds, default 300; 0 turns the cache off)."""
+    ``settings.web.dashboard_ttl`` (``HRSYS_WEB_DASHBOARD_TTL``: seconds, default 300; 0 turns the cache off)."""
 
     def __init__(self, ttl: float) -> None:
         import threading

@@ -37,10 +37,11 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers import service as careers
 from hrsys.careers import succession
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
+from hrsys.config import WebSettings
 from hrsys.core.errors import AppError, BadRequest, FieldError, Forbidden, Invalid, NotFound, Unauthorized
 from hrsys.core.exceptions import EXCEPTION_HANDLERS, internal_handler
 from hrsys.secondments import service as secondments
-from hrsys.secondments.policy import load_policy
+from hrsys.secondments.routes import provide_policy
 from hrsys.skills import assessment_service
 from hrsys.skills.schemas import AssessmentCreate
 from hrsys.taskforces import proposals
@@ -475,12 +476,13 @@ class StaffController(PageController):
 
 
 def panel_cache(request: Request[Any, Any, Any]) -> views.PanelCache:
-    """The app's dashboard cache (made on first use; see :class:`hrsys.web.data.PanelCache`)."""
-    import os
+    """The app's dashboard cache (made on first use; see :class:`hrsys.web.data.PanelCache`).
 
+    Its lifetime is ``Settings.web.dashboard_ttl`` (``HRSYS_WEB_DASHBOARD_TTL``), validated at start-up."""
     cache = request.app.state.get("web_panel_cache")
     if cache is None:
-        ttl = float(os.environ.get("HRSYS_WEB_DASHBOARD_TTL", "300"))
+        settings = request.app.state.get("settings")
+        ttl = settings.web.dashboard_ttl if settings is not None else WebSettings().dashboard_ttl
         cache = request.app.state["web_panel_cache"] = views.PanelCache(ttl)
     return cache  # type: ignore[no-any-return]
 
@@ -536,9 +538,9 @@ class HrController(PageController):
             ("needs", code),
             lambda: views.safely(training_needs.training_needs, db_engine, agency=code, course_limit=5),
         )
+        policy = provide_policy(request.app.state)
         alerts, alerts_error = views.safely(
-            secondments.alerts, db_engine, policy=load_policy(), today=secondments.bangkok_today(), agency=code,
-            limit=10,
+            secondments.alerts, db_engine, policy=policy, today=secondments.bangkok_today(), agency=code, limit=10,
         )  # fmt: skip
         behind = []
         for tf_id in views.taskforce_ids_in(db_engine, root):
