@@ -262,3 +262,16 @@ def test_a_person_gone_while_rows_go_in_is_a_conflict_and_nothing_is_written(
         import_assessments(session, path, bulk_mode=bulk)
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
+
+
+@pytest.mark.parametrize("partial", [False, True])
+@pytest.mark.parametrize("body", [HEADER, HEADER + ",,,,,,,\n\n"])
+def test_a_header_with_no_rows_under_it_is_refused_like_a_people_file(client, session, people, body, partial) -> None:  # type: ignore[no-untyped-def]
+    session.rollback()
+    r = client.post(
+        "/api/v1/assessments/import", files={"data": ("a.csv", body.encode(), "text/csv")}, params={"partial": partial}
+    )
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    assert [e["field"] for e in errors] == ["line 1, column file"]
+    assert "no rows under the header" in errors[0]["reason"]

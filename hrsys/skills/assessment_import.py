@@ -70,7 +70,8 @@ and what was written is undone (PostgreSQL: a savepoint; SQLite: the session's
 transaction is rolled back, since a savepoint there keeps a copy of every page
 it changes in memory), and checking goes on so that every bad row is reported
 (line, column, reason; the first 1,000 problems are listed). ``partial=True``
-writes the good rows and reports the bad ones.
+writes the good rows and reports the bad ones. A file with a header and no rows under it is refused
+(line 1), as the people import refuses one.
 
 **Memory** is bounded by the lookups and three chunks in flight, not by the file
 (figures in ``hrsys/skills/README.md``).
@@ -234,6 +235,9 @@ def import_assessments(
         checked = checker.rows
         if table.broken is not None:  # refused even with partial: what follows the break was never read
             problems.add(*table.broken.problem())
+            problems.unreadable = True
+        elif checked == 0:  # a header alone is most likely the wrong file, as for the people import
+            problems.add(1, "file", "there are no rows under the header; nothing to import")
             problems.unreadable = True
         if writer is not None:
             if problems.bad_rows and (not partial or problems.unreadable):
