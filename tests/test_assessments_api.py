@@ -167,7 +167,9 @@ def test_rebuild_and_refresh_agree_with_what_each_write_kept(client, session, ca
 
 
 def test_people_by_skill_gives_the_same_people_and_totals_whichever_way_it_counts(db, session, catalog, org) -> None:
-    """The list counts from the people or from the rarest skill's holders (a plan choice): answers never differ."""
+    """The list counts from the people or from the rarest skill's holders, and finds its page in id order or
+    through the subtree (plan choices): answers never differ."""
+    import itertools
     import random
 
     from hrsys.agencies.cache import agency_trees
@@ -208,13 +210,18 @@ def test_people_by_skill_gives_the_same_people_and_totals_whichever_way_it_count
                 and (agency is None or agency_id in (subtree if agency == "MDES" else {other.id}))
                 and (within is None or agency_id in within)
             )
-            for by_skill in (True, False, None):
+            for by_skill, driven in itertools.product((True, False, None), (True, False, None)):
                 pages = [
                     list_people(
                         db, agency=agency, within_agency_ids=within, skills=pairs, limit=4, offset=offset,
-                        count_by_skill=by_skill,
+                        count_by_skill=by_skill, scope_driven=driven,
                     )
                     for offset in range(0, max(len(expected), 1), 4)
                 ]  # fmt: skip
-                assert [item.id for page in pages for item in page.items] == expected, (wanted, agency, by_skill)
+                assert [item.id for page in pages for item in page.items] == expected, (
+                    wanted,
+                    agency,
+                    by_skill,
+                    driven,
+                )
                 assert {page.total for page in pages} == {len(expected)}

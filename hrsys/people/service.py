@@ -76,6 +76,9 @@ _LEVELS: dict[str | None, PositionLevel | None] = {None: None, **{m.name: m for 
 
 SMALL_SUBTREE = 20_000
 """Below this many people a name search scans the subtree instead of the whole name index."""
+SCOPE_DRIVEN_MATCHES = 4
+"""SQLite skill searches in a subtree expecting fewer than this many pages of matches go through the
+subtree's index (see ``_Shape.scope_driven``)."""
 
 
 def agency_subtree(engine: Engine, agency_code: str) -> tuple[list[int], int]:
@@ -110,6 +113,9 @@ class _Shape:
     """How many skills the people must hold (``sk0``/``lv0``, ``sk1``/``lv1`` ... and ``day``)."""
     count_by_skill: bool = False
     """Count from the holders of the first (rarest) skill instead of walking the people."""
+    scope_driven: bool = False
+    """SQLite: find the page through the subtree's ``(agency_id, id)`` entries (then sort them) rather than
+    walking the whole table in id order until a page is found: for filters too rare to fill a page early."""
 
 
 def _ids_condition(name: str, mode: str | None, dialect: str) -> sa.ColumnElement[bool]:
@@ -187,6 +193,8 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
         # Scan the subtree's entries of the narrow (agency_id, search_text) index, never the
         # whole table in id order looking for rare matches.
         matching = matching.with_hint(P, "INDEXED BY ix_person_agency_search", "sqlite")
+    elif shape.scope_driven:
+        matching = matching.with_hint(P, "INDEXED BY ix_person_agency_id_id", "sqlite")
     counting = _count_from_holders(shape, person_conds) if shape.count_by_skill else matching
     # Count a constant per match: selecting the id costs SQLite twice as much per row.
     counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
@@ -222,14 +230,17 @@ def list_people(
     limit: int = 50,
     offset: int = 0,
     count_by_skill: bool | None = None,
+    scope_driven: bool | None = None,
 ) -> Page[PersonListItem]:
     """A page of people and a capped total, in one round trip.
 
     ``within_agency_ids`` restricts the list to those agencies (a user's scope).
     ``skills`` are ``(skill_id, min_level)`` pairs the people must all hold now
     (see :func:`skill_filters`), rarest first. The page walks the people in order
-    and probes their skills; the total is counted from the people or from the
-    rarest skill's holders, whichever is estimated to be fewer
+    and probes their skills (on SQLite, when matches are expected to be too rare to
+    fill a page early, it walks the subtree's people instead and sorts them:
+    ``scope_driven`` forces either, for tests); the total is counted from the people
+    or from the rarest skill's holders, whichever is estimated to be fewer
     (``count_by_skill`` forces one, for tests).
     The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
     computed by a capped scalar sub-select of the same statement. Queries without
@@ -283,6 +294,21 @@ def list_people(
             if within_agency_ids is not None:
                 scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
             count_by_skill = search_mode is None and holders(engine, *skills[0]) < scope_people
+    subtree_filter = agency_mode == "many" or within_agency_ids is not None
+    if not (skills and dialect == "sqlite" and subtree_filter and not subtree_scan):
+        scope_driven = False
+    elif scope_driven is None:
+        # Walking people in id order finds a page early only when matches are common; expected matches
+        # in the subtree, taking the skills as independent, decide (SQLite cannot estimate EXISTS probes).
+        tree = agency_trees.get(engine)
+        everyone = max(1, tree.estimated_people(list(tree.by_id)))
+        scope_people = subtree_size if subtree_size is not None else everyone
+        if within_agency_ids is not None:
+            scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
+        expected = float(scope_people)
+        for skill in skills:
+            expected *= holders(engine, *skill) / everyone
+        scope_driven = expected < SCOPE_DRIVEN_MATCHES * (limit + offset) and scope_people < everyone / 4
     shape = _Shape(
         agency=agency_mode,
         scope=within_agency_ids is not None,
@@ -297,6 +323,7 @@ def list_people(
         dialect=dialect,
         skills=len(skills),
         count_by_skill=bool(skills) and bool(count_by_skill),
+        scope_driven=bool(scope_driven),
     )
     if extra_conditions:
         stmt = RawSelect(_build(shape, extra_conditions), raw=False)
