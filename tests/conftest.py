@@ -29,6 +29,7 @@ from hrsys.app import create_app
 from hrsys.config import Settings
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.core.migrate import install_extra_objects
+from hrsys.people import over_cap
 from tests import factories
 
 # Cheap password hashing in tests (production keeps RFC 9106's 64 MiB); hashes record their own cost.
@@ -100,6 +101,7 @@ def db(engine: Engine) -> Iterator[Engine]:
     _empty_all_tables(engine)
     agency_trees.clear()
     auth_cache.clear()
+    over_cap.clear()
     yield engine
 
 

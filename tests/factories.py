@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency, AgencyKind
@@ -55,6 +56,27 @@ def person(session: Session, agency: Agency | None = None, **kw: Any) -> Person:
     session.add(p)
     session.commit()
     return p
+
+
+def people(session: Session, agency: Agency, n: int) -> list[int]:
+    """``n`` civil servants of ``agency`` in one insert; their ids in order."""
+    first = next(_seq)
+    rows = [
+        {
+            "kind": PersonKind.civil_servant,
+            "first_name_th": f"ทดสอบ{first}x{i}",
+            "last_name_th": "ใจดี",
+            "first_name_en": f"Test{first}x{i}",
+            "last_name_en": "Jaidee",
+            "agency_id": agency.id,
+            "position_type": PositionType.knowledge_worker,
+            "position_level": PositionLevel.practitioner,
+        }
+        for i in range(n)
+    ]
+    session.execute(sa.insert(Person), rows)
+    session.commit()
+    return list(session.scalars(sa.select(Person.id).where(Person.agency_id == agency.id).order_by(Person.id)))
 
 
 # --- skills catalog and assessments (issue 4) -------------------------------------------------------

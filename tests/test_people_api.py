@@ -225,3 +225,34 @@ def test_db_optimize_merges_the_name_index_and_search_still_finds_people(client,
     assert segments() <= min(before, 1)
     found = client.get("/api/v1/people", params={"q": "สมหญิง1"}).json()
     assert found["total"] == 11  # สมหญิง1 and สมหญิง10..19
+
+
+def test_a_list_over_the_count_cap_says_so_on_every_page_and_ends_exactly(client, session) -> None:  # type: ignore[no-untyped-def]
+    """Over ``COUNT_CAP`` matches the total reads "1,000 or more" (later pages are read without counting again);
+    a page that is not full still says exactly where the list ends, and a deletion here counts afresh."""
+    import sqlalchemy as sa
+
+    from hrsys.core.pagination import COUNT_CAP
+    from hrsys.people.models import Person
+
+    _ministry, dept, _prov, _other = _tree(session)
+    ids = factories.people(session, dept, COUNT_CAP + 30)
+
+    def page(offset: int, agency: str = "DEPT") -> tuple[int, bool, list[int]]:
+        r = client.get("/api/v1/people", params={"agency": agency, "limit": 50, "offset": offset})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return body["total"], body["total_exact"], [p["id"] for p in body["items"]]
+
+    assert page(0) == (COUNT_CAP, False, ids[:50])
+    assert page(50) == (COUNT_CAP, False, ids[50:100])
+    assert page(COUNT_CAP) == (COUNT_CAP, False, ids[COUNT_CAP:])
+    assert page(2 * COUNT_CAP) == (COUNT_CAP, False, [])
+    assert page(0, "MIN") == (COUNT_CAP, False, ids[:50])
+    # another worker removes 100 people, then one is deleted through this worker, which counts afresh
+    session.execute(sa.delete(Person).where(Person.id.in_(ids[-100:])))
+    session.commit()
+    assert client.delete(f"/api/v1/people/{ids[0]}").status_code == 204
+    assert page(0) == (929, True, ids[1:51])
+    # a page that is not full says exactly where the list ends
+    assert page(900, "MIN") == (929, True, ids[901:930])

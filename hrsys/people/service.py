@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from hrsys.careers.models import Role
 from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
-from hrsys.people import search
+from hrsys.people import over_cap, search
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
 from hrsys.people.schemas import (
     AgencyRef,
@@ -32,6 +32,7 @@ from hrsys.skills.holders import holders
 from hrsys.skills.models import CurrentSkill
 
 P = Person.__table__
+over_cap.listen(Person)
 A = Agency.__table__
 R = Role.__table__
 CS = CurrentSkill.__table__
@@ -113,6 +114,8 @@ class _Shape:
     """How many skills the people must hold (``sk0``/``lv0``, ``sk1``/``lv1`` ... and ``day``)."""
     count_by_skill: bool = False
     """Count from the holders of the first (rarest) skill instead of walking the people."""
+    counted: bool = True
+    """False: the page alone, for lists known to be over the count's cap (:mod:`hrsys.people.over_cap`)."""
     scope_driven: bool = False
     """SQLite: find the page through the subtree's ``(agency_id, id)`` entries (then sort them) rather than
     walking the whole table in id order until a page is found: for filters too rare to fill a page early."""
@@ -201,8 +204,9 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     counted = sa.select(sa.func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+    total = counted.scalar_subquery() if shape.counted else sa.null()
     return (
-        sa.select(*_LIST_COLUMNS, counted.scalar_subquery().label("total"))
+        sa.select(*_LIST_COLUMNS, total.label("total"))
         .select_from(P.outerjoin(R, R.c.id == P.c.role_id))
         .where(P.c.id.in_(page_ids.scalar_subquery()))
         .order_by(*_SORT[shape.sort])
@@ -211,6 +215,17 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
 
 _STATEMENTS: dict[_Shape, RawSelect] = {}
 """Statements by shape, compiled once and run on the driver's cursor (:class:`hrsys.core.db.RawSelect`)."""
+
+
+def _statement(shape: _Shape) -> RawSelect:
+    found = _STATEMENTS.get(shape)
+    if found is None:
+        found = _STATEMENTS.setdefault(shape, RawSelect(_build(shape, [])))
+    return found
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def list_people(
@@ -243,7 +258,9 @@ def list_people(
     or from the rarest skill's holders, whichever is estimated to be fewer
     (``count_by_skill`` forces one, for tests).
     The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
-    computed by a capped scalar sub-select of the same statement. Queries without
+    computed by a capped scalar sub-select of the same statement, except for a list
+    that went over the cap moments ago in this worker, whose pages are read without
+    it (:mod:`hrsys.people.over_cap`). Queries without
     ``extra_conditions`` run from prepared statements.
     """
     errors = []
@@ -325,23 +342,31 @@ def list_people(
         count_by_skill=bool(skills) and bool(count_by_skill),
         scope_driven=bool(scope_driven),
     )
+    memo_key: tuple[Any, ...] | None = None
     if extra_conditions:
         stmt = RawSelect(_build(shape, extra_conditions), raw=False)
     else:
-        stmt = _STATEMENTS.get(shape)  # type: ignore[assignment]
-        if stmt is None:
-            stmt = _STATEMENTS.setdefault(shape, RawSelect(_build(shape, [])))
+        stmt = _statement(shape)
+        memo_key = (shape, *((k, _hashable(v)) for k, v in sorted(params.items()) if k not in ("limit", "offset")))
+    page_only = memo_key is not None and over_cap.is_over(engine, memo_key)
     # Name and skill searches need plans made for their values (how common a name or a skill is).
     fixed_plan = search_mode is None and not skills and not extra_conditions
     with (hot_read_engine(engine) if fixed_plan else read_engine(engine)).connect() as conn:
-        rows = stmt.rows(conn, params)
-        if rows:
+        rows = (_statement(replace(shape, counted=False)) if page_only else stmt).rows(conn, params)
+        if page_only and rows:
+            # over the cap a moment ago; a page that is not full ends the list here and now
+            total = COUNT_CAP + 1 if len(rows) == limit else offset + len(rows)
+            if total <= COUNT_CAP:
+                over_cap.forget(engine, memo_key)
+        elif rows:
             total = rows[0][-1]
         else:
             total = 0
             if offset:  # past the end: still say how many there are
                 first = stmt.rows(conn, {**params, "offset": 0, "limit": 1})
                 total = first[0][-1] if first else 0
+        if total > COUNT_CAP and memo_key is not None and not page_only:
+            over_cap.remember(engine, memo_key)
             if role is not None and conn.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
                 raise Invalid.one("role", f"no role with code {role}")
     tree = agency_trees.get(engine)

@@ -1,0 +1,68 @@
+"""Which people lists had more matches than the count stops at: per-process memory that spares a count.
+
+Every people list says how many people match, counting up to
+:data:`~hrsys.core.pagination.COUNT_CAP` (a total over it is reported as "1,000 or
+more", ``total_exact: false``). Counting to the cap is most of the work of a broad
+list (a common name fragment, a large subtree): about half of a request. So when a
+list's count reached the cap, each worker remembers that list (its filters, not
+its page) for :data:`TTL_SECONDS`; its next pages are read without the count, and
+still report "1,000 or more". A page that is not full says exactly where the
+list ends, whatever was remembered, and a page past the end counts again.
+
+What can be out of date is only the "or more": it would take more than
+the matches beyond the cap to leave in those seconds, in another worker, for a
+list to be reported as over the cap when it is not. Deleting or anonymising a
+person in this worker forgets everything at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Hashable
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+TTL_SECONDS = 30.0
+MAX_KEYS = 10_000
+"""Bounded: beyond this many remembered lists the memory starts again (each entry is small)."""
+
+_lock = threading.Lock()
+_seen: weakref.WeakKeyDictionary[Engine, dict[Hashable, float]] = weakref.WeakKeyDictionary()
+
+
+def is_over(engine: Engine, key: Hashable) -> bool:
+    """The list ``key`` had more matches than the cap less than :data:`TTL_SECONDS` ago."""
+    until = _seen.get(engine, {}).get(key)
+    return until is not None and until > time.monotonic()
+
+
+def remember(engine: Engine, key: Hashable) -> None:
+    with _lock:
+        seen = _seen.setdefault(engine, {})
+        if len(seen) >= MAX_KEYS:
+            seen.clear()
+        seen[key] = time.monotonic() + TTL_SECONDS
+
+
+def forget(engine: Engine, key: Hashable) -> None:
+    with _lock:
+        _seen.get(engine, {}).pop(key, None)
+
+
+def clear() -> None:
+    """Forget every list (people were removed or renamed here; tests start clean)."""
+    with _lock:
+        _seen.clear()
+
+
+def _on_person_change(*_: object) -> None:
+    clear()
+
+
+def listen(person_class: type) -> None:
+    """Forget on every delete or update of a person through the ORM in this process."""
+    event.listen(person_class, "after_delete", _on_person_change)
+    event.listen(person_class, "after_update", _on_person_change)
