@@ -256,3 +256,29 @@ def test_a_list_over_the_count_cap_says_so_on_every_page_and_ends_exactly(client
     assert page(0) == (929, True, ids[1:51])
     # a page that is not full says exactly where the list ends
     assert page(900, "MIN") == (929, True, ids[901:930])
+
+
+def test_a_subtree_lists_the_same_pages_whichever_way_it_is_walked(db, session) -> None:  # type: ignore[no-untyped-def]
+    """SQLite walks a subtree's people in id order or reads its index entries and sorts them (a plan choice,
+    by the subtree's share of everyone): the pages and totals never differ."""
+    from hrsys.people.service import list_people
+
+    ministry, dept, prov, other = _tree(session)
+    for i in range(40):
+        factories.person(session, (ministry, dept, prov, other)[i % 4])
+    subtree = [ministry.id, dept.id, prov.id]
+    for agency, within in (("MIN", None), (None, subtree), ("DEPT", [dept.id, other.id])):
+        answers = {
+            driven: [
+                (page.total, [p.id for p in page.items])
+                for offset in range(0, 40, 7)
+                for page in [
+                    list_people(
+                        db, agency=agency, within_agency_ids=within, limit=7, offset=offset, scope_driven=driven
+                    )
+                ]
+            ]
+            for driven in (True, False, None)
+        }
+        assert answers[True] == answers[False] == answers[None], agency
+        assert answers[True][0][0] == (10 if agency == "DEPT" else 30)  # DEPT and its province, within DEPT
