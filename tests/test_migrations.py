@@ -10,6 +10,7 @@ import hrsys.models
 from hrsys.core import migrate
 from hrsys.core.db import make_engine
 from hrsys.core.migrate import include_name, include_object
+from hrsys.people.search import SEARCH_TEXT_STATISTICS
 
 
 def _fresh_url(database_url: str, tmp_path) -> tuple[str, object]:  # type: ignore[no-untyped-def]
@@ -61,6 +62,15 @@ def test_upgrade_matches_models_and_downgrade_empties(database_url, tmp_path) ->
             else:
                 indexes = {ix["name"] for ix in inspector.get_indexes("person")}
                 assert "ix_person_search_trgm" in indexes
+                # fine enough statistics for the planner to tell a common name fragment from a rare one
+                with engine.connect() as conn:
+                    target = conn.scalar(
+                        sa.text(
+                            "SELECT attstattarget FROM pg_attribute "
+                            "WHERE attrelid = 'person'::regclass AND attname = 'search_text'"
+                        )
+                    )
+                assert target == SEARCH_TEXT_STATISTICS
         finally:
             engine.dispose()
         migrate.downgrade(url, "base")
