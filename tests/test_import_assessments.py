@@ -42,19 +42,20 @@ def current_rows(session) -> list[tuple]:  # type: ignore[no-untyped-def,type-ar
 
 
 def schema_objects(session) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
-    """Index and foreign-key definitions of the two tables the bulk mode rebuilds."""
+    """Index and foreign-key definitions of the two tables the bulk mode rebuilds (sorted by name, then
+    definition: on PostgreSQL a primary key is listed twice under one name, as an index and a constraint)."""
     if session.get_bind().dialect.name == "sqlite":
         sql = (
             "SELECT name, sql FROM sqlite_master WHERE tbl_name IN ('assessment', 'current_skill') "
             "AND type = 'index' UNION ALL SELECT 'fk ' || m.name || ' ' || f.\"from\", f.\"table\" || f.\"to\" "
             "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
-            "WHERE m.name IN ('assessment', 'current_skill') ORDER BY 1"
+            "WHERE m.name IN ('assessment', 'current_skill') ORDER BY 1, 2"
         )
     else:
         sql = (
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('assessment', 'current_skill') "
             "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid IN ('assessment'::regclass, 'current_skill'::regclass) ORDER BY 1"
+            "WHERE conrelid IN ('assessment'::regclass, 'current_skill'::regclass) ORDER BY 1, 2"
         )
     return [tuple(r) for r in session.execute(sa.text(sql))]
 
