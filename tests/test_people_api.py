@@ -282,3 +282,10 @@ def test_a_subtree_lists_the_same_pages_whichever_way_it_is_walked(db, session) 
         }
         assert answers[True] == answers[False] == answers[None], agency
         assert answers[True][0][0] == (10 if agency == "DEPT" else 30)  # DEPT and its province, within DEPT
+
+
+def test_an_unknown_role_filter_is_a_422(client, session) -> None:  # type: ignore[no-untyped-def]
+    _tree(session)
+    r = client.get("/api/v1/people", params={"role": "NO-SUCH-ROLE"})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["role"]

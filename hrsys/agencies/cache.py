@@ -40,6 +40,8 @@ class AgencyTree:
         self.version = version
         self.headcounts = headcounts or {}
         """People per agency when the tree was loaded: an estimate for choosing query plans."""
+        self.everyone = sum(self.headcounts.values())
+        """People in all agencies when the tree was loaded (the same estimate)."""
         self.by_code = {a.code: a for a in rows}
         self.by_id = {a.id: a for a in rows}
         from hrsys.people.schemas import AgencyRef

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from hrsys.access.identity import CurrentUser
 from hrsys.agencies.cache import agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
-from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine
+from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine, sqlite_reader
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people import over_cap, search
@@ -313,7 +314,7 @@ def list_people(
         params["day"] = today()
         if count_by_skill is None:
             tree = agency_trees.get(engine)
-            scope_people = subtree_size if subtree_size is not None else tree.estimated_people(list(tree.by_id))
+            scope_people = subtree_size if subtree_size is not None else tree.everyone
             if within_agency_ids is not None:
                 scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
             count_by_skill = search_mode is None and holders(engine, *skills[0]) < scope_people
@@ -324,7 +325,7 @@ def list_people(
         # Walking people in id order finds a page early only when matches are common (SQLite cannot
         # estimate that: it knows neither how much of the table a subtree is nor what EXISTS probes keep).
         tree = agency_trees.get(engine)
-        everyone = max(1, tree.estimated_people(list(tree.by_id)))
+        everyone = max(1, tree.everyone)
         scope_people = subtree_size if subtree_size is not None else everyone
         if within_agency_ids is not None:
             scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
@@ -363,8 +364,22 @@ def list_people(
     page_only = memo_key is not None and over_cap.is_over(engine, memo_key)
     # Name and skill searches need plans made for their values (how common a name or a skill is).
     fixed_plan = search_mode is None and not skills and not extra_conditions
-    with (hot_read_engine(engine) if fixed_plan else read_engine(engine)).connect() as conn:
-        rows = (_statement(replace(shape, counted=False)) if page_only else stmt).rows(conn, params)
+    # SQLite: prepared statements run on the thread's own connection, without a pool checkout
+    reader = sqlite_reader(engine) if memo_key is not None else None
+    opened = (
+        contextlib.nullcontext(None)
+        if reader is not None
+        else (hot_read_engine(engine) if fixed_plan else read_engine(engine)).connect()
+    )
+    with opened as conn:
+
+        def fetch(statement: RawSelect, values: dict[str, Any]) -> list[Any]:
+            if reader is not None:
+                return statement.rows_on(reader, engine.dialect, values)
+            assert conn is not None
+            return statement.rows(conn, values)
+
+        rows = fetch(_statement(replace(shape, counted=False)) if page_only else stmt, params)
         if page_only and rows:
             # over the cap a moment ago; a page that is not full ends the list here and now
             total = COUNT_CAP + 1 if len(rows) == limit else offset + len(rows)
@@ -375,12 +390,14 @@ def list_people(
         else:
             total = 0
             if offset:  # past the end: still say how many there are
-                first = stmt.rows(conn, {**params, "offset": 0, "limit": 1})
+                first = fetch(stmt, {**params, "offset": 0, "limit": 1})
                 total = first[0][-1] if first else 0
-        if total > COUNT_CAP and memo_key is not None and not page_only:
-            over_cap.remember(engine, memo_key)
-            if role is not None and conn.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
+    if not rows and role is not None:
+        with read_engine(engine).connect() as lookup:
+            if lookup.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
                 raise Invalid.one("role", f"no role with code {role}")
+    if total > COUNT_CAP and memo_key is not None and not page_only:
+        over_cap.remember(engine, memo_key)
     tree = agency_trees.get(engine)
     if any(r[6] is not None and r[6] not in tree.refs for r in rows):
         tree = agency_trees.get(engine, force_check=True)  # an agency added a moment ago by another worker
