@@ -231,6 +231,15 @@ def _statement(shape: _Shape) -> RawSelect:
     return found
 
 
+def _scope_estimate(engine: Engine, subtree_size: int | None, within_agency_ids: list[int] | None) -> tuple[int, int]:
+    """(people in the list's agencies, people in all agencies): the agency tree's estimates, for choosing plans."""
+    tree = agency_trees.get(engine)
+    scope_people = subtree_size if subtree_size is not None else tree.everyone
+    if within_agency_ids is not None:
+        scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
+    return scope_people, tree.everyone
+
+
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -313,10 +322,7 @@ def list_people(
 
         params["day"] = today()
         if count_by_skill is None:
-            tree = agency_trees.get(engine)
-            scope_people = subtree_size if subtree_size is not None else tree.everyone
-            if within_agency_ids is not None:
-                scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
+            scope_people, _ = _scope_estimate(engine, subtree_size, within_agency_ids)
             count_by_skill = search_mode is None and holders(engine, *skills[0]) < scope_people
     subtree_filter = agency_mode == "many" or within_agency_ids is not None
     if not (dialect == "sqlite" and subtree_filter and search_mode is None):
@@ -324,11 +330,8 @@ def list_people(
     elif scope_driven is None:
         # Walking people in id order finds a page early only when matches are common (SQLite cannot
         # estimate that: it knows neither how much of the table a subtree is nor what EXISTS probes keep).
-        tree = agency_trees.get(engine)
-        everyone = max(1, tree.everyone)
-        scope_people = subtree_size if subtree_size is not None else everyone
-        if within_agency_ids is not None:
-            scope_people = min(scope_people, tree.estimated_people(within_agency_ids))
+        scope_people, everyone = _scope_estimate(engine, subtree_size, within_agency_ids)
+        everyone = max(1, everyone)
         if skills:
             expected = float(scope_people)  # matches, taking the skills as independent
             for skill in skills:
@@ -365,7 +368,7 @@ def list_people(
     # Name and skill searches need plans made for their values (how common a name or a skill is).
     fixed_plan = search_mode is None and not skills and not extra_conditions
     # SQLite: prepared statements run on the thread's own connection, without a pool checkout
-    reader = sqlite_reader(engine) if memo_key is not None else None
+    reader = sqlite_reader(engine) if not extra_conditions else None
     opened = (
         contextlib.nullcontext(None)
         if reader is not None
