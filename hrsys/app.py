@@ -17,6 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from hrsys.config import Settings
 from hrsys.core.db import dispose_hot_engines, make_engine
 from hrsys.core.exceptions import EXCEPTION_HANDLERS
+from hrsys.core.pg_async import HotReads
 
 
 def route_handlers() -> list[Any]:
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from hrsys.access import setup as access_setup
     from hrsys.web.setup import template_config as web_template_config
 
+    hot_reads = HotReads(engine)  # PostgreSQL's people list on asyncpg (pools made on first use)
     app = Litestar(
         route_handlers=route_handlers(),
         **access_setup.app_options(),  # authentication middleware, deny-by-default guard, current_user
@@ -112,10 +114,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
         on_startup=[_settle_garbage_collector],
-        on_shutdown=[lambda: dispose_hot_engines(engine), lambda: engine.dispose()],
+        on_shutdown=[hot_reads.close, lambda: dispose_hot_engines(engine), lambda: engine.dispose()],
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.hot_reads = hot_reads
     app.state.secondment_policy = settings.secondments.policy()
     access_setup.configure(app, settings)
     return app

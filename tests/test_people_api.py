@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hrsys.people import citizen_id
+from hrsys.people.models import PositionLevel
 from tests import factories
 
 VALID_CID = citizen_id.make("110170020345")
@@ -289,3 +290,55 @@ def test_an_unknown_role_filter_is_a_422(client, session) -> None:  # type: igno
     r = client.get("/api/v1/people", params={"role": "NO-SUCH-ROLE"})
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["role"]
+
+
+def test_the_api_lists_what_the_service_lists_for_every_filter_and_page(client, db, session) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the API runs the list on asyncpg in the event loop and the service on psycopg, with
+    one statement for first pages and another for later ones: both give the same rows, role codes and
+    totals, and an unknown role is a 422 on both."""
+    from hrsys.core.errors import Invalid
+    from hrsys.people.service import PeopleSort, list_people
+
+    ministry, dept, prov, other = _tree(session)
+    analyst = factories.career_role(session, "ANALYST")
+    for i in range(30):
+        factories.person(
+            session,
+            (ministry, dept, prov, other)[i % 4],
+            first_name_th=("สมหญิง" if i % 3 else "ประเสริฐ") + str(i),
+            role_id=analyst.id if i % 5 == 0 else None,
+            position_level=PositionLevel.senior_professional if i % 2 else PositionLevel.practitioner,
+        )
+    cases: list[dict[str, object]] = [
+        {},
+        {"agency": "MIN"},
+        {"agency": "PROV"},
+        {"agency": "MIN", "role": "ANALYST"},
+        {"q": "สมหญ"},
+        {"q": "ประเสริฐ", "agency": "DEPT"},
+        {"position_level": "senior_professional", "sort": "-name_th"},
+        {"agency": "OTHER", "sort": "-id"},
+    ]
+    for case in cases:
+        for offset in (0, 3, 29):
+            params = {**case, "limit": 4, "offset": offset}
+            got = client.get("/api/v1/people", params=params)
+            assert got.status_code == 200, (params, got.text)
+            body = got.json()
+            want = list_people(
+                db,
+                **{
+                    **{k: v for k, v in case.items() if k not in ("position_level", "sort")},
+                    **({"position_level": PositionLevel(case["position_level"])} if "position_level" in case else {}),
+                    **({"sort": PeopleSort(case["sort"])} if "sort" in case else {}),
+                },
+                limit=4,
+                offset=offset,
+            )
+            assert [(p["id"], p["role"]) for p in body["items"]] == [(p.id, p.role) for p in want.items], params
+            assert (body["total"], body["total_exact"]) == (want.total, want.total_exact), params
+    roles = {p["role"] for p in client.get("/api/v1/people", params={"limit": 50}).json()["items"]}
+    assert roles == {"ANALYST", None}
+    assert client.get("/api/v1/people", params={"role": "NOBODY"}).status_code == 422
+    with pytest.raises(Invalid):
+        list_people(db, role="NOBODY")

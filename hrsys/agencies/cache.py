@@ -87,6 +87,11 @@ class AgencyTreeCache:
         with self._lock:
             self._trees.clear()
 
+    def fresh(self, engine: Engine) -> bool:
+        """True when :meth:`get` would answer without asking the database (its stamp was checked lately)."""
+        entry = self._trees.get(engine)
+        return entry is not None and time.monotonic() - entry[1] < CHECK_SECONDS
+
     def get(self, engine: Engine, *, force_check: bool = False) -> AgencyTree:
         key = engine
         entry = self._trees.get(key)

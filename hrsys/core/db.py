@@ -222,11 +222,12 @@ class RawSelect:
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, dialect: sa.Dialect) -> _Compiled:
-        found = self._compiled.get(dialect.name)
+        key = f"{dialect.name}+{dialect.driver}"  # asyncpg numbers its parameters ($1), psycopg names them
+        found = self._compiled.get(key)
         if found is None:
             compiled = self.stmt.compile(dialect=dialect)
             found = self._compiled.setdefault(
-                dialect.name,
+                key,
                 (
                     compiled.string,
                     dict(compiled.construct_params(_check=False)),  # anonymous binds, e.g. a fixed LIMIT
@@ -255,6 +256,28 @@ class RawSelect:
             return list(cursor.fetchall())
         finally:
             cursor.close()
+
+    async def rows_async(self, conn: Any, params: dict[str, Any]) -> list[Any]:
+        """:meth:`rows` on an asyncpg connection (see :mod:`hrsys.core.pg_async`); ``raw`` statements only.
+        Rows are asyncpg records (indexed like tuples)."""
+        sql, defaults, order, processors = self._for(_asyncpg_dialect())
+        values = {**defaults, **params}
+        for name, process in processors.items():
+            if name in params and params[name] is not None:
+                values[name] = process(params[name])
+        assert order is not None
+        return list(await conn.fetch(sql, *[values[name] for name in order]))
+
+
+@functools.cache
+def _asyncpg_dialect() -> sa.Dialect:
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    found = dialect()
+    # Never connected, so it does not know that the server takes backslashes literally (the default since
+    # PostgreSQL 9.1, which :mod:`hrsys.core.pg_async` also sets): ``ESCAPE '\'`` must not be doubled.
+    found._backslash_escapes = False
+    return found  # type: ignore[no-any-return]
 
 
 _readers = threading.local()

@@ -13,7 +13,6 @@ from hrsys.access.guard import signed_in
 from hrsys.access.identity import CurrentUser
 from hrsys.access.masking import mask
 from hrsys.access.rules import Access
-from hrsys.core.db import run_sync
 from hrsys.core.pagination import Page
 from hrsys.people import service
 from hrsys.people.models import PersonKind, PositionLevel, PositionType
@@ -60,12 +59,11 @@ class PeopleController(Controller):
         """
         # The hottest read: the engine and the user come straight from the request (no dependency
         # injection, which costs a task group per request); one round trip, prepared per filter
-        # shape; inline on SQLite, in a thread on PostgreSQL.
+        # shape; inline on SQLite, on asyncpg in the event loop on PostgreSQL.
         engine: Engine = request.app.state.engine
-        return await run_sync(
+        return await service.list_people_for_async(
             engine,
-            service.list_people_for,
-            engine,
+            request.app.state.hot_reads,
             signed_in(request),
             skills=skill,
             min_level=min_level,

@@ -16,7 +16,7 @@ from hrsys.access.identity import CurrentUser
 from hrsys.agencies.cache import agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
-from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine, sqlite_reader
+from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine, run_sync, sqlite_reader
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people import over_cap, search
@@ -121,6 +121,8 @@ class _Shape:
     """Count from the holders of the first (rarest) skill instead of walking the people."""
     counted: bool = True
     """False: the page alone, for lists known to be over the count's cap (:mod:`hrsys.people.over_cap`)."""
+    deep: bool = False
+    """PostgreSQL: a page after the first (``offset`` > 0), whose skipped rows are walked on the index only."""
     scope_driven: bool = False
     """SQLite: find the page through the subtree's ``(agency_id, id)`` entries (then sort them) rather than
     walking the whole table in id order until a page is found: for subtrees or skills too rare to fill a
@@ -209,9 +211,22 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     # Count a constant per match: selecting the id costs SQLite twice as much per row.
     counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
     counted = sa.select(sa.func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())
+    total = counted.scalar_subquery() if shape.counted else sa.null()
+    if shape.dialect == "postgresql" and not shape.deep:
+        # One pass: the page's rows come straight from the walk of the index, and each role code by key
+        # (a join made PostgreSQL hash the whole role table; two phases read every row twice): 0.40 ms
+        # a first page by agency with its count, against 0.69 ms for the statement below. Later pages
+        # take that one, which skips rows on the index without reading them.
+        role_code = sa.select(R.c.code).where(R.c.id == P.c.role_id).scalar_subquery()
+        return (
+            sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total"))
+            .where(*conds)
+            .order_by(*order)
+            .limit(sa.bindparam("limit"))
+            .offset(sa.bindparam("offset"))
+        )
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
-    total = counted.scalar_subquery() if shape.counted else sa.null()
     return (
         sa.select(*_LIST_COLUMNS, total.label("total"))
         .select_from(P.outerjoin(R, R.c.id == P.c.role_id))
@@ -244,7 +259,149 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def list_people(
+def list_people(engine: Engine, **filters: Any) -> Page[PersonListItem]:
+    """A page of people and a capped total, in one round trip.
+
+    Filters (all optional): ``agency`` (a code: that agency and its subtree), ``kind``,
+    ``position_type``, ``position_level``, ``role`` (a code), ``q`` (a substring of a
+    name), ``active``; ``within_agency_ids`` restricts the list to those agencies (a
+    user's scope). ``skills`` are ``(skill_id, min_level)`` pairs the people must all
+    hold now (see :func:`skill_filters`), rarest first. The page walks the people in
+    order and probes their skills (on SQLite, when matches are expected to be too rare
+    to fill a page early, it reads the subtree's people instead and sorts them:
+    ``scope_driven`` forces either, for tests); the total is counted from the people
+    or from the rarest skill's holders, whichever is estimated to be fewer
+    (``count_by_skill`` forces one, for tests).
+    The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
+    computed by a capped scalar sub-select of the same statement, except for a list
+    that went over the cap moments ago in this worker, whose pages are read without
+    it (:mod:`hrsys.people.over_cap`). Queries without
+    ``extra_conditions`` run from prepared statements. :func:`list_people_async` is the
+    same list for async handlers.
+    """
+    plan = _plan_list(engine, **filters)
+    # SQLite: prepared statements run on the thread's own connection, without a pool checkout
+    reader = sqlite_reader(engine) if plan.raw else None
+    opened = (
+        contextlib.nullcontext(None)
+        if reader is not None
+        else (hot_read_engine(engine) if plan.fixed_plan else read_engine(engine)).connect()
+    )
+    with opened as conn:
+
+        def fetch(statement: RawSelect, values: dict[str, Any]) -> list[Any]:
+            if reader is not None:
+                return statement.rows_on(reader, engine.dialect, values)
+            assert conn is not None
+            return statement.rows(conn, values)
+
+        rows = fetch(plan.page_statement(), plan.params)
+        total = plan.total(rows)
+        if total is None:  # past the end: still say how many there are
+            first = fetch(plan.stmt, {**plan.params, "offset": 0, "limit": 1})
+            total = first[0][-1] if first else 0
+    if not rows and plan.role is not None:
+        with read_engine(engine).connect() as lookup:
+            if lookup.scalar(sa.select(R.c.id).where(R.c.code == plan.role)) is None:
+                raise Invalid.one("role", f"no role with code {plan.role}")
+    return _page(engine, plan, rows, total)
+
+
+async def list_people_async(engine: Engine, hot: Any, **filters: Any) -> Page[PersonListItem]:
+    """:func:`list_people` for an async handler: on PostgreSQL the statement runs on asyncpg in the event
+    loop (``hot``: the app's :class:`~hrsys.core.pg_async.HotReads`), elsewhere as :func:`run_sync` would.
+
+    Lists with ``skills`` or ``extra_conditions`` take the synchronous path in a thread (they look up
+    skill holders and statements that only SQLAlchemy renders).
+    """
+    if engine.dialect.name != "postgresql" or filters.get("skills") or filters.get("extra_conditions"):
+        return await run_sync(engine, list_people, engine, **filters)
+    if not agency_trees.fresh(engine):  # the stamp check is a query: not on the event loop
+        await run_sync(engine, agency_trees.get, engine)
+    plan = _plan_list(engine, **filters)
+    pool = await hot.pool(custom_plans=not plan.fixed_plan)
+    async with pool.acquire() as conn:
+        rows = await plan.page_statement().rows_async(conn, plan.params)
+        total = plan.total(rows)
+        if total is None:
+            first = await plan.stmt.rows_async(conn, {**plan.params, "offset": 0, "limit": 1})
+            total = first[0][len(first[0]) - 1] if first else 0
+        if not rows and plan.role is not None and await conn.fetchval(_ROLE_ID, plan.role) is None:
+            raise Invalid.one("role", f"no role with code {plan.role}")
+    if any(r[6] is not None and r[6] not in agency_trees.get(engine).refs for r in rows):
+        await run_sync(engine, agency_trees.get, engine, force_check=True)
+    return _page(engine, plan, rows, total)
+
+
+_ROLE_ID = "SELECT id FROM role WHERE code = $1"
+
+
+@dataclass(slots=True)
+class _ListPlan:
+    """What :func:`list_people` runs: the statement of the filter shape and its parameters."""
+
+    engine: Engine
+    shape: _Shape
+    stmt: RawSelect
+    params: dict[str, Any]
+    memo_key: tuple[Any, ...] | None
+    """The list's key in :mod:`over_cap` (None: not remembered, a statement with extra conditions)."""
+    page_only: bool
+    """Over the cap a moment ago: read the page without counting."""
+    fixed_plan: bool
+    """The statement's plan does not depend on its values (no name or skill search)."""
+    raw: bool
+    limit: int
+    offset: int
+    role: str | None
+
+    def page_statement(self) -> RawSelect:
+        return _statement(replace(self.shape, counted=False)) if self.page_only else self.stmt
+
+    def total(self, rows: Sequence[Any]) -> int | None:
+        """The total from the rows of :meth:`page_statement`; None when the page is past the end and the
+        total must be read with offset 0."""
+        if self.page_only and rows:
+            # over the cap a moment ago; a page that is not full ends the list here and now
+            total = COUNT_CAP + 1 if len(rows) == self.limit else self.offset + len(rows)
+            if total <= COUNT_CAP:
+                assert self.memo_key is not None
+                over_cap.forget(self.engine, self.memo_key)
+            return total
+        if rows:
+            return int(rows[0][len(rows[0]) - 1])
+        return None if self.offset else 0
+
+
+def _page(engine: Engine, plan: _ListPlan, rows: Sequence[Any], total: int) -> Page[PersonListItem]:
+    if total > COUNT_CAP and plan.memo_key is not None and not plan.page_only:
+        over_cap.remember(engine, plan.memo_key)
+    tree = agency_trees.get(engine)
+    if any(r[6] is not None and r[6] not in tree.refs for r in rows):
+        tree = agency_trees.get(engine, force_check=True)  # an agency added a moment ago by another worker
+    refs = tree.refs
+    items = [
+        PersonListItem(
+            id=r[0],
+            kind=_KINDS[r[1]],
+            first_name_th=r[2],
+            last_name_th=r[3],
+            first_name_en=r[4],
+            last_name_en=r[5],
+            agency=refs.get(r[6]) if r[6] is not None else None,
+            organisation=r[7],
+            position_type=_TYPES[r[8]],
+            position_level=_LEVELS[r[9]],
+            role=r[10],
+            active=bool(r[11]),
+        )
+        for r in rows
+    ]
+    exact = total <= COUNT_CAP
+    return Page(items=items, total=min(total, COUNT_CAP), total_exact=exact, limit=plan.limit, offset=plan.offset)
+
+
+def _plan_list(
     engine: Engine,
     *,
     agency: str | None = None,
@@ -262,23 +419,8 @@ def list_people(
     offset: int = 0,
     count_by_skill: bool | None = None,
     scope_driven: bool | None = None,
-) -> Page[PersonListItem]:
-    """A page of people and a capped total, in one round trip.
-
-    ``within_agency_ids`` restricts the list to those agencies (a user's scope).
-    ``skills`` are ``(skill_id, min_level)`` pairs the people must all hold now
-    (see :func:`skill_filters`), rarest first. The page walks the people in order
-    and probes their skills (on SQLite, when matches are expected to be too rare to
-    fill a page early, it reads the subtree's people instead and sorts them:
-    ``scope_driven`` forces either, for tests); the total is counted from the people
-    or from the rarest skill's holders, whichever is estimated to be fewer
-    (``count_by_skill`` forces one, for tests).
-    The total is exact up to ``COUNT_CAP`` and says so in ``total_exact``; it is
-    computed by a capped scalar sub-select of the same statement, except for a list
-    that went over the cap moments ago in this worker, whose pages are read without
-    it (:mod:`hrsys.people.over_cap`). Queries without
-    ``extra_conditions`` run from prepared statements.
-    """
+) -> _ListPlan:
+    """The statement and parameters of a list (see :func:`list_people` for the filters)."""
     errors = []
     if not 1 <= limit <= MAX_LIMIT:
         errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
@@ -356,6 +498,7 @@ def list_people(
         dialect=dialect,
         skills=len(skills),
         count_by_skill=bool(skills) and bool(count_by_skill),
+        deep=dialect == "postgresql" and offset > 0,
         scope_driven=bool(scope_driven),
     )
     memo_key: tuple[Any, ...] | None = None
@@ -364,66 +507,20 @@ def list_people(
     else:
         stmt = _statement(shape)
         memo_key = (shape, *((k, _hashable(v)) for k, v in sorted(params.items()) if k not in ("limit", "offset")))
-    page_only = memo_key is not None and over_cap.is_over(engine, memo_key)
-    # Name and skill searches need plans made for their values (how common a name or a skill is).
-    fixed_plan = search_mode is None and not skills and not extra_conditions
-    # SQLite: prepared statements run on the thread's own connection, without a pool checkout
-    reader = sqlite_reader(engine) if not extra_conditions else None
-    opened = (
-        contextlib.nullcontext(None)
-        if reader is not None
-        else (hot_read_engine(engine) if fixed_plan else read_engine(engine)).connect()
+    return _ListPlan(
+        engine=engine,
+        shape=shape,
+        stmt=stmt,
+        params=params,
+        memo_key=memo_key,
+        page_only=memo_key is not None and over_cap.is_over(engine, memo_key),
+        # Name and skill searches need plans made for their values (how common a name or a skill is).
+        fixed_plan=search_mode is None and not skills and not extra_conditions,
+        raw=not extra_conditions,
+        limit=limit,
+        offset=offset,
+        role=role,
     )
-    with opened as conn:
-
-        def fetch(statement: RawSelect, values: dict[str, Any]) -> list[Any]:
-            if reader is not None:
-                return statement.rows_on(reader, engine.dialect, values)
-            assert conn is not None
-            return statement.rows(conn, values)
-
-        rows = fetch(_statement(replace(shape, counted=False)) if page_only else stmt, params)
-        if page_only and rows:
-            # over the cap a moment ago; a page that is not full ends the list here and now
-            total = COUNT_CAP + 1 if len(rows) == limit else offset + len(rows)
-            if total <= COUNT_CAP:
-                over_cap.forget(engine, memo_key)
-        elif rows:
-            total = rows[0][-1]
-        else:
-            total = 0
-            if offset:  # past the end: still say how many there are
-                first = fetch(stmt, {**params, "offset": 0, "limit": 1})
-                total = first[0][-1] if first else 0
-    if not rows and role is not None:
-        with read_engine(engine).connect() as lookup:
-            if lookup.scalar(sa.select(R.c.id).where(R.c.code == role)) is None:
-                raise Invalid.one("role", f"no role with code {role}")
-    if total > COUNT_CAP and memo_key is not None and not page_only:
-        over_cap.remember(engine, memo_key)
-    tree = agency_trees.get(engine)
-    if any(r[6] is not None and r[6] not in tree.refs for r in rows):
-        tree = agency_trees.get(engine, force_check=True)  # an agency added a moment ago by another worker
-    refs = tree.refs
-    items = [
-        PersonListItem(
-            id=r[0],
-            kind=_KINDS[r[1]],
-            first_name_th=r[2],
-            last_name_th=r[3],
-            first_name_en=r[4],
-            last_name_en=r[5],
-            agency=refs.get(r[6]) if r[6] is not None else None,
-            organisation=r[7],
-            position_type=_TYPES[r[8]],
-            position_level=_LEVELS[r[9]],
-            role=r[10],
-            active=bool(r[11]),
-        )
-        for r in rows
-    ]
-    exact = total <= COUNT_CAP
-    return Page(items=items, total=min(total, COUNT_CAP), total_exact=exact, limit=limit, offset=offset)
 
 
 def get(session: Session, person_id: int) -> Person:
@@ -589,13 +686,29 @@ def list_people_for(
     engine: Engine, user: CurrentUser, *, skills: list[str] | None = None, min_level: int = 1, **filters: Any
 ) -> Page[PersonListItem]:
     """:func:`list_people` as ``user`` may see it: admins everyone, HR officers their agency subtree."""
-    within: list[int] | None = None
-    if not user.is_admin:
-        if user.is_hr and user.agency_path:
-            within = agency_trees.get(engine).subtree_ids_by_path(user.agency_path)
-        else:
-            within = []
-    return list_people(engine, within_agency_ids=within, skills=skill_filters(engine, skills, min_level), **filters)
+    return list_people(
+        engine, within_agency_ids=_scope_of(engine, user), skills=skill_filters(engine, skills, min_level), **filters
+    )
+
+
+async def list_people_for_async(
+    engine: Engine, hot: Any, user: CurrentUser, *, skills: list[str] | None = None, min_level: int = 1, **filters: Any
+) -> Page[PersonListItem]:
+    """:func:`list_people_for` for an async handler (see :func:`list_people_async`)."""
+    if skills or engine.dialect.name != "postgresql":
+        return await run_sync(engine, list_people_for, engine, user, skills=skills, min_level=min_level, **filters)
+    if not user.is_admin and not agency_trees.fresh(engine):
+        await run_sync(engine, agency_trees.get, engine)
+    return await list_people_async(engine, hot, within_agency_ids=_scope_of(engine, user), **filters)
+
+
+def _scope_of(engine: Engine, user: CurrentUser) -> list[int] | None:
+    """The agencies whose people ``user`` may list (None: everyone)."""
+    if user.is_admin:
+        return None
+    if user.is_hr and user.agency_path:
+        return agency_trees.get(engine).subtree_ids_by_path(user.agency_path)
+    return []
 
 
 def skill_filters(engine: Engine, skills: Sequence[str] | None, min_level: int = 1) -> list[tuple[int, int]]:
