@@ -100,6 +100,12 @@ def _sqlite_datetime_converter(value: bytes) -> dt.datetime:
 sqlite3.register_converter("DATETIME", _sqlite_datetime_converter)
 
 
+WAL_SIZE_LIMIT = 64 * 2**20
+"""SQLite: the write-ahead log is cut back to this size once its content is in the database. Without a
+limit the file keeps the size of the largest transaction for as long as any connection is open (a
+national assessments import left 1.4 GB beside a 1.3 GB database while the server ran)."""
+
+
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     """Create the process's engine for ``url``.
 
@@ -132,6 +138,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000,
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA cache_size=-65536")
             cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cur.close()
 
         @event.listens_for(engine, "begin")
