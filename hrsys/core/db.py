@@ -249,14 +249,18 @@ class RawSelect:
             return [tuple(r) for r in conn.execute(self.stmt, params)]
         return self.rows_on(conn.connection.dbapi_connection, conn.dialect, params)
 
-    def rows_on(self, dbapi_conn: Any, dialect: sa.Dialect, params: dict[str, Any]) -> list[Any]:
-        """:meth:`rows` on a DB-API connection (see :func:`sqlite_reader`); ``raw`` statements only."""
+    def _bound(self, dialect: sa.Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """The SQL for ``dialect`` and its arguments: a list for positional drivers, else a dict."""
         sql, defaults, order, processors = self._for(dialect)
         values = {**defaults, **params}
         for name, process in processors.items():
             if name in params and params[name] is not None:
                 values[name] = process(params[name])
-        args: Any = [values[name] for name in order] if order is not None else values
+        return sql, [values[name] for name in order] if order is not None else values
+
+    def rows_on(self, dbapi_conn: Any, dialect: sa.Dialect, params: dict[str, Any]) -> list[Any]:
+        """:meth:`rows` on a DB-API connection (see :func:`sqlite_reader`); ``raw`` statements only."""
+        sql, args = self._bound(dialect, params)
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(sql, args)
@@ -267,13 +271,8 @@ class RawSelect:
     async def rows_async(self, conn: Any, params: dict[str, Any]) -> list[Any]:
         """:meth:`rows` on an asyncpg connection (see :mod:`hrsys.core.pg_async`); ``raw`` statements only.
         Rows are asyncpg records (indexed like tuples)."""
-        sql, defaults, order, processors = self._for(_asyncpg_dialect())
-        values = {**defaults, **params}
-        for name, process in processors.items():
-            if name in params and params[name] is not None:
-                values[name] = process(params[name])
-        assert order is not None
-        return list(await conn.fetch(sql, *[values[name] for name in order]))
+        sql, args = self._bound(_asyncpg_dialect(), params)  # asyncpg numbers its parameters: a list
+        return list(await conn.fetch(sql, *args))
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.identity import CurrentUser
-from hrsys.agencies.cache import agency_trees
+from hrsys.agencies.cache import AgencyTree, agency_trees
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
 from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_engine, run_sync, sqlite_reader
@@ -298,13 +298,15 @@ def list_people(engine: Engine, **filters: Any) -> Page[PersonListItem]:
         rows = fetch(plan.page_statement(), plan.params)
         total = plan.total(rows)
         if total is None:  # past the end: still say how many there are
-            first = fetch(plan.stmt, {**plan.params, "offset": 0, "limit": 1})
-            total = first[0][-1] if first else 0
+            total = _count_of(fetch(plan.stmt, plan.first_row_params()))
     if not rows and plan.role is not None:
         with read_engine(engine).connect() as lookup:
             if lookup.scalar(sa.select(R.c.id).where(R.c.code == plan.role)) is None:
                 raise Invalid.one("role", f"no role with code {plan.role}")
-    return _page(engine, plan, rows, total)
+    tree = agency_trees.get(engine)
+    if _unknown_agency(tree, rows):
+        tree = agency_trees.get(engine, force_check=True)  # an agency added a moment ago by another worker
+    return _page(engine, plan, rows, total, tree)
 
 
 async def list_people_async(engine: Engine, hot: Any, **filters: Any) -> Page[PersonListItem]:
@@ -324,13 +326,13 @@ async def list_people_async(engine: Engine, hot: Any, **filters: Any) -> Page[Pe
         rows = await plan.page_statement().rows_async(conn, plan.params)
         total = plan.total(rows)
         if total is None:
-            first = await plan.stmt.rows_async(conn, {**plan.params, "offset": 0, "limit": 1})
-            total = first[0][len(first[0]) - 1] if first else 0
+            total = _count_of(await plan.stmt.rows_async(conn, plan.first_row_params()))
         if not rows and plan.role is not None and await conn.fetchval(_ROLE_ID, plan.role) is None:
             raise Invalid.one("role", f"no role with code {plan.role}")
-    if any(r[6] is not None and r[6] not in agency_trees.get(engine).refs for r in rows):
-        await run_sync(engine, agency_trees.get, engine, force_check=True)
-    return _page(engine, plan, rows, total)
+    tree = agency_trees.get(engine)
+    if _unknown_agency(tree, rows):
+        tree = await run_sync(engine, agency_trees.get, engine, force_check=True)
+    return _page(engine, plan, rows, total, tree)
 
 
 _ROLE_ID = "SELECT id FROM role WHERE code = $1"
@@ -369,16 +371,29 @@ class _ListPlan:
                 over_cap.forget(self.engine, self.memo_key)
             return total
         if rows:
-            return int(rows[0][len(rows[0]) - 1])
+            return _count_of(rows)
         return None if self.offset else 0
 
+    def first_row_params(self) -> dict[str, Any]:
+        """Parameters of :attr:`stmt` for the list's first row alone, which carries the total."""
+        return {**self.params, "offset": 0, "limit": 1}
 
-def _page(engine: Engine, plan: _ListPlan, rows: Sequence[Any], total: int) -> Page[PersonListItem]:
+
+def _count_of(rows: Sequence[Any]) -> int:
+    """The capped total that every row of a counted statement carries last (0 without rows)."""
+    return int(rows[0][len(rows[0]) - 1]) if rows else 0  # asyncpg records take no negative index
+
+
+def _unknown_agency(tree: AgencyTree, rows: Sequence[Any]) -> bool:
+    """Whether a row names an agency that ``tree`` does not know (added a moment ago by another worker)."""
+    refs = tree.refs
+    return any(r[6] is not None and r[6] not in refs for r in rows)
+
+
+def _page(engine: Engine, plan: _ListPlan, rows: Sequence[Any], total: int, tree: AgencyTree) -> Page[PersonListItem]:
+    """The page of ``rows``, with agency names from ``tree`` (which knows every agency they name)."""
     if total > COUNT_CAP and plan.memo_key is not None and not plan.page_only:
         over_cap.remember(engine, plan.memo_key)
-    tree = agency_trees.get(engine)
-    if any(r[6] is not None and r[6] not in tree.refs for r in rows):
-        tree = agency_trees.get(engine, force_check=True)  # an agency added a moment ago by another worker
     refs = tree.refs
     items = [
         PersonListItem(
