@@ -14,6 +14,11 @@ has its own): statements of a fixed shape whose generic plan PostgreSQL may keep
 statements that need a plan for their values (name searches: how common a
 fragment is decides the plan), which force a custom plan per execution. asyncpg
 prepares each statement once per connection either way.
+
+A connection goes back to its pool without asyncpg's reset query (``RESET ALL``,
+``CLOSE ALL``, ``UNLISTEN *``, ``pg_advisory_unlock_all()``): these pools run
+single read-only statements that leave no session state behind, and the reset
+was a second round trip per request (an open transaction is still rolled back).
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ import weakref
 from typing import Any
 
 from sqlalchemy.engine import Engine
+
+
+async def _keep_session(_connection: Any) -> None:
+    """Nothing to undo on release: statements on these pools change no session state."""
+
 
 POOL_SIZE = 4
 """Connections per pool and worker: enough to keep PostgreSQL busy on a few cores while Python works."""
@@ -57,7 +67,7 @@ class HotReads:
                 if custom_plans:
                     settings["plan_cache_mode"] = "force_custom_plan"
                 pools[custom_plans] = await asyncpg.create_pool(
-                    self.dsn, min_size=1, max_size=self.size, server_settings=settings
+                    self.dsn, min_size=1, max_size=self.size, server_settings=settings, reset=_keep_session
                 )
             return pools[custom_plans]
 
