@@ -123,6 +123,11 @@ class _Shape:
     """False: the page alone, for lists known to be over the count's cap (:mod:`hrsys.people.over_cap`)."""
     deep: bool = False
     """PostgreSQL: a page after the first (``offset`` > 0), whose skipped rows are walked on the index only."""
+    page_limit: int | None = None
+    """PostgreSQL first pages: the page size, written into the statement. With ``LIMIT $n`` a generic plan
+    must guess how many rows are wanted (a tenth of them) and never beats a plan made for the values, so
+    every execution was planned again; with the number in the SQL, PostgreSQL keeps a generic plan where it
+    costs no more (a list by agency: 0.44 ms of server time instead of 0.52 ms). Page sizes are few."""
     scope_driven: bool = False
     """SQLite: find the page through the subtree's ``(agency_id, id)`` entries (then sort them) rather than
     walking the whole table in id order until a page is found: for subtrees or skills too rare to fill a
@@ -210,7 +215,7 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     counting = _count_from_holders(shape, person_conds) if shape.count_by_skill else matching
     # Count a constant per match: selecting the id costs SQLite twice as much per row.
     counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
-    counted = sa.select(sa.func.count()).select_from(counting.limit(COUNT_CAP + 1).subquery())
+    counted = sa.select(sa.func.count()).select_from(counting.limit(_CAP_PLUS_ONE).subquery())
     total = counted.scalar_subquery() if shape.counted else sa.null()
     if shape.dialect == "postgresql" and not shape.deep:
         # One pass: the page's rows come straight from the walk of the index, and each role code by key
@@ -218,13 +223,10 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
         # a first page by agency with its count, against 0.69 ms for the statement below. Later pages
         # take that one, which skips rows on the index without reading them.
         role_code = sa.select(R.c.code).where(R.c.id == P.c.role_id).scalar_subquery()
-        return (
-            sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total"))
-            .where(*conds)
-            .order_by(*order)
-            .limit(sa.bindparam("limit"))
-            .offset(sa.bindparam("offset"))
+        first_page = (
+            sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total")).where(*conds).order_by(*order)
         )
+        return first_page.limit(sa.literal_column(str(shape.page_limit)))
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
     return (
@@ -234,6 +236,9 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
         .order_by(*_SORT[shape.sort])
     )
 
+
+_CAP_PLUS_ONE: sa.ColumnClause[Any] = sa.literal_column(str(COUNT_CAP + 1))
+"""The count's limit, a number in the SQL (as :attr:`_Shape.page_limit`, for the planner)."""
 
 _STATEMENTS: dict[_Shape, RawSelect] = {}
 """Statements by shape, compiled once and run on the driver's cursor (:class:`hrsys.core.db.RawSelect`)."""
@@ -515,13 +520,15 @@ def _plan_list(
         count_by_skill=bool(skills) and bool(count_by_skill),
         deep=dialect == "postgresql" and offset > 0,
         scope_driven=bool(scope_driven),
+        page_limit=limit if dialect == "postgresql" and offset == 0 else None,
     )
     memo_key: tuple[Any, ...] | None = None
     if extra_conditions:
         stmt = RawSelect(_build(shape, extra_conditions), raw=False)
     else:
         stmt = _statement(shape)
-        memo_key = (shape, *((k, _hashable(v)) for k, v in sorted(params.items()) if k not in ("limit", "offset")))
+        filters = replace(shape, page_limit=None)  # the list, whatever the size of its pages
+        memo_key = (filters, *((k, _hashable(v)) for k, v in sorted(params.items()) if k not in ("limit", "offset")))
     return _ListPlan(
         engine=engine,
         shape=shape,
