@@ -342,3 +342,40 @@ def test_the_api_lists_what_the_service_lists_for_every_filter_and_page(client, 
     assert client.get("/api/v1/people", params={"role": "NOBODY"}).status_code == 422
     with pytest.raises(Invalid):
         list_people(db, role="NOBODY")
+
+
+def test_a_name_search_over_the_cap_finds_the_same_people_when_asked_again(client, db, session) -> None:  # type: ignore[no-untyped-def]
+    """A name search with more matches than the count's cap is counted when first asked; asked again, its
+    page is read without the count (on PostgreSQL by a cheaper test of each row, chosen from how far the
+    first page reached): the same people and "1,000 or more" both times, and ``%`` matches only itself."""
+    import sqlalchemy as sa
+
+    from hrsys.core.pagination import COUNT_CAP
+    from hrsys.people.models import Person
+    from hrsys.people.service import _plan_list, list_people
+
+    _ministry, dept, _prov, _other = _tree(session)
+    ids = factories.people(session, dept, COUNT_CAP + 30)
+    # the first five stay "Jaidee", which "i%d" would match if % were a wildcard
+    session.execute(sa.update(Person).where(Person.id.in_(ids[5:])).values(last_name_en="Jai%dee"))
+    session.commit()
+    want = (COUNT_CAP, False, ids[5:55])
+
+    def api() -> tuple[int, bool, list[int]]:
+        body = client.get("/api/v1/people", params={"q": "I%D", "limit": 50}).json()
+        return body["total"], body["total_exact"], [p["id"] for p in body["items"]]
+
+    def service() -> tuple[int, bool, list[int]]:
+        page = list_people(db, q="I%D", limit=50)
+        return page.total, page.total_exact, [p.id for p in page.items]
+
+    assert api() == want
+    assert api() == want
+    assert service() == want
+    plan = _plan_list(db, q="I%D", limit=50)
+    assert plan.page_only
+    assert plan.walk == (db.dialect.name == "postgresql")
+    assert service() == want
+    # later pages and other orders keep the planner's way
+    assert not _plan_list(db, q="I%D", limit=50, offset=50).walk
+    assert list_people(db, q="I%D", limit=50, offset=COUNT_CAP).items[-1].id == ids[-1]

@@ -9,6 +9,12 @@ its page) for :data:`TTL_SECONDS`; its next pages are read without the count, an
 still report "1,000 or more". A page that is not full says exactly where the
 list ends, whatever was remembered, and a page past the end counts again.
 
+With the list, a worker remembers how far its first page walked in id order (the
+last id on it): on PostgreSQL a name search then reads its first page by a walk that tests
+each row with ``strpos`` on a generic plan, when that walk is known to be short
+(:data:`hrsys.people.service.WALK_ROWS`), instead of planning a ``LIKE`` for the
+fragment every time.
+
 What can be out of date is only the "or more": it would take more than
 the matches beyond the cap to leave in those seconds, in another worker, for a
 list to be reported as over the cap when it is not. Deleting or anonymising a
@@ -21,6 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Hashable
+from typing import NamedTuple
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -30,21 +37,30 @@ MAX_KEYS = 10_000
 """Bounded: beyond this many remembered lists the memory starts again (each entry is small)."""
 
 _lock = threading.Lock()
-_seen: weakref.WeakKeyDictionary[Engine, dict[Hashable, float]] = weakref.WeakKeyDictionary()
+_seen: weakref.WeakKeyDictionary[Engine, dict[Hashable, tuple[float, int | None]]] = weakref.WeakKeyDictionary()
 
 
-def is_over(engine: Engine, key: Hashable) -> bool:
-    """The list ``key`` had more matches than the cap less than :data:`TTL_SECONDS` ago."""
-    until = _seen.get(engine, {}).get(key)
-    return until is not None and until > time.monotonic()
+class Over(NamedTuple):
+    """A list that had more matches than the cap less than :data:`TTL_SECONDS` ago."""
+
+    walked: int | None
+    """The last id on its first page in id order (about how many people that page walked), if known."""
 
 
-def remember(engine: Engine, key: Hashable) -> None:
+def recall(engine: Engine, key: Hashable) -> Over | None:
+    """The list ``key`` if it was over the cap lately, else None."""
+    found = _seen.get(engine, {}).get(key)
+    if found is None or found[0] <= time.monotonic():
+        return None
+    return Over(found[1])
+
+
+def remember(engine: Engine, key: Hashable, walked: int | None = None) -> None:
     with _lock:
         seen = _seen.setdefault(engine, {})
         if len(seen) >= MAX_KEYS:
             seen.clear()
-        seen[key] = time.monotonic() + TTL_SECONDS
+        seen[key] = (time.monotonic() + TTL_SECONDS, walked)
 
 
 def forget(engine: Engine, key: Hashable) -> None:
