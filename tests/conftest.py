@@ -30,6 +30,7 @@ from hrsys.config import Settings
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.core.migrate import install_extra_objects
 from hrsys.people import over_cap
+from hrsys.skills.assessment_import import validate_keys
 from tests import factories
 
 # Cheap password hashing in tests (production keeps RFC 9106's 64 MiB); hashes record their own cost.
@@ -99,6 +100,7 @@ def _empty_all_tables(engine: Engine) -> None:
 def db(engine: Engine) -> Iterator[Engine]:
     """The session's engine over empty tables (and no per-process cache of the previous test's data)."""
     _empty_all_tables(engine)
+    validate_keys(engine)  # keys that an earlier test's bulk import left NOT VALID (its caller's job)
     agency_trees.clear()
     auth_cache.clear()
     over_cap.clear()

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from hrsys.people import citizen_id
+from hrsys.people.models import Person
 from hrsys.skills import assessment_import
-from hrsys.skills.assessment_import import import_assessments
+from hrsys.skills.assessment_import import import_assessments, validate_keys
 from hrsys.skills.assessment_service import rebuild_profiles
 from hrsys.skills.models import Assessment
 from hrsys.skills.tabular import read_table
@@ -151,6 +152,19 @@ def test_bulk_mode_puts_back_every_index_and_key_and_a_refused_file_leaves_no_tr
     partial = import_assessments(session, write_csv(tmp_path, bad), bulk_mode=True, partial=True)
     assert (partial.committed, partial.written, partial.rejected_rows) == (True, 16, 1)
     session.commit()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL: the keys are back NOT VALID, and hold for every new row at once ...
+    if postgres:
+        with pytest.raises(sa.exc.IntegrityError):
+            session.execute(
+                sa.text("INSERT INTO assessment (person_id, skill_id, level, source, assessed_on, recorded_at) "
+                        "SELECT 999999, skill_id, level, source, assessed_on, recorded_at FROM assessment LIMIT 1")
+            )  # fmt: skip
+        session.rollback()
+    # ... until validate_keys checks the rows already there (nothing to do on SQLite)
+    names = validate_keys(session.get_bind())
+    assert len(names) == (5 if postgres else 0)
+    assert validate_keys(session.get_bind()) == []
     assert schema_objects(session) == before_schema
     assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 17
     dl01 = [r for r in current_rows(session) if r[3] == "self"]
@@ -247,20 +261,32 @@ def test_a_file_that_cannot_be_read_to_the_end_is_refused_on_the_line_where_it_b
 def test_a_person_gone_while_rows_go_in_is_a_conflict_and_nothing_is_written(
     session, people, tmp_path, monkeypatch, bulk
 ) -> None:  # type: ignore[no-untyped-def]
+    """SQLite checks each row's keys as it goes in, and so does PostgreSQL outside bulk mode. PostgreSQL's bulk
+    mode adds its keys back NOT VALID (checked after the commit); instead it locks people and skills before it
+    reads who exists, so that nobody can remove one meanwhile."""
     from hrsys.core.errors import Conflict
 
     real = assessment_import._lookups
+    engine = session.get_bind()
+    locked_out = engine.dialect.name == "postgresql" and bulk
 
     def stale(*args):  # type: ignore[no-untyped-def]  # as if this person were deleted after the lookups loaded
         found = real(*args)
+        if locked_out:
+            with engine.connect() as other, pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                other.exec_driver_sql("SET lock_timeout = '200ms'")
+                other.execute(sa.delete(Person).where(Person.id == people[1].id))
+            return found
         return found._replace(people={**found.people, "1100000000000": 987_654})
 
     monkeypatch.setattr(assessment_import, "_lookups", stale)
-    path = write_csv(
-        tmp_path, [f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,", f"1100000000000,TH-DG:DU02,3,self,{ago(1)},,,"]
-    )
-    with pytest.raises(Conflict, match="changed while it was imported"):
-        import_assessments(session, path, bulk_mode=bulk)
+    path = write_csv(tmp_path, [f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,", f"{CID[1]},TH-DG:DU02,3,self,{ago(1)},,,"])
+    if locked_out:
+        assert import_assessments(session, path, bulk_mode=bulk).written == 2
+    else:
+        path.write_text(path.read_text().replace(CID[1], "1100000000000"))
+        with pytest.raises(Conflict, match="changed while it was imported"):
+            import_assessments(session, path, bulk_mode=bulk)
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
 
@@ -276,3 +302,16 @@ def test_a_header_with_no_rows_under_it_is_refused_like_a_people_file(client, se
     errors = r.json()["errors"]
     assert [e["field"] for e in errors] == ["line 1, column file"]
     assert "no rows under the header" in errors[0]["reason"]
+
+
+def test_a_bulk_upload_checks_its_keys_after_answering(client, session, people, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An upload big enough for bulk mode answers once the rows are committed; the foreign keys it added
+    back are checked afterwards, so the schema ends as it was."""
+    monkeypatch.setattr(assessment_import, "BULK_MIN_ROWS", 1)
+    before = schema_objects(session)
+    session.rollback()  # SQLite: let the app write
+    body = HEADER + "".join(f"{c},TH-DG:DU02,3,manager,{ago(2)},,,\n" for c in CID)
+    r = client.post("/api/v1/assessments/import", files={"data": ("a.csv", body.encode(), "text/csv")})
+    assert r.status_code == 200 and r.json()["written"] == len(CID), r.text
+    assert schema_objects(session) == before
+    assert validate_keys(session.get_bind()) == []

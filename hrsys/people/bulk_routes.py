@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -25,7 +26,7 @@ from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound
 from hrsys.people import export
 from hrsys.people.importer import import_people
-from hrsys.skills.assessment_import import import_assessments
+from hrsys.skills.assessment_import import import_assessments, validate_keys
 from hrsys.skills.schemas import BulkImportReport
 
 Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -92,7 +93,7 @@ class BulkController(Controller):
         data: Upload,
         partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
         dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
-    ) -> BulkImportReport:
+    ) -> Response[BulkImportReport]:
         """Append assessments from a CSV or XLSX file and update the people's current profiles."""
         report = import_assessments(
             db_session,
@@ -103,11 +104,13 @@ class BulkController(Controller):
             person_scope=scope.people_condition(current_user),  # others are "no such person"
         )
         if dry_run:
-            return report
+            return Response(report)
         if report.committed:  # the rows went in through the DBAPI: one audit event for the file
             summary = {"file": report.file, "rows": report.rows, "written": report.written}
             audit.record(db_session, action="import", entity="assessment", after=summary)
-        return _outcome(report)
+        # after the response, so after the commit: the keys a bulk import added back NOT VALID
+        engine = cast(Engine, db_session.get_bind())
+        return Response(_outcome(report), background=BackgroundTask(validate_keys, engine))
 
     @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def people_export(

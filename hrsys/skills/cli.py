@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.config import Settings
@@ -254,18 +256,41 @@ def print_bulk_report(report: BulkImportReport) -> None:
 @click.pass_obj
 def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: bool, bulk: str) -> None:
     """Append assessments from a CSV or XLSX FILE (streamed; millions of rows) and update the profiles."""
-    from hrsys.skills.assessment_import import import_assessments
+    from hrsys.skills.assessment_import import import_assessments, validate_keys
 
     bulk_mode = {"auto": None, "on": True, "off": False}[bulk]
+    validated: list[str] = []
     with _session(settings, commit=False) as session:
         report = import_assessments(
             session, file, partial=partial, dry_run=dry_run, progress=_progress("rows"), bulk_mode=bulk_mode
         )
         if report.committed:
             session.commit()
+            started = time.perf_counter()
+            validated = validate_keys(cast(Engine, session.get_bind()))
+            seconds = time.perf_counter() - started
     print_bulk_report(report)
+    if validated:
+        click.echo(f"{len(validated)} foreign keys checked over the whole tables in {seconds:.1f} s (after the commit)")
     if report.problems and not report.committed:  # refused (with --partial too when the file cannot be read)
         sys.exit(1)
+
+
+@assessments.command("validate-keys")
+@click.pass_obj
+def assessments_validate_keys(settings: Settings) -> None:
+    """Check the foreign keys that a bulk import added back NOT VALID (PostgreSQL; imports do it themselves
+    after their commit, this finishes the work of one that stopped before)."""
+    from hrsys.core.db import make_engine
+    from hrsys.skills.assessment_import import validate_keys
+
+    engine = make_engine(settings.database_url)
+    try:
+        started = time.perf_counter()
+        names = validate_keys(engine)
+        click.echo(f"{len(names)} foreign keys checked in {time.perf_counter() - started:.1f} s")
+    finally:
+        engine.dispose()
 
 
 @click.group()
