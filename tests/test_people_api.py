@@ -124,6 +124,20 @@ def test_sort_by_thai_name(client, session) -> None:
     assert names == sorted(names)
 
 
+@pytest.mark.parametrize("sort", ["id", "-id", "name_th", "-name_th", "name_en", "-name_en"])
+def test_a_name_search_comes_back_in_every_order(client, session, sort) -> None:  # type: ignore[no-untyped-def]
+    _, dept, *_ = _tree(session)
+    for th, en in (("วิชัย", "Wichai"), ("กนก", "Kanok"), ("มาลี", "Malee"), ("สมชาย", "Somchai")):
+        factories.person(session, dept, first_name_th=th, first_name_en=en, last_name_th="ใจดีมาก")
+    factories.person(session, dept, first_name_th="อื่น", first_name_en="Other", last_name_th="ศรีสุข")
+    r = client.get("/api/v1/people", params={"q": "ใจดีม", "sort": sort})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    key = {"id": "id", "name_th": "first_name_th", "name_en": "first_name_en"}[sort.lstrip("-")]
+    got = [p[key] for p in items]
+    assert len(got) == 4 and got == sorted(got, reverse=sort.startswith("-"))
+
+
 def test_invalid_fields_are_all_listed(client, session) -> None:
     _tree(session)
     r = client.post(

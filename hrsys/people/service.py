@@ -211,8 +211,9 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     conds.extend(extra)
     person_conds = list(conds)
     conds += [_skill_exists(i, P.c.id, P) for i in range(shape.skills)]
-    if shape.search == "fts" and len(conds) == 1:
-        # Only the name matters: count and page straight from the index, without touching rows.
+    if shape.search == "fts" and len(conds) == 1 and shape.sort in (PeopleSort.id, PeopleSort.id_desc):
+        # Only the name matters: count and page straight from the index, without touching rows
+        # (an order by name needs the rows).
         matching = sa.select(search.PERSON_FTS.c.rowid).where(*conds)
     else:
         matching = sa.select(P.c.id).select_from(source).where(*conds)
