@@ -129,10 +129,9 @@ class _Shape:
     """Count from the holders of the first (rarest) skill instead of walking the people."""
     counted: bool = True
     """False: the page alone, for lists known to be over the count's cap (:mod:`hrsys.people.over_cap`)."""
-    deep: bool = False
-    """PostgreSQL: a page after the first (``offset`` > 0), whose skipped rows are walked on the index only."""
     page_limit: int | None = None
-    """PostgreSQL first pages: the page size, written into the statement. With ``LIMIT $n`` a generic plan
+    """PostgreSQL first pages (None: SQLite, and later pages, whose skipped rows are walked on the index only):
+    the page size, written into the statement. With ``LIMIT $n`` a generic plan
     must guess how many rows are wanted (a tenth of them) and never beats a plan made for the values, so
     every execution was planned again; with the number in the SQL, PostgreSQL keeps a generic plan where it
     costs no more (a list by agency: 0.44 ms of server time instead of 0.52 ms). Page sizes are few."""
@@ -228,7 +227,7 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
     counted = sa.select(sa.func.count()).select_from(counting.limit(_CAP_PLUS_ONE).subquery())
     total = counted.scalar_subquery() if shape.counted else sa.null()
-    if shape.dialect == "postgresql" and not shape.deep:
+    if shape.page_limit is not None:
         # One pass: the page's rows come straight from the walk of the index, and each role code by key
         # (a join made PostgreSQL hash the whole role table; two phases read every row twice): 0.40 ms
         # a first page by agency with its count, against 0.69 ms for the statement below. Later pages
@@ -534,7 +533,6 @@ def _plan_list(
         dialect=dialect,
         skills=len(skills),
         count_by_skill=bool(skills) and bool(count_by_skill),
-        deep=dialect == "postgresql" and offset > 0,
         scope_driven=bool(scope_driven),
         page_limit=limit if dialect == "postgresql" and offset == 0 else None,
     )
@@ -543,7 +541,7 @@ def _plan_list(
         stmt = RawSelect(_build(shape, extra_conditions), raw=False)
     else:
         stmt = _statement(shape)
-        filters = replace(shape, page_limit=None)  # the list, whatever the size of its pages
+        filters = replace(shape, page_limit=None)  # the list, whatever its page
         memo_key = (filters, *((k, _hashable(v)) for k, v in sorted(params.items()) if k not in ("limit", "offset")))
     over = over_cap.recall(engine, memo_key) if memo_key is not None else None
     walk = (
