@@ -130,6 +130,17 @@ def contains_param(dialect: str, search_text: sa.ColumnElement[str], name: str) 
     return search_text.like(sa.bindparam(name), escape="\\")
 
 
+def needle(q: str) -> str:
+    """``q`` as it is looked for in ``search_text`` (which is lower case)."""
+    return q.strip().lower()
+
+
 def contains_value(dialect: str, q: str) -> str:
-    needle = q.strip().lower()
-    return needle if dialect == "sqlite" else f"%{_escape_like(needle)}%"
+    found = needle(q)
+    return found if dialect == "sqlite" else f"%{_escape_like(found)}%"
+
+
+def position_param(search_text: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
+    """``search_text`` contains the bound :func:`needle`, tested with ``strpos`` (PostgreSQL): no index serves
+    it, and it costs half of ``LIKE`` per row walked."""
+    return sa.func.strpos(search_text, sa.bindparam(name)) > 0

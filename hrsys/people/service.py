@@ -206,7 +206,7 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     elif shape.search == "contains":
         conds.append(search.contains_param(shape.dialect, P.c.search_text, "q_text"))
     elif shape.search == "walk":
-        conds.append(sa.func.strpos(P.c.search_text, sa.bindparam("q_needle")) > 0)
+        conds.append(search.position_param(P.c.search_text, "q_needle"))
     conds.extend(extra)
     person_conds = list(conds)
     conds += [_skill_exists(i, P.c.id, P) for i in range(shape.skills)]
@@ -554,7 +554,7 @@ def _plan_list(
         and over.walked <= WALK_ROWS
     )
     if walk:
-        params["q_needle"] = q.strip().lower()  # type: ignore[union-attr]
+        params["q_needle"] = search.needle(q)  # type: ignore[arg-type]
     return _ListPlan(
         engine=engine,
         shape=shape,
