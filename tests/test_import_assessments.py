@@ -257,30 +257,49 @@ def test_a_file_that_cannot_be_read_to_the_end_is_refused_on_the_line_where_it_b
     assert not report.committed and [(p.line, p.column) for p in report.problems] == [(3, "file")]
 
 
+@pytest.mark.parametrize("own_transaction", [True, False], ids=["own-transaction", "session-in-use"])
 @pytest.mark.parametrize("bulk", [False, True])
 def test_a_person_gone_while_rows_go_in_is_a_conflict_and_nothing_is_written(
-    session, people, tmp_path, monkeypatch, bulk
+    session, people, tmp_path, monkeypatch, bulk, own_transaction
 ) -> None:  # type: ignore[no-untyped-def]
-    """SQLite checks each row's keys as it goes in, and so does PostgreSQL outside bulk mode. PostgreSQL's bulk
-    mode adds its keys back NOT VALID (checked after the commit); instead it locks people and skills before it
-    reads who exists, so that nobody can remove one meanwhile."""
+    """Nobody can remove a person between the lookups and the writes, or the rows are refused:
+
+    - PostgreSQL checks each row's keys as it goes in, except in bulk mode, which adds its keys back
+      NOT VALID (checked after the commit) and instead locks people and skills before it reads who exists;
+    - SQLite, when the import begins the session's transaction, takes the write lock before it reads
+      who exists and checks no key itself; in a transaction begun before the import, it checks them.
+    """
+    import sqlite3
+
     from hrsys.core.errors import Conflict
 
     real = assessment_import._lookups
     engine = session.get_bind()
-    locked_out = engine.dialect.name == "postgresql" and bulk
+    postgres = engine.dialect.name == "postgresql"
+    locked_out = bulk if postgres else own_transaction
 
     def stale(*args):  # type: ignore[no-untyped-def]  # as if this person were deleted after the lookups loaded
         found = real(*args)
-        if locked_out:
+        if locked_out and postgres:
             with engine.connect() as other, pytest.raises(sa.exc.OperationalError, match="lock timeout"):
                 other.exec_driver_sql("SET lock_timeout = '200ms'")
                 other.execute(sa.delete(Person).where(Person.id == people[1].id))
+            return found
+        if locked_out:
+            other = sqlite3.connect(engine.url.database, timeout=0.2)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("DELETE FROM person WHERE id = ?", (people[1].id,))
+            finally:
+                other.close()
             return found
         return found._replace(people={**found.people, "1100000000000": 987_654})
 
     monkeypatch.setattr(assessment_import, "_lookups", stale)
     path = write_csv(tmp_path, [f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,", f"{CID[1]},TH-DG:DU02,3,self,{ago(1)},,,"])
+    session.commit()
+    if not own_transaction:
+        session.execute(sa.select(1))
     if locked_out:
         assert import_assessments(session, path, bulk_mode=bulk).written == 2
     else:
@@ -315,3 +334,38 @@ def test_a_bulk_upload_checks_its_keys_after_answering(client, session, people, 
     assert r.status_code == 200 and r.json()["written"] == len(CID), r.text
     assert schema_objects(session) == before
     assert validate_keys(session.get_bind()) == []
+
+
+def test_an_import_that_begins_its_own_transaction_leaves_the_connection_checking_keys(
+    database_url, db, people, session, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import Session
+
+    from hrsys.core.db import make_engine
+
+    session.commit()
+    path = write_csv(tmp_path, [f"{c},TH-DG:DU02,3,manager,{ago(2)},,," for c in CID])
+    engine = make_engine(database_url, pool_size=1)  # one connection: the import's is the next user's
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with Session(engine) as own:
+            report = import_assessments(own, path)
+            assert report.committed and report.written == len(CID), report.problems
+            if sqlite:  # no key check of SQLite's repeats the import's own
+                assert own.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+                assert own.connection().exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            own.commit()
+        with engine.connect() as conn:
+            if sqlite:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            skill_id = conn.scalar(sa.select(Assessment.skill_id).limit(1))
+            with pytest.raises(sa.exc.IntegrityError):
+                conn.execute(
+                    sa.insert(Assessment).values(
+                        person_id=10**8, skill_id=skill_id, level=1, source="self", assessed_on=ago(1)
+                    )
+                )
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert len([r for r in current_rows(session) if r[3] == "manager"]) >= len(CID)
