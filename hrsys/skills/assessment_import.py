@@ -473,8 +473,9 @@ class _Writer:
     def merge(self, rows: list[Row], ids: Sequence[int]) -> None:
         """Stage the merge of appended ``rows`` (sorted by person) and carry out the previous chunk's.
 
-        The previous chunk's winners were read while this one was checked; its changes are
-        sent before this chunk's winners are read, so each read sees every earlier write.
+        The previous chunk's winners were read while this one was checked. Each read of winners sees
+        every earlier write to the people it reads: when a person has rows in both chunks, the previous
+        chunk's changes are sent before this chunk's winners are read; otherwise the read goes first.
         """
         staged: _Chunk | None = None
         if rows:
@@ -489,9 +490,15 @@ class _Writer:
             classes = self.classes
             pairs = [(pid, target) for pid, evidence in new.items() for target in touched_skills(evidence, classes)]
             staged = _Chunk(new, pairs)
-        if self.pending is not None:
-            self._merge(self.pending)
-        if staged is not None:
+        pending = self.pending
+        if staged is not None and (pending is None or next(reversed(pending.new)) < next(iter(staged.new))):
+            # No person in both chunks: this chunk's winners do not depend on the previous chunk's writes, so
+            # they are read first, and the statement thread has work while the previous chunk is merged
+            # (:meth:`SortedRuns.chunks` ends its lists between people).
+            staged.winners = self._winners(staged.pairs)
+        if pending is not None:
+            self._merge(pending)
+        if staged is not None and staged.winners is None:
             staged.winners = self._winners(staged.pairs)
         self.pending = staged
 
@@ -631,11 +638,18 @@ class _SqliteWriter(_Writer):
             f"{self._assessed_skill_sql()}, cs.level, cs.source, cs.assessment_id, cs.assessed_on, cs.valid_until)) "
             "FROM json_each(?) j JOIN current_skill cs ON cs.person_id = j.value->>0 AND cs.skill_id = j.value->>1"
         )
-        # a winner's level, source and dates are its assessment's: only (person, skill, assessment) travel
+        # a winner's level, source and dates are its assessment's: only (person, skill, assessment) travel,
+        # when assessments are numbered in person order (the lookups then walk the table in order)
         self.current_sql = (
             f"INSERT INTO current_skill ({', '.join(CURRENT_COLUMNS)}) "
             "SELECT j.value->>0, j.value->>1, a.level, a.source, a.id, a.assessed_on, a.valid_until "
             "FROM json_each(?) j JOIN assessment a ON a.id = j.value->>2"
+        )
+        # in bulk mode they are numbered in file order: each row travels whole (at 5M rows into 5M, people
+        # in random order, the lookups made this statement half as slow again)
+        self.current_whole_sql = (
+            f"INSERT INTO current_skill ({', '.join(CURRENT_COLUMNS)}) "
+            f"SELECT {', '.join(f'value->>{i}' for i in range(len(CURRENT_COLUMNS)))} FROM json_each(?)"
         )
 
     def begin(self, bulk_mode: bool) -> None:
@@ -710,7 +724,10 @@ class _SqliteWriter(_Writer):
                     _json.encode(stale).decode(),
                 )
             )
-        statements.append((self.current_sql, _json.encode([(r[0], r[1], r[4]) for r in rows]).decode()))
+        if self.bulk:
+            statements.append((self.current_whole_sql, _json.encode(rows).decode()))
+        else:
+            statements.append((self.current_sql, _json.encode([(r[0], r[1], r[4]) for r in rows]).decode()))
         self._run(self._execute, *statements)
 
 

@@ -468,7 +468,12 @@ class SortedRuns:
             yield from self._decode(fh.read(size))
 
     def chunks(self, size: int) -> Iterator[tuple[list[Row], list[int]]]:
-        """All rows added, in (person, skill, file) order, in lists of ``size``, each with its sequence numbers."""
+        """All rows added, in (person, skill, file) order, each list with its sequence numbers.
+
+        A list ends at the first change of person after ``size`` rows, so that no person is split
+        between two lists (the writer then reads a list's current profiles while it still writes the
+        previous list's); one person's rows alone are cut at ``2 * size``.
+        """
         if self.files:
             self._spill()
             merged: Iterable[_Spilled] = heapq.merge(*(self._read(fh) for fh in self.files))
@@ -477,12 +482,14 @@ class SortedRuns:
             merged, self.pending = self.pending, []
         chunk: list[Row] = []
         seqs: list[int] = []
+        last = None
         for pid, sid, seq, level, src, who, evidence, on, until in merged:
-            chunk.append((pid, sid, level, src, who, evidence, on, until))
-            seqs.append(seq)
-            if len(chunk) >= size:
+            if len(chunk) >= size and (pid != last or len(chunk) >= 2 * size):
                 yield chunk, seqs
                 chunk, seqs = [], []
+            chunk.append((pid, sid, level, src, who, evidence, on, until))
+            seqs.append(seq)
+            last = pid
         if chunk:
             yield chunk, seqs
         self.close()
