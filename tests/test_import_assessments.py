@@ -369,3 +369,43 @@ def test_an_import_that_begins_its_own_transaction_leaves_the_connection_checkin
     finally:
         engine.dispose()
     assert len([r for r in current_rows(session) if r[3] == "manager"]) >= len(CID)
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["people-in-order", "out-of-order-later"])
+def test_bulk_mode_chosen_by_size_waits_on_sqlite_for_a_file_out_of_person_order(
+    session, people, tmp_path, monkeypatch, ordered
+) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite bulk mode only pays for files out of person order; it starts at the first such chunk, after
+    ordered chunks went in with every index kept. PostgreSQL decides by size alone, before the first row."""
+    writer_class = assessment_import._SqliteWriter
+    if session.get_bind().dialect.name == "postgresql":
+        writer_class = assessment_import._PostgresWriter  # type: ignore[assignment]
+    entered: list[int] = []
+    real_enter = writer_class._enter_bulk
+
+    def enter(self):  # type: ignore[no-untyped-def]
+        entered.append(self.written)  # rows already written when bulk mode starts
+        real_enter(self)
+
+    monkeypatch.setattr(writer_class, "_enter_bulk", enter)
+    monkeypatch.setattr(assessment_import, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(assessment_import, "CHUNK", 4)
+    before = schema_objects(session)
+    session.commit()
+    order = [0, 1, 2, 3, 4, 5, 6, 7] if ordered else [0, 1, 0, 7, 2, 6, 3, 5, 4]
+    skills = ["TH-DG:DU02", "DDAT:DATA-ANALYSIS"]
+    lines = [f"{CID[i]},{s},{1 + (i + j) % 4},manager,{ago(10 + j)},,," for j, i in enumerate(order) for s in skills]
+    report = import_assessments(session, write_csv(tmp_path, lines))
+    assert (report.committed, report.written, report.problems) == (True, len(lines), [])
+    session.commit()
+    if writer_class is assessment_import._PostgresWriter:
+        assert entered == [0]
+    else:
+        assert entered == ([] if ordered else [4])  # the first chunk (people 0 and 1) went in before
+    validate_keys(session.connection())  # PostgreSQL: what the command does after its commit
+    session.commit()
+    assert schema_objects(session) == before
+    imported = current_rows(session)
+    rebuild_profiles(session)
+    session.commit()
+    assert imported == current_rows(session)
