@@ -409,3 +409,32 @@ def test_bulk_mode_chosen_by_size_waits_on_sqlite_for_a_file_out_of_person_order
     rebuild_profiles(session)
     session.commit()
     assert imported == current_rows(session)
+
+
+def test_the_garbage_collector_pauses_during_an_import_and_comes_back_whatever_the_outcome(
+    session, people, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    seen: list[bool] = []
+    real = assessment_import._lookups
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(assessment_import, "_lookups", spy)
+    assert gc.isenabled()
+    good = write_csv(tmp_path, [f"{CID[0]},TH-DG:DU02,3,self,{ago(1)},,,"])
+    assert import_assessments(session, good).committed
+    session.rollback()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + f"{CID[0]},TH-DG:DU02,9,self,{ago(1)},,,\n", encoding="utf-8")
+    assert not import_assessments(session, bad).committed
+    session.rollback()
+    monkeypatch.setattr(assessment_import, "RowChecker", None)  # fails after the lookups
+    with pytest.raises(TypeError):
+        import_assessments(session, good)
+    session.rollback()
+    assert seen == [False, False, False]
+    assert gc.isenabled()

