@@ -413,7 +413,7 @@ class _Writer:
         self.dates: dict[Any, Any] = {None: None}
         self.jobs: ThreadPoolExecutor | None = None
         self.queued: collections.deque[Future[Any]] = collections.deque()
-        self.last: Future[Any] | None = None
+        """Jobs sent to the statement thread, oldest first (done ones are dropped as new ones come)."""
         self.failure: BaseException | None = None
         """The first job of the statement thread that failed."""
 
@@ -430,9 +430,9 @@ class _Writer:
             queued.popleft()
         if len(queued) >= MAX_QUEUED:  # each job holds a chunk's data: wait rather than pile them up
             self._result(queued.popleft())
-        self.last = self.jobs.submit(self._guarded, fn, *args)
-        queued.append(self.last)
-        return self.last
+        job = self.jobs.submit(self._guarded, fn, *args)
+        queued.append(job)
+        return job
 
     def _guarded(self, fn: Callable[..., T], *args: Any) -> T:
         if self.failure is not None:
@@ -456,15 +456,15 @@ class _Writer:
 
     def _drain(self) -> None:
         """Wait for every job sent (they run in order: the last one is enough); raise the first failure."""
-        if self.last is not None:
-            last, self.last = self.last, None
+        if self.queued:
+            last = self.queued[-1]
+            self.queued.clear()
             self._result(last)
 
     def _stop(self) -> None:
         if self.jobs is not None:
             self.jobs.shutdown(wait=True, cancel_futures=True)
             self.jobs = None
-            self.last = None
             self.queued.clear()
 
     # --- life cycle ---------------------------------------------------------------------------------
