@@ -245,9 +245,9 @@ def import_assessments(
         )
         if bulk_mode is None:
             big = writer.worth_bulk(table.row_estimate or 0)
-            writer.begin(big and not writer.BULK_ONLY_UNORDERED, bulk_when_unordered=big)
-        else:
-            writer.begin(bulk_mode)
+            writer.bulk_when_unordered = big and writer.BULK_ONLY_UNORDERED
+            bulk_mode = big and not writer.BULK_ONLY_UNORDERED
+        writer.begin(bulk_mode)
     runs: SortedRuns | None = None  # set once the file shows it is not in person order
     try:
         lookups = _lookups(conn, columns.who, person_scope)
@@ -402,6 +402,7 @@ class _Writer:
         self.written = 0
         self.bulk = False
         self.bulk_when_unordered = False
+        """Enter bulk mode at the first chunk out of person order (:meth:`unordered`)."""
         self.recompute: set[int] = set()
         self.restore: list[str] = []
         """DDL that puts back what bulk mode dropped, in order."""
@@ -480,10 +481,9 @@ class _Writer:
     BULK_ONLY_UNORDERED = False
     """Bulk mode (when the file is large enough) only from the first chunk out of person order."""
 
-    def begin(self, bulk_mode: bool, *, bulk_when_unordered: bool = False) -> None:
+    def begin(self, bulk_mode: bool) -> None:
         self.active = True
         self.bulk = bulk_mode
-        self.bulk_when_unordered = bulk_when_unordered
         if bulk_mode:
             self._enter_bulk()
 
@@ -690,10 +690,10 @@ class _SqliteWriter(_Writer):
 
     BULK_ONLY_UNORDERED = True
 
-    def begin(self, bulk_mode: bool, *, bulk_when_unordered: bool = False) -> None:
+    def begin(self, bulk_mode: bool) -> None:
         # room for the indexes of a large table while rows go in at many places
         self.conn.exec_driver_sql("PRAGMA cache_size=-131072")
-        super().begin(bulk_mode, bulk_when_unordered=bulk_when_unordered)
+        super().begin(bulk_mode)
 
     def _close(self) -> None:
         self.conn.exec_driver_sql("PRAGMA cache_size=-65536")
@@ -794,11 +794,11 @@ class _PostgresWriter(_Writer):
         self.ahead: Future[Sequence[int]] | None = None
         """Ids reserved for the next chunk (unused ones are a gap in the sequence, as after any rollback)."""
 
-    def begin(self, bulk_mode: bool, *, bulk_when_unordered: bool = False) -> None:
+    def begin(self, bulk_mode: bool) -> None:
         self.conn.exec_driver_sql(f"SAVEPOINT {SAVEPOINT}")
         # the chunk statements are simple and many: compiling them (JIT) costs more than it saves
         self.conn.exec_driver_sql("SET LOCAL jit = off")
-        super().begin(bulk_mode, bulk_when_unordered=bulk_when_unordered)
+        super().begin(bulk_mode)
 
     def _close(self) -> None:
         self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {SAVEPOINT}")
