@@ -117,9 +117,11 @@ class _Shape:
     role: bool
     active: bool
     search: str | None
-    """None; "fts" (SQLite: stream from the trigram index); "contains" (``LIKE`` on PostgreSQL, for the
-    trigram index and the planner's estimates); "walk" (PostgreSQL: ``strpos`` on each row in id order,
-    half the cost of ``LIKE`` per row, for lists known to fill their page early: see :data:`WALK_ROWS`)."""
+    """None; "fts" (SQLite: stream from the trigram index); "grams" (PostgreSQL, a name search that is the
+    whole filter: ids in order from the trigram table, see :func:`hrsys.people.search.gram_ids`); "contains"
+    (``LIKE`` on PostgreSQL, for the pg_trgm index and the planner's estimates); "walk" (PostgreSQL:
+    ``strpos`` on each row in id order, half the cost of ``LIKE`` per row, for lists known to fill their
+    page early: see :data:`WALK_ROWS`)."""
     subtree_scan: bool
     sort: PeopleSort
     dialect: str
@@ -129,6 +131,8 @@ class _Shape:
     """Count from the holders of the first (rarest) skill instead of walking the people."""
     counted: bool = True
     """False: the page alone, for lists known to be over the count's cap (:mod:`hrsys.people.over_cap`)."""
+    grams: str | None = None
+    """With ``search == "grams"``: :func:`hrsys.people.search.gram_kind` of the needle."""
     page_limit: int | None = None
     """PostgreSQL first pages (None: SQLite, and later pages, whose skipped rows are walked on the index only):
     the page size, written into the statement. With ``LIMIT $n`` a generic plan
@@ -179,6 +183,8 @@ def _count_from_holders(shape: _Shape, person_conds: list[Any]) -> sa.Select[Any
 
 
 def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    if shape.search == "grams":
+        return _build_from_grams(shape)
     conds: list[Any] = []
     if shape.agency:
         conds.append(_ids_condition("agency_ids", shape.agency, shape.dialect))
@@ -242,6 +248,27 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     return (
         sa.select(*_LIST_COLUMNS, total.label("total"))
         .select_from(P.outerjoin(R, R.c.id == P.c.role_id))
+        .where(P.c.id.in_(page_ids.scalar_subquery()))
+        .order_by(*_SORT[shape.sort])
+    )
+
+
+def _build_from_grams(shape: _Shape) -> sa.Select[Any]:
+    """A name search and nothing else, on PostgreSQL: the page's ids and the capped count both come from
+    the trigram table in id order (no row is read but the page's), then the page's rows by key."""
+    ids = search.gram_ids(shape.grams or "one", P)
+    person_id = ids.selected_columns[0]
+    total: sa.ColumnElement[Any] = sa.null()
+    if shape.counted:
+        total = sa.select(sa.func.count()).select_from(ids.limit(_CAP_PLUS_ONE).subquery()).scalar_subquery()
+    page_ids = ids.order_by(person_id if shape.sort is PeopleSort.id else person_id.desc())
+    if shape.page_limit is not None:
+        page_ids = page_ids.limit(sa.literal_column(str(shape.page_limit)))
+    else:
+        page_ids = page_ids.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+    role_code = sa.select(R.c.code).where(R.c.id == P.c.role_id).scalar_subquery()
+    return (
+        sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total"))
         .where(P.c.id.in_(page_ids.scalar_subquery()))
         .order_by(*_SORT[shape.sort])
     )
@@ -483,9 +510,16 @@ def _plan_list(
             params[name] = value.name if isinstance(value, enum.Enum) else value
     search_mode = None
     subtree_scan = False
+    grams = None
+    only_the_name = agency is None and within_agency_ids is None and not skills and not extra_conditions
+    only_the_name = only_the_name and all(v is None for v in (kind, position_type, position_level, role, active))
     if q and q.strip():
         small_subtree = subtree_size is not None and subtree_size < SMALL_SUBTREE
-        if search.uses_fts(dialect, q) and not small_subtree:
+        if search.uses_grams(dialect, q) and only_the_name and sort in (PeopleSort.id, PeopleSort.id_desc):
+            search_mode = "grams"
+            grams = search.gram_kind(q)
+            params.update(search.gram_params(q))
+        elif search.uses_fts(dialect, q) and not small_subtree:
             search_mode = "fts"
             params["q_fts"] = search.fts_phrase(q)
         else:
@@ -534,6 +568,7 @@ def _plan_list(
         skills=len(skills),
         count_by_skill=bool(skills) and bool(count_by_skill),
         scope_driven=bool(scope_driven),
+        grams=grams,
         page_limit=limit if dialect == "postgresql" and offset == 0 else None,
     )
     memo_key: tuple[Any, ...] | None = None
@@ -564,7 +599,7 @@ def _plan_list(
         page_only=over is not None,
         walk=walk,
         # Name and skill searches need plans made for their values (how common a name or a skill is).
-        fixed_plan=(search_mode is None or walk) and not skills and not extra_conditions,
+        fixed_plan=(search_mode in (None, "grams") or walk) and not skills and not extra_conditions,
         raw=not extra_conditions,
         limit=limit,
         offset=offset,
