@@ -239,9 +239,10 @@ GRAM = sa.table(
     sa.column("person_id", sa.Integer),
     sa.column("pos", sa.Integer),
 )
-EXACT_SPAN = 6
-"""A needle up to this long is pinned by its first and last trigrams at their distance (they cover every
-character), so the trigram table alone answers it; a longer one is checked against ``search_text``."""
+EXACT_SPAN = 9
+"""A needle up to this long is pinned by its first and last trigrams at their distance, with the trigram
+three characters in beyond six (together they cover every character), so the trigram table alone answers
+it; a longer one is checked against ``search_text``."""
 
 
 def uses_grams(dialect: str, q: str) -> bool:
@@ -250,14 +251,15 @@ def uses_grams(dialect: str, q: str) -> bool:
 
 
 def gram_kind(q: str) -> str:
-    """How :func:`gram_ids` finds ``q``: one trigram, a pair at a distance, or a pair then a check."""
+    """How :func:`gram_ids` finds ``q``: one trigram, a pair or three at their distances, or a pair then a
+    check of the row."""
     size = len(needle(q))
-    return "one" if size == 3 else "pair" if size <= EXACT_SPAN else "pair_checked"
+    return "one" if size == 3 else "pair" if size <= 6 else "triple" if size <= EXACT_SPAN else "pair_checked"
 
 
 def gram_params(q: str) -> dict[str, object]:
     found = needle(q)
-    return {"g_first": found[:3], "g_last": found[-3:], "g_gap": len(found) - 3, "q_needle": found}
+    return {"g_first": found[:3], "g_mid": found[3:6], "g_last": found[-3:], "g_gap": len(found) - 3, "q_needle": found}
 
 
 def gram_ids(kind: str, person: sa.FromClause) -> sa.Select[tuple[int]]:
@@ -277,6 +279,16 @@ def gram_ids(kind: str, person: sa.FromClause) -> sa.Select[tuple[int]]:
                 last.c.gram == sa.bindparam("g_last"),
                 last.c.person_id == first.c.person_id,
                 last.c.pos == first.c.pos + sa.bindparam("g_gap", type_=sa.Integer),
+            ),
+        )
+    if kind == "triple":
+        mid = GRAM.alias("g_mid")
+        source = source.join(
+            mid,
+            sa.and_(
+                mid.c.gram == sa.bindparam("g_mid"),
+                mid.c.person_id == first.c.person_id,
+                mid.c.pos == first.c.pos + 3,
             ),
         )
     if kind == "pair_checked":
