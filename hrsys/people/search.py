@@ -271,26 +271,17 @@ def gram_ids(kind: str, person: sa.FromClause) -> sa.Select[tuple[int]]:
     first = GRAM.alias("g_first")
     source: sa.FromClause = first
     conds: list[sa.ColumnElement[bool]] = [first.c.gram == sa.bindparam("g_first")]
+
+    def then(name: str, distance: sa.ColumnElement[int] | int) -> sa.FromClause:
+        """The needle's trigram ``name`` at ``distance`` after the first, in the same person's name."""
+        other = GRAM.alias(name)
+        on = [other.c.gram == sa.bindparam(name), other.c.person_id == first.c.person_id]
+        return source.join(other, sa.and_(*on, other.c.pos == first.c.pos + distance))
+
     if kind != "one":
-        last = GRAM.alias("g_last")
-        source = source.join(
-            last,
-            sa.and_(
-                last.c.gram == sa.bindparam("g_last"),
-                last.c.person_id == first.c.person_id,
-                last.c.pos == first.c.pos + sa.bindparam("g_gap", type_=sa.Integer),
-            ),
-        )
+        source = then("g_last", sa.bindparam("g_gap", type_=sa.Integer))
     if kind == "triple":
-        mid = GRAM.alias("g_mid")
-        source = source.join(
-            mid,
-            sa.and_(
-                mid.c.gram == sa.bindparam("g_mid"),
-                mid.c.person_id == first.c.person_id,
-                mid.c.pos == first.c.pos + 3,
-            ),
-        )
+        source = then("g_mid", 3)
     if kind == "pair_checked":
         source = source.join(person, person.c.id == first.c.person_id)
         conds.append(sa.func.strpos(person.c.search_text, sa.bindparam("q_needle")) > 0)
