@@ -125,3 +125,15 @@ def test_postgresql_trigram_table_equals_a_rebuild_is_filled_when_made_and_empti
     with db.begin() as conn:
         conn.exec_driver_sql("TRUNCATE person CASCADE")
         assert conn.exec_driver_sql("SELECT count(*) FROM person_name_gram").scalar() == 0
+
+
+def test_the_name_index_made_again_over_existing_people_finds_them(db, session) -> None:  # type: ignore[no-untyped-def]
+    """``search.install`` over people already there (a database upgraded, a bulk load that dropped the index)
+    leaves a complete index on either database: its triggers would only see later changes."""
+    dept = factories.agency(session, "GRAMS")
+    _add(session, dept, 7)
+    with db.begin() as conn:
+        search.uninstall(conn)
+        search.install(conn)
+    _check(db, ["วรรณ", "สมชาย", "ศรีสุข", "Kaewmanee", "abcxefg"])
+    assert list_people(db, q="วรรณ").total == 2  # วรรณวรรณ, อรวรรณ

@@ -316,9 +316,7 @@ def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str]
                 conn.exec_driver_sql(
                     "SELECT setval(pg_get_serial_sequence('person', 'id'), (SELECT max(id) FROM person))"
                 )
-            search.install(conn)  # on PostgreSQL this also fills the trigram table, which it makes again
-            if conn.dialect.name == "sqlite":
-                search.rebuild(conn)
+            search.install(conn)  # made again, so filled from the people just loaded
             conn.execute(
                 sa.insert(VersionStamp),
                 [

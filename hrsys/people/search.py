@@ -41,6 +41,10 @@ GRAM_TABLE_DDL = (
 )
 _GRAMS = "substr({r}.search_text, i, 3), {r}.id, i"
 _EACH_POSITION = "generate_series(1, length({r}.search_text) - 2) i"
+_DELETE_OLD = (
+    f"DELETE FROM person_name_gram g USING {_EACH_POSITION.format(r='OLD')} "
+    "WHERE g.gram = substr(OLD.search_text, i, 3) AND g.person_id = OLD.id AND g.pos = i"
+)
 PG_GRAM_DDL = [
     GRAM_TABLE_DDL,
     # Inserts: a statement trigger with a transition table, so a COPY or a multi-row INSERT writes its
@@ -49,16 +53,13 @@ PG_GRAM_DDL = [
     f"INSERT INTO person_name_gram (gram, person_id, pos) SELECT {_GRAMS.format(r='n')} "
     f"FROM new_rows n, {_EACH_POSITION.format(r='n')}; RETURN NULL; END $$",
     "CREATE OR REPLACE FUNCTION person_name_gram_del() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "DELETE FROM person_name_gram g USING generate_series(1, length(OLD.search_text) - 2) i "
-    "WHERE g.gram = substr(OLD.search_text, i, 3) AND g.person_id = OLD.id AND g.pos = i; RETURN NULL; END $$",
+    f"{_DELETE_OLD}; RETURN NULL; END $$",
     # Fires only when the names changed: an update of anything else (a role, a phone) costs nothing here.
     # A statement trigger joining the old and new rows cost 6-12 ms per update, and 64 s for the generator's
     # roles of 500,000 people.
     "CREATE OR REPLACE FUNCTION person_name_gram_upd() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "DELETE FROM person_name_gram g USING generate_series(1, length(OLD.search_text) - 2) i "
-    "WHERE g.gram = substr(OLD.search_text, i, 3) AND g.person_id = OLD.id AND g.pos = i; "
-    "INSERT INTO person_name_gram (gram, person_id, pos) SELECT substr(NEW.search_text, i, 3), NEW.id, i "
-    "FROM generate_series(1, length(NEW.search_text) - 2) i; RETURN NULL; END $$",
+    f"{_DELETE_OLD}; INSERT INTO person_name_gram (gram, person_id, pos) SELECT {_GRAMS.format(r='NEW')} "
+    f"FROM {_EACH_POSITION.format(r='NEW')}; RETURN NULL; END $$",
     "CREATE OR REPLACE FUNCTION person_name_gram_trunc() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "TRUNCATE person_name_gram; RETURN NULL; END $$",
     "DROP TRIGGER IF EXISTS person_name_gram_ai ON person",
@@ -107,16 +108,20 @@ SQLITE_DROP = [
 
 
 def install(conn: sa.Connection) -> None:
-    """Create the name-search index for the connection's database (idempotent)."""
+    """Create the name-search index for the connection's database (idempotent). An index made now is
+    filled from the people already there: its triggers see only later changes."""
     if conn.dialect.name == "sqlite":
+        made = conn.scalar(sa.text("SELECT count(*) = 0 FROM sqlite_master WHERE name = 'person_fts'"))
         for stmt in SQLITE_DDL:
             conn.exec_driver_sql(stmt)
+        if made:
+            rebuild(conn)
     elif conn.dialect.name == "postgresql":
         made = conn.scalar(sa.text("SELECT to_regclass('person_name_gram') IS NULL"))
         for stmt in PG_GRAM_DDL:
             conn.exec_driver_sql(stmt)
         if made:
-            _fill_grams(conn)  # people already there (the triggers see only later changes)
+            _fill_grams(conn)
         available = conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'"))
         if not available:
             return
