@@ -231,17 +231,13 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     counting = _count_from_holders(shape, person_conds) if shape.count_by_skill else matching
     # Count a constant per match: selecting the id costs SQLite twice as much per row.
     counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
-    counted = sa.select(sa.func.count()).select_from(counting.limit(_CAP_PLUS_ONE).subquery())
-    total = counted.scalar_subquery() if shape.counted else sa.null()
+    total = _capped_count(counting) if shape.counted else sa.null()
     if shape.page_limit is not None:
         # One pass: the page's rows come straight from the walk of the index, and each role code by key
         # (a join made PostgreSQL hash the whole role table; two phases read every row twice): 0.40 ms
         # a first page by agency with its count, against 0.69 ms for the statement below. Later pages
         # take that one, which skips rows on the index without reading them.
-        role_code = sa.select(R.c.code).where(R.c.id == P.c.role_id).scalar_subquery()
-        first_page = (
-            sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total")).where(*conds).order_by(*order)
-        )
+        first_page = _rows_by_key(total).where(*conds).order_by(*order)
         return first_page.limit(sa.literal_column(str(shape.page_limit)))
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
@@ -258,20 +254,24 @@ def _build_from_grams(shape: _Shape) -> sa.Select[Any]:
     the trigram table in id order (no row is read but the page's), then the page's rows by key."""
     ids = search.gram_ids(shape.grams or "one", P)
     person_id = ids.selected_columns[0]
-    total: sa.ColumnElement[Any] = sa.null()
-    if shape.counted:
-        total = sa.select(sa.func.count()).select_from(ids.limit(_CAP_PLUS_ONE).subquery()).scalar_subquery()
+    total = _capped_count(ids) if shape.counted else sa.null()
     page_ids = ids.order_by(person_id if shape.sort is PeopleSort.id else person_id.desc())
     if shape.page_limit is not None:
         page_ids = page_ids.limit(sa.literal_column(str(shape.page_limit)))
     else:
         page_ids = page_ids.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+    return _rows_by_key(total).where(P.c.id.in_(page_ids.scalar_subquery())).order_by(*_SORT[shape.sort])
+
+
+def _capped_count(matching: sa.Select[Any]) -> sa.ScalarSelect[Any]:
+    """How many rows ``matching`` has, counting no further than the cap and one."""
+    return sa.select(sa.func.count()).select_from(matching.limit(_CAP_PLUS_ONE).subquery()).scalar_subquery()
+
+
+def _rows_by_key(total: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The list's columns and ``total``, each person's role code read by key (no join)."""
     role_code = sa.select(R.c.code).where(R.c.id == P.c.role_id).scalar_subquery()
-    return (
-        sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total"))
-        .where(P.c.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_SORT[shape.sort])
-    )
+    return sa.select(*_LIST_COLUMNS[:10], role_code, P.c.active, total.label("total"))
 
 
 _CAP_PLUS_ONE: sa.ColumnClause[Any] = sa.literal_column(str(COUNT_CAP + 1))
