@@ -51,7 +51,8 @@ def db_downgrade(settings: Settings, revision: str) -> None:
 @db.command("optimize")
 @click.pass_obj
 def db_optimize(settings: Settings) -> None:
-    """Merge the full-text indexes and refresh planner statistics (after bulk loads; nightly is fine)."""
+    """Merge the full-text indexes, refresh planner statistics, VACUUM on PostgreSQL (after bulk loads and
+    upgrades; nightly is fine)."""
     import time
 
     from hrsys.core import migrate
@@ -60,8 +61,7 @@ def db_optimize(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     started = time.perf_counter()
     try:
-        with engine.begin() as conn:
-            migrate.optimize(conn)
+        migrate.optimize(engine)
     finally:
         engine.dispose()
     click.echo(f"optimized in {time.perf_counter() - started:.1f} s")

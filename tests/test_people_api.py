@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from hrsys.people import citizen_id
 from hrsys.people.models import PositionLevel
@@ -216,7 +217,8 @@ def test_malformed_json_is_400(client, session) -> None:
 
 
 def test_db_optimize_merges_the_name_index_and_search_still_finds_people(client, db, session, database_url) -> None:
-    """``hrsys db optimize`` (after bulk loads, or nightly) leaves one segment per full-text index on SQLite."""
+    """``hrsys db optimize`` (after bulk loads, or nightly) leaves one segment per full-text index on SQLite, and
+    on PostgreSQL vacuums the name trigram table, whose pages index-only reads then skip."""
     from click.testing import CliRunner
 
     from hrsys.cli import main
@@ -232,12 +234,27 @@ def test_db_optimize_merges_the_name_index_and_search_still_finds_people(client,
         with db.connect() as conn:  # FTS5 keeps one row per segment in its _idx table, plus the structure record
             return int(conn.exec_driver_sql("SELECT count(DISTINCT segid) FROM person_fts_idx").scalar_one())
 
+    def visible_pages() -> tuple[int, int]:
+        """(pages of the PostgreSQL trigram table, of them all-visible); (1, 1) on SQLite."""
+        if db.dialect.name != "postgresql":
+            return 1, 1
+        with db.connect() as conn:
+            sql = (
+                "SELECT relpages, relallvisible FROM pg_class "
+                "WHERE oid = to_regclass(quote_ident(current_schema()) || '.person_name_gram')"
+            )
+            pages, visible = conn.execute(sa.text(sql)).one()
+            return int(pages), int(visible)
+
     before = segments()
     assert before > 1 or db.dialect.name != "sqlite"
+    assert visible_pages()[1] == 0 or db.dialect.name != "postgresql"
     result = CliRunner().invoke(main, ["--database-url", database_url, "db", "optimize"])
     assert result.exit_code == 0, result.output
     assert "optimized in" in result.output
     assert segments() <= min(before, 1)
+    pages, visible = visible_pages()
+    assert pages == visible > 0
     found = client.get("/api/v1/people", params={"q": "สมหญิง1"}).json()
     assert found["total"] == 11  # สมหญิง1 and สมหญิง10..19
 

@@ -47,17 +47,30 @@ def uninstall_extra_objects(conn: sa.Connection) -> None:
         module.uninstall(conn)
 
 
-def optimize(conn: sa.Connection) -> None:
-    """Maintenance after bulk loads and from time to time (``hrsys db optimize``): merge the SQLite
-    full-text indexes into one segment each (a fragmented index made name searches five times
-    slower at national scale), then refresh the planner's statistics on either database."""
-    for module in _extra_modules():
-        if hasattr(module, "optimize"):
-            module.optimize(conn)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA optimize")
-    else:
-        conn.exec_driver_sql("ANALYZE")
+def optimize(engine: sa.Engine) -> None:
+    """Maintenance after bulk loads and from time to time (``hrsys db optimize``).
+
+    SQLite: merge the full-text indexes into one segment each (a fragmented index made name searches
+    five times slower at national scale) and refresh the planner's statistics. PostgreSQL: ``VACUUM
+    ANALYZE`` of hrsys's own tables (those of the connection's schema): statistics, and the visibility
+    map without which the index-only reads of the capped counts and of the name trigram table fetch
+    every row from the heap until autovacuum comes round (after the 0003 upgrade fills that table, say).
+    """
+    with engine.begin() as conn:
+        for module in _extra_modules():
+            if hasattr(module, "optimize"):
+                module.optimize(conn)
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA optimize")
+    # VACUUM cannot run in a transaction
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("ANALYZE")
+            return
+        tables = conn.exec_driver_sql(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        ).scalars()
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -337,17 +337,12 @@ def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str]
             t0 = time.perf_counter()
             rows = module.generate(ctx)
             summary.steps[module_name.split(".")[1]] = (rows, time.perf_counter() - t0)
-    # Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map
-    # that index-only scans (the capped counts) need.
-    # On SQLite the domain steps add people and skills through the index triggers: merge the full-text
-    # indexes again (as ``hrsys db optimize`` does), or name searches read a score of segments.
-    if engine.dialect.name == "sqlite":
-        from hrsys.core import migrate
+    # Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map that index-only
+    # scans (the capped counts) need. On SQLite the domain steps add people and skills through the index
+    # triggers: merge the full-text indexes again, or name searches read a score of segments.
+    from hrsys.core import migrate
 
-        with engine.begin() as conn:
-            migrate.optimize(conn)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE")
+    migrate.optimize(engine)
     echo(summary.line())
     return summary
 
