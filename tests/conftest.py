@@ -26,6 +26,7 @@ from hrsys.access.guard import auth_cache
 from hrsys.access.models import User
 from hrsys.agencies.cache import agency_trees
 from hrsys.app import create_app
+from hrsys.careers.codes import role_codes
 from hrsys.config import Settings
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.core.migrate import install_extra_objects
@@ -102,6 +103,7 @@ def db(engine: Engine) -> Iterator[Engine]:
     _empty_all_tables(engine)
     validate_keys(engine)  # keys that an earlier test's bulk import left NOT VALID (its caller's job)
     agency_trees.clear()
+    role_codes.clear()
     auth_cache.clear()
     over_cap.clear()
     yield engine

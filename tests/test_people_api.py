@@ -375,6 +375,43 @@ def test_the_api_lists_what_the_service_lists_for_every_filter_and_page(client, 
         list_people(db, role="NOBODY")
 
 
+def test_the_list_names_roles_made_a_moment_ago_or_renamed_in_another_worker(client, db, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Role codes come from a per-process copy: a role it has not seen (created elsewhere, even without
+    moving the career-graph stamp) is read at once; a renamed one shows once the stamp has been checked."""
+    from hrsys.careers.models import Role
+    from hrsys.system import stamped
+    from hrsys.system.service import bump_version
+
+    ministry, dept, _, _ = _tree(session)
+    analyst = factories.career_role(session, "ANALYST")
+    first = factories.person(session, ministry, role_id=analyst.id)
+
+    def roles(**params: str) -> dict[int, str | None]:
+        r = client.get("/api/v1/people", params={"limit": 50, **params})
+        assert r.status_code == 200, r.text
+        return {p["id"]: p["role"] for p in r.json()["items"]}
+
+    assert roles() == {first.id: "ANALYST"}
+    assert roles(agency="MIN") == {first.id: "ANALYST"}
+    # another process adds a role and gives it to someone, without a stamp of its own
+    with db.begin() as conn:
+        new_id = conn.execute(
+            sa.insert(Role)
+            .values(code="ENGINEER", title_th="วิศวกร", title_en="Engineer", track="data", level=2, position_levels=[])
+            .returning(Role.id)
+        ).scalar_one()
+    second = factories.person(session, dept, role_id=new_id)
+    assert roles() == {first.id: "ANALYST", second.id: "ENGINEER"}
+    assert roles(agency="DEPT") == {second.id: "ENGINEER"}
+    # another worker renames a role, moving the stamp: seen when this worker next reads the stamp
+    with db.begin() as conn:
+        conn.execute(sa.update(Role).where(Role.id == analyst.id).values(code="DATA-ANALYST"))
+    bump_version(session, "career_graph")
+    session.commit()
+    monkeypatch.setattr(stamped, "CHECK_SECONDS", 0.0)
+    assert roles() == {first.id: "DATA-ANALYST", second.id: "ENGINEER"}
+
+
 def test_a_name_search_over_the_cap_finds_the_same_people_when_asked_again(client, db, session) -> None:  # type: ignore[no-untyped-def]
     """A name search with more matches than the count's cap is counted when first asked; asked again, its
     page is read without the count (on PostgreSQL by a cheaper test of each row, chosen from how far the

@@ -2,27 +2,22 @@
 
 The tree is small (hundreds to a few thousand rows) and changes rarely. Each
 worker keeps a copy and reloads it when the ``agencies`` version stamp in the
-database has moved; the stamp is checked at most once per ``CHECK_SECONDS``,
-and at once when a code is not found. After an agency is moved in one worker,
-other workers may use the old tree for up to ``CHECK_SECONDS``.
+database has moved; the stamp is checked at most once per second, and at once
+when a code is not found (:class:`~hrsys.system.stamped.CheckedCache`). After an
+agency is moved in one worker, other workers may use the old tree for up to that
+second.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
-from hrsys.core.db import read_engine
 from hrsys.people.models import Person
-from hrsys.system.service import read_version
-
-CHECK_SECONDS = 1.0
+from hrsys.system.stamped import CheckedCache
 
 
 @dataclass(frozen=True)
@@ -75,43 +70,19 @@ class AgencyTree:
         return sum(self.headcounts.get(i, 0) for i in ids)
 
 
-class AgencyTreeCache:
+def _load(conn: sa.Connection, version: int) -> AgencyTree:
+    rows = conn.execute(
+        sa.select(Agency.id, Agency.code, Agency.path, Agency.parent_id, Agency.name_th, Agency.name_en)
+    ).all()
+    counts = conn.execute(sa.select(Person.agency_id, sa.func.count()).group_by(Person.agency_id)).all()
+    return AgencyTree([AgencyInfo(*r) for r in rows], version, {a: n for a, n in counts if a})
+
+
+class AgencyTreeCache(CheckedCache[AgencyTree]):
     """Thread-safe holder of one :class:`AgencyTree` per engine."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._trees: weakref.WeakKeyDictionary[Engine, tuple[AgencyTree, float]] = weakref.WeakKeyDictionary()
-
-    def clear(self) -> None:
-        """Forget every tree (tests that empty the database between cases call this)."""
-        with self._lock:
-            self._trees.clear()
-
-    def fresh(self, engine: Engine) -> bool:
-        """True when :meth:`get` would answer without asking the database (its stamp was checked lately)."""
-        entry = self._trees.get(engine)
-        return entry is not None and time.monotonic() - entry[1] < CHECK_SECONDS
-
-    def get(self, engine: Engine, *, force_check: bool = False) -> AgencyTree:
-        key = engine
-        entry = self._trees.get(key)
-        now = time.monotonic()
-        if entry is not None and not force_check and now - entry[1] < CHECK_SECONDS:
-            return entry[0]
-        with self._lock:
-            with read_engine(engine).connect() as conn:  # a read: never wait for a writer
-                version = read_version(conn, "agencies")
-                entry = self._trees.get(key)
-                if entry is not None and entry[0].version == version:
-                    tree = entry[0]
-                else:
-                    rows = conn.execute(
-                        sa.select(Agency.id, Agency.code, Agency.path, Agency.parent_id, Agency.name_th, Agency.name_en)
-                    ).all()
-                    counts = conn.execute(sa.select(Person.agency_id, sa.func.count()).group_by(Person.agency_id)).all()
-                    tree = AgencyTree([AgencyInfo(*r) for r in rows], version, {a: n for a, n in counts if a})
-            self._trees[key] = (tree, time.monotonic())
-            return tree
+        super().__init__("agencies", _load)
 
     def subtree_ids(self, engine: Engine, code: str) -> list[int] | None:
         ids = self.get(engine).subtree_ids(code)
