@@ -122,20 +122,20 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
     paths: dict[str, list[str]] = ctx.info.get("people_paths", {})
     rows: list[BenchRow] = []
     headers, env = bench_auth(ctx.engine)
-    with http.server(ctx.database_url, workers=1, env=env) as base:
+    with http.server(ctx.database_url, workers=1, env=env) as srv:
         # Each path is measured in steady state, after a second of warm-up: connections to the database
         # opened and statements prepared (pools grow under load), as in a server that has been up a while.
         # The machine's speed drifts by tens of percent within minutes, so each list is compared with the
         # trivial endpoint measured just before and just after it.
         def ceiling() -> http.LoadResult:
-            return http.load(base, ["/api/v1/ping"], seconds=seconds)
+            return http.load(srv, ["/api/v1/ping"], seconds=seconds)
 
-        http.load(base, ["/api/v1/ping"], seconds=1)
+        http.load(srv, ["/api/v1/ping"], seconds=1)
         ceilings = [ceiling()]
         measured: list[tuple[str, http.LoadResult, float]] = []
         for label, plist in paths.items():
-            http.load(base, plist, seconds=1, headers=headers)
-            r = http.load(base, plist, seconds=seconds, headers=headers)
+            http.load(srv, plist, seconds=1, headers=headers)
+            r = http.load(srv, plist, seconds=seconds, headers=headers)
             ceilings.append(ceiling())
             measured.append((label, r, (ceilings[-2].rps + ceilings[-1].rps) / 2))
         low, high = min(c.rps for c in ceilings), max(c.rps for c in ceilings)
@@ -144,7 +144,7 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
                 "HTTP trivial JSON endpoint (ceiling), 1 worker",
                 ctx.database,
                 f"{low:,.0f}-{high:,.0f} req/s over {len(ceilings)} runs, p50 {ceilings[0].p50_ms:.2f} ms, "
-                f"p99 {ceilings[0].p99_ms:.2f} ms",
+                f"p99 {ceilings[0].p99_ms:.2f} ms" + _cpu(ceilings[0]),
             )
         )
         for label, r, around in measured:
@@ -155,13 +155,18 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
                     f"HTTP people list {label}, 1 worker",
                     ctx.database,
                     f"{r.rps:,.0f} req/s = {ratio:.0%} of the ceiling around it ({around:,.0f}), "
-                    f"p50 {r.p50_ms:.2f} ms, p95 {r.p95_ms:.2f} ms, p99 {r.p99_ms:.2f} ms",
+                    f"p50 {r.p50_ms:.2f} ms, p95 {r.p95_ms:.2f} ms, p99 {r.p99_ms:.2f} ms" + _cpu(r),
                     target=">= 15% of ceiling, p99 < 70 ms",
                     ok=ok,
                     note=f"{r.errors} errors" if r.errors else "",
                 )
             )
     return rows
+
+
+def _cpu(r: http.LoadResult) -> str:
+    measured = r.cpu_per_request()
+    return f"; {measured}" if measured else ""
 
 
 def bench_auth(engine: sa.Engine) -> tuple[dict[str, str], dict[str, str]]:

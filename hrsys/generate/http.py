@@ -43,10 +43,66 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     errors: int
+    server_cpu_s: float | None = None
+    """CPU time the hrsys server process used during the load (None: not measured)."""
+    database_cpu_s: float | None = None
+    """CPU time of this machine's PostgreSQL processes during the load (None: not measured, or SQLite)."""
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    def cpu_per_request(self) -> str:
+        """CPU time per request, server and database (``""`` when not measured): it says which side a
+        change saved, and does not count the time a request spent waiting for a core."""
+        if self.server_cpu_s is None or not self.requests:
+            return ""
+        server = self.server_cpu_s / self.requests * 1000
+        if self.database_cpu_s is None:
+            return f"CPU {server:.3f} ms a request"
+        db = self.database_cpu_s / self.requests * 1000
+        return f"CPU {server + db:.3f} ms a request (server {server:.3f}, PostgreSQL {db:.3f})"
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running ``hrsys serve`` (see :func:`server`)."""
+
+    base: str
+    pid: int
+    database: str
+    """``sqlite`` or ``postgresql``."""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` and all its threads (0 if it has gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its backends are processes, one per connection)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def _cpu_now(srv: Server) -> tuple[float, dict[int, float]] | None:
+    if not os.path.exists(f"/proc/{srv.pid}/stat"):
+        return None  # not Linux
+    database = {pid: _cpu_seconds(pid) for pid in _postgres_pids()} if srv.database == "postgresql" else {}
+    return _cpu_seconds(srv.pid), database
 
 
 def wrk_available() -> bool:
@@ -60,8 +116,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``hrsys serve`` on a free loopback port; yield its base URL; stop it afterwards."""
+def server(database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run ``hrsys serve`` on a free loopback port; yield it; stop it afterwards."""
     port = _free_port()
     full_env = {**os.environ, "HRSYS_DATABASE_URL": database_url, **(env or {})}
     proc = subprocess.Popen(
@@ -85,7 +141,7 @@ def server(database_url: str, workers: int = 1, env: dict[str, str] | None = Non
                 err = proc.stderr.read().decode() if proc.stderr else ""
                 raise RuntimeError(f"hrsys serve did not start: {err[-2000:]}")
             time.sleep(0.2)
-        yield base
+        yield Server(base, proc.pid, "postgresql" if database_url.startswith("postgresql") else "sqlite")
     finally:
         proc.terminate()
         try:
@@ -95,14 +151,18 @@ def server(database_url: str, workers: int = 1, env: dict[str, str] | None = Non
 
 
 def load(
-    base: str,
+    srv: Server,
     paths: Sequence[str],
     *,
     seconds: float = 5.0,
     connections: int = 16,
     headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Drive ``paths`` (cycled) with wrk for ``seconds``; one wrk thread, ``connections`` keep-alive connections."""
+    """Drive ``paths`` (cycled) with wrk for ``seconds``; one wrk thread, ``connections`` keep-alive connections.
+
+    With one worker on Linux, the result also has the CPU time the server and a PostgreSQL on this machine
+    spent meanwhile (a database elsewhere counts as 0, as do processes that ended during the load).
+    """
 
     def lua(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -114,9 +174,10 @@ def load(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
         script_path = f.name
+    before = _cpu_now(srv)
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script_path, base],
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script_path, srv.base],
             capture_output=True,
             text=True,
             timeout=seconds + 60,
@@ -124,6 +185,12 @@ def load(
         ).stdout
     finally:
         os.unlink(script_path)
+    after = _cpu_now(srv)
+    server_cpu = database_cpu = None
+    if before is not None and after is not None:
+        server_cpu = after[0] - before[0]
+        if srv.database == "postgresql":
+            database_cpu = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
     m = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", out)
     if not m:
         raise RuntimeError(f"unexpected wrk output: {out[-500:]}")
@@ -134,4 +201,6 @@ def load(
         p95_ms=float(m[4]),
         p99_ms=float(m[5]),
         errors=int(m[6]),
+        server_cpu_s=server_cpu,
+        database_cpu_s=database_cpu,
     )
