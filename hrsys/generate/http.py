@@ -52,6 +52,24 @@ class LoadResult:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @classmethod
+    def combined(cls, runs: Sequence[LoadResult]) -> LoadResult:
+        """The runs as one: their requests, time and CPU added up (latencies: the worst run's)."""
+
+        def total(values: list[float | None]) -> float | None:
+            return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+        return cls(
+            requests=sum(r.requests for r in runs),
+            seconds=sum(r.seconds for r in runs),
+            p50_ms=max(r.p50_ms for r in runs),
+            p95_ms=max(r.p95_ms for r in runs),
+            p99_ms=max(r.p99_ms for r in runs),
+            errors=sum(r.errors for r in runs),
+            server_cpu_s=total([r.server_cpu_s for r in runs]),
+            database_cpu_s=total([r.database_cpu_s for r in runs]),
+        )
+
     def cpu_per_request(self) -> str:
         """CPU time per request, server and database (``""`` when not measured): it says which side a
         change saved, and does not count the time a request spent waiting for a core."""
