@@ -412,6 +412,26 @@ def test_the_list_names_roles_made_a_moment_ago_or_renamed_in_another_worker(cli
     assert roles() == {first.id: "DATA-ANALYST", second.id: "ENGINEER"}
 
 
+def test_the_list_names_an_agency_made_a_moment_ago_in_another_worker(client, session) -> None:  # type: ignore[no-untyped-def]
+    """The agency tree is a per-process copy too: a person in an agency it has not seen (created by another
+    worker, which moved the stamp) is listed with that agency at once, not a second later."""
+    from hrsys.system.service import bump_version
+
+    ministry, _, _, _ = _tree(session)
+    first = factories.person(session, ministry)
+    assert [p["agency"]["code"] for p in client.get("/api/v1/people").json()["items"]] == ["MIN"]
+    newcomer = factories.agency(session, "NEW-OFFICE", ministry, name_en="New Office")
+    bump_version(session, "agencies")
+    session.commit()
+    second = factories.person(session, newcomer)
+    for params in ({}, {"q": "Test"}):
+        items = client.get("/api/v1/people", params=params).json()["items"]
+        assert {p["id"]: p["agency"] and p["agency"]["name_en"] for p in items} == {
+            first.id: "Agency MIN",
+            second.id: "New Office",
+        }, params
+
+
 def test_a_name_search_over_the_cap_finds_the_same_people_when_asked_again(client, db, session) -> None:  # type: ignore[no-untyped-def]
     """A name search with more matches than the count's cap is counted when first asked; asked again, its
     page is read without the count (on PostgreSQL by a cheaper test of each row, chosen from how far the

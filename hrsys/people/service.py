@@ -354,8 +354,12 @@ async def list_people_async(engine: Engine, hot: Any, **filters: Any) -> Page[Pe
     """
     if engine.dialect.name != "postgresql" or filters.get("skills") or filters.get("extra_conditions"):
         return await run_sync(engine, list_people, engine, **filters)
-    if not (agency_trees.fresh(engine) and role_codes.fresh(engine)):  # the stamp checks are queries
-        await run_sync(engine, _refs, engine, ())
+    # Both copies are read before the statement is sent: their stamp checks are queries, which must not run
+    # on the event loop (they would if a copy's second ran out while the statement was on its way).
+    if agency_trees.fresh(engine) and role_codes.fresh(engine):
+        tree, roles = agency_trees.get(engine), role_codes.get(engine)
+    else:
+        tree, roles = await run_sync(engine, _refs, engine, ())
     plan = _plan_list(engine, **filters)
     pool = await hot.pool(custom_plans=not plan.fixed_plan)
     async with pool.acquire() as conn:
@@ -365,7 +369,6 @@ async def list_people_async(engine: Engine, hot: Any, **filters: Any) -> Page[Pe
             total = _count_of(await plan.stmt.rows_async(conn, plan.first_row_params()))
         if not rows and plan.role is not None and await conn.fetchval(_ROLE_ID, plan.role) is None:
             raise Invalid.one("role", f"no role with code {plan.role}")
-    tree, roles = agency_trees.get(engine), role_codes.get(engine)
     if _unknown_agency(tree, rows) or _unknown_role(roles, rows):
         tree, roles = await run_sync(engine, _refs, engine, rows)
     return _page(engine, plan, rows, total, tree, roles)
