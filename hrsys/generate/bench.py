@@ -135,12 +135,11 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
     paths: dict[str, list[str]] = ctx.info.get("people_paths", {})
     rows: list[BenchRow] = []
     headers, env = bench_auth(ctx.engine)
-    each = seconds
     with http.server(ctx.database_url, workers=1, env=env) as srv:
         # Each path is measured in steady state, after a second of warm-up: connections to the database
         # opened and statements prepared (pools grow under load), as in a server that has been up a while.
         def ceiling() -> http.LoadResult:
-            return http.load(srv, ["/api/v1/ping"], seconds=each)
+            return http.load(srv, ["/api/v1/ping"], seconds=seconds)
 
         http.load(srv, ["/api/v1/ping"], seconds=1)
         ceilings: list[http.LoadResult] = []
@@ -151,7 +150,7 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
             before = ceiling()
             ceilings.append(before)
             for _ in range(HTTP_ROUNDS):
-                r = http.load(srv, plist, seconds=each, headers=headers)
+                r = http.load(srv, plist, seconds=seconds, headers=headers)
                 after = ceiling()
                 ceilings.append(after)
                 runs.append(r)
@@ -166,7 +165,7 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
                 ctx.database,
                 f"{low:,.0f}-{high:,.0f} req/s over {len(ceilings)} runs, "
                 f"p50 {_median(c.p50_ms for c in ceilings):.2f} ms, p99 {_median(c.p99_ms for c in ceilings):.2f} ms"
-                + _cpu(http.LoadResult.combined(ceilings)),
+                + _cpu(ceilings),
             )
         )
         for label, runs, ratios in measured:
@@ -180,8 +179,7 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
                     f"{_median(r.rps for r in runs):,.0f} req/s = {ratio:.0%} of the ceiling around it "
                     f"(median of {len(runs)} runs: {min(ratios):.0%}-{max(ratios):.0%}), "
                     f"p50 {_median(r.p50_ms for r in runs):.2f} ms, p95 {_median(r.p95_ms for r in runs):.2f} ms, "
-                    f"p99 {p99:.2f} ms (worst {max(r.p99_ms for r in runs):.2f})"
-                    + _cpu(http.LoadResult.combined(runs)),
+                    f"p99 {p99:.2f} ms (worst {max(r.p99_ms for r in runs):.2f})" + _cpu(runs),
                     target=">= 15% of ceiling, p99 < 70 ms",
                     ok=ok,
                     note=f"{errors} errors" if errors else "",
@@ -194,8 +192,8 @@ def _median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
 
-def _cpu(r: http.LoadResult) -> str:
-    measured = r.cpu_per_request()
+def _cpu(runs: list[http.LoadResult]) -> str:
+    measured = http.cpu_per_request(runs)
     return f"; {measured}" if measured else ""
 
 

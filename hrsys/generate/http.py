@@ -52,34 +52,18 @@ class LoadResult:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    @classmethod
-    def combined(cls, runs: Sequence[LoadResult]) -> LoadResult:
-        """The runs as one: their requests, time and CPU added up (latencies: the worst run's)."""
 
-        def total(values: list[float | None]) -> float | None:
-            return None if any(v is None for v in values) else sum(v for v in values if v is not None)
-
-        return cls(
-            requests=sum(r.requests for r in runs),
-            seconds=sum(r.seconds for r in runs),
-            p50_ms=max(r.p50_ms for r in runs),
-            p95_ms=max(r.p95_ms for r in runs),
-            p99_ms=max(r.p99_ms for r in runs),
-            errors=sum(r.errors for r in runs),
-            server_cpu_s=total([r.server_cpu_s for r in runs]),
-            database_cpu_s=total([r.database_cpu_s for r in runs]),
-        )
-
-    def cpu_per_request(self) -> str:
-        """CPU time per request, server and database (``""`` when not measured): it says which side a
-        change saved, and does not count the time a request spent waiting for a core."""
-        if self.server_cpu_s is None or not self.requests:
-            return ""
-        server = self.server_cpu_s / self.requests * 1000
-        if self.database_cpu_s is None:
-            return f"CPU {server:.3f} ms a request"
-        db = self.database_cpu_s / self.requests * 1000
-        return f"CPU {server + db:.3f} ms a request (server {server:.3f}, PostgreSQL {db:.3f})"
+def cpu_per_request(runs: Sequence[LoadResult]) -> str:
+    """CPU time per request over ``runs``, server and database (``""`` when not measured): it says which
+    side a change saved, and does not count the time a request spent waiting for a core."""
+    requests = sum(r.requests for r in runs)
+    if not requests or any(r.server_cpu_s is None for r in runs):
+        return ""
+    server = sum(r.server_cpu_s or 0.0 for r in runs) / requests * 1000
+    if any(r.database_cpu_s is None for r in runs):
+        return f"CPU {server:.3f} ms a request"
+    db = sum(r.database_cpu_s or 0.0 for r in runs) / requests * 1000
+    return f"CPU {server + db:.3f} ms a request (server {server:.3f}, PostgreSQL {db:.3f})"
 
 
 @dataclass(frozen=True)
@@ -116,10 +100,11 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
-def _cpu_now(srv: Server) -> tuple[float, dict[int, float]] | None:
+def _cpu_now(srv: Server) -> tuple[float, dict[int, float] | None] | None:
+    """CPU seconds so far of the server and (PostgreSQL only) of each database process; None off Linux."""
     if not os.path.exists(f"/proc/{srv.pid}/stat"):
-        return None  # not Linux
-    database = {pid: _cpu_seconds(pid) for pid in _postgres_pids()} if srv.database == "postgresql" else {}
+        return None
+    database = {pid: _cpu_seconds(pid) for pid in _postgres_pids()} if srv.database == "postgresql" else None
     return _cpu_seconds(srv.pid), database
 
 
@@ -207,7 +192,7 @@ def load(
     server_cpu = database_cpu = None
     if before is not None and after is not None:
         server_cpu = after[0] - before[0]
-        if srv.database == "postgresql":
+        if before[1] is not None and after[1] is not None:
             database_cpu = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
     m = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", out)
     if not m:
