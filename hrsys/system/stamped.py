@@ -108,7 +108,9 @@ class CheckedCache(Generic[V]):
             with read_engine(engine).connect() as conn:  # a read: never wait for a writer
                 version = read_version(conn, self._stamp)
                 entry = self._values.get(engine)
-                kept = entry is not None and entry[0].version == version and not reload
-                value = entry[0] if kept and entry is not None else self._load(conn, version)
+                if entry is not None and entry[0].version == version and not reload:
+                    value = entry[0]
+                else:
+                    value = self._load(conn, version)
             self._values[engine] = (value, time.monotonic())
             return value
