@@ -121,7 +121,7 @@ def install(conn: sa.Connection) -> None:
         for stmt in PG_GRAM_DDL:
             conn.exec_driver_sql(stmt)
         if made:
-            _fill_grams(conn)
+            rebuild(conn)
         available = conn.scalar(sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'"))
         if not available:
             return
@@ -166,21 +166,17 @@ def rebuild(conn: sa.Connection) -> None:
         conn.exec_driver_sql("INSERT INTO person_fts(person_fts) VALUES ('rebuild')")
         optimize(conn)
     elif conn.dialect.name == "postgresql":
-        _fill_grams(conn)
-
-
-def _fill_grams(conn: sa.Connection) -> None:
-    """``person_name_gram`` made again from ``person``, its key built once after the rows rather than row by
-    row (500,000 people give 15.6 million trigrams: about 20 s)."""
-    conn.exec_driver_sql("TRUNCATE person_name_gram")
-    conn.exec_driver_sql("ALTER TABLE person_name_gram DROP CONSTRAINT person_name_gram_pkey")
-    conn.exec_driver_sql(
-        f"INSERT INTO person_name_gram (gram, person_id, pos) SELECT {_GRAMS.format(r='p')} "
-        f"FROM person p, {_EACH_POSITION.format(r='p')}"
-    )
-    conn.exec_driver_sql(
-        "ALTER TABLE person_name_gram ADD CONSTRAINT person_name_gram_pkey PRIMARY KEY (gram, person_id, pos)"
-    )
+        # The key built once after the rows rather than row by row: 500,000 people give 15.6 million
+        # trigrams, about 20 s.
+        conn.exec_driver_sql("TRUNCATE person_name_gram")
+        conn.exec_driver_sql("ALTER TABLE person_name_gram DROP CONSTRAINT person_name_gram_pkey")
+        conn.exec_driver_sql(
+            f"INSERT INTO person_name_gram (gram, person_id, pos) SELECT {_GRAMS.format(r='p')} "
+            f"FROM person p, {_EACH_POSITION.format(r='p')}"
+        )
+        conn.exec_driver_sql(
+            "ALTER TABLE person_name_gram ADD CONSTRAINT person_name_gram_pkey PRIMARY KEY (gram, person_id, pos)"
+        )
 
 
 def optimize(conn: sa.Connection) -> None:
