@@ -15,24 +15,22 @@ statements that need a plan for their values (name searches: how common a
 fragment is decides the plan), which force a custom plan per execution. asyncpg
 prepares each statement once per connection either way.
 
-A connection goes back to its pool without asyncpg's reset query (``RESET ALL``,
-``CLOSE ALL``, ``UNLISTEN *``, ``pg_advisory_unlock_all()``): these pools run
-single read-only statements that leave no session state behind, and the reset
-was a second round trip per request (an open transaction is still rolled back).
+The pools are :class:`FairPool`, not asyncpg's own: asyncpg's lets a newly arrived
+request overtake one already waiting, which under load made a few requests wait
+hundreds of milliseconds for a connection. A connection goes back without a reset
+query (asyncpg's pool sends ``RESET ALL``, ``CLOSE ALL``, ``UNLISTEN *`` and
+``pg_advisory_unlock_all()``: a second round trip per request, for sessions these
+read-only statements never change); one left in a transaction is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import weakref
 from typing import Any
 
 from sqlalchemy.engine import Engine
-
-
-async def _keep_session(_connection: Any) -> None:
-    """Nothing to undo on release: statements on these pools change no session state."""
-
 
 POOL_SIZE = 4
 """Connections per pool and worker: enough to keep PostgreSQL busy on a few cores while Python works."""
@@ -42,34 +40,148 @@ def _dsn(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class FairPool:
+    """At most ``size`` asyncpg connections, handed out first come, first served.
+
+    asyncpg's own pool queues waiting requests on an ``asyncio.Queue``, which is not
+    fair under load: a released connection wakes the oldest waiter, but a request
+    arriving before that waiter runs takes the connection, and the waiter queues
+    again at the back. With the worker's event loop busy, some requests waited
+    hundreds of milliseconds that way while every statement took under 30 ms (by Thai
+    name over HTTP: pool wait p99 43 ms, worst 420 ms; statements p99 3.3 ms). Here a
+    released connection goes straight to the oldest waiter, and a new request never
+    overtakes one that is waiting.
+
+    Connections are opened on first need and kept. One that failed (closed, or left
+    by a cancelled or broken statement) is dropped, and its place opened again for
+    the next request. Nothing is reset on release: these connections run single
+    read-only statements that leave no session state behind.
+    """
+
+    def __init__(self, dsn: str, size: int, server_settings: dict[str, str]) -> None:
+        self.dsn = dsn
+        self.size = size
+        self.server_settings = server_settings
+        self._idle: list[Any] = []
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._open = 0  # connections that exist or are being opened
+        self._closed = False
+
+    def connection(self) -> _Lease:
+        """``async with pool.connection() as conn``: a connection for one statement or a few."""
+        return _Lease(self)
+
+    async def _acquire(self) -> Any:
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            self._open -= 1
+        if self._closed:
+            raise RuntimeError("the pool is closed")
+        if self._open >= self.size:
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                conn = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():  # handed over as this request gave up: pass it on
+                    handed = waiter.result()
+                    if handed is None:
+                        self._open -= 1
+                        self._hand_on(None)
+                    else:
+                        self._release(handed)
+                raise
+            if conn is not None:
+                return conn
+            # None: a connection was dropped and this request opens its replacement (its place is counted)
+        else:
+            self._open += 1
+        try:
+            import asyncpg
+
+            return await asyncpg.connect(self.dsn, server_settings=self.server_settings)
+        except BaseException:
+            self._open -= 1
+            self._hand_on(None)
+            raise
+
+    def _release(self, conn: Any, broken: bool = False) -> None:
+        if broken or self._closed or conn.is_closed() or conn.is_in_transaction():
+            conn.terminate()
+            self._open -= 1
+            self._hand_on(None)
+            return
+        if not self._hand_on(conn):
+            self._idle.append(conn)
+
+    def _hand_on(self, conn: Any) -> bool:
+        """Give ``conn`` (None: the right to open one) to the oldest waiter; False if nobody waits."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                if conn is None:
+                    self._open += 1
+                waiter.set_result(conn)
+                return True
+        return False
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            self._open -= 1
+            await conn.close()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("the pool is closed"))
+        self._waiters.clear()
+
+
+class _Lease:
+    __slots__ = ("_conn", "_pool")
+
+    def __init__(self, pool: FairPool) -> None:
+        self._pool = pool
+        self._conn: Any = None
+
+    async def __aenter__(self) -> Any:
+        self._conn = await self._pool._acquire()
+        return self._conn
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # A database error (bad value, timeout, lock) leaves the connection usable; anything else (a
+        # cancelled request while its statement runs, a lost connection) may not, so it is dropped.
+        from asyncpg import PostgresError
+
+        broken = exc is not None and not isinstance(exc, PostgresError)
+        self._pool._release(self._conn, broken=broken)
+
+
 class HotReads:
-    """The asyncpg pools of one app (``app.state.hot_reads``), made on first use in each event loop."""
+    """The connection pools of one app (``app.state.hot_reads``), one pair per event loop."""
 
     def __init__(self, engine: Engine, size: int = POOL_SIZE) -> None:
         self.dsn = _dsn(engine)
         self.size = size
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, Any]] = weakref.WeakKeyDictionary()
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, FairPool]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    async def pool(self, *, custom_plans: bool) -> Any:
-        """The running loop's pool (an ``asyncpg.Pool``) for fixed-plan or custom-plan statements."""
+    def pool(self, *, custom_plans: bool) -> FairPool:
+        """The running loop's pool for fixed-plan or custom-plan statements (connections open on first use)."""
         loop = asyncio.get_running_loop()
         pools = self._pools.get(loop)
-        if pools is not None and custom_plans in pools:
-            return pools[custom_plans]
-        lock = self._locks.setdefault(loop, asyncio.Lock())
-        async with lock:
-            pools = self._pools.setdefault(loop, {})
-            if custom_plans not in pools:
-                import asyncpg
-
-                settings = {"application_name": "hrsys-hot-reads", "standard_conforming_strings": "on"}
-                if custom_plans:
-                    settings["plan_cache_mode"] = "force_custom_plan"
-                pools[custom_plans] = await asyncpg.create_pool(
-                    self.dsn, min_size=1, max_size=self.size, server_settings=settings, reset=_keep_session
-                )
-            return pools[custom_plans]
+        if pools is None:
+            pools = self._pools[loop] = {}
+        found = pools.get(custom_plans)
+        if found is None:
+            settings = {"application_name": "hrsys-hot-reads", "standard_conforming_strings": "on"}
+            if custom_plans:
+                settings["plan_cache_mode"] = "force_custom_plan"
+            found = pools[custom_plans] = FairPool(self.dsn, self.size, settings)
+        return found
 
     async def close(self) -> None:
         """Close the running loop's pools (the app's shutdown)."""

@@ -361,8 +361,7 @@ async def list_people_async(engine: Engine, hot: Any, **filters: Any) -> Page[Pe
     else:
         tree, roles = await run_sync(engine, _refs, engine, ())
     plan = _plan_list(engine, **filters)
-    pool = await hot.pool(custom_plans=not plan.fixed_plan)
-    async with pool.acquire() as conn:
+    async with hot.pool(custom_plans=not plan.fixed_plan).connection() as conn:
         rows = await plan.page_statement().rows_async(conn, plan.params)
         total = plan.total(rows)
         if total is None:
