@@ -121,7 +121,7 @@ HTTP_ROUNDS = 3
 """Runs of each list over HTTP, each between two runs of the trivial endpoint."""
 
 
-def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
+def http_rows(ctx: BenchContext, seconds: float, place: http.Placement) -> list[BenchRow]:
     """Requests per second and latency over HTTP (1 worker), each as a ratio of the trivial endpoint.
 
     The machine's speed drifts by tens of percent within minutes (other work on the host), so each list
@@ -135,7 +135,7 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
     paths: dict[str, list[str]] = ctx.info.get("people_paths", {})
     rows: list[BenchRow] = []
     headers, env = bench_auth(ctx.engine)
-    with http.server(ctx.database_url, workers=1, env=env) as srv:
+    with http.server(ctx.database_url, workers=1, env=env, place=place) as srv:
         # Each path is measured in steady state, after a second of warm-up: connections to the database
         # opened and statements prepared (pools grow under load), as in a server that has been up a while.
         def ceiling() -> http.LoadResult:
@@ -166,6 +166,7 @@ def http_rows(ctx: BenchContext, seconds: float) -> list[BenchRow]:
                 f"{low:,.0f}-{high:,.0f} req/s over {len(ceilings)} runs, "
                 f"p50 {_median(c.p50_ms for c in ceilings):.2f} ms, p99 {_median(c.p99_ms for c in ceilings):.2f} ms"
                 + _cpu(ceilings),
+                note=place.describe(),
             )
         )
         for label, runs, ratios in measured:
@@ -247,6 +248,7 @@ def run_bench(
     seconds: float,
     only: str | None,
     settings: Settings | None = None,
+    pin: bool = True,
 ) -> list[BenchRow]:
     rows: list[BenchRow] = []
     for database in databases:
@@ -273,7 +275,7 @@ def run_bench(
                 if hasattr(module, "late_benchmarks"):
                     late.append(module.late_benchmarks)
             if not only or "http" in only or "people" in only:
-                rows += http_rows(ctx, seconds)
+                rows += http_rows(ctx, seconds, http.placement(pin))
             for run_late in late:
                 rows += run_late(ctx)
         finally:

@@ -36,6 +36,12 @@ def generate(settings: Settings, staff: int, seed: int) -> None:
 )
 @click.option("--seconds", default=5.0, show_default=True, type=float, help="Duration of each HTTP load run.")
 @click.option("--only", default=None, help="Run only benchmarks whose name contains this.")
+@click.option(
+    "--pin/--no-pin",
+    default=True,
+    show_default=True,
+    help="HTTP loads: the server and wrk on a CPU each (taskset), as if on separate machines; PostgreSQL on any.",
+)
 @click.pass_obj
 def bench(
     settings: Settings,
@@ -46,6 +52,7 @@ def bench(
     pg_url: str | None,
     seconds: float,
     only: str | None,
+    pin: bool,
 ) -> None:
     """Generate (or reuse) a national-scale dataset and print a table of figures."""
     from hrsys.generate.bench import run_bench
@@ -59,4 +66,5 @@ def bench(
         seconds=seconds,
         only=only,
         settings=settings,
+        pin=pin,
     )
