@@ -24,9 +24,9 @@ def run_with_pool(engine: Engine) -> Callable[[int, PoolTest], None]:
     if engine.dialect.name != "postgresql":
         pytest.skip("the asyncpg pool serves PostgreSQL only (SQLite's list runs inline)")
 
-    def run(size: int, body: PoolTest) -> None:
+    def run(size: int, body: PoolTest, idle_seconds: float = 300.0) -> None:
         async def main() -> None:
-            pool = FairPool(_dsn(engine), size, {"application_name": "hrsys-pool-test"})
+            pool = FairPool(_dsn(engine), size, {"application_name": "hrsys-pool-test"}, idle_seconds)
             try:
                 await asyncio.wait_for(body(pool), timeout=30)
             finally:
@@ -128,3 +128,45 @@ def test_a_database_error_keeps_the_connection(run_with_pool: Any) -> None:
         assert await _pid_of(pool) == first
 
     run_with_pool(1, body)
+
+
+def test_connections_unused_for_a_while_are_closed(run_with_pool: Any) -> None:
+    async def body(pool: FairPool) -> None:
+        import asyncpg
+
+        async def busy() -> None:
+            async with pool.connection() as conn:
+                await conn.fetchval("SELECT pg_sleep(0.05)")
+
+        await asyncio.gather(busy(), busy(), busy())  # a busy moment opens three
+        other = await asyncpg.connect(pool.dsn)
+        try:
+            assert len(await _backends(other)) == 3
+            kept = await _pid_of(pool)
+            for _ in range(12):  # then one request at a time, for longer than the idle limit
+                await asyncio.sleep(0.1)
+                assert await _pid_of(pool) == kept  # the most recently used one is handed out again
+            await asyncio.sleep(0.2)
+            assert await _backends(other, expect=[kept]) == [kept]  # the two left unused were closed
+            await asyncio.sleep(1.2)
+            assert await _backends(other, expect=[]) == []  # and this one, once quiet
+            await asyncio.gather(busy(), busy())  # the load returns: they open again
+            assert len(await _backends(other)) == 2
+        finally:
+            await other.close()
+
+    run_with_pool(4, body, idle_seconds=1.0)
+
+
+async def _backends(conn: Any, expect: list[int] | None = None) -> list[int]:
+    """This pool's server processes (waiting up to 2 s for ``expect``: a closed one exits a moment later)."""
+    for _ in range(20):
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE application_name = 'hrsys-pool-test' AND datname = current_database()"
+        )
+        found = sorted(r["pid"] for r in rows)
+        if expect is None or found == sorted(expect):
+            break
+        await asyncio.sleep(0.1)
+    return found

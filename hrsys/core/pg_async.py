@@ -35,6 +35,9 @@ from sqlalchemy.engine import Engine
 POOL_SIZE = 4
 """Connections per pool and worker: enough to keep PostgreSQL busy on a few cores while Python works."""
 
+IDLE_SECONDS = 300.0
+"""A pool's connection unused this long is closed (as asyncpg's pool does by default)."""
+
 
 def _dsn(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -52,20 +55,28 @@ class FairPool:
     released connection goes straight to the oldest waiter, and a new request never
     overtakes one that is waiting.
 
-    Connections are opened on first need and kept. One that failed (closed, or left
-    by a cancelled or broken statement) is dropped, and its place opened again for
-    the next request. Nothing is reset on release: these connections run single
-    read-only statements that leave no session state behind.
+    Connections are opened on first need. The most recently used is handed out
+    first, so that when the worker is quiet the others stay unused: one unused for
+    ``idle_seconds`` is closed (as asyncpg's pool does), and opened again when
+    the load returns. One that failed (closed, or left by a cancelled or broken
+    statement) is dropped, and its place opened again for the next request.
+    Nothing is reset on release: these connections run single read-only
+    statements that leave no session state behind.
     """
 
-    def __init__(self, dsn: str, size: int, server_settings: dict[str, str]) -> None:
+    def __init__(
+        self, dsn: str, size: int, server_settings: dict[str, str], idle_seconds: float = IDLE_SECONDS
+    ) -> None:
         self.dsn = dsn
         self.size = size
         self.server_settings = server_settings
-        self._idle: list[Any] = []
+        self.idle_seconds = idle_seconds
+        self._idle: list[tuple[Any, float]] = []  # (connection, when it came back), the latest last
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._open = 0  # connections that exist or are being opened
         self._closed = False
+        self._sweep: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     def connection(self) -> _Lease:
         """``async with pool.connection() as conn``: a connection for one statement or a few."""
@@ -73,7 +84,7 @@ class FairPool:
 
     async def _acquire(self) -> Any:
         while self._idle:
-            conn = self._idle.pop()
+            conn = self._idle.pop()[0]
             if not conn.is_closed():
                 return conn
             self._open -= 1
@@ -114,7 +125,27 @@ class FairPool:
             self._hand_on(None)
             return
         if not self._hand_on(conn):
-            self._idle.append(conn)
+            loop = asyncio.get_running_loop()
+            self._idle.append((conn, loop.time()))
+            if self._sweep is None:
+                self._sweep = loop.call_later(self.idle_seconds, self._close_unused)
+
+    def _close_unused(self) -> None:
+        """Close the connections idle for ``idle_seconds`` (the oldest returned, at the start of the list)."""
+        loop = asyncio.get_running_loop()
+        cutoff = loop.time() - self.idle_seconds
+        stale = 0
+        while stale < len(self._idle) and self._idle[stale][1] <= cutoff:
+            stale += 1
+        for conn, _ in self._idle[:stale]:
+            self._open -= 1
+            task = loop.create_task(conn.close(timeout=5))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        del self._idle[:stale]
+        self._sweep = None
+        if self._idle:
+            self._sweep = loop.call_later(self._idle[0][1] + self.idle_seconds - loop.time(), self._close_unused)
 
     def _hand_on(self, conn: Any) -> bool:
         """Give ``conn`` (None: the right to open one) to the oldest waiter; False if nobody waits."""
@@ -129,10 +160,15 @@ class FairPool:
 
     async def close(self) -> None:
         self._closed = True
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         idle, self._idle = self._idle, []
-        for conn in idle:
+        for conn, _ in idle:
             self._open -= 1
             await conn.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(RuntimeError("the pool is closed"))
