@@ -241,11 +241,7 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
         return first_page.limit(sa.literal_column(str(shape.page_limit)))
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
-    return (
-        sa.select(*_LIST_COLUMNS, total.label("total"))
-        .where(P.c.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_SORT[shape.sort])
-    )
+    return _rows_of(page_ids, total, shape.sort)
 
 
 def _build_from_grams(shape: _Shape) -> sa.Select[Any]:
@@ -259,10 +255,15 @@ def _build_from_grams(shape: _Shape) -> sa.Select[Any]:
         page_ids = page_ids.limit(sa.literal_column(str(shape.page_limit)))
     else:
         page_ids = page_ids.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+    return _rows_of(page_ids, total, shape.sort)
+
+
+def _rows_of(page_ids: sa.Select[Any], total: sa.ColumnElement[Any], sort: PeopleSort) -> sa.Select[Any]:
+    """The list's columns and ``total`` for the people whose ids ``page_ids`` selects, in ``sort`` order."""
     return (
         sa.select(*_LIST_COLUMNS, total.label("total"))
         .where(P.c.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_SORT[shape.sort])
+        .order_by(*_SORT[sort])
     )
 
 
