@@ -61,12 +61,10 @@ def optimize(engine: sa.Engine) -> None:
             if hasattr(module, "optimize"):
                 module.optimize(conn)
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA optimize")
+            conn.exec_driver_sql("ANALYZE")  # every table (``PRAGMA optimize`` would analyse only some of them)
+            return
     # VACUUM cannot run in a transaction
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("ANALYZE")
-            return
         tables = conn.exec_driver_sql(
             "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
         ).scalars()
