@@ -99,8 +99,7 @@ class FairPool:
                 if waiter.done() and not waiter.cancelled():  # handed over as this request gave up: pass it on
                     handed = waiter.result()
                     if handed is None:
-                        self._open -= 1
-                        self._hand_on(None)
+                        self._give_up_place()
                     else:
                         self._release(handed)
                 raise
@@ -114,15 +113,13 @@ class FairPool:
 
             return await asyncpg.connect(self.dsn, server_settings=self.server_settings)
         except BaseException:
-            self._open -= 1
-            self._hand_on(None)
+            self._give_up_place()
             raise
 
     def _release(self, conn: Any, broken: bool = False) -> None:
         if broken or self._closed or conn.is_closed() or conn.is_in_transaction():
             conn.terminate()
-            self._open -= 1
-            self._hand_on(None)
+            self._give_up_place()
             return
         if not self._hand_on(conn):
             loop = asyncio.get_running_loop()
@@ -146,6 +143,11 @@ class FairPool:
         self._sweep = None
         if self._idle:
             self._sweep = loop.call_later(self._idle[0][1] + self.idle_seconds - loop.time(), self._close_unused)
+
+    def _give_up_place(self) -> None:
+        """A connection is gone (or was never opened): its place goes to the oldest waiter, who opens one."""
+        self._open -= 1
+        self._hand_on(None)
 
     def _hand_on(self, conn: Any) -> bool:
         """Give ``conn`` (None: the right to open one) to the oldest waiter; False if nobody waits."""
