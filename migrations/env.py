@@ -6,7 +6,7 @@ from alembic import context
 
 import hrsys.models
 from hrsys.core.db import make_engine
-from hrsys.core.migrate import include_name, include_object
+from hrsys.core.migrate import include_name, include_object_for
 
 config = context.config
 target_metadata = hrsys.models.metadata
@@ -18,7 +18,7 @@ def _configure(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         include_name=include_name,
-        include_object=include_object,
+        include_object=include_object_for(connection.dialect.name),
         compare_type=True,
         compare_server_default=False,
     )

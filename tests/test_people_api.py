@@ -316,6 +316,61 @@ def test_a_subtree_lists_the_same_pages_whichever_way_it_is_walked(db, session) 
         assert answers[True][0][0] == (10 if agency == "DEPT" else 30)  # DEPT and its province, within DEPT
 
 
+def test_one_agencys_pages_read_from_its_covering_index_match_the_table(db, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite reads an agency's first pages from an index that holds the list's columns, later pages from
+    the table: every field, order and total is the same either way, whatever the filters and the sort."""
+    from hrsys.people import service
+    from hrsys.people.models import PersonKind
+
+    if db.dialect.name != "sqlite":
+        pytest.skip("the covering index is SQLite's (PostgreSQL reads the page's rows by key)")
+    _, dept, prov, _ = _tree(session)
+    analyst = factories.career_role(session, "ANALYST")
+    for i in range(24):
+        factories.person(
+            session,
+            prov if i % 3 else dept,
+            first_name_th=f"ทดสอบ{(i * 7) % 24:02d}",
+            first_name_en=f"Test{(i * 5) % 24:02d}",
+            role_id=analyst.id if i % 4 == 0 else None,
+            position_level=PositionLevel.senior_professional if i % 2 else PositionLevel.practitioner,
+            organisation=f"Unit {i}" if i % 5 == 0 else None,
+            active=i % 6 != 0,
+        )
+    for _ in range(4):
+        factories.person(
+            session,
+            prov,
+            kind=PersonKind.external_expert,
+            organisation="Example Co., Ltd.",
+            position_type=None,
+            position_level=None,
+        )
+    cases: list[dict[str, object]] = [
+        {},
+        {"role": "ANALYST"},
+        {"kind": PersonKind.external_expert},
+        {"position_level": PositionLevel.senior_professional, "active": True},
+        {"within_agency_ids": [dept.id, prov.id]},
+    ]
+    for case in cases:
+        for sort in service.PeopleSort:
+            for offset in (0, 5, 27):
+
+                def page(case=case, sort=sort, offset=offset):  # type: ignore[no-untyped-def]
+                    got = service.list_people(db, agency="PROV", sort=sort, limit=5, offset=offset, **case)
+                    return got.total, got.items
+
+                covered = page()
+                monkeypatch.setattr(service, "COVERING_OFFSET", -1)
+                from_table = page()
+                monkeypatch.undo()
+                assert covered == from_table, (case, sort, offset)
+    everyone = service.list_people(db, agency="PROV", limit=50)
+    assert everyone.total == 20  # the province's 16 civil servants and 4 experts
+    assert {p.organisation for p in everyone.items} == {None, "Unit 5", "Unit 10", "Unit 20", "Example Co., Ltd."}
+
+
 def test_an_unknown_role_filter_is_a_422(client, session) -> None:  # type: ignore[no-untyped-def]
     _tree(session)
     r = client.get("/api/v1/people", params={"role": "NO-SUCH-ROLE"})

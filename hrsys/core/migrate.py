@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,24 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return not (type_ == "index" and name in extra)
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    return include_name(name, type_, None)
+def include_object_for(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's ``include_object`` for a database of ``dialect``: :func:`include_name`, and none of the
+    models' indexes made on other databases only (``Index.ddl_if``, which Alembic's comparison ignores)."""
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "index" and not reflected and not made_on(obj, dialect):
+            return False
+        return include_name(name, type_, None)
+
+    return include_object
+
+
+def made_on(index: sa.Index, dialect: str) -> bool:
+    """Whether ``index`` of the models exists on a database of ``dialect`` (see ``Index.ddl_if``)."""
+    only = index._ddl_if.dialect if index._ddl_if is not None else None
+    if only is None:
+        return True
+    return dialect == only if isinstance(only, str) else dialect in only
 
 
 def alembic_config(url: str, connection: sa.Connection | None = None) -> Config:
