@@ -17,6 +17,7 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The index as it is at this revision, written out (not read from the models, which may change later).
 COLUMNS = [
     "agency_id",
     "id",
