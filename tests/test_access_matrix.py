@@ -26,6 +26,7 @@ from hrsys.access.rules import Access
 from hrsys.access.setup import route_handlers_of
 from hrsys.agencies.models import Agency
 from hrsys.people import citizen_id
+from hrsys.people.models import Person
 from hrsys.secondments.models import Secondment, SecondmentStatus
 from hrsys.taskforces.models import MemberStatus, TaskForce, TaskForceMember, TaskForceStatus
 from tests import factories
@@ -404,6 +405,36 @@ def test_external_experts_are_masked_for_hr_until_seconded_into_their_subtree(wo
     session.commit()
     hosted = hr.get(f"/api/v1/people/{expert_id}").json()
     assert hosted["email"] == "ex.pert@example.com" and hosted["masked"] == []
+
+
+def test_hr_sees_other_ministries_staff_masked_once_on_a_taskforce_or_seconded_into_their_subtree(
+    world: World, session: Session
+) -> None:
+    hr = world.clients["hr"]
+    on_team, seconded, neither = world.ids["spare_b"], world.ids["spare_b2"], world.ids["other"]
+    for pid in (on_team, seconded, neither):
+        assert hr.get(f"/api/v1/people/{pid}").status_code == 404
+    session.add(
+        TaskForceMember(
+            taskforce_id=world.ids["taskforce"],
+            person_id=on_team,
+            allocation=20,
+            starts_on=dt.date(2025, 1, 1),
+            ends_on=dt.date(2025, 12, 31),
+            status=MemberStatus.active,
+        )
+    )
+    session.commit()
+    dep_a = session.scalar(sa.select(Agency).where(Agency.code == "DEP-A"))
+    person = session.get(Person, seconded)
+    factories.secondment(session, person, dep_a, dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+    for pid in (on_team, seconded):
+        seen = hr.get(f"/api/v1/people/{pid}")
+        assert seen.status_code == 200, seen.text
+        assert {"citizen_id", "salary_grade", "email"} <= set(seen.json()["masked"])
+    # hosted in the other ministry's own subtree: still not the officer's to see
+    assert hr.get(f"/api/v1/people/{neither}").status_code == 404
+    assert world.clients["admin"].get(f"/api/v1/people/{neither}").json()["masked"] == []
 
 
 def test_about_yourself_only_self_assessments(world: World, session: Session) -> None:
