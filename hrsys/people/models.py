@@ -94,19 +94,22 @@ def _level_matches_type_sql() -> str:
     return " OR ".join(parts)
 
 
-LIST_INDEX_COLUMNS = (
+LIST_COLUMNS = (
+    "id",
     "kind",
     "first_name_th",
     "last_name_th",
     "first_name_en",
     "last_name_en",
+    "agency_id",
     "organisation",
     "position_type",
     "position_level",
     "role_id",
     "active",
 )
-"""The people list's columns (beyond ``agency_id`` and ``id``) held by ``ix_person_agency_page``."""
+"""The people list's columns, in the order its page is built from (``hrsys.people.service``); the SQLite
+index ``ix_person_agency_page`` holds them all, led by the agency and the id."""
 
 
 class Person(TimestampMixin, Base):
@@ -159,7 +162,7 @@ class Person(TimestampMixin, Base):
             "ix_person_agency_page",
             "agency_id",
             "id",
-            *LIST_INDEX_COLUMNS,
+            *(name for name in LIST_COLUMNS if name not in ("agency_id", "id")),
         ).ddl_if(dialect="sqlite"),
         # Covers name search inside a small agency subtree without reading the wide rows.
         sa.Index("ix_person_agency_search", "agency_id", "search_text"),

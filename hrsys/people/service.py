@@ -21,7 +21,7 @@ from hrsys.core.db import RawSelect, hot_read_engine, in_list, list_param, read_
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people import over_cap, search
-from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
+from hrsys.people.models import LIST_COLUMNS, Person, PersonKind, PositionLevel, PositionType
 from hrsys.people.schemas import (
     AgencyRef,
     PersonCreate,
@@ -58,19 +58,11 @@ _SORT: dict[PeopleSort, list[Any]] = {
     PeopleSort.name_en_desc: [P.c.first_name_en.desc(), P.c.last_name_en.desc(), P.c.id.desc()],
 }
 
-_LIST_COLUMNS = (
-    P.c.id,
-    sa.type_coerce(P.c.kind, sa.String),  # enums as their stored names, mapped below without SQLAlchemy's processing
-    P.c.first_name_th,
-    P.c.last_name_th,
-    P.c.first_name_en,
-    P.c.last_name_en,
-    P.c.agency_id,  # names from the per-process agency tree, not a join
-    P.c.organisation,
-    sa.type_coerce(P.c.position_type, sa.String),
-    sa.type_coerce(P.c.position_level, sa.String),
-    P.c.role_id,  # codes from the per-process role codes (a probe of the role table per row cost a third)
-    P.c.active,
+# Enums as their stored names, mapped in ``_page`` without SQLAlchemy's processing; agency names come from
+# the per-process agency tree, not a join, and role codes from the per-process role codes (a probe of the
+# role table per row cost a third).
+_LIST_COLUMNS = tuple(
+    sa.type_coerce(P.c[name], sa.String) if isinstance(P.c[name].type, sa.Enum) else P.c[name] for name in LIST_COLUMNS
 )
 _KINDS = {m.name: m for m in PersonKind}
 _TYPES: dict[str | None, PositionType | None] = {None: None, **{m.name: m for m in PositionType}}
