@@ -237,16 +237,16 @@ def _build(shape: _Shape, extra: list[sa.ColumnElement[bool]]) -> sa.Select[Any]
     # Count a constant per match: selecting the id costs SQLite twice as much per row.
     counting = counting.with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
     total = _capped_count(counting) if shape.counted else sa.null()
-    if shape.page_limit is not None:
+    if shape.page_limit is not None or shape.covering:
         # One pass: the page's rows come straight from the walk of the index (two phases read every row
-        # twice): 0.40 ms a first page by agency with its count, against 0.69 ms for the statement below.
-        # Later pages take that one, which skips rows on the index without reading them.
-        first_page = sa.select(*_LIST_COLUMNS, total.label("total")).where(*conds).order_by(*order)
-        return first_page.limit(sa.literal_column(str(shape.page_limit)))
-    if shape.covering:
-        page = sa.select(*_LIST_COLUMNS, total.label("total")).where(*conds).order_by(*order)
-        page = page.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
-        return page.with_hint(P, "INDEXED BY ix_person_agency_page", "sqlite")
+        # twice). PostgreSQL first pages: 0.40 ms a first page by agency with its count, against 0.69 ms
+        # for the statement below; later pages take that one, which skips rows on the index without
+        # reading them. SQLite: one agency's covering index (see ``_Shape.covering``).
+        one_pass = sa.select(*_LIST_COLUMNS, total.label("total")).where(*conds).order_by(*order)
+        if shape.page_limit is not None:
+            return one_pass.limit(sa.literal_column(str(shape.page_limit)))
+        one_pass = one_pass.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+        return one_pass.with_hint(P, "INDEXED BY ix_person_agency_page", "sqlite")
     # Two phases in one statement: find the page's ids on the narrow indexes, then fetch those rows.
     page_ids = matching.order_by(*order).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
     return _rows_of(page_ids, total, shape.sort)
