@@ -1,7 +1,7 @@
 """Database plumbing: the declarative base, engines, URL handling and SQLite tuning.
 
 One engine per process and database URL. It is synchronous: on these machines a
-thread hop costs more than a short query (see README, "Why a sync engine").
+thread hop costs more than a short query (see hrsys/people/README.md, "Why the hot reads look the way they do").
 """
 
 from __future__ import annotations
