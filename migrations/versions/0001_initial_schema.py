@@ -1750,15 +1750,113 @@ def downgrade() -> None:
     # ### end Alembic commands ###
 
 
-def _install_extra_objects() -> None:
-    # Search indexes (FTS5 / pg_trgm) and the audit trail's append-only triggers live outside
-    # the models; their DDL is kept beside the code that queries them.
-    from hrsys.core.migrate import install_extra_objects
+# Objects outside the models (the name-search indexes: FTS5 on SQLite, a trigram table kept by triggers
+# and pg_trgm on PostgreSQL; the audit trail's append-only triggers), as this revision makes them. The
+# statements are written out here, not imported from hrsys: a migration must do tomorrow what it does today,
+# whatever later code says. tests/test_migrations_frozen.py checks that they still make what the code makes.
 
-    install_extra_objects(op.get_bind())
+SQLITE_DDL = ["CREATE VIRTUAL TABLE IF NOT EXISTS person_fts USING fts5(search_text, content='person', "
+ "content_rowid='id', tokenize='trigram')",
+ 'CREATE TRIGGER IF NOT EXISTS person_fts_ai AFTER INSERT ON person BEGIN INSERT INTO person_fts(rowid, '
+ 'search_text) VALUES (new.id, new.search_text); END',
+ 'CREATE TRIGGER IF NOT EXISTS person_fts_ad AFTER DELETE ON person BEGIN INSERT INTO person_fts(person_fts, '
+ "rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+ 'CREATE TRIGGER IF NOT EXISTS person_fts_au AFTER UPDATE OF first_name_th, last_name_th, first_name_en, '
+ "last_name_en ON person BEGIN INSERT INTO person_fts(person_fts, rowid, search_text) VALUES ('delete', "
+ 'old.id, old.search_text); INSERT INTO person_fts(rowid, search_text) VALUES (new.id, new.search_text); END',
+ "CREATE VIRTUAL TABLE IF NOT EXISTS skill_fts USING fts5(search_text, content='skill', content_rowid='id', "
+ "tokenize='trigram')",
+ 'CREATE TRIGGER IF NOT EXISTS skill_fts_ai AFTER INSERT ON skill BEGIN INSERT INTO skill_fts(rowid, '
+ 'search_text) VALUES (new.id, new.search_text); END',
+ 'CREATE TRIGGER IF NOT EXISTS skill_fts_ad AFTER DELETE ON skill BEGIN INSERT INTO skill_fts(skill_fts, '
+ "rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+ 'CREATE TRIGGER IF NOT EXISTS skill_fts_au AFTER UPDATE OF code, name_th, name_en, aliases ON skill BEGIN '
+ "INSERT INTO skill_fts(skill_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); INSERT "
+ 'INTO skill_fts(rowid, search_text) VALUES (new.id, new.search_text); END',
+ 'CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event BEGIN SELECT RAISE(ABORT, '
+ "'audit events cannot be changed or deleted'); END",
+ 'CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event BEGIN SELECT RAISE(ABORT, '
+ "'audit events cannot be changed or deleted'); END"]
+
+SQLITE_DROP = ['DROP TRIGGER IF EXISTS audit_event_no_update',
+ 'DROP TRIGGER IF EXISTS audit_event_no_delete',
+ 'DROP TRIGGER IF EXISTS skill_fts_au',
+ 'DROP TRIGGER IF EXISTS skill_fts_ad',
+ 'DROP TRIGGER IF EXISTS skill_fts_ai',
+ 'DROP TABLE IF EXISTS skill_fts',
+ 'DROP TRIGGER IF EXISTS person_fts_au',
+ 'DROP TRIGGER IF EXISTS person_fts_ad',
+ 'DROP TRIGGER IF EXISTS person_fts_ai',
+ 'DROP TABLE IF EXISTS person_fts']
+
+PG_DDL = ['CREATE TABLE IF NOT EXISTS person_name_gram (gram text COLLATE "C" NOT NULL, person_id integer NOT NULL, '
+ 'pos smallint NOT NULL, CONSTRAINT person_name_gram_pkey PRIMARY KEY (gram, person_id, pos))',
+ 'CREATE OR REPLACE FUNCTION person_name_gram_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO '
+ 'person_name_gram (gram, person_id, pos) SELECT substr(n.search_text, i, 3), n.id, i FROM new_rows n, '
+ 'generate_series(1, length(n.search_text) - 2) i; RETURN NULL; END $$',
+ 'CREATE OR REPLACE FUNCTION person_name_gram_del() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM '
+ 'person_name_gram g USING generate_series(1, length(OLD.search_text) - 2) i WHERE g.gram = '
+ 'substr(OLD.search_text, i, 3) AND g.person_id = OLD.id AND g.pos = i; RETURN NULL; END $$',
+ 'CREATE OR REPLACE FUNCTION person_name_gram_upd() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM '
+ 'person_name_gram g USING generate_series(1, length(OLD.search_text) - 2) i WHERE g.gram = '
+ 'substr(OLD.search_text, i, 3) AND g.person_id = OLD.id AND g.pos = i; INSERT INTO person_name_gram (gram, '
+ 'person_id, pos) SELECT substr(NEW.search_text, i, 3), NEW.id, i FROM generate_series(1, '
+ 'length(NEW.search_text) - 2) i; RETURN NULL; END $$',
+ 'CREATE OR REPLACE FUNCTION person_name_gram_trunc() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN TRUNCATE '
+ 'person_name_gram; RETURN NULL; END $$',
+ 'DROP TRIGGER IF EXISTS person_name_gram_ai ON person',
+ 'CREATE TRIGGER person_name_gram_ai AFTER INSERT ON person REFERENCING NEW TABLE AS new_rows FOR EACH '
+ 'STATEMENT EXECUTE FUNCTION person_name_gram_ins()',
+ 'DROP TRIGGER IF EXISTS person_name_gram_ad ON person',
+ 'CREATE TRIGGER person_name_gram_ad AFTER DELETE ON person FOR EACH ROW EXECUTE FUNCTION '
+ 'person_name_gram_del()',
+ 'DROP TRIGGER IF EXISTS person_name_gram_au ON person',
+ 'CREATE TRIGGER person_name_gram_au AFTER UPDATE ON person FOR EACH ROW WHEN (OLD.search_text IS DISTINCT '
+ 'FROM NEW.search_text) EXECUTE FUNCTION person_name_gram_upd()',
+ 'DROP TRIGGER IF EXISTS person_name_gram_at ON person',
+ 'CREATE TRIGGER person_name_gram_at AFTER TRUNCATE ON person FOR EACH STATEMENT EXECUTE FUNCTION '
+ 'person_name_gram_trunc()',
+ 'CREATE OR REPLACE FUNCTION hrsys_audit_event_immutable() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN '
+ "RAISE EXCEPTION 'audit events cannot be changed or deleted' USING ERRCODE = 'insufficient_privilege'; END "
+ '$$',
+ 'DROP TRIGGER IF EXISTS audit_event_immutable ON audit_event',
+ 'CREATE TRIGGER audit_event_immutable BEFORE UPDATE OR DELETE ON audit_event FOR EACH ROW EXECUTE FUNCTION '
+ 'hrsys_audit_event_immutable()']
+
+PG_TRGM_DDL = ['CREATE EXTENSION IF NOT EXISTS pg_trgm',
+ 'CREATE INDEX IF NOT EXISTS ix_person_search_trgm ON person USING gin (search_text gin_trgm_ops)',
+ 'CREATE INDEX IF NOT EXISTS ix_skill_search_trgm ON skill USING gin (search_text gin_trgm_ops)']
+
+PG_DROP = ['DROP TRIGGER IF EXISTS audit_event_immutable ON audit_event',
+ 'DROP FUNCTION IF EXISTS hrsys_audit_event_immutable()',
+ 'DROP INDEX IF EXISTS ix_skill_search_trgm',
+ 'DROP INDEX IF EXISTS ix_person_search_trgm',
+ 'DROP TRIGGER IF EXISTS person_name_gram_at ON person',
+ 'DROP TRIGGER IF EXISTS person_name_gram_au ON person',
+ 'DROP TRIGGER IF EXISTS person_name_gram_ad ON person',
+ 'DROP TRIGGER IF EXISTS person_name_gram_ai ON person',
+ 'DROP FUNCTION IF EXISTS person_name_gram_trunc()',
+ 'DROP FUNCTION IF EXISTS person_name_gram_upd()',
+ 'DROP FUNCTION IF EXISTS person_name_gram_del()',
+ 'DROP FUNCTION IF EXISTS person_name_gram_ins()',
+ 'DROP TABLE IF EXISTS person_name_gram']
+
+
+def _install_extra_objects() -> None:
+    conn = op.get_bind()
+    if conn.dialect.name == "sqlite":
+        for stmt in SQLITE_DDL:
+            conn.exec_driver_sql(stmt)
+        return
+    for stmt in PG_DDL:
+        conn.exec_driver_sql(stmt)
+    available = conn.exec_driver_sql("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'").scalar()
+    if available:  # without the extension, search still works, by scanning
+        for stmt in PG_TRGM_DDL:
+            conn.exec_driver_sql(stmt)
 
 
 def _uninstall_extra_objects() -> None:
-    from hrsys.core.migrate import uninstall_extra_objects
-
-    uninstall_extra_objects(op.get_bind())
+    conn = op.get_bind()
+    for stmt in SQLITE_DROP if conn.dialect.name == "sqlite" else PG_DROP:
+        conn.exec_driver_sql(stmt)
