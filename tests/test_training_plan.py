@@ -120,18 +120,18 @@ def cp_sat(
 ) -> tuple[tuple[float, float], float]:
     """The same optimum by CP-SAT: lexicographic stages, integer data (weights x 100, whole costs)."""
     model = cp_model.CpModel()
-    x = {c: model.NewBoolVar(f"x{c}") for c in courses if c not in completed}
+    x = {c: model.new_bool_var(f"x{c}") for c in courses if c not in completed}
     for c, var in x.items():
         if not courses[c].available:
-            model.Add(var == 0)
+            model.add(var == 0)
         for p in courses[c].prerequisites:
             if p not in completed:
-                model.AddImplication(var, x[p])
+                model.add_implication(var, x[p])
     open_needs = [n for n in needs if n.shortfall > 0]
     y = []
     for n in open_needs:
-        v = model.NewBoolVar(f"y{n.skill_id}")
-        model.Add(sum(x[c] for c in x if _covers(courses[c], n)) >= 1).OnlyEnforceIf(v)
+        v = model.new_bool_var(f"y{n.skill_id}")
+        model.add(sum(x[c] for c in x if _covers(courses[c], n)) >= 1).only_enforce_if(v)
         y.append(v)
     cost = sum(int(courses[c].cost) * x[c] for c in x)
     solver = cp_model.CpSolver()
@@ -139,20 +139,20 @@ def cp_sat(
     if budget is None:
         stages = [sum(y)]  # cover everything coverable
     else:
-        model.Add(cost <= math.floor(budget + EPS))
+        model.add(cost <= math.floor(budget + EPS))
         stages = [
             sum(round(n.weight * 100) * n.shortfall * v for n, v in zip(open_needs, y, strict=True) if n.essential),
             sum(round(n.weight * 100) * n.shortfall * v for n, v in zip(open_needs, y, strict=True) if not n.essential),
         ]
     for expr in stages:
-        model.Maximize(expr)
-        assert solver.Solve(model) == cp_model.OPTIMAL
-        model.Add(expr >= round(solver.ObjectiveValue()))
-    model.Minimize(cost)
-    assert solver.Solve(model) == cp_model.OPTIMAL
-    chosen = {c for c in x if solver.Value(x[c])}
+        model.maximize(expr)
+        assert solver.solve(model) == cp_model.OPTIMAL
+        model.add(expr >= round(solver.objective_value))
+    model.minimize(cost)
+    assert solver.solve(model) == cp_model.OPTIMAL
+    chosen = {c for c in x if solver.value(x[c])}
     covered = _covered(needs, courses, chosen)
-    return lex_key(needs, covered), solver.ObjectiveValue()
+    return lex_key(needs, covered), solver.objective_value
 
 
 def _no_redundant_course(result, needs, courses) -> None:  # type: ignore[no-untyped-def]

@@ -52,13 +52,15 @@ for one essential element, whatever the weights. Exact: the integer programme
 above with ``y_e`` in {0, 1} (``y_e <= sum x_c`` over the courses covering ``e``)
 and ``sum cost_c x_c <= budget``, solved three times (maximise the essential
 value; keep it and maximise the desirable value; keep both and minimise cost).
-Greedy: Khuller, Moss and Naor (1999): the better of (a) repeatedly the
-affordable closure with the most new value per marginal cost and (b) the single
-most valuable affordable closure, on the value :func:`lexicographic_values`
-(essential ``weight * shortfall``; desirable values scaled so that all of them
-together are worth less than the smallest essential one); it covers at least
-``(1 - 1/sqrt(e)) ~ 0.39`` of the optimal value when ``delta = 1``; with shared
-prerequisites no guarantee is stated (``bound`` is then null).
+Greedy: Khuller, Moss and Naor (1999): the better (by essential, then
+desirable value) of (a) repeatedly the affordable closure with the most new
+value per marginal cost, closures that add essential value always before those
+that add only desirable value, and (b) the single most valuable affordable
+closure topped up as in (a). Its essential value is at least ``(1 - 1/sqrt(e))
+~ 0.39`` of the optimum's (its desirable value, when no element is essential)
+when ``delta = 1``; with shared prerequisites no guarantee is stated (``bound``
+is then null). It leaves an essential element open only when no closure
+covering it fits in what is left of the budget.
 """
 
 from __future__ import annotations
@@ -340,7 +342,9 @@ def _add_rows(h: highspy.Highs, rows: Sequence[tuple[float, float, Sequence[int]
     """Rows ``lower <= sum value * column <= upper`` in one call."""
     if not rows:
         return
-    starts, index, value = [], [], []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
     for _, _, idx, val in rows:
         starts.append(len(index))
         index.extend(idx)

@@ -250,7 +250,7 @@ class TrainingPlanOut(Output):
     total_baht: int
     total_hours: float
     algorithm: str
-    """``exact``, ``greedy`` or ``none``."""
+    """``exact`` (HiGHS proved the plan optimal), ``greedy`` (with its stated bound) or ``none``."""
     optimal: bool
     bound: float | None
     bound_note: str

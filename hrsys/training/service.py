@@ -768,10 +768,11 @@ def _next_sessions(
             blocked.add(cid)
             continue
         after = max((out[p].ends_on for p in before), default=None)
-        r = next((r for r in by_course.get(cid, ()) if after is None or r.starts_on > after), None)
-        if r is None:
+        fits = [r for r in by_course.get(cid, []) if after is None or r.starts_on > after]
+        if not fits:
             blocked.add(cid)
             continue
+        r = fits[0]
         out[cid] = SessionOut(
             id=r.id, course=codes[r.course_id], starts_on=r.starts_on, ends_on=r.ends_on, capacity=r.capacity,
             location=r.location, taken=r.taken, free=r.capacity - r.taken,
