@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 
 import highspy
@@ -80,6 +81,9 @@ EXACT_TIME_LIMIT_EXPLICIT = 60.0
 EPS = 1e-9
 STAGE_TOLERANCE = 1e-7
 """Under a budget, stage values (scaled so the largest coefficient is 1) within this are ties."""
+_HIGHS_LOCK = threading.Lock()
+"""One HiGHS model at a time per process: requests run in worker threads, and HiGHS instances
+running in parallel threads have crashed (its shared task scheduler); a solve takes milliseconds."""
 
 
 class PlanCourse(msgspec.Struct, frozen=True):
@@ -437,15 +441,29 @@ class _Model:
 
 def _exact_cover(inst: _Instance, time_limit: float) -> tuple[set[int] | None, int]:
     """The cheapest closed set covering ``inst.coverable``, or None if HiGHS did not prove it in time."""
-    model = _Model(inst, None, time_limit)
-    if not model.run():
-        return None, model.nodes
-    return _drop_redundant(inst, model.chosen(), inst.coverable), model.nodes
+    with _HIGHS_LOCK:
+        model = _Model(inst, None, time_limit)
+        proved = model.run()
+        chosen, nodes = (model.chosen() if proved else None), model.nodes
+        del model  # freed under the lock too
+    if chosen is None:
+        return None, nodes
+    return _drop_redundant(inst, chosen, inst.coverable), nodes
 
 
 def _exact_budget(inst: _Instance, budget: float, time_limit: float) -> tuple[set[int] | None, int]:
     """Lexicographic under ``budget``: essential value, then desirable value, then least cost (None if unproved)."""
-    model = _Model(inst, budget, time_limit)
+    with _HIGHS_LOCK:
+        model = _Model(inst, budget, time_limit)
+        chosen = _budget_stages(inst, model)
+        nodes = model.nodes
+        del model
+    if chosen is None:
+        return None, nodes
+    return _drop_redundant(inst, chosen, inst.mask_of_set(chosen) & inst.coverable), nodes
+
+
+def _budget_stages(inst: _Instance, model: _Model) -> set[int] | None:
     for essential in (True, False):
         stage = {i: inst.elements[i].weight * inst.elements[i].shortfall for i in model.elements}
         stage = {i: v for i, v in stage.items() if inst.elements[i].essential == essential}
@@ -455,16 +473,13 @@ def _exact_budget(inst: _Instance, budget: float, time_limit: float) -> tuple[se
         coefficients = {model.y[i]: v / top for i, v in stage.items()}
         model.set_objective(coefficients, maximise=True)
         if not model.run():
-            return None, model.nodes
+            return None
         best = model.objective()
         idx = list(coefficients)
         # Keep this stage's value (to a tolerance) while the next stages optimise.
         _add_rows(model.h, [(best - STAGE_TOLERANCE, highspy.kHighsInf, idx, [coefficients[k] for k in idx])])
     model.set_objective({k: inst.courses[c].cost for k, c in enumerate(model.cols)}, maximise=False)
-    if not model.run():
-        return None, model.nodes
-    chosen = model.chosen()
-    return _drop_redundant(inst, chosen, inst.mask_of_set(chosen) & inst.coverable), model.nodes
+    return model.chosen() if model.run() else None
 
 
 def _lex_value(inst: _Instance, mask: int) -> tuple[float, float]:
