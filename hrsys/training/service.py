@@ -4,7 +4,9 @@ Every change to a course, its outcomes or prerequisites bumps the
 ``training_catalog`` version stamp so that each worker's planner reloads.
 Completing an enrolment records one ``training`` assessment per course outcome
 (linked to the enrolment) and refreshes the person's current profile through
-the skills package's profile rule, in the same transaction.
+the skills package's profile rule, in the same transaction. Enrolling checks
+the course's prerequisites (completed, or taken earlier in the same development
+plan); a completion is never dated before its session starts.
 """
 
 from __future__ import annotations
