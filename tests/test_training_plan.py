@@ -24,9 +24,15 @@ WEIGHTS = (0.01, 0.1, 0.25, 1.0, 2.0, 7.5, 100.0)
 
 
 def random_instance(
-    rng: random.Random, n_courses: tuple[int, int] = (6, 14), weights: tuple[float, ...] = WEIGHTS
+    rng: random.Random,
+    n_courses: tuple[int, int] = (6, 14),
+    weights: tuple[float, ...] = WEIGHTS,
+    halves: bool = False,
 ) -> tuple[list[Need], dict[int, PlanCourse], set[int]]:
-    """A catalog with shared foundation prerequisites, dominated courses, free and retired courses."""
+    """A catalog with shared foundation prerequisites, dominated courses, free and retired courses.
+
+    ``halves``: costs in half units (hours such as 1.5), for the oracles that take any number.
+    """
     m = rng.randint(*n_courses)
     skills = list(range(100, 100 + rng.randint(4, 8)))
     courses: dict[int, PlanCourse] = {}
@@ -46,6 +52,8 @@ def random_instance(
         pool = list(range(1, foundations + 1)) if rng.random() < 0.6 else earlier
         prereqs = tuple(sorted(rng.sample(pool, min(len(pool), rng.choice([0, 1, 1, 2])))))
         cost = rng.choice([0, rng.randint(1, 100), rng.randint(10, 100), rng.randint(20, 60)])
+        if halves:
+            cost = cost / 2
         courses[cid] = PlanCourse(cid, float(cost), outcomes, prereqs, available=rng.random() > 0.05)
     needs = [
         Need(s, rng.randint(1, 3), rng.choice([0, 0, 1]), essential=rng.random() < 0.6, weight=rng.choice(weights))
@@ -180,8 +188,8 @@ def test_exact_equals_enumeration_on_small_catalogs_and_greedy_keeps_its_bound()
     rng = random.Random(20240501)
     ratios: list[float] = []
     exact_seen = 0
-    for _ in range(250):
-        needs, courses, completed = random_instance(rng)
+    for k in range(250):
+        needs, courses, completed = random_instance(rng, halves=k % 2 == 1)
         coverable, _, optimum = brute_force(needs, courses, completed)
         for method in ("exact", "auto", "greedy"):
             r = solve(needs, courses, completed=completed, method=method)
@@ -241,7 +249,7 @@ def test_budget_plans_put_every_essential_gap_first_whatever_the_weights() -> No
     for k in range(300):
         # Every other catalog weighs its essential gaps far below its desirable ones.
         weights = WEIGHTS if k % 2 else (0.01, 0.1, 0.25)
-        needs, courses, completed = random_instance(rng, n_courses=(6, 12), weights=weights)
+        needs, courses, completed = random_instance(rng, n_courses=(6, 12), weights=weights, halves=k % 3 == 0)
         if k % 2 == 0:
             needs = [n if n.essential else Need(n.skill_id, n.need, n.have, False, 100.0) for n in needs]
         _, _, full_cost = brute_force(needs, courses, completed)
@@ -317,6 +325,15 @@ def test_cp_sat_and_enumeration_agree_with_each_other() -> None:
         needs, courses, completed = random_instance(rng, n_courses=(6, 10))
         _, key, cost = brute_force(needs, courses, completed)
         assert cp_sat(needs, courses, completed) == (pytest.approx(key), pytest.approx(cost))
+
+
+def test_the_bench_figure_counts_exact_plans_equal_to_cp_sat() -> None:
+    from hrsys.training.bench import exactness_against_cp_sat
+
+    r = exactness_against_cp_sat(12, seed=3, sizes=(8, 16))
+    assert r["instances"] >= 10 and r["feasible"] == r["instances"]
+    assert r["equal"] == r["exact"] == r["instances"]
+    assert len(r["highs_ms"]) == len(r["cp_sat_ms"]) == r["instances"]
 
 
 def test_prerequisites_are_included_even_when_they_teach_nothing_needed() -> None:
