@@ -137,3 +137,35 @@ def test_flow_table_and_progress_rule() -> None:
     assert progress([]) == (0.0, 0, 0)
     assert progress(["cancelled"]) == (0.0, 0, 0)
     assert progress(["done", "done", "todo", "cancelled"]) == (pytest.approx(2 / 3, abs=1e-6), 2, 1)
+
+
+def test_a_course_item_is_done_only_through_a_completed_enrolment(client, setup) -> None:
+    pid = setup["person"].id
+    plan = _plan(
+        client,
+        pid,
+        [
+            {"kind": "course", "course": "VIZ2"},
+            {"kind": "course", "course": "INTRO"},
+            {"kind": "mentoring", "description": "x"},
+        ],
+    )
+    url = f"/api/v1/development-plans/{plan['id']}"
+    # INTRO is completed before the plan is approved: approval ticks it.
+    e = client.post("/api/v1/enrolments", json={"person_id": pid, "course": "INTRO", "status": "enrolled"}).json()
+    assert client.post(f"/api/v1/enrolments/{e['id']}/status", json={"status": "completed"}).status_code == 200
+    client.post(f"{url}/status", json={"status": "submitted"})
+    approved = client.post(f"{url}/status", json={"status": "approved"}).json()
+    assert [i["status"] for i in approved["items"]] == ["todo", "done", "todo"]
+    viz = plan["items"][0]["id"]
+    r = client.patch(f"{url}/items/{viz}", json={"status": "done"})
+    assert r.status_code == 409 and r.json()["rule"] == "course_item_done_by_enrolment"
+    assert "VIZ2" in r.json()["detail"] and r.json()["extra"]["message_th"]
+    assert client.get(url).json()["items"][0]["status"] == "todo"
+    assert client.patch(f"{url}/items/{viz}", json={"status": "in_progress"}).status_code == 200
+    assert client.patch(f"{url}/items/{plan['items'][2]['id']}", json={"status": "done"}).status_code == 200
+    e = client.post("/api/v1/enrolments", json={"person_id": pid, "course": "VIZ2", "status": "enrolled"}).json()
+    assert client.post(f"/api/v1/enrolments/{e['id']}/status", json={"status": "completed"}).status_code == 200
+    after = client.get(url).json()
+    assert [i["status"] for i in after["items"]] == ["done", "done", "done"]
+    assert client.post(f"{url}/status", json={"status": "done"}).status_code == 200

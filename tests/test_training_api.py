@@ -8,6 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.skills.models import Assessment, CurrentSkill
 from tests import factories
@@ -238,3 +239,106 @@ def test_training_needs_analysis_with_exports(client, session, skills) -> None:
     assert wb.sheetnames == ["Summary", "Skill gaps", "Courses"]
     assert wb["Courses"]["A2"].value == "FREEVIZ"
     assert client.get("/api/v1/training-needs", params={"agency": "NOPE"}).status_code == 422
+
+
+def _session(client, code, starts_on, days=0, capacity=10):  # type: ignore[no-untyped-def]
+    body = {"starts_on": str(starts_on), "ends_on": str(starts_on + dt.timedelta(days=days)), "capacity": capacity}
+    r = client.post(f"/api/v1/courses/{code}/sessions", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_completion_dated_before_its_session_starts_is_refused(client, session, skills) -> None:
+    _course(client, "GOV", [("GOV", 2)])
+    starts = dt.date(2026, 3, 10)
+    with clock.frozen(dt.datetime(2026, 4, 1, 3, tzinfo=dt.UTC)):
+        s = _session(client, "GOV", starts, days=2)
+        p = factories.person(session, factories.agency(session))
+        e = client.post("/api/v1/enrolments", json={"person_id": p.id, "course": "GOV", "session_id": s["id"]}).json()
+        url = f"/api/v1/enrolments/{e['id']}"
+        for path, body in (("status", {"status": "completed", "completed_on": "2026-03-09"}),
+                           ("report-completion", {"completed_on": "2026-03-01"})):  # fmt: skip
+            r = client.post(f"{url}/{path}", json=body)
+            assert r.status_code == 422, r.text
+            assert [e["field"] for e in r.json()["errors"]] == ["completed_on"]
+            assert "2026-03-10" in r.json()["errors"][0]["reason"]
+        assert client.get(url).json()["status"] == "enrolled"  # nothing half-written
+        r = client.post(f"{url}/report-completion", json={"completed_on": "2026-03-10"})
+        assert r.status_code == 200 and r.json()["pending_confirmation"] is True
+    # A session that has not started yet cannot be completed today either.
+    with clock.frozen(dt.datetime(2026, 3, 1, 3, tzinfo=dt.UTC)):
+        later = _session(client, "GOV", dt.date(2026, 3, 20))
+        q = factories.person(session, factories.agency(session))
+        e2 = client.post("/api/v1/enrolments", json={"person_id": q.id, "course": "GOV", "session_id": later["id"]})
+        r = client.post(f"/api/v1/enrolments/{e2.json()['id']}/status", json={"status": "completed"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "completed_on"
+
+
+def test_enrolment_needs_each_prerequisite_completed_or_taken_earlier_in_the_same_plan(client, session, skills) -> None:
+    _course(client, "INTRO", [], cost=0)
+    _course(client, "SQL3", [("SQL", 3)], ["INTRO"])
+    today = clock.today()
+    intro_early = _session(client, "INTRO", today + dt.timedelta(days=10), days=2)  # ends day 12
+    intro_late = _session(client, "INTRO", today + dt.timedelta(days=28), days=2)  # ends day 30
+    sql = _session(client, "SQL3", today + dt.timedelta(days=20))
+    p = factories.person(session, factories.agency(session))
+
+    def enrol(course, sid=None, status=None):  # type: ignore[no-untyped-def]
+        body = {"person_id": p.id, "course": course} | ({"session_id": sid} if sid else {})
+        return client.post("/api/v1/enrolments", json=body | ({"status": status} if status else {}))
+
+    r = enrol("SQL3", sql["id"])
+    assert r.status_code == 409 and r.json()["rule"] == "prerequisites_not_met"
+    assert r.json()["extra"]["missing"] == ["INTRO"] and "INTRO" in r.json()["extra"]["message_th"]
+    assert "INTRO" in r.json()["detail"]
+    # An earlier INTRO session outside any development plan does not count.
+    intro = enrol("INTRO", intro_early["id"]).json()
+    assert enrol("SQL3", sql["id"]).status_code == 409
+    plan = client.post(
+        "/api/v1/development-plans",
+        json={
+            "person_id": p.id,
+            "items": [{"kind": "course", "course": "INTRO"}, {"kind": "course", "course": "SQL3"}],
+        },
+    )
+    assert plan.status_code == 201
+    # In the same plan, an INTRO session that ends before SQL3 starts does; a later one does not.
+    client.post(f"/api/v1/enrolments/{intro['id']}/status", json={"status": "withdrawn"})
+    late = enrol("INTRO", intro_late["id"]).json()
+    r = enrol("SQL3", sql["id"])
+    assert r.status_code == 409 and r.json()["rule"] == "prerequisites_not_met"
+    client.post(f"/api/v1/enrolments/{late['id']}/status", json={"status": "withdrawn"})
+    intro = enrol("INTRO", intro_early["id"]).json()
+    r = enrol("SQL3", sql["id"])
+    assert r.status_code == 201, r.text
+    # Choosing a session on the move to enrolled is checked the same way.
+    q = factories.person(session, factories.agency(session))
+    planned = client.post("/api/v1/enrolments", json={"person_id": q.id, "course": "SQL3"})
+    assert planned.status_code == 409  # nothing of INTRO at all
+    e = client.post("/api/v1/enrolments", json={"person_id": q.id, "course": "INTRO", "session_id": intro_early["id"]})
+    with clock.frozen(dt.datetime.combine(today + dt.timedelta(days=13), dt.time(3), dt.UTC)):
+        done = client.post(f"/api/v1/enrolments/{e.json()['id']}/status", json={"status": "completed"})
+        assert done.status_code == 200, done.text
+    assert (
+        client.post(
+            "/api/v1/enrolments", json={"person_id": q.id, "course": "SQL3", "session_id": sql["id"]}
+        ).status_code
+        == 201
+    )
+
+
+def test_plan_sessions_follow_prerequisites(client, session, skills) -> None:
+    s = skills
+    role = factories.career_role(session, "DBA", requirements=[(s["SQL"], 3, True, 1.0)])
+    p = factories.person(session, factories.agency(session), role_id=role.id)
+    _course(client, "INTRO", [], cost=0)
+    _course(client, "SQL3", [("SQL", 3)], ["INTRO"])
+    today = clock.today()
+    intro = _session(client, "INTRO", today + dt.timedelta(days=5), days=10)  # ends day 15
+    _session(client, "SQL3", today + dt.timedelta(days=8))  # the first, but INTRO is not over by then
+    sql_ok = _session(client, "SQL3", today + dt.timedelta(days=16))
+    plan = client.get(f"/api/v1/people/{p.id}/training-plan", params={"role": "DBA"}).json()
+    assert [c["code"] for c in plan["courses"]] == ["INTRO", "SQL3"]
+    assert [c["next_session"]["id"] for c in plan["courses"]] == [intro["id"], sql_ok["id"]]
+    made = client.post(f"/api/v1/people/{p.id}/development-plans/from-training-plan", json={"role": "DBA"}).json()
+    assert [i["due_on"] for i in made["plan"]["items"]] == [intro["ends_on"], sql_ok["ends_on"]]

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers import cache as career_cache
 from hrsys.careers.service import load_profile
+from hrsys.core import clock
 from hrsys.training import catalog as course_cache
 from hrsys.training import plans, service
-from hrsys.training.models import Course, CourseSession, EnrolmentStatus, PlanStatus
+from hrsys.training.models import Course, CoursePrerequisite, CourseSession, EnrolmentStatus, PlanStatus
 from hrsys.training.plan import Need, solve
 from hrsys.training.schemas import (
     CompletionReport,
@@ -36,7 +37,7 @@ def load(session: Session, demo: Any) -> str:
     if not courses or not demo.staff:
         return ""
     rng = demo.rng
-    today = dt.date.today()
+    today = clock.today()
     sessions: dict[int, list[CourseSession]] = {}
     for c in courses:
         for k in range(rng.choice((1, 2))):
@@ -53,24 +54,40 @@ def load(session: Session, demo: Any) -> str:
     session.flush()
     learners = rng.sample(demo.staff, k=min(40, len(demo.staff)))
     counts = {"completed": 0, "pending": 0, "enrolled": 0, "planned": 0}
+    # Courses anyone may enrol in directly (prerequisites are checked on enrolment).
+    needs_none = set(
+        session.scalars(sa.select(Course.id).where(~Course.id.in_(sa.select(CoursePrerequisite.course_id))))
+    )
+    open_courses = [c for c in courses if c.id in needs_none] or courses
     for i, person in enumerate(learners):
-        course = rng.choice(courses)
+        course = rng.choice(open_courses)
         if i % 8 == 7:
             service.create_enrolment(session, EnrolmentCreate(person_id=person.id, course=course.code))
             counts["planned"] += 1
             continue
         slot = sessions[course.id][0]
+        reports = i % 4 == 1 and counts["pending"] < 4
+        if i % 4 == 0 or reports:  # a past session, so that the completion comes after it starts
+            done_on = today - dt.timedelta(days=3 if reports else rng.randint(10, 200))
+            slot = CourseSession(
+                course_id=course.id,
+                starts_on=done_on - dt.timedelta(days=rng.choice((0, 1, 2))),
+                ends_on=done_on,
+                capacity=rng.choice((20, 25, 30)),
+                location=rng.choice(("Bangkok", "Online")),
+            )
+            session.add(slot)
+            session.flush()
         e = service.create_enrolment(
             session, EnrolmentCreate(person_id=person.id, course=course.code, session_id=slot.id)
         )
         if i % 4 == 0:
-            done_on = today - dt.timedelta(days=rng.randint(10, 200))
             service.change_enrolment_status(
                 session, e.id, EnrolmentStatusChange(status=EnrolmentStatus.completed, completed_on=done_on)
             )
             counts["completed"] += 1
-        elif i % 4 == 1 and counts["pending"] < 4:
-            service.report_completion(session, e.id, CompletionReport(completed_on=today - dt.timedelta(days=3)))
+        elif reports:
+            service.report_completion(session, e.id, CompletionReport(completed_on=done_on))
             counts["pending"] += 1
         else:
             counts["enrolled"] += 1

@@ -7,10 +7,12 @@
    prerequisites form a DAG by construction); a fifth are free; one or two
    sessions each in fiscal year 2570 with 20 to 60 seats.
 3. Enrolments for about a tenth of the staff, in every status, never more than a
-   session's seats. Completed ones carry no assessment of their own here: the
-   skills step already generated ``training`` assessments.
+   session's seats. Completed ones carry no assessment of their own here (the
+   skills step already generated ``training`` assessments) and no session (they
+   predate the fiscal year's sessions).
 4. Development plans for one person in fifty, toward a role their current role
-   leads to, with two or three course items.
+   leads to, with two or three course items; each course item that is done comes
+   with a completed enrolment in its course (the only way such an item is done).
 
 Everything is written with ``executemany`` in chunks of 5,000 rows. Deterministic for a given seed.
 """
@@ -183,7 +185,8 @@ def _enrolments(
             ("planned", "enrolled", "completed", "failed", "withdrawn"), (0.25, 0.4, 0.25, 0.05, 0.05)
         )[0]
         session_id = None
-        if status != "planned":
+        # Completions predate the fiscal year's sessions, so they name none (a completion never precedes its session).
+        if status not in ("planned", "completed"):
             for s in by_course.get(cid, []):
                 if taken[s["id"]] < s["capacity"]:
                     session_id = s["id"]
@@ -220,6 +223,7 @@ def _plans(
     ).all()
     plan_rows: list[dict[str, Any]] = []
     item_rows: list[dict[str, Any]] = []
+    done_rows: list[dict[str, Any]] = []
     plan_id = (conn.scalar(sa.select(sa.func.max(DevelopmentPlan.id))) or 0) + 1
     for pid, role_id in people:
         targets = successors.get(role_id)
@@ -244,17 +248,36 @@ def _plans(
             options = teaches.get((sid, level))
             if not options:
                 continue
+            course_id = rng.choice(options)
+            item_status = "done" if status == "done" else rng.choice(("todo", "todo", "in_progress", "done"))
             item_rows.append(
                 {
                     "plan_id": plan_id,
                     "kind": "course",
-                    "course_id": rng.choice(options),
+                    "course_id": course_id,
                     "description": "Course toward the target role",
                     "due_on": FY_START + dt.timedelta(days=rng.randint(30, 360)),
-                    "status": "done" if status == "done" else rng.choice(("todo", "todo", "in_progress", "done")),
+                    "status": item_status,
                     "position": position,
                 }
             )
+            if item_status == "done":  # a course item is done only through a completed enrolment
+                done_rows.append(
+                    {
+                        "person_id": pid,
+                        "course_id": course_id,
+                        "session_id": None,
+                        "status": "completed",
+                        "completed_on": FY_START - dt.timedelta(days=rng.randint(1, 365)),
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
             position += 1
         plan_id += 1
-    return _insert(conn, DevelopmentPlan.__table__, plan_rows) + _insert(conn, DevelopmentPlanItem.__table__, item_rows)
+    return (
+        _insert(conn, DevelopmentPlan.__table__, plan_rows)
+        + _insert(conn, DevelopmentPlanItem.__table__, item_rows)
+        + _insert(conn, Enrolment.__table__, done_rows)
+    )

@@ -4,23 +4,23 @@ The problem
 -----------
 Each unmet requirement ``(skill, need)`` is an *element*. A course *covers* an
 element when one of its outcomes raises that skill to at least ``need``. Taking a
-course means taking its prerequisite closure (every prerequisite, transitively,
-that the person has not completed), whether or not those prerequisites teach
-anything needed. The plan is a prerequisite-closed set of courses covering every
-element that some course covers, of least total cost (baht or hours). Elements no
-course covers are reported as such. This is weighted set cover (NP-hard) with
+course means taking every prerequisite (all of them, transitively) that the
+person has not completed, whether or not those prerequisites teach anything
+needed. The plan is a prerequisite-closed set of courses covering every element
+that some course covers, of least total cost (baht or hours). Elements no course
+covers are reported as such. This is weighted set cover (NP-hard) with
 precedence constraints.
 
 Algorithms (``solve`` picks; the result says which ran)
 ------------------------------------------------------
-- **Exact**: depth-first branch and bound. At each node take the uncovered
-  element with the fewest covering courses and branch on each of them (adding
-  its closure). Any solution contains one of those courses with its closure, so
-  the search misses no optimum; a branch is cut when ``cost + max over uncovered
-  elements of the cheapest marginal cost to cover it`` reaches the best cost
-  found (seeded with the greedy plan). Worst case exponential; it runs under a
-  node budget (``exact_node_limit``) and the plan is reported exact only when the
-  search finished.
+- **Exact**: a 0-1 integer programme solved by HiGHS. ``x_c`` in {0, 1} per
+  course that can matter (the candidate courses and their prerequisite
+  closures); minimise ``sum cost_c x_c`` subject to, for each coverable element
+  ``e``, ``sum x_c >= 1`` over every such course whose outcomes cover ``e``
+  (prerequisites count when they happen to teach it), and ``x_p >= x_c`` for each
+  prerequisite ``p`` of ``c`` not yet completed. The plan is reported ``exact``
+  only when HiGHS proves optimality (relative gap 0) within the time limit;
+  otherwise the greedy plan is returned and labelled so.
 - **Greedy** (Chvátal 1979): repeatedly take the course whose closure covers the
   most uncovered elements per unit of *marginal* cost (prerequisites already in
   the plan are free), then drop courses made redundant. O(n * m * c) for n
@@ -36,30 +36,54 @@ Algorithms (``solve`` picks; the result says which ran)
   most ``min(delta, n)`` times its cost. Without shared prerequisites ``delta = 1``
   and this is the classical ``H(d) <= 1 + ln d`` bound.
 
+Before either runs, a candidate course ``a`` is set aside when a course ``b``
+without pending prerequisites covers everything ``a``'s closure covers for no
+more than ``a`` costs, *and* ``a`` is in no other candidate's closure: in any
+plan ``a`` can then be swapped for ``b`` (nothing needs ``a``), so no optimum is
+lost. A dominated course that some other course needs as a prerequisite stays.
+
 Budget
 ------
-With ``budget``, if the cheapest full plan costs more, the plan instead covers
-the most valuable elements it can within the budget (value of an element:
-``weight * shortfall``, essential elements before any desirable one), the
-cheapest such plan on ties. Exact: branch and bound over "cover this element
-with one of its courses, or leave it". Greedy: Khuller, Moss and Naor (1999):
-the better of (a) repeatedly the affordable closure with the most new value per
-marginal cost and (b) the single most valuable affordable closure; it covers at
-least ``(1 - 1/sqrt(e)) ~ 0.39`` of the optimal value when ``delta = 1``; with
-shared prerequisites no guarantee is stated (``bound`` is then null).
+With ``budget``, if the cheapest full plan costs more, the plan instead covers,
+within the budget and lexicographically: first the most essential value
+(``weight * shortfall`` summed over the essential elements covered), then the
+most desirable value, then the least cost. No amount of desirable value makes up
+for one essential element, whatever the weights. Exact: the integer programme
+above with ``y_e`` in {0, 1} (``y_e <= sum x_c`` over the courses covering ``e``)
+and ``sum cost_c x_c <= budget``, solved three times (maximise the essential
+value; keep it and maximise the desirable value; keep both and minimise cost).
+Greedy: Khuller, Moss and Naor (1999): the better (by essential, then
+desirable value) of (a) repeatedly the affordable closure with the most new
+value per marginal cost, closures that add essential value always before those
+that add only desirable value, and (b) the single most valuable affordable
+closure topped up as in (a). Its essential value is at least ``(1 - 1/sqrt(e))
+~ 0.39`` of the optimum's (its desirable value, when no element is essential)
+when ``delta = 1``; with shared prerequisites no guarantee is stated (``bound``
+is then null). It leaves an essential element open only when no closure
+covering it fits in what is left of the budget.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 
+import highspy
 import msgspec
+import numpy as np
 
-EXACT_NODE_LIMIT = 4000
-"""Search nodes the exact branch and bound may visit before the greedy plan is used instead."""
+EXACT_TIME_LIMIT = 2.0
+"""Seconds HiGHS may take per solve with ``method=auto`` before the greedy plan is used instead."""
+EXACT_TIME_LIMIT_EXPLICIT = 60.0
+"""The same with ``method=exact``."""
 EPS = 1e-9
+STAGE_TOLERANCE = 1e-7
+"""Under a budget, stage values (scaled so the largest coefficient is 1) within this are ties."""
+_HIGHS_LOCK = threading.Lock()
+"""One HiGHS model at a time per process: requests run in worker threads, and HiGHS instances
+running in parallel threads have crashed (its shared task scheduler); a solve takes milliseconds."""
 
 
 class PlanCourse(msgspec.Struct, frozen=True):
@@ -69,6 +93,7 @@ class PlanCourse(msgspec.Struct, frozen=True):
     outcomes: tuple[tuple[int, int], ...] = ()
     """``(skill_id, level)`` pairs."""
     prerequisites: tuple[int, ...] = ()
+    """All of them are needed (and their own, transitively)."""
     available: bool = True
     """False for retired courses: never planned, and a course that needs one cannot be planned either."""
 
@@ -96,18 +121,32 @@ class PlanResult(msgspec.Struct, frozen=True):
     over_budget: list[int]
     """Skill ids some course could close but the budget does not reach."""
     algorithm: str
-    """``exact``, ``greedy`` or ``none`` (nothing to plan)."""
+    """``exact`` (HiGHS proved it optimal), ``greedy`` or ``none`` (nothing to plan)."""
     optimal: bool
     bound: float | None
     """For greedy plans: cost <= bound * optimum (or, under a budget, value >= bound * optimum)."""
     bound_note: str
     nodes: int = 0
-    """Branch-and-bound nodes visited (0 when the exact search did not run)."""
+    """Branch-and-bound nodes HiGHS visited (0 when the exact solver did not run)."""
 
 
 def harmonic(d: int) -> float:
     """H(d) = 1 + 1/2 + ... + 1/d (0 for d <= 0)."""
     return sum(1.0 / i for i in range(1, d + 1))
+
+
+def lexicographic_values(needs: Sequence[Need]) -> list[float]:
+    """One number per need that ranks every essential need above all desirable ones together.
+
+    Essential: ``weight * shortfall``. Desirable: ``weight * shortfall`` times
+    ``smallest essential value / (2 * sum of desirable values)``, so the desirable
+    values sum to half the smallest essential one (scaling down never overflows).
+    """
+    raw = [n.weight * n.shortfall for n in needs]
+    essential = [v for v, n in zip(raw, needs, strict=True) if n.essential and v > 0]
+    desirable_total = sum(v for v, n in zip(raw, needs, strict=True) if not n.essential)
+    scale = min(essential) / (2 * desirable_total) if essential and desirable_total > 0 else 1.0
+    return [v if n.essential else v * scale for v, n in zip(raw, needs, strict=True)]
 
 
 class _Instance:
@@ -147,21 +186,24 @@ class _Instance:
             if cs:
                 self.coverable |= 1 << i
         self._drop_dominated()
-        desirable_total = sum(e.weight * e.shortfall for e in self.elements if not e.essential)
-        big = 1.0 + desirable_total
-        self.values = [e.weight * e.shortfall * (big if e.essential else 1.0) for e in self.elements]
-        """Value of closing each element: essential ones outweigh all desirable ones together."""
+        self.values = lexicographic_values(self.elements)
+        """Value of closing each element: every essential one outweighs all desirable ones together."""
 
     def _drop_dominated(self) -> None:
-        """Stop branching on courses that another course beats outright.
+        """Set aside candidate courses that another course beats outright and that nothing needs.
 
         A course ``b`` without pending prerequisites dominates a course ``a`` when
         ``b`` alone covers every element ``a``'s closure covers and costs no more than
-        ``a`` itself (the least ``a`` can ever add): swapping ``a`` for ``b`` in any plan
-        keeps it covering and costs no more, so some optimal plan branches only on
-        undominated courses (``a`` may still come in as someone's prerequisite).
+        ``a`` itself. If also no other candidate's closure contains ``a``, then in any
+        plan with ``a`` nothing needs ``a``, and swapping ``a`` for ``b`` keeps the plan
+        closed and covering for no more cost: some optimal plan avoids ``a``. A
+        dominated ``a`` that is another candidate's prerequisite is kept (it may be
+        taken for that course and then cover its own elements for free).
         Distinct coverage masks are few, so this is O(candidates x masks).
         """
+        needed_by_other: set[int] = set()
+        for c in self.candidates:
+            needed_by_other |= (self.closure(c) or frozenset()) - {c}
         best: dict[int, tuple[float, int]] = {}
         for c in self.candidates:
             if self.closure(c) == frozenset((c,)):
@@ -172,6 +214,8 @@ class _Instance:
         masks = list(best.items())
         dropped: set[int] = set()
         for a in self.candidates:
+            if a in needed_by_other:
+                continue
             ma, own = self.closure_mask[a], (self.courses[a].cost, a)
             for mb, (cost_b, b) in masks:
                 if b == a or mb & ma != ma:
@@ -220,6 +264,13 @@ class _Instance:
         result = frozenset(seen) if ok else None
         self.closure_cache[cid] = result
         return result
+
+    def universe(self) -> list[int]:
+        """Every course the exact model needs a variable for: the candidates and their closures."""
+        out: set[int] = set()
+        for c in self.candidates:
+            out |= self.closure(c) or frozenset()
+        return sorted(out)
 
     def cost_of(self, ids: Iterable[int]) -> float:
         return sum(self.courses[c].cost for c in ids)
@@ -283,62 +334,185 @@ def _drop_redundant(inst: _Instance, chosen: set[int], must_cover: int) -> set[i
     return chosen
 
 
-class _Abort(Exception):
-    pass
+def _new_highs() -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("threads", 1)
+    return h
 
 
-def _exact_cover(inst: _Instance, upper: float, node_limit: int) -> tuple[bool, set[int] | None, int]:
-    """Branch and bound for the cheapest closed set covering ``inst.coverable``.
+def _add_rows(h: highspy.Highs, rows: Sequence[tuple[float, float, Sequence[int], Sequence[float]]]) -> None:
+    """Rows ``lower <= sum value * column <= upper`` in one call."""
+    if not rows:
+        return
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    for _, _, idx, val in rows:
+        starts.append(len(index))
+        index.extend(idx)
+        value.extend(val)
+    h.addRows(
+        len(rows),
+        np.array([r[0] for r in rows], dtype=np.float64),
+        np.array([r[1] for r in rows], dtype=np.float64),
+        len(index),
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=np.float64),
+    )
 
-    Returns ``(finished, plan, nodes)``; ``plan`` is None when nothing cheaper than ``upper`` exists.
+
+class _Model:
+    """The 0-1 programme of one instance (module docstring), built once and re-solved per stage.
+
+    Columns ``0 .. n-1`` are ``x_c`` for the courses of :meth:`_Instance.universe`;
+    with ``budget``, columns ``n ..`` are ``y_e`` for the coverable elements.
     """
-    best: list[float | frozenset[int] | None] = [upper + EPS, None]
-    nodes = 0
-    seen: set[frozenset[int]] = set()
-    n = len(inst.elements)
 
-    def search(chosen: frozenset[int], covered: int, cost: float) -> None:
-        nonlocal nodes
-        nodes += 1
-        if nodes > node_limit:
-            raise _Abort
-        if covered & inst.coverable == inst.coverable:
-            if cost < best[0] - EPS:  # type: ignore[operator]
-                best[0], best[1] = cost, chosen
-            return
-        lb = 0.0
-        pick = -1
-        pick_opts: list[tuple[float, int]] = []
-        for i in range(n):
-            if covered >> i & 1 or not inst.covering[i]:
-                continue
-            opts = sorted((inst.marginal(c, chosen), c) for c in inst.covering[i])
-            lb = max(lb, opts[0][0])
-            if pick < 0 or len(opts) < len(pick_opts):
-                pick, pick_opts = i, opts
-        if cost + lb >= best[0] - EPS:  # type: ignore[operator]
-            return
-        for marg, c in pick_opts:
-            nxt = chosen | (inst.closure(c) or frozenset())
-            if nxt in seen:
-                continue
-            seen.add(nxt)
-            search(nxt, covered | inst.closure_mask[c], cost + marg)
+    def __init__(self, inst: _Instance, budget: float | None, time_limit: float) -> None:
+        self.inst = inst
+        self.cols = inst.universe()
+        col = {c: k for k, c in enumerate(self.cols)}
+        n = len(self.cols)
+        self.elements = [i for i in range(len(inst.elements)) if inst.coverable >> i & 1]
+        self.y = {i: n + k for k, i in enumerate(self.elements)} if budget is not None else {}
+        width = n + len(self.y)
+        self.h = h = _new_highs()
+        self.time_left = time_limit
+        inf = highspy.kHighsInf
+        costs = [inst.courses[c].cost for c in self.cols] + [0.0] * len(self.y)
+        h.addCols(
+            width,
+            np.array(costs, dtype=np.float64),
+            np.zeros(width),
+            np.ones(width),
+            0,
+            np.zeros(width, dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([], dtype=np.float64),
+        )
+        h.changeColsIntegrality(
+            width, np.arange(width, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * width)
+        )
+        rows: list[tuple[float, float, list[int], list[float]]] = []
+        for i in self.elements:
+            covering = [col[c] for c in self.cols if inst.own_mask.get(c, 0) >> i & 1]
+            if budget is None:  # sum x_c >= 1
+                rows.append((1.0, inf, covering, [1.0] * len(covering)))
+            else:  # sum x_c - y_e >= 0
+                rows.append((0.0, inf, [*covering, self.y[i]], [1.0] * len(covering) + [-1.0]))
+        for c in self.cols:  # x_c - x_p <= 0 for every prerequisite p not completed
+            for p in inst.courses[c].prerequisites:
+                if p not in inst.completed:
+                    rows.append((-inf, 0.0, [col[c], col[p]], [1.0, -1.0]))
+        if budget is not None:
+            rows.append((-inf, budget + EPS, list(range(n)), costs[:n]))
+        _add_rows(h, rows)
+        self.nodes = 0
 
-    try:
-        search(frozenset(), 0, 0.0)
-    except _Abort:
-        return False, None, nodes
-    return True, (set(best[1]) if best[1] is not None else None), nodes  # type: ignore[arg-type]
+    def run(self) -> bool:
+        """Solve; True when HiGHS proved the current objective optimal within the time left."""
+        if self.time_left <= 0:
+            return False
+        self.h.setOptionValue("time_limit", self.time_left)
+        self.h.run()
+        info = self.h.getInfo()
+        self.time_left -= self.h.getRunTime()
+        self.nodes += max(0, int(info.mip_node_count))
+        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def chosen(self) -> set[int]:
+        values = self.h.getSolution().col_value
+        return {c for k, c in enumerate(self.cols) if values[k] > 0.5}
+
+    def objective(self) -> float:
+        return float(self.h.getInfo().objective_function_value)
+
+    def set_objective(self, coefficients: Mapping[int, float], maximise: bool) -> None:
+        width = len(self.cols) + len(self.y)
+        cost = np.zeros(width)
+        for k, v in coefficients.items():
+            cost[k] = v
+        self.h.changeColsCost(width, np.arange(width, dtype=np.int32), cost)
+        self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
 
 
-def _greedy_budget(inst: _Instance, budget: float) -> set[int]:
-    chosen: set[int] = set()
-    covered = 0
-    spent = 0.0
+def _exact_cover(inst: _Instance, time_limit: float) -> tuple[set[int] | None, int]:
+    """The cheapest closed set covering ``inst.coverable``, or None if HiGHS did not prove it in time."""
+    with _HIGHS_LOCK:
+        model = _Model(inst, None, time_limit)
+        proved = model.run()
+        chosen, nodes = (model.chosen() if proved else None), model.nodes
+        del model  # freed under the lock too
+    if chosen is None:
+        return None, nodes
+    return _drop_redundant(inst, chosen, inst.coverable), nodes
+
+
+def _exact_budget(inst: _Instance, budget: float, time_limit: float) -> tuple[set[int] | None, int]:
+    """Lexicographic under ``budget``: essential value, then desirable value, then least cost (None if unproved)."""
+    with _HIGHS_LOCK:
+        model = _Model(inst, budget, time_limit)
+        chosen = _budget_stages(inst, model)
+        nodes = model.nodes
+        del model
+    if chosen is None:
+        return None, nodes
+    return _drop_redundant(inst, chosen, inst.mask_of_set(chosen) & inst.coverable), nodes
+
+
+def _budget_stages(inst: _Instance, model: _Model) -> set[int] | None:
+    for essential in (True, False):
+        stage = {i: inst.elements[i].weight * inst.elements[i].shortfall for i in model.elements}
+        stage = {i: v for i, v in stage.items() if inst.elements[i].essential == essential}
+        if not stage:
+            continue
+        top = max(stage.values())
+        coefficients = {model.y[i]: v / top for i, v in stage.items()}
+        model.set_objective(coefficients, maximise=True)
+        if not model.run():
+            return None
+        best = model.objective()
+        idx = list(coefficients)
+        # Keep this stage's value (to a tolerance) while the next stages optimise.
+        _add_rows(model.h, [(best - STAGE_TOLERANCE, highspy.kHighsInf, idx, [coefficients[k] for k in idx])])
+    model.set_objective({k: inst.courses[c].cost for k, c in enumerate(model.cols)}, maximise=False)
+    return model.chosen() if model.run() else None
+
+
+def _lex_value(inst: _Instance, mask: int) -> tuple[float, float]:
+    """(essential value, desirable value) of the elements in ``mask``."""
+    ess = des = 0.0
+    for i, e in enumerate(inst.elements):
+        if mask >> i & 1:
+            if e.essential:
+                ess += e.weight * e.shortfall
+            else:
+                des += e.weight * e.shortfall
+    return ess, des
+
+
+def _lex_better(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """``a`` is more valuable than ``b``: more essential value, or as much and more desirable value."""
+    if abs(a[0] - b[0]) > EPS * max(1.0, abs(a[0]), abs(b[0])):
+        return a[0] > b[0]
+    return a[1] > b[1] + EPS * max(1.0, abs(a[1]), abs(b[1]))
+
+
+def _greedy_fill(inst: _Instance, budget: float, chosen: set[int]) -> set[int]:
+    """Add affordable closures while any adds value: essential gains first (best per marginal cost), then others."""
+    chosen = set(chosen)
+    covered = inst.mask_of_set(chosen)
+    spent = inst.cost_of(chosen)
+    essential = 0
+    for i, e in enumerate(inst.elements):
+        if e.essential:
+            essential |= 1 << i
     values = inst.values
     while True:
-        best: tuple[float, float, int] | None = None
+        best: tuple[bool, float, float, int] | None = None
         best_c = -1
         for c in inst.candidates:
             if c in chosen:
@@ -349,71 +523,34 @@ def _greedy_budget(inst: _Instance, budget: float) -> set[int]:
             marg = inst.marginal(c, chosen)
             if spent + marg > budget + EPS:
                 continue
-            gain = sum(values[i] for i in range(len(values)) if new >> i & 1)
-            key = (math.inf if marg <= EPS else gain / marg, -marg, -c)
+            ess = bool(new & essential)
+            gained = new & essential if ess else new
+            gain = sum(values[i] for i in range(len(values)) if gained >> i & 1)
+            key = (ess, math.inf if marg <= EPS else gain / marg, -marg, -c)
             if best is None or key > best:
                 best, best_c = key, c
         if best is None:
-            break
+            return chosen
         spent += inst.marginal(best_c, chosen)
         chosen |= inst.closure(best_c) or frozenset()
         covered |= inst.closure_mask[best_c]
+
+
+def _greedy_budget(inst: _Instance, budget: float) -> set[int]:
+    """Khuller, Moss and Naor on the essential value first, then the desirable value (module docstring)."""
+    filled = _greedy_fill(inst, budget, set())
     single: set[int] = set()
-    single_value = -1.0
+    single_value = (-1.0, -1.0)
     for c in inst.candidates:
         cl = inst.closure(c) or frozenset()
         if inst.cost_of(cl) <= budget + EPS:
-            v = inst.value(inst.closure_mask[c])
-            if v > single_value + EPS:
+            v = _lex_value(inst, inst.closure_mask[c])
+            if _lex_better(v, single_value):
                 single, single_value = set(cl), v
-    greedy_value = inst.value(inst.mask_of_set(chosen))
-    pick = chosen if greedy_value >= single_value - EPS else single
+    pick = filled
+    if _lex_better(single_value, _lex_value(inst, inst.mask_of_set(filled))):
+        pick = _greedy_fill(inst, budget, single)
     return _drop_redundant(inst, pick, inst.mask_of_set(pick) & inst.coverable)
-
-
-def _exact_budget(inst: _Instance, budget: float, node_limit: int, start: set[int]) -> tuple[set[int] | None, int]:
-    """Branch and bound: most value within ``budget``, then least cost; (None, nodes) if cut off."""
-    values = inst.values
-    order = sorted((i for i in range(len(inst.elements)) if inst.covering[i]), key=lambda i: -values[i])
-    start_mask = inst.mask_of_set(start)
-    best: list = [inst.value(start_mask), inst.cost_of(start), frozenset(start)]
-    nodes = 0
-
-    def better(value: float, cost: float) -> bool:
-        return value > best[0] + EPS or (abs(value - best[0]) <= EPS and cost < best[1] - EPS)
-
-    def search(k: int, chosen: frozenset[int], covered: int, cost: float) -> None:
-        nonlocal nodes
-        nodes += 1
-        if nodes > node_limit:
-            raise _Abort
-        value = inst.value(covered)
-        if better(value, cost):
-            best[0], best[1], best[2] = value, cost, chosen
-        while k < len(order) and covered >> order[k] & 1:
-            k += 1
-        if k == len(order):
-            return
-        room = budget - cost
-        upper = value + sum(
-            values[i]
-            for i in order[k:]
-            if not covered >> i & 1 and any(inst.marginal(c, chosen) <= room + EPS for c in inst.covering[i])
-        )
-        if upper < best[0] - EPS or (abs(upper - best[0]) <= EPS and cost >= best[1] - EPS):
-            return
-        i = order[k]
-        for marg, c in sorted((inst.marginal(c, chosen), c) for c in inst.covering[i]):
-            if marg > room + EPS:
-                break
-            search(k + 1, chosen | (inst.closure(c) or frozenset()), covered | inst.closure_mask[c], cost + marg)
-        search(k + 1, chosen, covered, cost)
-
-    try:
-        search(0, frozenset(), 0, 0.0)
-    except _Abort:
-        return None, nodes
-    return set(best[2]), nodes
 
 
 def topological_order(courses: Mapping[int, PlanCourse], chosen: Iterable[int]) -> list[int]:
@@ -460,13 +597,15 @@ def solve(
     budget: float | None = None,
     by_skill: Mapping[int, Sequence[tuple[int, int]]] | None = None,
     method: str = "auto",
-    exact_node_limit: int = EXACT_NODE_LIMIT,
+    time_limit: float | None = None,
 ) -> PlanResult:
     """The training plan for ``needs`` (module docstring: problem, algorithms, bounds).
 
-    ``method`` is ``auto`` (exact when the search finishes within the node budget,
-    else greedy), ``exact`` (no node budget) or ``greedy``. ``by_skill`` is
-    :func:`index_outcomes` of ``courses``, passed in when the caller caches it.
+    ``method`` is ``auto`` (exact when HiGHS proves the optimum within
+    :data:`EXACT_TIME_LIMIT` seconds, else greedy), ``exact`` (the same with
+    :data:`EXACT_TIME_LIMIT_EXPLICIT`) or ``greedy``; ``time_limit`` overrides the
+    seconds. ``by_skill`` is :func:`index_outcomes` of ``courses``, passed in when
+    the caller caches it.
 
     >>> cs = {1: PlanCourse(1, 100, ((10, 3),)), 2: PlanCourse(2, 30, ((10, 2),)),
     ...       3: PlanCourse(3, 50, ((11, 2),), prerequisites=(2,))}
@@ -490,23 +629,27 @@ def solve(
             bound=1.0,
             bound_note="nothing to plan: no gap that a course can close",
         )
+    limit = time_limit if time_limit is not None else (
+        EXACT_TIME_LIMIT_EXPLICIT if method == "exact" else EXACT_TIME_LIMIT
+    )  # fmt: skip
     greedy = _greedy_cover(inst)
-    greedy_cost = inst.cost_of(greedy)
     chosen: set[int] = greedy
     algorithm = "greedy"
     nodes = 0
+    how = ""
     if method != "greedy":
-        limit = 10**9 if method == "exact" else exact_node_limit
-        finished, exact, nodes = _exact_cover(inst, greedy_cost, limit)
-        if finished:
-            algorithm = "exact"
-            chosen = exact if exact is not None else greedy  # None: nothing beats the greedy plan
+        if inst.cost_of(greedy) <= EPS:
+            algorithm, how = "exact", "a plan that costs nothing"  # no plan costs less: proved without a solver
+        else:
+            exact, nodes = _exact_cover(inst, limit)
+            if exact is not None:
+                algorithm, chosen, how = "exact", exact, f"HiGHS integer programme, {nodes} nodes"
     cost = inst.cost_of(chosen)
     delta = min(inst.delta(), max(1, len(inst.elements)))
     d = inst.d()
     if algorithm == "exact":
         bound: float | None = 1.0
-        note = f"exact: optimal (branch and bound, {nodes} nodes)"
+        note = f"exact: optimal ({how})"
     else:
         bound = round(harmonic(d) * delta, 6)
         note = (
@@ -515,28 +658,29 @@ def solve(
         )
     over_budget: list[int] = []
     if budget is not None and cost > budget + EPS:
+        picked: set[int] | None = None
         if algorithm == "exact":
-            picked, nodes_b = (
-                _exact_budget(inst, budget, 10**9 if method == "exact" else exact_node_limit, set())
-                if method != "greedy"
-                else (None, 0)
-            )
-        else:
-            picked, nodes_b = None, 0
+            picked, nodes_b = _exact_budget(inst, budget, limit)
+            nodes += nodes_b
         if picked is not None:
             chosen = picked
-            nodes += nodes_b
-            note = f"exact under budget: most valuable gaps closed within {budget:g} ({nodes} nodes)"
+            note = (
+                f"exact under budget: essential gaps first, then desirable ones, then least cost, within "
+                f"{budget:g} (HiGHS integer programme, {nodes} nodes)"
+            )
             bound = 1.0
         else:
             chosen = _greedy_budget(inst, budget)
             algorithm = "greedy"
             if inst.delta() == 1:
                 bound = round(1 - 1 / math.sqrt(math.e), 6)
-                note = f"greedy under budget (Khuller, Moss and Naor 1999): value of closed gaps >= {bound:g} x optimum"
+                note = (
+                    f"greedy under budget (Khuller, Moss and Naor 1999): essential value of closed gaps >= "
+                    f"{bound:g} x optimum (desirable value when no gap is essential); essential gaps first"
+                )
             else:
                 bound = None
-                note = "greedy under budget with shared prerequisites: no guarantee stated"
+                note = "greedy under budget with shared prerequisites: essential gaps first; no guarantee stated"
         cost = inst.cost_of(chosen)
         covered_mask = inst.mask_of_set(chosen)
         over_budget = [

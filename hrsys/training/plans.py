@@ -9,7 +9,6 @@ is derived from the items (:func:`hrsys.training.flows.progress`).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.careers.models import Role
+from hrsys.core import clock
 from hrsys.core.db import utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
@@ -26,6 +26,8 @@ from hrsys.training.models import (
     Course,
     DevelopmentPlan,
     DevelopmentPlanItem,
+    Enrolment,
+    EnrolmentStatus,
     PlanItemKind,
     PlanItemStatus,
     PlanStatus,
@@ -235,9 +237,28 @@ def change_status(
     if new == PlanStatus.approved:
         plan.approved_at = utcnow()
         plan.approved_by_user_id = actor_user_id
+        _tick_completed_courses(session, plan)
     plan.status = new
     session.flush()
     return plan
+
+
+def _tick_completed_courses(session: Session, plan: DevelopmentPlan) -> None:
+    """On approval, course items the person has already completed are done."""
+    done = sa.select(Enrolment.course_id).where(
+        Enrolment.person_id == plan.person_id, Enrolment.status == EnrolmentStatus.completed
+    )
+    session.execute(
+        sa.update(DevelopmentPlanItem)
+        .where(
+            DevelopmentPlanItem.plan_id == plan.id,
+            DevelopmentPlanItem.kind == PlanItemKind.course,
+            DevelopmentPlanItem.course_id.in_(done),
+            DevelopmentPlanItem.status.in_([PlanItemStatus.todo, PlanItemStatus.in_progress]),
+        )
+        .values(status=PlanItemStatus.done)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def add_item(session: Session, plan_id: int, data: PlanItemIn) -> DevelopmentPlan:
@@ -257,11 +278,40 @@ def _get_item(session: Session, plan: DevelopmentPlan, item_id: int) -> Developm
     return item
 
 
+def _completed(session: Session, person_id: int, course_id: int) -> bool:
+    return (
+        session.scalar(
+            sa.select(Enrolment.id).where(
+                Enrolment.person_id == person_id,
+                Enrolment.course_id == course_id,
+                Enrolment.status == EnrolmentStatus.completed,
+            )
+        )
+        is not None
+    )
+
+
+def _refuse_course_done_by_hand(session: Session, plan: DevelopmentPlan, item: DevelopmentPlanItem) -> None:
+    """A course item is done only through a completed enrolment (completing it ticks the item)."""
+    assert item.course_id is not None
+    if _completed(session, plan.person_id, item.course_id):
+        return
+    code = session.scalar(sa.select(Course.code).where(Course.id == item.course_id))
+    raise Conflict(
+        f"item {item.id} is the course {code}: it is done when the person's enrolment in it is completed, not by hand",
+        rule="course_item_done_by_enrolment",
+        allowed=["todo", "in_progress", "cancelled"],
+        extra={"course": code, "message_th": f"รายการนี้คือหลักสูตร {code}: จะเสร็จเมื่อการลงเรียนหลักสูตรนี้สำเร็จเท่านั้น"},
+    )
+
+
 def update_item(session: Session, plan_id: int, item_id: int, data: PlanItemUpdate) -> DevelopmentPlan:
     plan = get_plan(session, plan_id)
     item = _get_item(session, plan, item_id)
     if data.status is not msgspec.UNSET and data.status != item.status:
         _require_state(plan, flows.PLAN_TRACKING, "working on items")
+        if item.kind == PlanItemKind.course and data.status == PlanItemStatus.done:
+            _refuse_course_done_by_hand(session, plan, item)
         item.status = data.status
         if plan.status == PlanStatus.approved:
             plan.status = PlanStatus.in_progress
@@ -324,7 +374,7 @@ def create_from_training_plan(
         PlanCreate(
             person_id=person_id,
             target_role=data.role,
-            title=data.title or f"Toward {data.role} ({dt.date.today().isoformat()})",
+            title=data.title or f"Toward {data.role} ({clock.today().isoformat()})",
             notes=notes,
             items=items,
         ),

@@ -133,7 +133,12 @@ class EnrolmentController(Controller):
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
     def create_enrolment(self, db_session: NamedDependency[Session], data: JSONBody[EnrolmentCreate]) -> EnrolmentOut:
-        """Plan a course for a person, or enrol them in a session (a full session is a 409)."""
+        """Plan a course for a person, or enrol them in a session.
+
+        A full session is a 409 (``session_full``); so is a prerequisite neither completed nor taken
+        in the same development plan in a session that ends before this one starts
+        (``prerequisites_not_met``).
+        """
         return service.enrolment_out(db_session, service.create_enrolment(db_session, data))
 
     @get("/{enrolment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
@@ -148,7 +153,10 @@ class EnrolmentController(Controller):
         enrolment_id: FromPath[int],
         data: JSONBody[EnrolmentStatusChange],
     ) -> EnrolmentOut:
-        """Move along planned -> enrolled -> completed | failed (or withdrawn). Completing records assessments."""
+        """Move along planned -> enrolled -> completed | failed (or withdrawn). Completing records assessments.
+
+        Enrolling checks the prerequisites as creating does; a completion dated before the session starts is a 422.
+        """
         e = service.change_enrolment_status(db_session, enrolment_id, data, actor_user_id=actor_id(request))
         return service.enrolment_out(db_session, e)
 
@@ -156,7 +164,10 @@ class EnrolmentController(Controller):
     def report_completion(
         self, db_session: NamedDependency[Session], enrolment_id: FromPath[int], data: JSONBody[CompletionReport]
     ) -> EnrolmentOut:
-        """The learner reports completion; it stays pending until an HR officer confirms it."""
+        """The learner reports completion; it stays pending until an HR officer confirms it.
+
+        A completion dated before the session starts is a 422 on ``completed_on``.
+        """
         return service.enrolment_out(db_session, service.report_completion(db_session, enrolment_id, data))
 
     @post("/{enrolment_id:int}/confirm", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
@@ -260,6 +271,7 @@ class DevelopmentPlanController(Controller):
         item_id: FromPath[int],
         data: JSONBody[PlanItemUpdate],
     ) -> PlanOut:
+        """Work on an item; a course item is done only through a completed enrolment (else 409)."""
         return plans.plan_out(db_session, plans.update_item(db_session, plan_id, item_id, data))
 
     @delete("/{plan_id:int}/items/{item_id:int}", opt={"access": Access.person}, sync_to_thread=True, status_code=200)

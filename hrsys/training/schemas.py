@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hrsys.core import clock
 from hrsys.core.errors import FieldError
 from hrsys.core.schemas import Input, Output
 from hrsys.training.models import CourseMode, EnrolmentStatus, PlanItemKind, PlanItemStatus, PlanStatus
@@ -173,7 +174,7 @@ class EnrolmentStatusChange(Input):
     version: int | None = None
 
     def check(self) -> list[FieldError]:
-        if self.completed_on is not None and self.completed_on > dt.date.today():
+        if self.completed_on is not None and self.completed_on > clock.today():
             return [FieldError("completed_on", "is in the future")]
         return []
 
@@ -183,7 +184,7 @@ class CompletionReport(Input):
     evidence: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
     def check(self) -> list[FieldError]:
-        if self.completed_on is not None and self.completed_on > dt.date.today():
+        if self.completed_on is not None and self.completed_on > clock.today():
             return [FieldError("completed_on", "is in the future")]
         return []
 
@@ -249,7 +250,7 @@ class TrainingPlanOut(Output):
     total_baht: int
     total_hours: float
     algorithm: str
-    """``exact``, ``greedy`` or ``none``."""
+    """``exact`` (HiGHS proved the plan optimal), ``greedy`` (with its stated bound) or ``none``."""
     optimal: bool
     bound: float | None
     bound_note: str

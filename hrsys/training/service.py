@@ -4,7 +4,9 @@ Every change to a course, its outcomes or prerequisites bumps the
 ``training_catalog`` version stamp so that each worker's planner reloads.
 Completing an enrolment records one ``training`` assessment per course outcome
 (linked to the enrolment) and refreshes the person's current profile through
-the skills package's profile rule, in the same transaction.
+the skills package's profile rule, in the same transaction. Enrolling checks
+the course's prerequisites (completed, or taken earlier in the same development
+plan); a completion is never dated before its session starts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from hrsys.careers import cache as career_cache
 from hrsys.careers.gap import compute_gap
 from hrsys.careers.service import load_profile, person_facts, resolve_skills
+from hrsys.core import clock
 from hrsys.core.db import read_engine, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
@@ -362,7 +365,7 @@ def list_sessions(session: Session, code: str, *, upcoming: bool = False) -> lis
     course = get_course(session, code)
     stmt = sa.select(CourseSession).where(CourseSession.course_id == course.id)
     if upcoming:
-        stmt = stmt.where(CourseSession.starts_on >= dt.date.today())
+        stmt = stmt.where(CourseSession.starts_on >= clock.today())
     sessions = session.scalars(stmt.order_by(CourseSession.starts_on, CourseSession.id)).all()
     taken = _seats_taken(session, [s.id for s in sessions])
     return [_session_out(s, course.code, taken.get(s.id, 0)) for s in sessions]
@@ -454,6 +457,90 @@ def _lock_session_seats(session: Session, session_id: int, course_id: int, exclu
         )
 
 
+OPEN = (EnrolmentStatus.planned, EnrolmentStatus.enrolled)
+
+
+def _check_prerequisites(
+    session: Session, person_id: int, course: Course, target: CourseSession | None, status: EnrolmentStatus
+) -> None:
+    """409 ``prerequisites_not_met`` unless each prerequisite of ``course`` is met for this enrolment.
+
+    A prerequisite is met when the person completed it, or when a planned or enrolled
+    enrolment of theirs is in a session of it that ends before ``target`` starts and both
+    courses are items of one development plan of theirs (not cancelled or done). Without
+    a session (a planned enrolment), an open enrolment in the prerequisite within the same
+    plan is enough for now; the dates are checked when a session is chosen.
+    """
+    from hrsys.training.models import DevelopmentPlan, PlanStatus
+
+    prereqs = session.execute(
+        sa.select(CoursePrerequisite.prerequisite_id, Course.code)
+        .join(Course, Course.id == CoursePrerequisite.prerequisite_id)
+        .where(CoursePrerequisite.course_id == course.id)
+        .order_by(Course.code)
+    ).all()
+    if not prereqs:
+        return
+    ids = [pid for pid, _ in prereqs]
+    done = set(
+        session.scalars(
+            sa.select(Enrolment.course_id).where(
+                Enrolment.person_id == person_id,
+                Enrolment.status == EnrolmentStatus.completed,
+                Enrolment.course_id.in_(ids),
+            )
+        )
+    )
+    pending = [(pid, code) for pid, code in prereqs if pid not in done]
+    if not pending:
+        return
+    plans_with_course = (
+        sa.select(DevelopmentPlanItem.plan_id)
+        .join(DevelopmentPlan, DevelopmentPlan.id == DevelopmentPlanItem.plan_id)
+        .where(
+            DevelopmentPlan.person_id == person_id,
+            DevelopmentPlan.status.not_in([PlanStatus.cancelled, PlanStatus.done]),
+            DevelopmentPlanItem.course_id == course.id,
+        )
+    )
+    same_plan = set(
+        session.scalars(
+            sa.select(DevelopmentPlanItem.course_id).where(
+                DevelopmentPlanItem.plan_id.in_(plans_with_course), DevelopmentPlanItem.course_id.in_(ids)
+            )
+        )
+    )
+    taken: dict[int, list[dt.date | None]] = {}
+    for cid, ends_on in session.execute(
+        sa.select(Enrolment.course_id, CourseSession.ends_on)
+        .outerjoin(CourseSession, CourseSession.id == Enrolment.session_id)
+        .where(Enrolment.person_id == person_id, Enrolment.status.in_(OPEN), Enrolment.course_id.in_(ids))
+    ):
+        taken.setdefault(cid, []).append(ends_on)
+    missing = []
+    for pid, code in pending:
+        ends = taken.get(pid, []) if pid in same_plan else []
+        if target is None:
+            ok = bool(ends) and status == EnrolmentStatus.planned
+        else:
+            ok = any(e is not None and e < target.starts_on for e in ends)
+        if not ok:
+            missing.append(code)
+    if missing:
+        when = f"session {target.id} starts on {target.starts_on}" if target is not None else "no session is chosen"
+        names = ", ".join(missing)
+        raise Conflict(
+            f"{course.code} needs {names} first: completed, or taken in the same development plan in a session "
+            f"that ends before this one starts ({when})",
+            rule="prerequisites_not_met",
+            extra={
+                "course": course.code,
+                "missing": missing,
+                "message_th": f"ต้องผ่านหลักสูตร {names} ก่อน: สำเร็จแล้ว หรือลงเรียนในแผนพัฒนาเดียวกันในรอบที่จบก่อนรอบนี้เริ่ม",
+            },
+        )
+
+
 def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
     errors: list[FieldError] = []
     if session.get(Person, data.person_id) is None:
@@ -478,12 +565,14 @@ def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
             f"person {data.person_id} already has an open enrolment ({open_one}) in {data.course}",
             extra={"enrolment_id": open_one},
         )
+    target = None
+    if data.session_id is not None:
+        target = session.get(CourseSession, data.session_id)
+        if target is None or target.course_id != course.id:
+            raise Invalid.one("session_id", f"no session {data.session_id} of this course")
+    _check_prerequisites(session, data.person_id, course, target, status)
     if data.session_id is not None and status == EnrolmentStatus.enrolled:
         _lock_session_seats(session, data.session_id, course.id)
-    elif data.session_id is not None:
-        cs = session.get(CourseSession, data.session_id)
-        if cs is None or cs.course_id != course.id:
-            raise Invalid.one("session_id", f"no session {data.session_id} of this course")
     e = Enrolment(person_id=data.person_id, course_id=course.id, session_id=data.session_id, status=status)
     session.add(e)
     session.flush()
@@ -567,16 +656,35 @@ def change_enrolment_status(
         )
     if new == EnrolmentStatus.enrolled:
         sid = data.session_id if data.session_id is not None else e.session_id
+        target = session.get(CourseSession, sid) if sid is not None else None
+        if sid is not None and (target is None or target.course_id != e.course_id):
+            raise Invalid.one("session_id", f"no session {sid} of this course")
+        course = session.get(Course, e.course_id)
+        assert course is not None
+        _check_prerequisites(session, e.person_id, course, target, new)
         if sid is not None:
             _lock_session_seats(session, sid, e.course_id, exclude=e.id)
             e.session_id = sid
         e.status = new
     elif new == EnrolmentStatus.completed:
-        _complete(session, e, data.completed_on or e.completed_on or dt.date.today(), actor_user_id)
+        completed_on = data.completed_on or e.completed_on or clock.today()
+        _refuse_before_session(session, e, completed_on)
+        _complete(session, e, completed_on, actor_user_id)
     else:
         e.status = new
     session.flush()
     return e
+
+
+def _refuse_before_session(session: Session, e: Enrolment, completed_on: dt.date) -> None:
+    """422 on ``completed_on`` when it is before the enrolment's session starts."""
+    if e.session_id is None:
+        return
+    starts_on = session.scalar(sa.select(CourseSession.starts_on).where(CourseSession.id == e.session_id))
+    if starts_on is not None and completed_on < starts_on:
+        raise Invalid.one(
+            "completed_on", f"{completed_on} is before the session starts ({starts_on}); a course ends after it starts"
+        )
 
 
 def report_completion(session: Session, enrolment_id: int, data: CompletionReport) -> Enrolment:
@@ -588,8 +696,10 @@ def report_completion(session: Session, enrolment_id: int, data: CompletionRepor
             allowed=list(flows.allowed(flows.ENROLMENT_FLOW, e.status.value)),
             rule="enrolment_flow",
         )
+    completed_on = data.completed_on or clock.today()
+    _refuse_before_session(session, e, completed_on)
     e.completion_reported_at = utcnow()
-    e.completed_on = data.completed_on or dt.date.today()
+    e.completed_on = completed_on
     session.flush()
     return e
 
@@ -602,7 +712,7 @@ def confirm_completion(session: Session, enrolment_id: int, *, actor_user_id: in
             f"enrolment {e.id} has no completion waiting for confirmation (status {e.status.value})",
             rule="nothing_to_confirm",
         )
-    _complete(session, e, e.completed_on or dt.date.today(), actor_user_id)
+    _complete(session, e, e.completed_on or clock.today(), actor_user_id)
     session.flush()
     return e
 
@@ -620,8 +730,18 @@ def _completed_courses(conn: sa.Connection, person_id: int) -> set[int]:
     )
 
 
-def _next_sessions(conn: sa.Connection, course_ids: Sequence[int], codes: dict[int, str]) -> dict[int, SessionOut]:
-    """The first upcoming session with a free seat of each course (one query for all)."""
+def _next_sessions(
+    conn: sa.Connection,
+    course_ids: Sequence[int],
+    codes: dict[int, str],
+    prerequisites: dict[int, tuple[int, ...]] | None = None,
+) -> dict[int, SessionOut]:
+    """The session of each planned course: the first upcoming one with a free seat that starts
+    after the sessions chosen for its prerequisites in the plan end (one query for all).
+
+    ``course_ids`` is the plan's order (prerequisites first). A course whose prerequisite in
+    the plan has no such session gets none either: no session of it could follow.
+    """
     if not course_ids:
         return {}
     S = CourseSession.__table__
@@ -634,14 +754,28 @@ def _next_sessions(conn: sa.Connection, course_ids: Sequence[int], codes: dict[i
     rows = conn.execute(
         sa.select(S, sa.func.coalesce(taken.c.n, 0).label("taken"))
         .select_from(S.outerjoin(taken, taken.c.session_id == S.c.id))
-        .where(S.c.course_id.in_(list(course_ids)), S.c.starts_on >= dt.date.today())
+        .where(S.c.course_id.in_(list(course_ids)), S.c.starts_on >= clock.today())
         .order_by(S.c.course_id, S.c.starts_on, S.c.id)
     ).all()
-    out: dict[int, SessionOut] = {}
+    by_course: dict[int, list[Any]] = {}
     for r in rows:
-        if r.course_id in out or r.taken >= r.capacity:
+        if r.taken < r.capacity:
+            by_course.setdefault(r.course_id, []).append(r)
+    planned = set(course_ids)
+    out: dict[int, SessionOut] = {}
+    blocked: set[int] = set()
+    for cid in course_ids:
+        before = [p for p in (prerequisites or {}).get(cid, ()) if p in planned]
+        if any(p in blocked for p in before):
+            blocked.add(cid)
             continue
-        out[r.course_id] = SessionOut(
+        after = max((out[p].ends_on for p in before), default=None)
+        fits = [r for r in by_course.get(cid, []) if after is None or r.starts_on > after]
+        if not fits:
+            blocked.add(cid)
+            continue
+        r = fits[0]
+        out[cid] = SessionOut(
             id=r.id, course=codes[r.course_id], starts_on=r.starts_on, ends_on=r.ends_on, capacity=r.capacity,
             location=r.location, taken=r.taken, free=r.capacity - r.taken,
         )  # fmt: skip
@@ -675,7 +809,12 @@ def training_plan(
         courses = catalog.plan_courses(cost)
         result = solve(needs, courses, completed=completed, budget=budget, by_skill=catalog.by_skill, method=method)
         sessions = (
-            _next_sessions(conn, result.course_ids, {c: catalog.info[c].code for c in result.course_ids})
+            _next_sessions(
+                conn,
+                result.course_ids,
+                {c: catalog.info[c].code for c in result.course_ids},
+                {c: courses[c].prerequisites for c in result.course_ids},
+            )
             if with_sessions
             else {}
         )
