@@ -835,20 +835,18 @@ def skill_filters(engine: Engine, skills: Sequence[str] | None, min_level: int =
     A skill without ``@LEVEL`` needs ``min_level``. The people list reads the current
     profiles (``current_skill``), in which an assessment of an equivalent skill
     counts, and skips rows whose evidence expired even before the nightly
-    ``refresh-expired`` recomputes them. Unknown skills are a 422 naming each. The
+    ``refresh-expired`` recomputes them. Unknown skills and levels beyond a skill's scale are a 422 naming
+    each. The
     pairs come rarest first (fewest holders at the level), which the list uses to
     choose its plan; a skill named twice keeps its highest level.
     """
     if not skills:
         return []
-    from hrsys.skills.assessment_service import check_level_filter, parse_skill_filters, resolve_skill_refs
+    from hrsys.skills.assessment_service import resolve_skill_filters
 
-    check_level_filter(min_level)
-    filters = parse_skill_filters(skills, min_level)
     with read_engine(engine).connect() as conn:
-        found = resolve_skill_refs(conn, [ref for ref, _ in filters])
+        filters = resolve_skill_filters(conn, skills, min_level)
     wanted: dict[int, int] = {}
-    for ref, level in filters:
-        sid = found[ref].id
-        wanted[sid] = max(level, wanted.get(sid, level))
+    for info, level in filters:
+        wanted[info.id] = max(level, wanted.get(info.id, level))
     return sorted(wanted.items(), key=lambda pair: (holders(engine, *pair), pair))
