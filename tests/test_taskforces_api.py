@@ -220,6 +220,30 @@ def test_member_rules_need_room_period_and_ending(client, world) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "skill_id"
 
 
+def test_needs_take_framework_code_and_a_level_of_the_skills_scale(client, session, world) -> None:
+    kt = factories.kt_skills(session, ["CLOUD"], levels=4)["CLOUD"]
+    tid = _create(client)["id"]
+    url = f"/api/v1/taskforces/{tid}/needs"
+    r = client.post(url, json={"skill": "KT:CLOUD", "min_level": 3, "allocation": 40})
+    assert r.status_code == 201, r.text
+    assert (r.json()["skill_id"], r.json()["skill"]) == (kt.id, "KT:CLOUD")
+    by_id = client.post(url, json={"skill_id": kt.id, "min_level": 2, "allocation": 40}).json()
+    assert by_id["skill"] == "KT:CLOUD"
+    r = client.post(url, json={"skill": "KT:CLOUD", "min_level": 7, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"] == [
+        {"field": "min_level", "reason": "7 is not a level of KT; use one of 1, 2, 3, 4"}
+    ]
+    r = client.patch(f"{url}/{by_id['id']}", json={"min_level": 5})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "min_level"
+    r = client.post(url, json={"skill": "KT:NOPE", "min_level": 2, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "skill", "reason": "no skill KT:NOPE"}]
+    r = client.post(url, json={"skill": "KT:CLOUD", "skill_id": kt.id, "min_level": 2, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "skill"
+    r = client.post(url, json={"min_level": 2, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "skill"
+    assert [n["min_level"] for n in client.get(f"/api/v1/taskforces/{tid}").json()["needs"]] == [3, 2]
+
+
 def test_raising_a_members_allocation_is_checked_again(client, world) -> None:
     p = world["people"][0]
     a = _create(client, code="TF-A")["id"]

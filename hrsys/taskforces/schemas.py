@@ -100,6 +100,8 @@ class PersonRef(Output):
 class NeedOut(Output):
     id: int
     skill_id: int
+    skill: str
+    """``FRAMEWORK:CODE``."""
     skill_code: str
     skill_name: str
     min_level: int
@@ -193,11 +195,17 @@ class TaskForceListItem(Output):
 # ---------------------------------------------------------------------------- needs and members
 
 
+SkillRefStr = Annotated[str, msgspec.Meta(min_length=3, max_length=170, pattern=r"^[^:\s]+:\S+$")]
+
+
 class NeedCreate(Input):
-    skill_id: Id
     min_level: Level
+    """A level of the skill's framework scale."""
     allocation: Percent
     """Percent of working time each person filling the need gives."""
+    skill: SkillRefStr | None = None
+    """The skill as ``FRAMEWORK:CODE`` (or give ``skill_id``)."""
+    skill_id: Id | None = None
     headcount: Headcount = 1
     essential: bool = True
 

@@ -27,7 +27,8 @@ from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people.models import Person
-from hrsys.skills.models import Skill
+from hrsys.skills.assessment_service import level_errors, lookup_skill, scale_of, skills_by_id
+from hrsys.skills.models import Framework, Skill
 from hrsys.taskforces import states
 from hrsys.taskforces.models import (
     Kpi,
@@ -267,9 +268,11 @@ def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
         sa.select(sa.func.count()).where(M.c.need_id == N.c.id, M.c.status == MemberStatus.active).scalar_subquery()
     )
     S = Skill.__table__
+    F = Framework.__table__
     rows = session.execute(
-        sa.select(N, S.c.code, S.c.name_en, filled.label("filled"))
+        sa.select(N, S.c.code, S.c.name_en, F.c.code.label("framework"), filled.label("filled"))
         .join(S, S.c.id == N.c.skill_id)
+        .join(F, F.c.id == S.c.framework_id)
         .where(N.c.taskforce_id == taskforce_id)
         .order_by(N.c.id)
     )
@@ -277,6 +280,7 @@ def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
         NeedOut(
             id=r.id,
             skill_id=r.skill_id,
+            skill=f"{r.framework}:{r.code}",
             skill_code=r.code,
             skill_name=r.name_en,
             min_level=r.min_level,
@@ -487,14 +491,16 @@ def _filled(session: Session, need_id: int) -> int:
 def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForceNeed:
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    skill = session.execute(sa.select(Skill.id, Skill.retired).where(Skill.id == data.skill_id)).first()
-    if skill is None:
-        raise Invalid.one("skill_id", f"no skill with id {data.skill_id}")
-    if skill.retired:
-        raise Invalid.one("skill_id", f"skill {data.skill_id} is retired")
+    skill, errors = lookup_skill(session, ref=data.skill, skill_id=data.skill_id)
+    if skill is not None:
+        if skill.retired:
+            errors.append(FieldError("skill" if data.skill else "skill_id", f"skill {skill.ref.ref} is retired"))
+        errors += level_errors(scale_of(session, skill.framework_id), skill, data.min_level, "min_level", lenient=True)
+    check(errors)
+    assert skill is not None
     need = TaskForceNeed(
         taskforce_id=tf.id,
-        skill_id=data.skill_id,
+        skill_id=skill.id,
         min_level=data.min_level,
         headcount=data.headcount,
         allocation=data.allocation,
@@ -510,6 +516,9 @@ def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpd
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
     need = _need(session, tf, need_id)
+    if isinstance(data.min_level, int):
+        skill = skills_by_id(session, [need.skill_id])[need.skill_id]
+        check(level_errors(scale_of(session, skill.framework_id), skill, data.min_level, "min_level", lenient=True))
     if isinstance(data.headcount, int):
         filled = _filled(session, need.id)
         if data.headcount < filled:
