@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year_bounds
@@ -156,6 +157,16 @@ def latest_review(session: Session, secondment_id: int) -> ConflictOfInterestRev
         sa.select(ConflictOfInterestReview)
         .where(ConflictOfInterestReview.secondment_id == secondment_id)
         .order_by(ConflictOfInterestReview.id.desc())
+        .limit(1)
+    )
+
+
+def proposer_user_id(session: Session, secondment_id: int) -> int | None:
+    """The user who proposed the secondment (the actor of its first recorded move), if a user did."""
+    return session.scalar(
+        sa.select(TR.c.actor_user_id)
+        .where(TR.c.secondment_id == secondment_id, TR.c.from_status.is_(None))
+        .order_by(TR.c.id)
         .limit(1)
     )
 
@@ -542,10 +553,11 @@ def decide_coi(
             rule="coi_already_decided",
             extra={"review_id": review.id, "decision": str(review.decision)},
         )
+    _raise([rules.check_coi_reviewer(CoiDecision(data.decision), proposer_user_id(session, s.id), actor.user_id)])
     review.decision = CoiDecision(data.decision)
     review.conditions = data.conditions
     review.reviewer_user_id = actor.user_id
-    review.decided_at = dt.datetime.now(dt.UTC)
+    review.decided_at = clock.now()
     session.flush()
     return review
 
