@@ -152,6 +152,12 @@ class BudgetOut(Output):
     requested_baht: int
     approved_baht: int
     disbursed_baht: int
+    requested_by_user_id: int | None = None
+    """Who requested the amount; never its approver."""
+    approved_by_user_id: int | None = None
+    """Who approved the amount up to the request."""
+    excess_approved_by_user_id: int | None = None
+    """The second approver of the part above the request (set whenever approved > requested)."""
 
 
 class TaskForceOut(Output):
@@ -175,6 +181,8 @@ class TaskForceOut(Output):
     budget: list[BudgetOut]
     created_at: dt.datetime
     updated_at: dt.datetime
+    cancelled: bool = False
+    """Closed straight from ``forming``, without ever starting: nothing may be disbursed for it."""
 
 
 class TaskForceListItem(Output):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
@@ -74,7 +75,7 @@ FY_MIN, FY_MAX = 2500, 2700
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 # ---------------------------------------------------------------------------- task forces
@@ -218,6 +219,20 @@ def change_status(session: Session, taskforce_id: int, data: StatusChange, *, on
             raise Conflict(
                 f"task force {tf.code} has no active member: add people before activating", rule="no_members"
             )
+    if target == TaskForceStatus.closed and tf.status == TaskForceStatus.forming:
+        disbursed = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(TaskForceBudget.disbursed_baht), 0)).where(
+                TaskForceBudget.taskforce_id == tf.id
+            )
+        )
+        if disbursed:
+            raise Conflict(
+                f"task force {tf.code} has {disbursed:,} baht disbursed: a task force cancelled before it started "
+                "can have nothing disbursed (record the money returned first)",
+                rule="cancelled_no_disbursement",
+                extra={"disbursed_baht": disbursed},
+            )
+        tf.cancelled = True
     if target == TaskForceStatus.closed:
         for member in session.scalars(
             sa.select(TaskForceMember).where(
@@ -356,6 +371,9 @@ def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
                 requested_baht=b.requested_baht,
                 approved_baht=b.approved_baht,
                 disbursed_baht=b.disbursed_baht,
+                requested_by_user_id=b.requested_by_user_id,
+                approved_by_user_id=b.approved_by_user_id,
+                excess_approved_by_user_id=b.excess_approved_by_user_id,
             )
         )
     return out
@@ -384,6 +402,7 @@ def to_out(session: Session, tf: TaskForce, *, show_members: bool = True) -> Tas
         budget=budget_out(session, tf.id),
         created_at=tf.created_at,
         updated_at=tf.updated_at,
+        cancelled=tf.cancelled,
     )
 
 
@@ -777,10 +796,27 @@ def delete_actual(session: Session, taskforce_id: int, kpi_id: int, actual_id: i
 # ---------------------------------------------------------------------------- budget
 
 
-def put_budget(session: Session, taskforce_id: int, year: int, data: BudgetPut) -> list[BudgetOut]:
+def _budget_rule(message: str, rule: str, **extra: Any) -> Conflict:
+    return Conflict(message, rule=rule, extra=extra or None)
+
+
+def put_budget(
+    session: Session, taskforce_id: int, year: int, data: BudgetPut, *, user_id: int | None = None
+) -> list[BudgetOut]:
     """Set the money of one Thai fiscal year (BE). The year must touch the task force's period (or be the year
-    after it ends, when late payments are disbursed)."""
-    tf = get(session, taskforce_id)
+    after it ends, when late payments are disbursed).
+
+    Separation of duties, by signed-in user (``user_id``; None for commands, which are not compared):
+
+    - whoever changes ``requested_baht`` becomes the requester, and the requester never approves: a change of
+      ``approved_baht`` by them is a 409 ``separation_of_duties``;
+    - ``approved_baht`` above the request needs a second approver: one user approves the request in full,
+      then a different user (neither the requester nor that approver) raises it above; otherwise a 409
+      ``excess_needs_second_approver``. A new request forgets the excess approval, and an approval that the
+      request no longer covers is a 409 ``approved_exceeds_requested``;
+    - nothing is disbursed for a task force cancelled before it started (409 ``cancelled_no_disbursement``).
+    """
+    tf = get(session, taskforce_id, lock=True)
     first, last = fiscal_year(tf.starts_on), fiscal_year(tf.ends_on) + 1
     if not FY_MIN <= year <= FY_MAX:
         raise Invalid.one("fiscal_year", f"must be a Buddhist Era year between {FY_MIN} and {FY_MAX}")
@@ -792,11 +828,56 @@ def put_budget(session: Session, taskforce_id: int, year: int, data: BudgetPut) 
         sa.select(TaskForceBudget).where(TaskForceBudget.taskforce_id == tf.id, TaskForceBudget.fiscal_year == year)
     )
     if row is None:
-        row = TaskForceBudget(taskforce_id=tf.id, fiscal_year=year)
+        row = TaskForceBudget(taskforce_id=tf.id, fiscal_year=year, requested_baht=0, approved_baht=0)
         session.add(row)
+    if tf.cancelled and data.disbursed_baht > 0:
+        raise _budget_rule(
+            f"task force {tf.code} was cancelled before it started: nothing can be disbursed for it",
+            "cancelled_no_disbursement",
+        )
+    requested_by, approved_by, excess_by = (
+        row.requested_by_user_id,
+        row.approved_by_user_id,
+        row.excess_approved_by_user_id,
+    )
+    if data.requested_baht != row.requested_baht:
+        requested_by, excess_by = user_id, None
+    if data.approved_baht != row.approved_baht:
+        if user_id is not None and user_id == requested_by:
+            raise _budget_rule(
+                f"you requested the money of fiscal year {year}: someone else must approve it",
+                "separation_of_duties",
+                requested_by_user_id=requested_by,
+            )
+        if data.approved_baht <= data.requested_baht:
+            approved_by, excess_by = (user_id if data.approved_baht else None), None
+        else:
+            covered = row.approved_baht >= data.requested_baht and approved_by is not None
+            if user_id is not None and (not covered or approved_by == user_id):
+                raise _budget_rule(
+                    f"approving {data.approved_baht:,} baht against {data.requested_baht:,} requested needs two "
+                    "approvers: one approves the request in full, then another approves the excess",
+                    "excess_needs_second_approver",
+                    requested_baht=data.requested_baht,
+                    approved_by_user_id=approved_by if covered else None,
+                )
+            excess_by = user_id
+    if data.approved_baht > data.requested_baht and excess_by is None and user_id is not None:
+        raise _budget_rule(
+            f"{data.approved_baht:,} baht approved would exceed the {data.requested_baht:,} requested without an "
+            "approval of the excess: lower the approval first, or have a second approver approve the excess",
+            "approved_exceeds_requested",
+            requested_baht=data.requested_baht,
+            approved_baht=data.approved_baht,
+        )
     row.requested_baht = data.requested_baht
     row.approved_baht = data.approved_baht
     row.disbursed_baht = data.disbursed_baht
+    row.requested_by_user_id, row.approved_by_user_id, row.excess_approved_by_user_id = (
+        requested_by,
+        approved_by,
+        excess_by,
+    )
     session.flush()
     return budget_out(session, tf.id)
 
