@@ -96,8 +96,8 @@ def test_bad_input_lists_every_field_and_duplicates_are_409(client, world) -> No
             "lead_id": 99999,
         },
     )
-    assert r.status_code == 422
-    assert {e["field"] for e in r.json()["errors"]} == {"ends_on"}
+    assert r.status_code == 422  # the period, the unknown agency and the unknown lead, together
+    assert {e["field"] for e in r.json()["errors"]} == {"ends_on", "agency", "lead_id"}
     r = client.post(
         "/api/v1/taskforces",
         json={

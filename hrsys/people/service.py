@@ -680,8 +680,10 @@ def to_out(session: Session, person: Person) -> PersonOut:
     )
 
 
-def _resolve_refs(session: Session, agency: str | None, role: str | None) -> tuple[int | None, int | None]:
-    errors: list[FieldError] = []
+def _resolve_refs(
+    session: Session, agency: str | None, role: str | None, errors: list[FieldError]
+) -> tuple[int | None, int | None]:
+    """Agency and role codes -> ids; an unknown one adds to ``errors`` (reported with the other fields)."""
     agency_id = role_id = None
     if agency is not None:
         agency_id = session.scalar(sa.select(Agency.id).where(Agency.code == agency))
@@ -691,7 +693,6 @@ def _resolve_refs(session: Session, agency: str | None, role: str | None) -> tup
         role_id = session.scalar(sa.select(Role.id).where(Role.code == role))
         if role_id is None:
             errors.append(FieldError("role", f"no role with code {role}"))
-    check(errors)
     return agency_id, role_id
 
 
@@ -707,7 +708,9 @@ def _unique_conflicts(session: Session, email: str | None, cid: str | None, excl
 
 
 def create(session: Session, data: PersonCreate) -> Person:
-    agency_id, role_id = _resolve_refs(session, data.agency, data.role)
+    errors = data.check()
+    agency_id, role_id = _resolve_refs(session, data.agency, data.role, errors)
+    check(errors)
     email = data.email.lower() if data.email else None
     _unique_conflicts(session, email, data.citizen_id, None)
     person = Person(
@@ -754,11 +757,9 @@ def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
     }
     agency_code = changes.pop("agency", None)
     role_code = changes.pop("role", msgspec.UNSET)
-    agency_id, role_id = _resolve_refs(session, agency_code, role_code if isinstance(role_code, str) else None)
-    if changes.get("email"):
-        changes["email"] = changes["email"].lower()
-    _unique_conflicts(session, changes.get("email"), changes.get("citizen_id"), person.id)
-    errors = _position_errors(
+    errors = data.check()
+    agency_id, role_id = _resolve_refs(session, agency_code, role_code if isinstance(role_code, str) else None, errors)
+    errors += _position_errors(
         person.kind,
         changes.get("position_type", person.position_type),
         changes.get("position_level", person.position_level),
@@ -767,6 +768,9 @@ def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
         if required in changes and changes[required] is None:
             errors.append(FieldError(required, "cannot be empty"))
     check(errors)
+    if changes.get("email"):
+        changes["email"] = changes["email"].lower()
+    _unique_conflicts(session, changes.get("email"), changes.get("citizen_id"), person.id)
     for field, value in changes.items():
         setattr(person, field, value)
     if agency_id is not None:

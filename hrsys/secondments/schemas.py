@@ -67,6 +67,8 @@ class KnowledgeTransferItem(Input):
 
 
 class SecondmentCreate(Input):
+    checks_in_service = True  # with the service's lookups, in one 422
+
     person_id: Id
     """The secondee: an external expert, or a civil servant going to another agency."""
     host_agency: AgencyCode
@@ -103,6 +105,8 @@ class SecondmentCreate(Input):
 
 class SecondmentUpdate(Input):
     """Fields to change. Dates, allocation, cost, sender and task force only before activation."""
+
+    checks_in_service = True  # with the service's lookups, in one 422
 
     starts_on: dt.date | msgspec.UnsetType = msgspec.UNSET
     ends_on: dt.date | msgspec.UnsetType = msgspec.UNSET

@@ -283,8 +283,9 @@ def create(
     actor: Actor = SYSTEM,
     policy: SecondmentPolicy,
 ) -> Secondment:
-    """Propose a secondment (state ``proposed``); it books no time until approved."""
-    errors: list[FieldError] = []
+    """Propose a secondment (state ``proposed``); it books no time until approved. One 422 lists every field
+    at fault: the request's own checks and the lookups."""
+    errors: list[FieldError] = data.check()
     person = session.get(Person, data.person_id)
     if person is None:
         errors.append(FieldError("person_id", f"no person with id {data.person_id}"))
@@ -295,17 +296,19 @@ def create(
         errors.append(FieldError("host_agency", "a civil servant cannot be seconded to their own home agency"))
     taskforce_id = _taskforce_id(session, data.taskforce, host_id, errors) if data.taskforce else None
     errors += _kt_errors(session, data.knowledge_transfer, data.person_id, "knowledge_transfer")
-    check(errors)
-    assert person is not None and host_id is not None
-    sending_agency_id = person.agency_id if person.kind == PersonKind.civil_servant else None
+    sending_agency_id = person.agency_id if person and person.kind == PersonKind.civil_servant else None
     sender = data.sending_organisation
-    if sender is None:
+    if sender is None and person is not None:
         if sending_agency_id is not None:
             sender = session.scalar(sa.select(Agency.name_en).where(Agency.id == sending_agency_id))
         else:
             sender = person.organisation
-    if not sender:
-        raise Invalid.one("sending_organisation", "state the sending organisation (the person has none on record)")
+        if not sender:
+            errors.append(
+                FieldError("sending_organisation", "state the sending organisation (the person has none on record)")
+            )
+    check(errors)
+    assert person is not None and host_id is not None and sender
     s = Secondment(
         person_id=person.id,
         host_agency_id=host_id,
@@ -388,13 +391,13 @@ def update(
             rule="agreement_required",
             extra={"field": "agreement_ref"},
         )
-    errors: list[FieldError] = []
+    errors: list[FieldError] = data.check()
     if "taskforce" in changes:
         code = changes.pop("taskforce")
         s.taskforce_id = _taskforce_id(session, code, s.host_agency_id, errors) if code else None
     starts = changes.get("starts_on", s.starts_on)
     ends = changes.get("ends_on", s.ends_on)
-    if ends < starts:
+    if ends < starts and not any(e.field == "ends_on" for e in errors):
         errors.append(FieldError("ends_on", "must be on or after starts_on"))
     host = changes.get("host_share_pct", s.host_share_pct)
     if "host_share_pct" in changes and "sender_share_pct" not in changes:

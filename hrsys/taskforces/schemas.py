@@ -42,6 +42,8 @@ def _period_errors(starts_on: dt.date | None, ends_on: dt.date | None, *, strict
 
 
 class TaskForceCreate(Input):
+    checks_in_service = True  # with the service's lookups, in one 422
+
     code: Code
     name_th: Name
     name_en: Name
@@ -226,6 +228,8 @@ class NeedUpdate(Input):
 
 
 class MemberCreate(Input):
+    checks_in_service = True  # with the service's lookups, in one 422
+
     person_id: Id
     need_id: Id | None = None
     allocation: Percent | None = None

@@ -117,7 +117,7 @@ def _person_errors(session: Session, person_id: int, field: str) -> list[FieldEr
 
 
 def create(session: Session, data: TaskForceCreate) -> TaskForce:
-    errors: list[FieldError] = []
+    errors: list[FieldError] = data.check()
     agency_id = session.scalar(sa.select(A.c.id).where(A.c.code == data.agency))
     if agency_id is None:
         errors.append(FieldError("agency", f"no agency with code {data.agency}"))
@@ -622,7 +622,7 @@ def add_member(
     on = on or today()
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    errors = _person_errors(session, data.person_id, "person_id")
+    errors = data.check() + _person_errors(session, data.person_id, "person_id")
     need = None
     if data.need_id is not None:
         need = session.get(TaskForceNeed, data.need_id)
@@ -634,7 +634,8 @@ def add_member(
     allocation = data.allocation if data.allocation is not None else (need.allocation if need else 0)
     starts_on = data.starts_on or default_start(tf, on)
     ends_on = data.ends_on or tf.ends_on
-    errors += _period_field_errors(tf, starts_on, ends_on)
+    reported = {e.field for e in errors}
+    errors += [e for e in _period_field_errors(tf, starts_on, ends_on) if e.field not in reported]
     check(errors)
     if need is not None:
         _check_need_room(session, need)

@@ -463,6 +463,10 @@ def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
         errors.append(FieldError("course", f"no course with code {data.course}"))
     elif not course.active:
         errors.append(FieldError("course", f"course {data.course} is no longer offered"))
+    if data.session_id is not None and course is not None:
+        cs = session.get(CourseSession, data.session_id)
+        if cs is None or cs.course_id != course.id:
+            errors.append(FieldError("session_id", f"no session {data.session_id} of this course"))
     check(errors)
     assert course is not None
     status = EnrolmentStatus(data.status or ("enrolled" if data.session_id is not None else "planned"))
@@ -480,10 +484,6 @@ def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
         )
     if data.session_id is not None and status == EnrolmentStatus.enrolled:
         _lock_session_seats(session, data.session_id, course.id)
-    elif data.session_id is not None:
-        cs = session.get(CourseSession, data.session_id)
-        if cs is None or cs.course_id != course.id:
-            raise Invalid.one("session_id", f"no session {data.session_id} of this course")
     e = Enrolment(person_id=data.person_id, course_id=course.id, session_id=data.session_id, status=status)
     session.add(e)
     session.flush()
