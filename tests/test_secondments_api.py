@@ -292,6 +292,28 @@ def test_plan_can_change_until_the_end_report(client, w) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "items[1]"
 
 
+def test_knowledge_transfer_names_skills_as_framework_code_or_by_id(client, w) -> None:
+    s = create(
+        client, w, knowledge_transfer=[{"counterpart_id": w.mentee.id, "skill": "KT:DATA-GOV", "target_level": 3}]
+    )
+    assert [k["skill"]["ref"] for k in s["knowledge_transfer"]] == ["KT:DATA-GOV"]
+    url = f"{URL}/{s['id']}/knowledge-transfer"
+    both_forms = [
+        {"counterpart_id": w.mentee.id, "skill": "KT:API-DESIGN", "target_level": 1},
+        {"counterpart_id": w.mentee.id, "skill_id": w.api.id, "target_level": 2},
+    ]
+    r = client.put(url, json={"items": both_forms})
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["items[1]"]  # the same pair twice
+    r = client.put(url, json={"items": [{"counterpart_id": w.mentee.id, "skill": "KT:NOPE", "target_level": 9}]})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"items[0].skill"}
+    r = client.put(url, json={"items": [{"counterpart_id": w.mentee.id, "target_level": 1}]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "items[0].skill"
+    r = client.put(url, json={"items": [{"counterpart_id": w.mentee2.id, "skill": "KT:API-DESIGN", "target_level": 2}]})
+    assert r.status_code == 200, r.text
+    assert [k["skill"]["ref"] for k in r.json()["knowledge_transfer"]] == ["KT:API-DESIGN"]
+
+
 def test_end_report_only_after_the_end_and_only_for_planned_pairs(client, w) -> None:
     s = active(client, w, starts_on=T - 100 * DAY)
     assert do(client, s["id"], "end-report", 409, summary="x")["rule"] == "end_report_too_early"
@@ -308,6 +330,16 @@ def test_end_report_only_after_the_end_and_only_for_planned_pairs(client, w) -> 
         ],
     )
     assert [e["field"] for e in bad["errors"]] == ["results[0]", "results[1].level_reached"]
+    bad = do(
+        client,
+        s["id"],
+        "end-report",
+        422,
+        summary="x",
+        results=[{"counterpart_id": w.mentee.id, "skill": "KT:NOPE", "level_reached": 1}],
+        assessed_on=str(T + 5 * DAY),
+    )
+    assert [e["field"] for e in bad["errors"]] == ["results[0].skill", "assessed_on"]
     nothing = do(client, s["id"], "end-report", summary="The counterparts left the agency.")
     assert nothing["coverage"]["coverage"] == 0.0 and nothing["coverage"]["reported"] == 0
 
