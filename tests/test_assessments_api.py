@@ -92,6 +92,16 @@ def test_bad_input_is_422_listing_every_field_and_nothing_is_written(client, ses
     assert r.status_code == 422
     assert post(client, 999999, skill="TH-DG:DU02", level=2).status_code == 404
     assert client.get(f"/api/v1/people/{p.id}/assessments").json()["total"] == 0
+
+
+def test_one_422_names_the_unknown_skill_the_level_and_the_future_date_together(client, session, catalog, org) -> None:
+    p = factories.person(session, org[1])
+    r = post(client, p.id, skill="TH-DG:NOPE", level=9, assessed_on=days(3))
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"skill", "level", "assessed_on"}
+    r = post(client, p.id, skill="TH-DG:DU02", level=9, assessed_on=days(3), assessor_id=999999)
+    assert {e["field"] for e in r.json()["errors"]} == {"level", "assessed_on", "assessor_id"}
+    assert client.get(f"/api/v1/people/{p.id}/assessments").json()["total"] == 0
     # Append-only: there is no route that changes or deletes an assessment.
     assert client.delete(f"/api/v1/people/{p.id}/assessments").status_code == 405
 
@@ -132,6 +142,18 @@ def test_people_by_skill_ands_skills_and_stays_in_the_subtree(client, session, c
     assert r.status_code == 422
     r = client.get("/api/v1/people", params={"skill": ["TH-DG:NOPE", "TH-DG:XX"]})
     assert [e["field"] for e in r.json()["errors"]] == ["skill[0]", "skill[1]"]
+
+
+def test_people_by_skill_refuses_a_level_beyond_the_skills_scale(client, session, catalog, org) -> None:
+    factories.assessment(session, factories.person(session, org[1]), "TH-DG:DU02", 4, "manager")
+    r = client.get("/api/v1/people", params={"skill": "TH-DG:DU02@9"})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "skill" and "up to 4" in r.json()["errors"][0]["reason"]
+    r = client.get("/api/v1/people", params={"skill": ["TH-DG:DU02@4", "TH-DG:NOPE", "TH-DG:DL01@x", "TH-DG:DU02@5"]})
+    assert [e["field"] for e in r.json()["errors"]] == ["skill[1]", "skill[2]", "skill[3]"]
+    r = client.get("/api/v1/people", params={"skill": "TH-DG:DU02", "min_level": 7})
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["min_level"]
+    assert client.get("/api/v1/people", params={"skill": "TH-DG:DU02@4"}).json()["total"] == 1
 
 
 def test_rebuild_and_refresh_agree_with_what_each_write_kept(client, session, catalog, org) -> None:

@@ -21,7 +21,7 @@ URL = "/api/v1/secondments"
 
 
 @pytest.fixture
-def w(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+def w(session, clients, make_user) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     ministry = factories.agency(session, "MDES")
     host = factories.agency(session, "DGA", parent=ministry)
     home = factories.agency(session, "NSO", parent=ministry)
@@ -38,6 +38,7 @@ def w(session) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         servant=factories.person(session, home),
         data_gov=skills["DATA-GOV"],
         api=skills["API-DESIGN"],
+        reviewer=clients(make_user("admin", username="coi-reviewer")),
     )
 
 
@@ -77,7 +78,7 @@ def do(client, sid: int, action: str, expect: int = 200, **payload: Any) -> dict
 def approved(client, w, **kw):  # type: ignore[no-untyped-def]
     s = create(client, w, **kw)
     do(client, s["id"], "submit")
-    do(client, s["id"], "coi/decision", decision="cleared")
+    do(w.reviewer, s["id"], "coi/decision", decision="cleared")
     return do(client, s["id"], "approve")
 
 
@@ -99,7 +100,11 @@ def test_the_whole_lifecycle_leaves_skills_behind(client, session, w) -> None:
     assert do(client, sid, "approve", 409)["rule"] == "coi_clearance"
     errors = do(client, sid, "coi/decision", 422, decision="cleared_with_conditions")["errors"]
     assert [e["field"] for e in errors] == ["conditions"]
-    review = do(client, sid, "coi/decision", decision="cleared_with_conditions", conditions="No work on Data Co. bids")
+    refused = do(client, sid, "coi/decision", 409, decision="cleared_with_conditions", conditions="No Data Co. bids")
+    assert refused["rule"] == "separation_of_duties"  # the proposer cannot clear their own proposal
+    review = do(
+        w.reviewer, sid, "coi/decision", decision="cleared_with_conditions", conditions="No work on Data Co. bids"
+    )
     assert review["decision"] == "cleared_with_conditions"
     assert do(client, sid, "approve")["status"] == "approved"
 
@@ -195,7 +200,7 @@ def test_submit_needs_a_declaration_and_a_blocked_review_blocks_approval(client,
     assert refused["rule"] == "coi_clearance" and refused["extra"]["decision"] == "blocked"
     assert do(client, sid, "coi/decision", 409, decision="cleared")["rule"] == "coi_already_decided"
     client.post(f"{URL}/{sid}/coi", json={"employer": "Data Co., Ltd.", "shareholdings": "sold"})
-    do(client, sid, "coi/decision", decision="cleared")
+    do(w.reviewer, sid, "coi/decision", decision="cleared")
     assert do(client, sid, "approve")["status"] == "approved"
     assert [rv["decision"] for rv in client.get(f"{URL}/{sid}/coi").json()] == ["blocked", "cleared"]
 
@@ -241,7 +246,7 @@ def test_the_allocation_rule_is_shared_with_task_forces(client, session, w) -> N
     approved(client, w, allocation=60)
     second = create(client, w, allocation=50, host_agency="MOI", knowledge_transfer=[])
     do(client, second["id"], "submit")
-    do(client, second["id"], "coi/decision", decision="cleared")
+    do(w.reviewer, second["id"], "coi/decision", decision="cleared")
     refused = do(client, second["id"], "approve", 409)
     assert refused["rule"] == "allocation_capacity" and refused["extra"]["over_by"] == 10
     r = client.patch(f"{URL}/{second['id']}", json={"allocation": 40})
@@ -287,6 +292,28 @@ def test_plan_can_change_until_the_end_report(client, w) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "items[1]"
 
 
+def test_knowledge_transfer_names_skills_as_framework_code_or_by_id(client, w) -> None:
+    s = create(
+        client, w, knowledge_transfer=[{"counterpart_id": w.mentee.id, "skill": "KT:DATA-GOV", "target_level": 3}]
+    )
+    assert [k["skill"]["ref"] for k in s["knowledge_transfer"]] == ["KT:DATA-GOV"]
+    url = f"{URL}/{s['id']}/knowledge-transfer"
+    both_forms = [
+        {"counterpart_id": w.mentee.id, "skill": "KT:API-DESIGN", "target_level": 1},
+        {"counterpart_id": w.mentee.id, "skill_id": w.api.id, "target_level": 2},
+    ]
+    r = client.put(url, json={"items": both_forms})
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["items[1]"]  # the same pair twice
+    r = client.put(url, json={"items": [{"counterpart_id": w.mentee.id, "skill": "KT:NOPE", "target_level": 9}]})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"items[0].skill"}
+    r = client.put(url, json={"items": [{"counterpart_id": w.mentee.id, "target_level": 1}]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "items[0].skill"
+    r = client.put(url, json={"items": [{"counterpart_id": w.mentee2.id, "skill": "KT:API-DESIGN", "target_level": 2}]})
+    assert r.status_code == 200, r.text
+    assert [k["skill"]["ref"] for k in r.json()["knowledge_transfer"]] == ["KT:API-DESIGN"]
+
+
 def test_end_report_only_after_the_end_and_only_for_planned_pairs(client, w) -> None:
     s = active(client, w, starts_on=T - 100 * DAY)
     assert do(client, s["id"], "end-report", 409, summary="x")["rule"] == "end_report_too_early"
@@ -303,6 +330,16 @@ def test_end_report_only_after_the_end_and_only_for_planned_pairs(client, w) -> 
         ],
     )
     assert [e["field"] for e in bad["errors"]] == ["results[0]", "results[1].level_reached"]
+    bad = do(
+        client,
+        s["id"],
+        "end-report",
+        422,
+        summary="x",
+        results=[{"counterpart_id": w.mentee.id, "skill": "KT:NOPE", "level_reached": 1}],
+        assessed_on=str(T + 5 * DAY),
+    )
+    assert [e["field"] for e in bad["errors"]] == ["results[0].skill", "assessed_on"]
     nothing = do(client, s["id"], "end-report", summary="The counterparts left the agency.")
     assert nothing["coverage"]["coverage"] == 0.0 and nothing["coverage"]["reported"] == 0
 

@@ -147,7 +147,7 @@ def test_staff_cost_is_split_by_fiscal_year() -> None:
 
 
 @pytest.fixture
-def reported(client, session):  # type: ignore[no-untyped-def]
+def reported(client, session, clients, make_user):  # type: ignore[no-untyped-def]
     dept = factories.agency(session, "DGA")
     person = factories.person(session, dept, monthly_cost_baht=40_000)
     tf = factories.taskforce(session, dept, D(2025, 10, 1), D(2027, 9, 30), budget_baht=2_000_000, code="TF-OD")
@@ -168,10 +168,13 @@ def reported(client, session):  # type: ignore[no-untyped-def]
         assert (
             client.post(f"{base}/kpis/{kpi['id']}/actuals", json={"measured_on": on, "value": value}).status_code == 201
         )
-    client.put(
+    approver = clients(make_user("admin", username="budget-approver"))  # the requester never approves
+    client.put(f"{base}/budget/2569", json={"requested_baht": 1_000_000})
+    approver.put(
         f"{base}/budget/2569", json={"requested_baht": 1_000_000, "approved_baht": 800_000, "disbursed_baht": 600_000}
     )
-    client.put(f"{base}/budget/2570", json={"requested_baht": 1_200_000, "approved_baht": 1_000_000})
+    client.put(f"{base}/budget/2570", json={"requested_baht": 1_200_000})
+    approver.put(f"{base}/budget/2570", json={"requested_baht": 1_200_000, "approved_baht": 1_000_000})
     return base
 
 

@@ -96,8 +96,8 @@ def test_bad_input_lists_every_field_and_duplicates_are_409(client, world) -> No
             "lead_id": 99999,
         },
     )
-    assert r.status_code == 422
-    assert {e["field"] for e in r.json()["errors"]} == {"ends_on"}
+    assert r.status_code == 422  # the period, the unknown agency and the unknown lead, together
+    assert {e["field"] for e in r.json()["errors"]} == {"ends_on", "agency", "lead_id"}
     r = client.post(
         "/api/v1/taskforces",
         json={
@@ -220,6 +220,30 @@ def test_member_rules_need_room_period_and_ending(client, world) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "skill_id"
 
 
+def test_needs_take_framework_code_and_a_level_of_the_skills_scale(client, session, world) -> None:
+    kt = factories.kt_skills(session, ["CLOUD"], levels=4)["CLOUD"]
+    tid = _create(client)["id"]
+    url = f"/api/v1/taskforces/{tid}/needs"
+    r = client.post(url, json={"skill": "KT:CLOUD", "min_level": 3, "allocation": 40})
+    assert r.status_code == 201, r.text
+    assert (r.json()["skill_id"], r.json()["skill"]) == (kt.id, "KT:CLOUD")
+    by_id = client.post(url, json={"skill_id": kt.id, "min_level": 2, "allocation": 40}).json()
+    assert by_id["skill"] == "KT:CLOUD"
+    r = client.post(url, json={"skill": "KT:CLOUD", "min_level": 7, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"] == [
+        {"field": "min_level", "reason": "7 is not a level of KT; use one of 1, 2, 3, 4"}
+    ]
+    r = client.patch(f"{url}/{by_id['id']}", json={"min_level": 5})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "min_level"
+    r = client.post(url, json={"skill": "KT:NOPE", "min_level": 2, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "skill", "reason": "no skill KT:NOPE"}]
+    r = client.post(url, json={"skill": "KT:CLOUD", "skill_id": kt.id, "min_level": 2, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "skill"
+    r = client.post(url, json={"min_level": 2, "allocation": 40})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "skill"
+    assert [n["min_level"] for n in client.get(f"/api/v1/taskforces/{tid}").json()["needs"]] == [3, 2]
+
+
 def test_raising_a_members_allocation_is_checked_again(client, world) -> None:
     p = world["people"][0]
     a = _create(client, code="TF-A")["id"]
@@ -232,7 +256,7 @@ def test_raising_a_members_allocation_is_checked_again(client, world) -> None:
     assert r.status_code == 200 and r.json()["allocation"] == 60
 
 
-def test_kpis_actuals_and_budget_validation(client, world) -> None:
+def test_kpis_actuals_and_budget_validation(client, clients, make_user, world) -> None:
     tid = _create(client, starts_on=D(2025, 10, 1), ends_on=D(2027, 9, 30))["id"]
     base = f"/api/v1/taskforces/{tid}"
     r = client.post(f"{base}/kpis", json={"kind": "output", "name_en": "Services", "unit": "services", "target": 0})
@@ -264,7 +288,9 @@ def test_kpis_actuals_and_budget_validation(client, world) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "disbursed_baht"
     r = client.put(f"{base}/budget/2575", json={"requested_baht": 10})
     assert r.status_code == 422 and "2569 to 2570" in r.json()["detail"]
-    r = client.put(f"{base}/budget/2569", json={"requested_baht": 10, "approved_baht": 8, "disbursed_baht": 6})
+    approver = clients(make_user("admin", username="budget-approver"))
+    assert client.put(f"{base}/budget/2569", json={"requested_baht": 10}).status_code == 200
+    r = approver.put(f"{base}/budget/2569", json={"requested_baht": 10, "approved_baht": 8, "disbursed_baht": 6})
     assert r.status_code == 200
     assert r.json() == [
         {
@@ -274,13 +300,103 @@ def test_kpis_actuals_and_budget_validation(client, world) -> None:
             "requested_baht": 10,
             "approved_baht": 8,
             "disbursed_baht": 6,
+            "requested_by_user_id": r.json()[0]["requested_by_user_id"],
+            "approved_by_user_id": r.json()[0]["approved_by_user_id"],
+            "excess_approved_by_user_id": None,
         }
     ]
+    assert r.json()[0]["requested_by_user_id"] != r.json()[0]["approved_by_user_id"]
     r = client.put(f"{base}/budget/2569", json={"requested_baht": 12, "approved_baht": 8, "disbursed_baht": 8})
     assert r.json()[0]["requested_baht"] == 12
     got = client.get(base).json()
     assert got["kpis"][0]["actuals"][0]["value"] == 25
     assert got["budget"][0]["disbursed_baht"] == 8
+
+
+def _budget_world(client, clients, make_user, world):  # type: ignore[no-untyped-def]
+    tid = _create(client, lead_id=world["lead"].id, starts_on=D(2025, 10, 1), ends_on=D(2027, 9, 30))["id"]
+    lead = make_user("taskforce_lead", person=world["lead"])
+    hr = make_user("hr_officer", agency=world["ministry"])
+    hr2 = make_user("hr_officer", agency=world["ministry"])
+    return tid, (lead, clients(lead)), (hr, clients(hr)), (hr2, clients(hr2))
+
+
+def test_the_lead_who_requests_the_budget_cannot_approve_it(client, clients, make_user, world) -> None:
+    tid, (lead, as_lead), (hr, as_hr), _ = _budget_world(client, clients, make_user, world)
+    url = f"/api/v1/taskforces/{tid}/budget/2569"
+    r = as_lead.put(url, json={"requested_baht": 1_000_000})
+    assert r.status_code == 200 and r.json()[0]["requested_by_user_id"] == lead.id
+    r = as_lead.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_000_000})
+    assert r.status_code == 409 and r.json()["rule"] == "separation_of_duties"
+    # requesting and approving in one request is the same thing
+    r = as_hr.put(f"/api/v1/taskforces/{tid}/budget/2570", json={"requested_baht": 5, "approved_baht": 5})
+    assert r.status_code == 409 and r.json()["rule"] == "separation_of_duties"
+    r = as_hr.put(url, json={"requested_baht": 1_000_000, "approved_baht": 800_000, "disbursed_baht": 100_000})
+    assert r.status_code == 200, r.text
+    assert (r.json()[0]["approved_baht"], r.json()[0]["approved_by_user_id"]) == (800_000, hr.id)
+    # the requester may record disbursements (no approval changes), never the approval
+    r = as_lead.put(url, json={"requested_baht": 1_000_000, "approved_baht": 800_000, "disbursed_baht": 200_000})
+    assert r.status_code == 200 and r.json()[0]["disbursed_baht"] == 200_000
+    budget = client.get(f"/api/v1/taskforces/{tid}").json()["budget"]
+    assert [(b["fiscal_year"], b["approved_baht"]) for b in budget] == [(2569, 800_000)]
+
+
+def test_approving_more_than_requested_needs_a_second_approver(client, clients, make_user, world) -> None:
+    tid, (_lead, as_lead), (hr, as_hr), (hr2, as_hr2) = _budget_world(client, clients, make_user, world)
+    url = f"/api/v1/taskforces/{tid}/budget/2569"
+    as_lead.put(url, json={"requested_baht": 1_000_000})
+    r = as_hr.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_200_000})
+    assert r.status_code == 409 and r.json()["rule"] == "excess_needs_second_approver"
+    assert as_hr.put(url, json={"requested_baht": 1_000_000, "approved_baht": 900_000}).status_code == 200
+    r = as_hr2.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_200_000})
+    assert r.status_code == 409 and r.json()["rule"] == "excess_needs_second_approver"  # request not yet in full
+    assert as_hr.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_000_000}).status_code == 200
+    r = as_hr.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_200_000})
+    assert r.status_code == 409 and r.json()["rule"] == "excess_needs_second_approver"  # the same approver
+    r = as_lead.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_200_000})
+    assert r.status_code == 409 and r.json()["rule"] == "separation_of_duties"
+    r = as_hr2.put(url, json={"requested_baht": 1_000_000, "approved_baht": 1_200_000})
+    assert r.status_code == 200, r.text
+    row = r.json()[0]
+    assert (row["approved_baht"], row["approved_by_user_id"], row["excess_approved_by_user_id"]) == (
+        1_200_000,
+        hr.id,
+        hr2.id,
+    )
+    # a smaller request leaves the approval above it without an approved excess: refused, nothing changes
+    r = as_lead.put(url, json={"requested_baht": 900_000, "approved_baht": 1_200_000})
+    assert r.status_code == 409 and r.json()["rule"] == "approved_exceeds_requested"
+    assert client.get(f"/api/v1/taskforces/{tid}").json()["budget"][0]["requested_baht"] == 1_000_000
+
+
+def test_nothing_is_disbursed_for_a_task_force_cancelled_before_it_started(client, clients, make_user, world) -> None:
+    tid, (_lead, as_lead), (_hr, as_hr), _ = _budget_world(client, clients, make_user, world)
+    url = f"/api/v1/taskforces/{tid}/budget/2569"
+    as_lead.put(url, json={"requested_baht": 500_000})
+    as_hr.put(url, json={"requested_baht": 500_000, "approved_baht": 500_000, "disbursed_baht": 50_000})
+    r = client.post(f"/api/v1/taskforces/{tid}/status", json={"status": "closed"})
+    assert r.status_code == 409 and r.json()["rule"] == "cancelled_no_disbursement"
+    assert client.get(f"/api/v1/taskforces/{tid}").json()["status"] == "forming"
+    as_hr.put(url, json={"requested_baht": 500_000, "approved_baht": 500_000, "disbursed_baht": 0})
+    r = client.post(f"/api/v1/taskforces/{tid}/status", json={"status": "closed"})
+    assert r.status_code == 200 and r.json()["cancelled"] is True
+    r = as_hr.put(url, json={"requested_baht": 500_000, "approved_baht": 500_000, "disbursed_baht": 1})
+    assert r.status_code == 409 and r.json()["rule"] == "cancelled_no_disbursement"
+    r = as_hr.put(f"/api/v1/taskforces/{tid}/budget/2570", json={"disbursed_baht": 0})
+    assert r.status_code == 200
+    # a task force that ran and closed still pays late bills
+    ran = _create(client, code="TF-RAN", lead_id=world["lead"].id, starts_on=D(2025, 10, 1), ends_on=D(2027, 9, 30))[
+        "id"
+    ]
+    assert _member(client, ran, world["people"][0], allocation=10).status_code == 201
+    client.post(f"/api/v1/taskforces/{ran}/status", json={"status": "active"})
+    closed = client.post(f"/api/v1/taskforces/{ran}/status", json={"status": "closed"}).json()
+    assert closed["status"] == "closed" and closed["cancelled"] is False
+    as_lead.put(f"/api/v1/taskforces/{ran}/budget/2570", json={"requested_baht": 10})
+    r = as_hr.put(
+        f"/api/v1/taskforces/{ran}/budget/2570", json={"requested_baht": 10, "approved_baht": 10, "disbursed_baht": 10}
+    )
+    assert r.status_code == 200, r.text
 
 
 def test_only_the_lead_hr_in_scope_and_admins_change_a_task_force(clients, world, make_user, client) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import ClassVar
 
 import msgspec
 
@@ -22,11 +23,15 @@ class CrossFieldError(ValueError):
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """An API request body. Unknown fields are refused; ``check`` holds rules across fields."""
 
+    checks_in_service: ClassVar[bool] = False
+    """True where the service calls ``check()`` itself, together with its database lookups, so that one 422
+    lists the fields at fault of both kinds (decoding then checks types only)."""
+
     def check(self) -> list[FieldError]:
         return []
 
     def __post_init__(self) -> None:
-        if _SKIP_CHECKS.get():
+        if _SKIP_CHECKS.get() or self.checks_in_service:
             return
         errors = self.check()
         if errors:

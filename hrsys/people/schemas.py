@@ -31,6 +31,8 @@ def _position_errors(
 
 
 class PersonCreate(Input):
+    checks_in_service = True  # with the agency and role lookups, in one 422
+
     kind: PersonKind
     first_name_th: Name
     last_name_th: Name
@@ -69,6 +71,8 @@ class PersonCreate(Input):
 
 class PersonUpdate(Input):
     """Fields to change; those left out stay as they are. ``null`` clears an optional field."""
+
+    checks_in_service = True  # with the agency and role lookups, in one 422
 
     first_name_th: Name | msgspec.UnsetType = msgspec.UNSET
     last_name_th: Name | msgspec.UnsetType = msgspec.UNSET

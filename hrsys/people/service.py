@@ -680,8 +680,10 @@ def to_out(session: Session, person: Person) -> PersonOut:
     )
 
 
-def _resolve_refs(session: Session, agency: str | None, role: str | None) -> tuple[int | None, int | None]:
-    errors: list[FieldError] = []
+def _resolve_refs(
+    session: Session, agency: str | None, role: str | None, errors: list[FieldError]
+) -> tuple[int | None, int | None]:
+    """Agency and role codes -> ids; an unknown one adds to ``errors`` (reported with the other fields)."""
     agency_id = role_id = None
     if agency is not None:
         agency_id = session.scalar(sa.select(Agency.id).where(Agency.code == agency))
@@ -691,7 +693,6 @@ def _resolve_refs(session: Session, agency: str | None, role: str | None) -> tup
         role_id = session.scalar(sa.select(Role.id).where(Role.code == role))
         if role_id is None:
             errors.append(FieldError("role", f"no role with code {role}"))
-    check(errors)
     return agency_id, role_id
 
 
@@ -707,7 +708,9 @@ def _unique_conflicts(session: Session, email: str | None, cid: str | None, excl
 
 
 def create(session: Session, data: PersonCreate) -> Person:
-    agency_id, role_id = _resolve_refs(session, data.agency, data.role)
+    errors = data.check()
+    agency_id, role_id = _resolve_refs(session, data.agency, data.role, errors)
+    check(errors)
     email = data.email.lower() if data.email else None
     _unique_conflicts(session, email, data.citizen_id, None)
     person = Person(
@@ -754,11 +757,9 @@ def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
     }
     agency_code = changes.pop("agency", None)
     role_code = changes.pop("role", msgspec.UNSET)
-    agency_id, role_id = _resolve_refs(session, agency_code, role_code if isinstance(role_code, str) else None)
-    if changes.get("email"):
-        changes["email"] = changes["email"].lower()
-    _unique_conflicts(session, changes.get("email"), changes.get("citizen_id"), person.id)
-    errors = _position_errors(
+    errors = data.check()
+    agency_id, role_id = _resolve_refs(session, agency_code, role_code if isinstance(role_code, str) else None, errors)
+    errors += _position_errors(
         person.kind,
         changes.get("position_type", person.position_type),
         changes.get("position_level", person.position_level),
@@ -767,6 +768,9 @@ def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
         if required in changes and changes[required] is None:
             errors.append(FieldError(required, "cannot be empty"))
     check(errors)
+    if changes.get("email"):
+        changes["email"] = changes["email"].lower()
+    _unique_conflicts(session, changes.get("email"), changes.get("citizen_id"), person.id)
     for field, value in changes.items():
         setattr(person, field, value)
     if agency_id is not None:
@@ -835,20 +839,18 @@ def skill_filters(engine: Engine, skills: Sequence[str] | None, min_level: int =
     A skill without ``@LEVEL`` needs ``min_level``. The people list reads the current
     profiles (``current_skill``), in which an assessment of an equivalent skill
     counts, and skips rows whose evidence expired even before the nightly
-    ``refresh-expired`` recomputes them. Unknown skills are a 422 naming each. The
+    ``refresh-expired`` recomputes them. Unknown skills and levels beyond a skill's scale are a 422 naming
+    each. The
     pairs come rarest first (fewest holders at the level), which the list uses to
     choose its plan; a skill named twice keeps its highest level.
     """
     if not skills:
         return []
-    from hrsys.skills.assessment_service import check_level_filter, parse_skill_filters, resolve_skill_refs
+    from hrsys.skills.assessment_service import resolve_skill_filters
 
-    check_level_filter(min_level)
-    filters = parse_skill_filters(skills, min_level)
     with read_engine(engine).connect() as conn:
-        found = resolve_skill_refs(conn, [ref for ref, _ in filters])
+        filters = resolve_skill_filters(conn, skills, min_level)
     wanted: dict[int, int] = {}
-    for ref, level in filters:
-        sid = found[ref].id
-        wanted[sid] = max(level, wanted.get(sid, level))
+    for info, level in filters:
+        wanted[info.id] = max(level, wanted.get(info.id, level))
     return sorted(wanted.items(), key=lambda pair: (holders(engine, *pair), pair))

@@ -252,6 +252,21 @@ def check_coi(policy: SecondmentPolicy, decision: CoiDecision | None, action: st
     )
 
 
+def check_coi_reviewer(
+    decision: CoiDecision, proposer_user_id: int | None, reviewer_user_id: int | None
+) -> Breach | None:
+    """Separation of duties: the user who proposed the secondment cannot clear its conflict-of-interest
+    declaration (with or without conditions); blocking it is anyone's to do. Unknown users (commands,
+    imports) are not compared."""
+    if decision not in CLEARED or proposer_user_id is None or proposer_user_id != reviewer_user_id:
+        return None
+    return Breach(
+        "separation_of_duties",
+        "you proposed this secondment: its conflict-of-interest declaration must be cleared by another reviewer",
+        {"proposed_by_user_id": proposer_user_id},
+    )
+
+
 def check_agreement(policy: SecondmentPolicy, agreement_ref: str | None) -> Breach | None:
     """Activation needs the reference of the signed agreement."""
     if not policy.require_agreement_to_activate or (agreement_ref and agreement_ref.strip()):

@@ -24,6 +24,7 @@ TargetLevel = Annotated[int, msgspec.Meta(ge=1, le=10)]
 ReachedLevel = Annotated[int, msgspec.Meta(ge=0, le=10)]
 Id = Annotated[int, msgspec.Meta(ge=1)]
 AgreementRef = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+SkillRefStr = Annotated[str, msgspec.Meta(min_length=3, max_length=170, pattern=r"^[^:\s]+:\S+$")]
 
 
 def _shares_errors(host: int | None, sender: int | None) -> list[FieldError]:
@@ -37,10 +38,11 @@ def _shares_errors(host: int | None, sender: int | None) -> list[FieldError]:
 
 
 def _duplicate_pairs(items: list[Any], field: str) -> list[FieldError]:
-    seen: set[tuple[int, int]] = set()
+    """Pairs written twice the same way (one by id and one as FRAMEWORK:CODE are found by the service)."""
+    seen: set[tuple[int, Any]] = set()
     errors = []
     for i, item in enumerate(items):
-        key = (item.counterpart_id, item.skill_id)
+        key = (item.counterpart_id, item.skill_id if item.skill_id is not None else item.skill)
         if key in seen:
             errors.append(FieldError(f"{field}[{i}]", "the same counterpart and skill appear twice"))
         seen.add(key)
@@ -61,12 +63,16 @@ class InterestsDeclaration(Input):
 class KnowledgeTransferItem(Input):
     counterpart_id: Id
     """A civil servant who is to learn the skill."""
-    skill_id: Id
     target_level: TargetLevel
     """Level on the skill's framework scale the counterpart should reach."""
+    skill: SkillRefStr | None = None
+    """The skill as ``FRAMEWORK:CODE`` (or give ``skill_id``)."""
+    skill_id: Id | None = None
 
 
 class SecondmentCreate(Input):
+    checks_in_service = True  # with the service's lookups, in one 422
+
     person_id: Id
     """The secondee: an external expert, or a civil servant going to another agency."""
     host_agency: AgencyCode
@@ -103,6 +109,8 @@ class SecondmentCreate(Input):
 
 class SecondmentUpdate(Input):
     """Fields to change. Dates, allocation, cost, sender and task force only before activation."""
+
+    checks_in_service = True  # with the service's lookups, in one 422
 
     starts_on: dt.date | msgspec.UnsetType = msgspec.UNSET
     ends_on: dt.date | msgspec.UnsetType = msgspec.UNSET
@@ -173,9 +181,11 @@ class KnowledgeTransferPlan(Input):
 
 class KnowledgeTransferResult(Input):
     counterpart_id: Id
-    skill_id: Id
     level_reached: ReachedLevel
     """0 when the skill was not passed on at all."""
+    skill: SkillRefStr | None = None
+    """The skill as ``FRAMEWORK:CODE`` (or give ``skill_id``)."""
+    skill_id: Id | None = None
 
 
 class EndReportInput(Input):
@@ -213,6 +223,8 @@ class SkillRef(Output):
     code: str
     name_en: str
     name_th: str | None = None
+    ref: str = ""
+    """``FRAMEWORK:CODE``."""
 
 
 class CostSharing(Output):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year_bounds
@@ -70,6 +71,7 @@ from hrsys.secondments.schemas import (
     InterestsDeclaration,
     KnowledgeTransferItem,
     KnowledgeTransferOut,
+    KnowledgeTransferResult,
     PersonRef,
     SecondmentCreate,
     SecondmentListItem,
@@ -79,7 +81,8 @@ from hrsys.secondments.schemas import (
     TransitionInput,
     TransitionOut,
 )
-from hrsys.skills.models import ProficiencyLevel, Skill
+from hrsys.skills.assessment_service import SkillInfo, lookup_skill
+from hrsys.skills.models import Framework, ProficiencyLevel, Skill
 from hrsys.taskforces.models import TaskForce
 
 S = SecondmentStatus
@@ -160,6 +163,16 @@ def latest_review(session: Session, secondment_id: int) -> ConflictOfInterestRev
     )
 
 
+def proposer_user_id(session: Session, secondment_id: int) -> int | None:
+    """The user who proposed the secondment (the actor of its first recorded move), if a user did."""
+    return session.scalar(
+        sa.select(TR.c.actor_user_id)
+        .where(TR.c.secondment_id == secondment_id, TR.c.from_status.is_(None))
+        .order_by(TR.c.id)
+        .limit(1)
+    )
+
+
 def _record(
     session: Session,
     s: Secondment,
@@ -194,23 +207,50 @@ def _scale_max(session: Session, skill_ids: set[int]) -> dict[int, int]:
     return {r[0]: (r[1] if r[1] is not None else 10) for r in rows}
 
 
+def _kt_skill_ids(
+    session: Session, items: Sequence[KnowledgeTransferItem | KnowledgeTransferResult], field: str
+) -> tuple[list[SkillInfo | None], list[FieldError]]:
+    """Each item's skill, named as ``FRAMEWORK:CODE`` (``skill``) or by id (``skill_id``), through the resolver
+    every input uses; and the errors: unknown skills, and pairs written twice in the two forms."""
+    found: list[SkillInfo | None] = []
+    errors: list[FieldError] = []
+    for n, item in enumerate(items):
+        info, errs = lookup_skill(
+            session,
+            ref=item.skill,
+            skill_id=item.skill_id,
+            field=f"{field}[{n}].skill",
+            id_field=f"{field}[{n}].skill_id",
+        )
+        found.append(info)
+        errors += errs
+    first: dict[tuple[int, int], int] = {}
+    for n, (item, info) in enumerate(zip(items, found, strict=True)):
+        if info is None:
+            continue
+        key = (item.counterpart_id, info.id)
+        if key in first and (items[first[key]].skill, items[first[key]].skill_id) != (item.skill, item.skill_id):
+            errors.append(FieldError(f"{field}[{n}]", "the same counterpart and skill appear twice"))
+        first.setdefault(key, n)
+    return found, errors
+
+
 def _kt_errors(
     session: Session, items: Sequence[KnowledgeTransferItem], secondee_id: int | None, field: str
-) -> list[FieldError]:
-    """Counterparts must be civil servants other than the secondee; skills must exist, be in use, have the level."""
-    errors: list[FieldError] = []
+) -> tuple[list[int], list[FieldError]]:
+    """Counterparts must be civil servants other than the secondee; skills must exist, be in use, have the level.
+    Returns the items' skill ids (valid when there are no errors) and the errors."""
     if not items:
-        return errors
+        return [], []
+    skills, errors = _kt_skill_ids(session, items, field)
     people = {
         r.id: r
         for r in session.execute(
             sa.select(PER.c.id, PER.c.kind, PER.c.active).where(PER.c.id.in_({i.counterpart_id for i in items}))
         )
     }
-    skill_ids = {i.skill_id for i in items}
-    skills = {r.id: r for r in session.execute(sa.select(Skill.id, Skill.retired).where(Skill.id.in_(skill_ids)))}
-    top = _scale_max(session, skill_ids)
-    for n, item in enumerate(items):
+    top = _scale_max(session, {info.id for info in skills if info is not None})
+    for n, (item, skill) in enumerate(zip(items, skills, strict=True)):
         where = f"{field}[{n}]"
         person = people.get(item.counterpart_id)
         if person is None:
@@ -221,14 +261,14 @@ def _kt_errors(
             errors.append(FieldError(f"{where}.counterpart_id", "the secondee cannot be their own counterpart"))
         elif not person.active:
             errors.append(FieldError(f"{where}.counterpart_id", "this person is no longer active"))
-        skill = skills.get(item.skill_id)
         if skill is None:
-            errors.append(FieldError(f"{where}.skill_id", f"no skill with id {item.skill_id}"))
-        elif skill.retired:
-            errors.append(FieldError(f"{where}.skill_id", "this skill is retired"))
-        elif item.target_level > top[item.skill_id]:
-            errors.append(FieldError(f"{where}.target_level", f"the skill's scale goes up to {top[item.skill_id]}"))
-    return errors
+            continue
+        named = f"{where}.skill" if item.skill is not None else f"{where}.skill_id"
+        if skill.retired:
+            errors.append(FieldError(named, "this skill is retired"))
+        elif item.target_level > top[skill.id]:
+            errors.append(FieldError(f"{where}.target_level", f"the skill's scale goes up to {top[skill.id]}"))
+    return [info.id if info else 0 for info in skills], errors
 
 
 def _agency_id(session: Session, code: str, field: str, errors: list[FieldError]) -> int | None:
@@ -272,8 +312,9 @@ def create(
     actor: Actor = SYSTEM,
     policy: SecondmentPolicy,
 ) -> Secondment:
-    """Propose a secondment (state ``proposed``); it books no time until approved."""
-    errors: list[FieldError] = []
+    """Propose a secondment (state ``proposed``); it books no time until approved. One 422 lists every field
+    at fault: the request's own checks and the lookups."""
+    errors: list[FieldError] = data.check()
     person = session.get(Person, data.person_id)
     if person is None:
         errors.append(FieldError("person_id", f"no person with id {data.person_id}"))
@@ -283,18 +324,21 @@ def create(
     if person is not None and person.kind == PersonKind.civil_servant and host_id == person.agency_id:
         errors.append(FieldError("host_agency", "a civil servant cannot be seconded to their own home agency"))
     taskforce_id = _taskforce_id(session, data.taskforce, host_id, errors) if data.taskforce else None
-    errors += _kt_errors(session, data.knowledge_transfer, data.person_id, "knowledge_transfer")
-    check(errors)
-    assert person is not None and host_id is not None
-    sending_agency_id = person.agency_id if person.kind == PersonKind.civil_servant else None
+    kt_skill_ids, kt_errors = _kt_errors(session, data.knowledge_transfer, data.person_id, "knowledge_transfer")
+    errors += kt_errors
+    sending_agency_id = person.agency_id if person and person.kind == PersonKind.civil_servant else None
     sender = data.sending_organisation
-    if sender is None:
+    if sender is None and person is not None:
         if sending_agency_id is not None:
             sender = session.scalar(sa.select(Agency.name_en).where(Agency.id == sending_agency_id))
         else:
             sender = person.organisation
-    if not sender:
-        raise Invalid.one("sending_organisation", "state the sending organisation (the person has none on record)")
+        if not sender:
+            errors.append(
+                FieldError("sending_organisation", "state the sending organisation (the person has none on record)")
+            )
+    check(errors)
+    assert person is not None and host_id is not None and sender
     s = Secondment(
         person_id=person.id,
         host_agency_id=host_id,
@@ -319,12 +363,12 @@ def create(
     _record(session, s, None, actor, None, {"starts_on": s.starts_on.isoformat(), "ends_on": s.ends_on.isoformat()})
     if data.interests is not None:
         _declare(session, s, data.interests)
-    for item in data.knowledge_transfer:
+    for item, skill_id in zip(data.knowledge_transfer, kt_skill_ids, strict=True):
         session.add(
             KnowledgeTransfer(
                 secondment_id=s.id,
                 counterpart_id=item.counterpart_id,
-                skill_id=item.skill_id,
+                skill_id=skill_id,
                 target_level=item.target_level,
             )
         )
@@ -377,13 +421,13 @@ def update(
             rule="agreement_required",
             extra={"field": "agreement_ref"},
         )
-    errors: list[FieldError] = []
+    errors: list[FieldError] = data.check()
     if "taskforce" in changes:
         code = changes.pop("taskforce")
         s.taskforce_id = _taskforce_id(session, code, s.host_agency_id, errors) if code else None
     starts = changes.get("starts_on", s.starts_on)
     ends = changes.get("ends_on", s.ends_on)
-    if ends < starts:
+    if ends < starts and not any(e.field == "ends_on" for e in errors):
         errors.append(FieldError("ends_on", "must be on or after starts_on"))
     host = changes.get("host_share_pct", s.host_share_pct)
     if "host_share_pct" in changes and "sender_share_pct" not in changes:
@@ -542,10 +586,11 @@ def decide_coi(
             rule="coi_already_decided",
             extra={"review_id": review.id, "decision": str(review.decision)},
         )
+    _raise([rules.check_coi_reviewer(CoiDecision(data.decision), proposer_user_id(session, s.id), actor.user_id)])
     review.decision = CoiDecision(data.decision)
     review.conditions = data.conditions
     review.reviewer_user_id = actor.user_id
-    review.decided_at = dt.datetime.now(dt.UTC)
+    review.decided_at = clock.now()
     session.flush()
     return review
 
@@ -557,14 +602,15 @@ def set_knowledge_transfer(session: Session, secondment_id: int, items: Sequence
         raise Conflict("the end report is in; the plan can no longer change", rule="end_report_exists")
     if s.status in (S.rejected, S.withdrawn):
         raise _closed(s, "its knowledge-transfer plan can no longer change")
-    check(_kt_errors(session, items, s.person_id, "items"))
+    skill_ids, errors = _kt_errors(session, items, s.person_id, "items")
+    check(errors)
     session.execute(sa.delete(KnowledgeTransfer).where(KnowledgeTransfer.secondment_id == s.id))
-    for item in items:
+    for item, skill_id in zip(items, skill_ids, strict=True):
         session.add(
             KnowledgeTransfer(
                 secondment_id=s.id,
                 counterpart_id=item.counterpart_id,
-                skill_id=item.skill_id,
+                skill_id=skill_id,
                 target_level=item.target_level,
             )
         )
@@ -598,29 +644,30 @@ def submit_end_report(
         for k in session.scalars(sa.select(KnowledgeTransfer).where(KnowledgeTransfer.secondment_id == s.id))
     }
     top = _scale_max(session, {k[1] for k in plan})
-    errors = []
+    skills, errors = _kt_skill_ids(session, data.results, "results")
     if assessed_on < s.starts_on or assessed_on > today:
         errors.append(FieldError("assessed_on", f"must be between {s.starts_on} and today"))
-    for n, result in enumerate(data.results):
-        if (result.counterpart_id, result.skill_id) not in plan:
+    for n, (result, skill) in enumerate(zip(data.results, skills, strict=True)):
+        if skill is None:
+            continue
+        if (result.counterpart_id, skill.id) not in plan:
             errors.append(
                 FieldError(f"results[{n}]", "this counterpart and skill are not in the knowledge-transfer plan")
             )
-        elif result.level_reached > top[result.skill_id]:
-            errors.append(
-                FieldError(f"results[{n}].level_reached", f"the skill's scale goes up to {top[result.skill_id]}")
-            )
+        elif result.level_reached > top[skill.id]:
+            errors.append(FieldError(f"results[{n}].level_reached", f"the skill's scale goes up to {top[skill.id]}"))
     check(errors)
     secondee = session.get(Person, s.person_id)
     assert secondee is not None
-    for result in data.results:
-        row = plan[(result.counterpart_id, result.skill_id)]
+    for result, found in zip(data.results, skills, strict=True):
+        assert found is not None
+        row = plan[(result.counterpart_id, found.id)]
         row.level_reached = result.level_reached
         if result.level_reached > 0:
             row.assessment_id = knowledge.record_knowledge_transfer_assessment(
                 session,
                 person_id=result.counterpart_id,
-                skill_id=result.skill_id,
+                skill_id=found.id,
                 level=result.level_reached,
                 assessed_on=assessed_on,
                 secondment_id=s.id,
@@ -702,8 +749,9 @@ def review_out(r: ConflictOfInterestReview) -> CoiReviewOut:
 def detail(session: Session, s: Secondment, *, policy: SecondmentPolicy) -> SecondmentOut:
     """Everything about one secondment: terms, cost by fiscal year, latest review, plan and coverage."""
     kts = session.execute(
-        sa.select(KnowledgeTransfer, Skill.code, Skill.name_en, Skill.name_th)
+        sa.select(KnowledgeTransfer, Skill.code, Skill.name_en, Skill.name_th, Framework.code)
         .join(Skill, Skill.id == KnowledgeTransfer.skill_id)
+        .join(Framework, Framework.id == Skill.framework_id)
         .where(KnowledgeTransfer.secondment_id == s.id)
         .order_by(KnowledgeTransfer.id)
     ).all()
@@ -752,13 +800,13 @@ def detail(session: Session, s: Secondment, *, policy: SecondmentPolicy) -> Seco
             KnowledgeTransferOut(
                 id=k.id,
                 counterpart=people[k.counterpart_id],
-                skill=SkillRef(id=k.skill_id, code=code, name_en=name_en, name_th=name_th),
+                skill=SkillRef(id=k.skill_id, code=code, name_en=name_en, name_th=name_th, ref=f"{fw}:{code}"),
                 target_level=k.target_level,
                 level_reached=k.level_reached,
                 passed_on=None if s.end_report_at is None else (k.level_reached or 0) >= k.target_level,
                 assessment_id=k.assessment_id,
             )
-            for k, code, name_en, name_th in kts
+            for k, code, name_en, name_th, fw in kts
         ],
         coverage=coverage_of([(k.target_level, k.level_reached) for k, *_ in kts], s.end_report_at is not None),
         end_report=s.end_report,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.core.db import read_engine
-from hrsys.core.errors import FieldError, Invalid, NotFound, check
+from hrsys.core.errors import FieldError, NotFound, check
 from hrsys.core.pagination import Page
 from hrsys.people.models import Person
 from hrsys.skills import bulk
@@ -106,10 +106,11 @@ def skills_by_id(conn: sa.Connection | Session, ids: Iterable[int]) -> dict[int,
     return {r[0]: SkillInfo(r) for r in rows}
 
 
-def resolve_skill_refs(
+def lookup_skill_refs(
     conn: sa.Connection | Session, refs: Sequence[str], *, field: str = "skill"
-) -> dict[str, SkillInfo]:
-    """``FRAMEWORK:CODE`` references -> skills; 422 listing every malformed or unknown one."""
+) -> tuple[dict[str, SkillInfo], list[FieldError]]:
+    """``FRAMEWORK:CODE`` references -> the skills found, and an error for every malformed or unknown one
+    (``field``, or ``field[i]`` for several), so that callers can report them with their other errors."""
     errors: list[FieldError] = []
     parsed: dict[str, tuple[str, str]] = {}
     for i, ref in enumerate(refs):
@@ -119,11 +120,9 @@ def resolve_skill_refs(
             errors.append(FieldError(label, f"{ref!r} is not a skill reference; write FRAMEWORK:CODE, e.g. TH-DG:DU02"))
         else:
             parsed[ref] = p
-    check(errors)
     found: dict[tuple[str, str], SkillInfo] = {}
-    wanted = set(parsed.values())
     by_fw: dict[str, list[str]] = {}
-    for fw, code in wanted:
+    for fw, code in set(parsed.values()):
         by_fw.setdefault(fw, []).append(code)
     for fw, codes in by_fw.items():
         rows = conn.execute(
@@ -136,8 +135,49 @@ def resolve_skill_refs(
         if ref in parsed and parsed[ref] not in found:
             label = field if len(refs) == 1 else f"{field}[{i}]"
             errors.append(FieldError(label, f"no skill {ref}"))
+    return {ref: found[p] for ref, p in parsed.items() if p in found}, errors
+
+
+def resolve_skill_refs(
+    conn: sa.Connection | Session, refs: Sequence[str], *, field: str = "skill"
+) -> dict[str, SkillInfo]:
+    """``FRAMEWORK:CODE`` references -> skills; 422 listing every malformed or unknown one."""
+    found, errors = lookup_skill_refs(conn, refs, field=field)
     check(errors)
-    return {ref: found[p] for ref, p in parsed.items()}
+    return found
+
+
+def lookup_skill(
+    conn: sa.Connection | Session,
+    *,
+    ref: str | None,
+    skill_id: int | None,
+    field: str = "skill",
+    id_field: str = "skill_id",
+) -> tuple[SkillInfo | None, list[FieldError]]:
+    """The skill an input names, as ``FRAMEWORK:CODE`` in ``field`` or by id in ``id_field`` (exactly one of
+    them); the errors say which field is at fault. Every input that takes a skill resolves it here."""
+    if (ref is None) == (skill_id is None):
+        return None, [FieldError(field, f"name the skill as FRAMEWORK:CODE in {field}, or by id in {id_field}")]
+    if ref is not None:
+        found, errors = lookup_skill_refs(conn, [ref], field=field)
+        return found.get(ref), errors
+    assert skill_id is not None
+    info = skills_by_id(conn, [skill_id]).get(skill_id)
+    return info, ([] if info else [FieldError(id_field, f"no skill with id {skill_id}")])
+
+
+def level_errors(
+    scale: Iterable[int], skill: SkillInfo, level: int, field: str, *, lenient: bool = False
+) -> list[FieldError]:
+    """An error unless ``level`` is on ``scale``, the skill's framework proficiency scale. With ``lenient``, a
+    framework that defines no scale takes any level from 1 to 10 (as secondments' knowledge transfer does)."""
+    scale = sorted(scale)
+    if level in scale or (lenient and not scale and 1 <= level <= 10):
+        return []
+    if not scale:
+        return [FieldError(field, f"{skill.framework} defines no proficiency scale")]
+    return [FieldError(field, f"{level} is not a level of {skill.framework}; use one of {', '.join(map(str, scale))}")]
 
 
 def scale_of(conn: sa.Connection | Session, framework_id: int) -> dict[int, tuple[str, str]]:
@@ -164,24 +204,25 @@ def record_assessment(
 ) -> AssessmentOut:
     """Append an assessment and refresh the person's current profile for the skill's class."""
     _lock_person(session, person_id)
-    skill = resolve_skill_refs(session, [data.skill])[data.skill]
-    errors: list[FieldError] = []
-    if skill.retired:
-        errors.append(FieldError("skill", f"{data.skill} is retired; assess its successor instead"))
-    scale = scale_of(session, skill.framework_id)
-    if data.level not in scale:
-        errors.append(
-            FieldError(
-                "level",
-                f"{data.level} is not a level of {skill.framework}; use one of {', '.join(map(str, scale))}",
-            )
-        )
+    errors = data.check()
+    found, ref_errors = lookup_skill_refs(session, [data.skill])
+    errors += ref_errors
+    skill = found.get(data.skill)
+    scale: dict[int, tuple[str, str]] = {}
+    if skill is not None:
+        if skill.retired:
+            errors.append(FieldError("skill", f"{data.skill} is retired; assess its successor instead"))
+        scale = scale_of(session, skill.framework_id)
+        errors += level_errors(scale, skill, data.level, "level")
+    elif not session.scalar(sa.select(sa.func.count()).where(L.c.level == data.level)):
+        errors.append(FieldError("level", f"{data.level} is not a level of any framework's scale"))
     if data.assessor_id is not None:
         if data.assessor_id == person_id and data.source != AssessmentSource.self:
             errors.append(FieldError("assessor_id", "a person can only assess themselves with source 'self'"))
         elif session.execute(sa.select(P.c.id).where(P.c.id == data.assessor_id)).first() is None:
             errors.append(FieldError("assessor_id", f"no person {data.assessor_id}"))
     check(errors)
+    assert skill is not None
     assessment = Assessment(
         person_id=person_id,
         skill_id=skill.id,
@@ -495,23 +536,41 @@ def history(
 # --- people by skill ---------------------------------------------------------------------------------
 
 
-def parse_skill_filters(values: Sequence[str], default_min_level: int) -> list[tuple[str, int]]:
-    """``["TH-DG:DU02@3", "DDAT:PROGRAMMING"]`` -> ``[("TH-DG:DU02", 3), ("DDAT:PROGRAMMING", default)]``."""
-    out: list[tuple[str, int]] = []
+def resolve_skill_filters(
+    conn: sa.Connection | Session, values: Sequence[str], min_level: int
+) -> list[tuple[SkillInfo, int]]:
+    """People-by-skill filters -> (skill, level) pairs; one 422 naming every malformed reference or level,
+    unknown skill, and level beyond the top of the skill's scale (``skill`` or ``skill[i]``; ``min_level``
+    when it is the default level that is too high). A framework without a scale goes up to 10."""
     errors: list[FieldError] = []
+    if not 0 <= min_level <= 10:
+        errors.append(FieldError("min_level", "must be between 0 and 10"))
+    tops: dict[int, int] = {}
+    out: list[tuple[SkillInfo, int]] = []
     for i, raw in enumerate(values):
+        label = "skill" if len(values) == 1 else f"skill[{i}]"
         ref, sep, lv = raw.strip().partition("@")
-        level = default_min_level
+        level = min_level
         if sep:
             if not lv.isdigit() or not 0 <= int(lv) <= 10:
-                errors.append(FieldError(f"skill[{i}]", f"the level after '@' must be a number 0..10, got {lv!r}"))
+                errors.append(FieldError(label, f"the level after '@' must be a number 0..10, got {lv!r}"))
                 continue
             level = int(lv)
-        out.append((ref, level))
+        found, ref_errors = lookup_skill_refs(conn, [ref], field=label)
+        errors += ref_errors
+        info = found.get(ref)
+        if info is None:
+            continue
+        if info.framework_id not in tops:
+            tops[info.framework_id] = max(scale_of(conn, info.framework_id), default=10)
+        top = tops[info.framework_id]
+        if level > top and (sep or 0 <= min_level <= 10):
+            errors.append(
+                FieldError(
+                    label if sep else "min_level",
+                    f"{info.framework}:{info.code} has levels up to {top} on its framework's scale, not {level}",
+                )
+            )
+        out.append((info, level))
     check(errors)
     return out
-
-
-def check_level_filter(min_level: int) -> None:
-    if not 0 <= min_level <= 10:
-        raise Invalid.one("min_level", "must be between 0 and 10")

@@ -41,6 +41,8 @@ class TaskForce(TimestampMixin, Base):
     ends_on: Mapped[dt.date] = mapped_column(sa.Date)
     budget_baht: Mapped[int] = mapped_column(sa.BigInteger, server_default="0", default=0)
     status: Mapped[TaskForceStatus] = mapped_column(enum_column(TaskForceStatus))
+    cancelled: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"), default=False)
+    """Closed straight from ``forming``, never started: nothing may be disbursed for it."""
     version: Mapped[int] = mapped_column(sa.Integer, server_default="1", nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -127,6 +129,12 @@ class TaskForceBudget(Base):
     requested_baht: Mapped[int] = mapped_column(sa.BigInteger, server_default="0", default=0)
     approved_baht: Mapped[int] = mapped_column(sa.BigInteger, server_default="0", default=0)
     disbursed_baht: Mapped[int] = mapped_column(sa.BigInteger, server_default="0", default=0)
+    requested_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    """Who last set the amount requested (the requester)."""
+    approved_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    """Who approved the amount up to the request; never the requester."""
+    excess_approved_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    """Who approved the part above the request, a second approver; set whenever approved > requested."""
 
     __table_args__ = (
         sa.UniqueConstraint("taskforce_id", "fiscal_year"),

@@ -287,10 +287,16 @@ class TaskForceController(Controller):
         taskforce_id: FromPath[int],
         fiscal_year: FromPath[int],
         data: JSONBody[BudgetPut],
+        current_user: NamedDependency[CurrentUser],
     ) -> list[BudgetOut]:
         """Set the money requested, approved and disbursed in one Thai fiscal year (BE: 2570 is Oct 2026 to
-        Sep 2027). Returns every year."""
-        return in_transaction(db_session, lambda: service.put_budget(db_session, taskforce_id, fiscal_year, data))
+        Sep 2027). Returns every year. The requester never approves (409 ``separation_of_duties``); approved above
+        requested needs a second approver after the first (409 ``excess_needs_second_approver``); nothing is
+        disbursed for a task force cancelled before it started (409 ``cancelled_no_disbursement``)."""
+        return in_transaction(
+            db_session,
+            lambda: service.put_budget(db_session, taskforce_id, fiscal_year, data, user_id=current_user.id),
+        )
 
     @delete("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
     def delete_budget(

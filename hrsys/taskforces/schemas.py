@@ -42,6 +42,8 @@ def _period_errors(starts_on: dt.date | None, ends_on: dt.date | None, *, strict
 
 
 class TaskForceCreate(Input):
+    checks_in_service = True  # with the service's lookups, in one 422
+
     code: Code
     name_th: Name
     name_en: Name
@@ -100,6 +102,8 @@ class PersonRef(Output):
 class NeedOut(Output):
     id: int
     skill_id: int
+    skill: str
+    """``FRAMEWORK:CODE``."""
     skill_code: str
     skill_name: str
     min_level: int
@@ -150,6 +154,12 @@ class BudgetOut(Output):
     requested_baht: int
     approved_baht: int
     disbursed_baht: int
+    requested_by_user_id: int | None = None
+    """Who requested the amount; never its approver."""
+    approved_by_user_id: int | None = None
+    """Who approved the amount up to the request."""
+    excess_approved_by_user_id: int | None = None
+    """The second approver of the part above the request (set whenever approved > requested)."""
 
 
 class TaskForceOut(Output):
@@ -173,6 +183,8 @@ class TaskForceOut(Output):
     budget: list[BudgetOut]
     created_at: dt.datetime
     updated_at: dt.datetime
+    cancelled: bool = False
+    """Closed straight from ``forming``, without ever starting: nothing may be disbursed for it."""
 
 
 class TaskForceListItem(Output):
@@ -193,11 +205,17 @@ class TaskForceListItem(Output):
 # ---------------------------------------------------------------------------- needs and members
 
 
+SkillRefStr = Annotated[str, msgspec.Meta(min_length=3, max_length=170, pattern=r"^[^:\s]+:\S+$")]
+
+
 class NeedCreate(Input):
-    skill_id: Id
     min_level: Level
+    """A level of the skill's framework scale."""
     allocation: Percent
     """Percent of working time each person filling the need gives."""
+    skill: SkillRefStr | None = None
+    """The skill as ``FRAMEWORK:CODE`` (or give ``skill_id``)."""
+    skill_id: Id | None = None
     headcount: Headcount = 1
     essential: bool = True
 
@@ -210,6 +228,8 @@ class NeedUpdate(Input):
 
 
 class MemberCreate(Input):
+    checks_in_service = True  # with the service's lookups, in one 422
+
     person_id: Id
     need_id: Id | None = None
     allocation: Percent | None = None

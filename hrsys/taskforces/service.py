@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people.models import Person
-from hrsys.skills.models import Skill
+from hrsys.skills.assessment_service import level_errors, lookup_skill, scale_of, skills_by_id
+from hrsys.skills.models import Framework, Skill
 from hrsys.taskforces import states
 from hrsys.taskforces.models import (
     Kpi,
@@ -73,7 +75,7 @@ FY_MIN, FY_MAX = 2500, 2700
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 # ---------------------------------------------------------------------------- task forces
@@ -115,7 +117,7 @@ def _person_errors(session: Session, person_id: int, field: str) -> list[FieldEr
 
 
 def create(session: Session, data: TaskForceCreate) -> TaskForce:
-    errors: list[FieldError] = []
+    errors: list[FieldError] = data.check()
     agency_id = session.scalar(sa.select(A.c.id).where(A.c.code == data.agency))
     if agency_id is None:
         errors.append(FieldError("agency", f"no agency with code {data.agency}"))
@@ -217,6 +219,20 @@ def change_status(session: Session, taskforce_id: int, data: StatusChange, *, on
             raise Conflict(
                 f"task force {tf.code} has no active member: add people before activating", rule="no_members"
             )
+    if target == TaskForceStatus.closed and tf.status == TaskForceStatus.forming:
+        disbursed = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(TaskForceBudget.disbursed_baht), 0)).where(
+                TaskForceBudget.taskforce_id == tf.id
+            )
+        )
+        if disbursed:
+            raise Conflict(
+                f"task force {tf.code} has {disbursed:,} baht disbursed: a task force cancelled before it started "
+                "can have nothing disbursed (record the money returned first)",
+                rule="cancelled_no_disbursement",
+                extra={"disbursed_baht": disbursed},
+            )
+        tf.cancelled = True
     if target == TaskForceStatus.closed:
         for member in session.scalars(
             sa.select(TaskForceMember).where(
@@ -267,9 +283,11 @@ def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
         sa.select(sa.func.count()).where(M.c.need_id == N.c.id, M.c.status == MemberStatus.active).scalar_subquery()
     )
     S = Skill.__table__
+    F = Framework.__table__
     rows = session.execute(
-        sa.select(N, S.c.code, S.c.name_en, filled.label("filled"))
+        sa.select(N, S.c.code, S.c.name_en, F.c.code.label("framework"), filled.label("filled"))
         .join(S, S.c.id == N.c.skill_id)
+        .join(F, F.c.id == S.c.framework_id)
         .where(N.c.taskforce_id == taskforce_id)
         .order_by(N.c.id)
     )
@@ -277,6 +295,7 @@ def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
         NeedOut(
             id=r.id,
             skill_id=r.skill_id,
+            skill=f"{r.framework}:{r.code}",
             skill_code=r.code,
             skill_name=r.name_en,
             min_level=r.min_level,
@@ -352,6 +371,9 @@ def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
                 requested_baht=b.requested_baht,
                 approved_baht=b.approved_baht,
                 disbursed_baht=b.disbursed_baht,
+                requested_by_user_id=b.requested_by_user_id,
+                approved_by_user_id=b.approved_by_user_id,
+                excess_approved_by_user_id=b.excess_approved_by_user_id,
             )
         )
     return out
@@ -380,6 +402,7 @@ def to_out(session: Session, tf: TaskForce, *, show_members: bool = True) -> Tas
         budget=budget_out(session, tf.id),
         created_at=tf.created_at,
         updated_at=tf.updated_at,
+        cancelled=tf.cancelled,
     )
 
 
@@ -487,14 +510,16 @@ def _filled(session: Session, need_id: int) -> int:
 def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForceNeed:
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    skill = session.execute(sa.select(Skill.id, Skill.retired).where(Skill.id == data.skill_id)).first()
-    if skill is None:
-        raise Invalid.one("skill_id", f"no skill with id {data.skill_id}")
-    if skill.retired:
-        raise Invalid.one("skill_id", f"skill {data.skill_id} is retired")
+    skill, errors = lookup_skill(session, ref=data.skill, skill_id=data.skill_id)
+    if skill is not None:
+        if skill.retired:
+            errors.append(FieldError("skill" if data.skill else "skill_id", f"skill {skill.ref.ref} is retired"))
+        errors += level_errors(scale_of(session, skill.framework_id), skill, data.min_level, "min_level", lenient=True)
+    check(errors)
+    assert skill is not None
     need = TaskForceNeed(
         taskforce_id=tf.id,
-        skill_id=data.skill_id,
+        skill_id=skill.id,
         min_level=data.min_level,
         headcount=data.headcount,
         allocation=data.allocation,
@@ -510,6 +535,9 @@ def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpd
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
     need = _need(session, tf, need_id)
+    if isinstance(data.min_level, int):
+        skill = skills_by_id(session, [need.skill_id])[need.skill_id]
+        check(level_errors(scale_of(session, skill.framework_id), skill, data.min_level, "min_level", lenient=True))
     if isinstance(data.headcount, int):
         filled = _filled(session, need.id)
         if data.headcount < filled:
@@ -594,7 +622,7 @@ def add_member(
     on = on or today()
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    errors = _person_errors(session, data.person_id, "person_id")
+    errors = data.check() + _person_errors(session, data.person_id, "person_id")
     need = None
     if data.need_id is not None:
         need = session.get(TaskForceNeed, data.need_id)
@@ -606,7 +634,8 @@ def add_member(
     allocation = data.allocation if data.allocation is not None else (need.allocation if need else 0)
     starts_on = data.starts_on or default_start(tf, on)
     ends_on = data.ends_on or tf.ends_on
-    errors += _period_field_errors(tf, starts_on, ends_on)
+    reported = {e.field for e in errors}
+    errors += [e for e in _period_field_errors(tf, starts_on, ends_on) if e.field not in reported]
     check(errors)
     if need is not None:
         _check_need_room(session, need)
@@ -768,10 +797,27 @@ def delete_actual(session: Session, taskforce_id: int, kpi_id: int, actual_id: i
 # ---------------------------------------------------------------------------- budget
 
 
-def put_budget(session: Session, taskforce_id: int, year: int, data: BudgetPut) -> list[BudgetOut]:
+def _budget_rule(message: str, rule: str, **extra: Any) -> Conflict:
+    return Conflict(message, rule=rule, extra=extra or None)
+
+
+def put_budget(
+    session: Session, taskforce_id: int, year: int, data: BudgetPut, *, user_id: int | None = None
+) -> list[BudgetOut]:
     """Set the money of one Thai fiscal year (BE). The year must touch the task force's period (or be the year
-    after it ends, when late payments are disbursed)."""
-    tf = get(session, taskforce_id)
+    after it ends, when late payments are disbursed).
+
+    Separation of duties, by signed-in user (``user_id``; None for commands, which are not compared):
+
+    - whoever changes ``requested_baht`` becomes the requester, and the requester never approves: a change of
+      ``approved_baht`` by them is a 409 ``separation_of_duties``;
+    - ``approved_baht`` above the request needs a second approver: one user approves the request in full,
+      then a different user (neither the requester nor that approver) raises it above; otherwise a 409
+      ``excess_needs_second_approver``. A new request forgets the excess approval, and an approval that the
+      request no longer covers is a 409 ``approved_exceeds_requested``;
+    - nothing is disbursed for a task force cancelled before it started (409 ``cancelled_no_disbursement``).
+    """
+    tf = get(session, taskforce_id, lock=True)
     first, last = fiscal_year(tf.starts_on), fiscal_year(tf.ends_on) + 1
     if not FY_MIN <= year <= FY_MAX:
         raise Invalid.one("fiscal_year", f"must be a Buddhist Era year between {FY_MIN} and {FY_MAX}")
@@ -783,11 +829,56 @@ def put_budget(session: Session, taskforce_id: int, year: int, data: BudgetPut) 
         sa.select(TaskForceBudget).where(TaskForceBudget.taskforce_id == tf.id, TaskForceBudget.fiscal_year == year)
     )
     if row is None:
-        row = TaskForceBudget(taskforce_id=tf.id, fiscal_year=year)
+        row = TaskForceBudget(taskforce_id=tf.id, fiscal_year=year, requested_baht=0, approved_baht=0)
         session.add(row)
+    if tf.cancelled and data.disbursed_baht > 0:
+        raise _budget_rule(
+            f"task force {tf.code} was cancelled before it started: nothing can be disbursed for it",
+            "cancelled_no_disbursement",
+        )
+    requested_by, approved_by, excess_by = (
+        row.requested_by_user_id,
+        row.approved_by_user_id,
+        row.excess_approved_by_user_id,
+    )
+    if data.requested_baht != row.requested_baht:
+        requested_by, excess_by = user_id, None
+    if data.approved_baht != row.approved_baht:
+        if user_id is not None and user_id == requested_by:
+            raise _budget_rule(
+                f"you requested the money of fiscal year {year}: someone else must approve it",
+                "separation_of_duties",
+                requested_by_user_id=requested_by,
+            )
+        if data.approved_baht <= data.requested_baht:
+            approved_by, excess_by = (user_id if data.approved_baht else None), None
+        else:
+            covered = row.approved_baht >= data.requested_baht and approved_by is not None
+            if user_id is not None and (not covered or approved_by == user_id):
+                raise _budget_rule(
+                    f"approving {data.approved_baht:,} baht against {data.requested_baht:,} requested needs two "
+                    "approvers: one approves the request in full, then another approves the excess",
+                    "excess_needs_second_approver",
+                    requested_baht=data.requested_baht,
+                    approved_by_user_id=approved_by if covered else None,
+                )
+            excess_by = user_id
+    if data.approved_baht > data.requested_baht and excess_by is None and user_id is not None:
+        raise _budget_rule(
+            f"{data.approved_baht:,} baht approved would exceed the {data.requested_baht:,} requested without an "
+            "approval of the excess: lower the approval first, or have a second approver approve the excess",
+            "approved_exceeds_requested",
+            requested_baht=data.requested_baht,
+            approved_baht=data.approved_baht,
+        )
     row.requested_baht = data.requested_baht
     row.approved_baht = data.approved_baht
     row.disbursed_baht = data.disbursed_baht
+    row.requested_by_user_id, row.approved_by_user_id, row.excess_approved_by_user_id = (
+        requested_by,
+        approved_by,
+        excess_by,
+    )
     session.flush()
     return budget_out(session, tf.id)
 

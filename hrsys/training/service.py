@@ -550,6 +550,10 @@ def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
         errors.append(FieldError("course", f"no course with code {data.course}"))
     elif not course.active:
         errors.append(FieldError("course", f"course {data.course} is no longer offered"))
+    if data.session_id is not None and course is not None:
+        cs = session.get(CourseSession, data.session_id)
+        if cs is None or cs.course_id != course.id:
+            errors.append(FieldError("session_id", f"no session {data.session_id} of this course"))
     check(errors)
     assert course is not None
     status = EnrolmentStatus(data.status or ("enrolled" if data.session_id is not None else "planned"))
