@@ -22,6 +22,8 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hrsys.core import clock
+
 T = TypeVar("T")
 
 NAMING_CONVENTION = {
@@ -39,8 +41,7 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+utcnow = clock.now  # "now" comes from the one clock (UTC instants; tests freeze it)
 
 
 class TimestampMixin:

@@ -18,7 +18,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year_bounds
@@ -90,7 +90,6 @@ TF = TaskForce.__table__
 KT = KnowledgeTransfer.__table__
 COI = ConflictOfInterestReview.__table__
 TR = SecondmentTransition.__table__
-BANGKOK = ZoneInfo("Asia/Bangkok")
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -107,7 +106,7 @@ SYSTEM = Actor(None, "system")
 
 def bangkok_today() -> dt.date:
     """Today in Thailand (secondment dates are Thai calendar days)."""
-    return dt.datetime.now(BANGKOK).date()
+    return clock.today()
 
 
 # --- small helpers -----------------------------------------------------------------------
@@ -545,7 +544,7 @@ def decide_coi(
     review.decision = CoiDecision(data.decision)
     review.conditions = data.conditions
     review.reviewer_user_id = actor.user_id
-    review.decided_at = dt.datetime.now(dt.UTC)
+    review.decided_at = clock.now()
     session.flush()
     return review
 
@@ -631,7 +630,7 @@ def submit_end_report(
                 today=today,
             )
     s.end_report = data.summary
-    s.end_report_at = dt.datetime.now(dt.UTC)
+    s.end_report_at = clock.now()
     s.end_report_by_user_id = actor.user_id
     session.flush()
     return s
@@ -1041,7 +1040,7 @@ def alerts(
             [*scope, SEC.c.status == str(S.under_review)],
             [SEC.c.starts_on, SEC.c.id],
             limit,
-            lambda r: (today - r.submitted_at.astimezone(BANGKOK).date()).days if r.submitted_at else 0,
+            lambda r: (today - clock.local(r.submitted_at).date()).days if r.submitted_at else 0,
             note=lambda r: (
                 f"conflict-of-interest review {r.coi_decision or 'not declared'}; "
                 f"starts in {(r.starts_on - today).days} day(s)"

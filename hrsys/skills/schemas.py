@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from hrsys.core import clock
 from hrsys.core.errors import FieldError
 from hrsys.core.schemas import Input, Output
 from hrsys.skills.models import AssessmentSource
@@ -176,7 +177,7 @@ class AssessmentCreate(Input):
             errors.append(FieldError("valid_until", "a certification needs the date it expires"))
         if self.valid_until is not None and self.valid_until < self.assessed_on:
             errors.append(FieldError("valid_until", "is before assessed_on"))
-        if self.assessed_on > dt.date.today():
+        if self.assessed_on > clock.today():
             errors.append(FieldError("assessed_on", "is in the future"))
         return errors
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
@@ -73,7 +74,7 @@ FY_MIN, FY_MAX = 2500, 2700
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 # ---------------------------------------------------------------------------- task forces

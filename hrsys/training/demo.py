@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers import cache as career_cache
 from hrsys.careers.service import load_profile
+from hrsys.core import clock
 from hrsys.training import catalog as course_cache
 from hrsys.training import plans, service
 from hrsys.training.models import Course, CourseSession, EnrolmentStatus, PlanStatus
@@ -36,7 +37,7 @@ def load(session: Session, demo: Any) -> str:
     if not courses or not demo.staff:
         return ""
     rng = demo.rng
-    today = dt.date.today()
+    today = clock.today()
     sessions: dict[int, list[CourseSession]] = {}
     for c in courses:
         for k in range(rng.choice((1, 2))):

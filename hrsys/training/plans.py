@@ -9,7 +9,6 @@ is derived from the items (:func:`hrsys.training.flows.progress`).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.careers.models import Role
+from hrsys.core import clock
 from hrsys.core.db import utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
@@ -324,7 +324,7 @@ def create_from_training_plan(
         PlanCreate(
             person_id=person_id,
             target_role=data.role,
-            title=data.title or f"Toward {data.role} ({dt.date.today().isoformat()})",
+            title=data.title or f"Toward {data.role} ({clock.today().isoformat()})",
             notes=notes,
             items=items,
         ),

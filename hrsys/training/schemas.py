@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hrsys.core import clock
 from hrsys.core.errors import FieldError
 from hrsys.core.schemas import Input, Output
 from hrsys.training.models import CourseMode, EnrolmentStatus, PlanItemKind, PlanItemStatus, PlanStatus
@@ -173,7 +174,7 @@ class EnrolmentStatusChange(Input):
     version: int | None = None
 
     def check(self) -> list[FieldError]:
-        if self.completed_on is not None and self.completed_on > dt.date.today():
+        if self.completed_on is not None and self.completed_on > clock.today():
             return [FieldError("completed_on", "is in the future")]
         return []
 
@@ -183,7 +184,7 @@ class CompletionReport(Input):
     evidence: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
     def check(self) -> list[FieldError]:
-        if self.completed_on is not None and self.completed_on > dt.date.today():
+        if self.completed_on is not None and self.completed_on > clock.today():
             return [FieldError("completed_on", "is in the future")]
         return []
 

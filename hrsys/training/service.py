@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hrsys.careers import cache as career_cache
 from hrsys.careers.gap import compute_gap
 from hrsys.careers.service import load_profile, person_facts, resolve_skills
+from hrsys.core import clock
 from hrsys.core.db import read_engine, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
@@ -362,7 +363,7 @@ def list_sessions(session: Session, code: str, *, upcoming: bool = False) -> lis
     course = get_course(session, code)
     stmt = sa.select(CourseSession).where(CourseSession.course_id == course.id)
     if upcoming:
-        stmt = stmt.where(CourseSession.starts_on >= dt.date.today())
+        stmt = stmt.where(CourseSession.starts_on >= clock.today())
     sessions = session.scalars(stmt.order_by(CourseSession.starts_on, CourseSession.id)).all()
     taken = _seats_taken(session, [s.id for s in sessions])
     return [_session_out(s, course.code, taken.get(s.id, 0)) for s in sessions]
@@ -572,7 +573,7 @@ def change_enrolment_status(
             e.session_id = sid
         e.status = new
     elif new == EnrolmentStatus.completed:
-        _complete(session, e, data.completed_on or e.completed_on or dt.date.today(), actor_user_id)
+        _complete(session, e, data.completed_on or e.completed_on or clock.today(), actor_user_id)
     else:
         e.status = new
     session.flush()
@@ -589,7 +590,7 @@ def report_completion(session: Session, enrolment_id: int, data: CompletionRepor
             rule="enrolment_flow",
         )
     e.completion_reported_at = utcnow()
-    e.completed_on = data.completed_on or dt.date.today()
+    e.completed_on = data.completed_on or clock.today()
     session.flush()
     return e
 
@@ -602,7 +603,7 @@ def confirm_completion(session: Session, enrolment_id: int, *, actor_user_id: in
             f"enrolment {e.id} has no completion waiting for confirmation (status {e.status.value})",
             rule="nothing_to_confirm",
         )
-    _complete(session, e, e.completed_on or dt.date.today(), actor_user_id)
+    _complete(session, e, e.completed_on or clock.today(), actor_user_id)
     session.flush()
     return e
 
@@ -634,7 +635,7 @@ def _next_sessions(conn: sa.Connection, course_ids: Sequence[int], codes: dict[i
     rows = conn.execute(
         sa.select(S, sa.func.coalesce(taken.c.n, 0).label("taken"))
         .select_from(S.outerjoin(taken, taken.c.session_id == S.c.id))
-        .where(S.c.course_id.in_(list(course_ids)), S.c.starts_on >= dt.date.today())
+        .where(S.c.course_id.in_(list(course_ids)), S.c.starts_on >= clock.today())
         .order_by(S.c.course_id, S.c.starts_on, S.c.id)
     ).all()
     out: dict[int, SessionOut] = {}
