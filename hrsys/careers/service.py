@@ -51,7 +51,7 @@ from hrsys.careers.schemas import (
 )
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.core import clock
-from hrsys.core.db import read_engine
+from hrsys.core.db import lock_for_edit, read_engine
 from hrsys.core.errors import AppError, Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
 from hrsys.skills.catalog_format import parse_skill_ref
@@ -272,7 +272,7 @@ def create_role(session: Session, data: RoleCreate) -> Role:
 
 
 def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
-    role = get_role(session, code)
+    role = lock_for_edit(session, get_role(session, code))
     if data.version is not msgspec.UNSET and data.version != role.version:
         raise Conflict(
             f"role {code} was changed by someone else (version {role.version}, you sent {data.version})",

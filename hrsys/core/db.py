@@ -44,6 +44,21 @@ class Base(DeclarativeBase):
 utcnow = clock.now  # "now" comes from the one clock (UTC instants; tests freeze it)
 
 
+def lock_for_edit(session: Any, obj: T) -> T:
+    """``obj`` (a versioned row just loaded for an edit), locked and re-read until the transaction ends.
+
+    The one rule for edits on both databases: an edit is checked and applied against the row as it is
+    when the edit runs, so an edit that sends no ``version`` overwrites (last write wins) and one that
+    sends a ``version`` someone else has moved on is a 409 ``stale_edit``. SQLite gets this from ``BEGIN
+    IMMEDIATE`` (writers queue up); on PostgreSQL the row is read again ``FOR NO KEY UPDATE``, so a
+    second editor waits for the first and then sees its change, instead of failing at ``UPDATE ... WHERE
+    version = ...`` (StaleDataError) after checking stale values.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(obj, with_for_update={"key_share": True})
+    return obj
+
+
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTimeUTC(timezone=True), default=utcnow, server_default=sa.func.now(), nullable=False

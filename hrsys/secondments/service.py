@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
 from hrsys.core import clock
-from hrsys.core.db import read_engine
+from hrsys.core.db import lock_for_edit, read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year_bounds
 from hrsys.core.pagination import MAX_LIMIT, Page
@@ -353,7 +353,7 @@ def update(
 ) -> Secondment:
     """Change a secondment. Terms (dates, allocation, cost, sender, task force) only before activation;
     in ``approved`` the rules and the allocation are checked again."""
-    s = get(session, secondment_id)
+    s = lock_for_edit(session, get(session, secondment_id))
     if data.version is not msgspec.UNSET and data.version != s.version:
         raise Conflict(
             f"secondment {s.id} was changed by someone else (version {s.version}, you sent {data.version})",
@@ -413,7 +413,7 @@ def act(
     today: dt.date,
 ) -> Secondment:
     """Take ``action`` on the secondment: legal move (409 naming the allowed ones), rules, history."""
-    s = get(session, secondment_id)
+    s = lock_for_edit(session, get(session, secondment_id))
     try:
         target = lifecycle.next_status(s.status, action)
     except IllegalTransition as exc:
