@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hrsys.core import clock
+
 READ_ONLY: dict[str, str] = {
     "audit_event": "the audit trail is append-only",
     "login_attempt": "sign-in attempts are recorded by hrsys itself",
@@ -145,7 +147,7 @@ def plan_create(policy: TablePolicy, body: Mapping[str, Any], now: dt.datetime) 
         out.setdefault(name, value)
     for name in policy.now_defaults:
         if name not in out:
-            out[name] = now.astimezone(dt.UTC).date().isoformat() if name in policy.date_columns else _now_text(now)
+            out[name] = clock.local(now).date().isoformat() if name in policy.date_columns else _now_text(now)
     out.update(policy.placeholders)
     for name in policy.created_columns:
         out[name] = _now_text(now)

@@ -15,6 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from hrsys.config import Settings
+from hrsys.core import clock
 from hrsys.core.db import dispose_hot_engines, make_engine
 from hrsys.core.exceptions import EXCEPTION_HANDLERS
 from hrsys.core.pg_async import HotReads
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     Every setting reaches its user from here: ``app.state.settings`` (and ``app.state.access``,
     ``app.state.secondment_policy``), not from the environment."""
     settings = settings or Settings.from_env()
+    clock.configure(settings.timezone)  # "today" follows HRSYS_TIMEZONE's calendar
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     engine = make_engine(
         settings.database_url,

@@ -7,6 +7,7 @@ import sys
 import click
 
 from hrsys.config import Settings, SettingsError
+from hrsys.core import clock
 
 
 @click.group()
@@ -17,6 +18,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     overrides = {"database_url": database_url} if database_url else {}
     try:
         ctx.obj = Settings.from_env(**overrides)
+        clock.configure(ctx.obj.timezone)  # "today" follows HRSYS_TIMEZONE's calendar
     except SettingsError as exc:  # a bad HRSYS_ variable: say which, exit 1, before doing anything
         raise click.ClickException(str(exc)) from None
 

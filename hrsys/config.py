@@ -11,6 +11,7 @@ values down; modules take what they need from ``settings`` (``settings.access``,
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -149,6 +150,11 @@ class Settings(msgspec.Struct, kw_only=True):
     skills: SkillSettings = msgspec.field(default_factory=SkillSettings)
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     bench: BenchSettings = msgspec.field(default_factory=BenchSettings)
+    timezone: str = "Asia/Bangkok"
+    """The IANA zone whose calendar "today" follows (assessments, alerts, validity, page stamps): hrsys.core.clock."""
+
+    def __post_init__(self) -> None:
+        check_timezone(self.timezone)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: Any) -> Settings:
@@ -229,6 +235,7 @@ VARIABLES: dict[str, str] = {
     "HRSYS_BENCH_PG_URL": "bench.pg_url",
     "HRSYS_BENCH_ASSESSMENT_ROWS": "bench.assessment_rows",
     "HRSYS_BENCH_ASSESSMENT_ORDER": "bench.assessment_order",
+    "HRSYS_TIMEZONE": "timezone",
 }
 """Each environment variable and the field it sets (``section.field`` for a nested section)."""
 
@@ -281,3 +288,16 @@ def from_env_one(name: str, environ: Mapping[str, str] | None = None) -> Any:
 def admin_password() -> str | None:
     """``HRSYS_ADMIN_PASSWORD``: a secret for one command, so it is read when needed and never kept in Settings."""
     return os.environ.get(ADMIN_PASSWORD) or None
+
+
+def check_timezone(name: str) -> None:
+    """ValueError unless ``name`` is an IANA time zone (``Asia/Bangkok``); not the server's ``localtime``."""
+    if name in {"localtime", "posixrules", "Factory"} or name not in _iana_zones():
+        raise ValueError(f"HRSYS_TIMEZONE={name!r} is not an IANA time zone such as 'Asia/Bangkok'")
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.config import AccessSettings
+from hrsys.core import clock
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
 
 _seq = itertools.count(1)
@@ -104,7 +105,7 @@ def assessment(session: Session, person: Person, skill: str, level: int, source:
         skill=skill,
         level=level,
         source=source,  # type: ignore[arg-type]
-        assessed_on=kw.pop("assessed_on", dt.date.today() - dt.timedelta(days=30)),
+        assessed_on=kw.pop("assessed_on", clock.today() - dt.timedelta(days=30)),
         **kw,
     )
     out = record_assessment(session, person.id, data)

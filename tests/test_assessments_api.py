@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from hrsys.core import clock
 from hrsys.skills.assessment_service import rebuild_profiles, refresh_expired
 from hrsys.skills.models import CurrentSkill
 from tests import factories
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def days(n: int) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from hrsys.careers.gap import Requirement, compute_gap
+from hrsys.core import clock
 from tests import factories
 
 
@@ -42,7 +43,7 @@ def world(session):  # type: ignore[no-untyped-def]
     ministry = f.agency(session, "MIN")
     dept = f.agency(session, "DEP", parent=ministry)
     other = f.agency(session, "OTHER")
-    alice = f.person(session, dept, role_id=analyst.id, role_since=dt.date.today() - dt.timedelta(days=366 * 2))
+    alice = f.person(session, dept, role_id=analyst.id, role_since=clock.today() - dt.timedelta(days=366 * 2))
     for code, level in (("SQL", 3), ("VIZ", 1), ("STATS", 1)):
         f.set_skill_level(session, alice, s[code], level)
     return {"skills": s, "roles": (analyst, senior, steward, head, island), "agencies": (ministry, dept, other),

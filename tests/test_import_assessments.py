@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hrsys.core import clock
 from hrsys.people import citizen_id
 from hrsys.people.models import Person
 from hrsys.skills import assessment_import
@@ -20,7 +21,7 @@ from hrsys.skills.models import Assessment
 from hrsys.skills.tabular import read_table
 from tests import factories
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 CID = [citizen_id.make(f"3100{i:08d}") for i in range(1, 9)]
 HEADER = "citizen_id,skill,level,source,assessed_on,valid_until,assessor_name,evidence\n"
 

@@ -85,3 +85,41 @@ def test_upgrade_matches_models_and_downgrade_empties(database_url, tmp_path) ->
         assert left == set()
     finally:
         _drop(cleanup)
+
+
+def test_downgrade_to_base_empties_a_populated_database(database_url, tmp_path) -> None:
+    """``hrsys db downgrade base`` on a database with data in it (the demo): every table goes, on both
+    databases (SQLite used to stop at ``DROP TABLE agency`` on its foreign keys)."""
+    from click.testing import CliRunner
+    from sqlalchemy.orm import Session
+
+    from hrsys.cli import main
+    from hrsys.config import Settings
+    from hrsys.demo.load import load_into
+
+    url, cleanup = _fresh_url(database_url, tmp_path)
+    try:
+        migrate.upgrade(url, "head")
+        engine = make_engine(url)
+        try:
+            settings = Settings(database_url=url, demo_credentials_file=str(tmp_path / "demo-credentials.txt"))
+            with Session(engine) as session, session.begin():
+                load_into(session, settings)
+            with engine.connect() as conn:
+                assert conn.scalar(sa.text("SELECT count(*) FROM agency")) and conn.scalar(
+                    sa.text("SELECT count(*) FROM person")
+                )
+        finally:
+            engine.dispose()
+        result = CliRunner().invoke(main, ["--database-url", url, "db", "downgrade", "base"])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        assert "database at base" in result.output
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                left = [t for t in sa.inspect(conn).get_table_names() if include_name(t, "table", None)]
+            assert left == ["alembic_version"] or left == []
+        finally:
+            engine.dispose()
+    finally:
+        _drop(cleanup)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from hrsys.core import clock
 from hrsys.training.flows import PLAN_FLOW, progress
 from tests import factories
 
@@ -97,7 +98,7 @@ def test_plan_input_errors_are_listed(client, setup) -> None:
 
 def test_create_from_training_plan_in_one_call(client, setup, session) -> None:
     pid = setup["person"].id
-    start = dt.date.today() + dt.timedelta(days=20)
+    start = clock.today() + dt.timedelta(days=20)
     ends = start + dt.timedelta(days=1)
     client.post("/api/v1/courses/VIZ2/sessions", json={"starts_on": str(start), "ends_on": str(ends), "capacity": 10})
     r = client.post(f"/api/v1/people/{pid}/development-plans/from-training-plan", json={"role": "ANALYST"})

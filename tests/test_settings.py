@@ -15,6 +15,7 @@ from hrsys.access.models import User
 from hrsys.app import create_app
 from hrsys.cli import main
 from hrsys.config import ADMIN_PASSWORD, VARIABLES, Settings, SettingsError, from_env_one
+from hrsys.core import clock
 from hrsys.secondments.models import SecondmentStatus
 from tests import factories
 
@@ -127,7 +128,7 @@ def test_argon2_cost_and_retention_reach_the_commands(settings, session, monkeyp
     session.close()
     host = factories.agency(session, "HOST")
     expert = factories.person(session, organisation="Data Co., Ltd.")
-    ended = dt.date.today() - dt.timedelta(days=45)
+    ended = clock.today() - dt.timedelta(days=45)
     factories.secondment(session, expert, host, ended - dt.timedelta(days=90), ended, status=SecondmentStatus.completed)
     session.close()
     dry = runner.invoke(main, [*args, "people", "anonymise", "--dry-run"])

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from hrsys.core import clock
 from tests import factories
 
 D = dt.date
@@ -281,7 +282,7 @@ def test_kpis_actuals_and_budget_validation(client, clients, make_user, world) -
     assert r.status_code == 201
     r = client.post(f"{base}/kpis/{kpi['id']}/actuals", json={"measured_on": "2026-01-31", "value": 24})
     assert r.status_code == 409
-    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    future = (clock.today() + dt.timedelta(days=2)).isoformat()
     r = client.post(f"{base}/kpis/{kpi['id']}/actuals", json={"measured_on": future, "value": 24})
     assert r.status_code == 422
     r = client.put(f"{base}/budget/2569", json={"requested_baht": 10, "approved_baht": 5, "disbursed_baht": 6})

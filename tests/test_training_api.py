@@ -79,7 +79,7 @@ def test_course_crud_and_prerequisite_cycles(client, skills) -> None:
 
 def test_full_session_refuses_with_409(client, session, skills) -> None:
     _course(client, "SQL2", [("SQL", 2)])
-    start = dt.date.today() + dt.timedelta(days=30)
+    start = clock.today() + dt.timedelta(days=30)
     r = client.post(
         "/api/v1/courses/SQL2/sessions",
         json={"starts_on": str(start), "ends_on": str(start + dt.timedelta(days=2)), "capacity": 2},
@@ -174,7 +174,7 @@ def test_training_plan_endpoint(client, session, skills) -> None:
     _course(client, "SQL3", [("SQL", 3)], ["INTRO"], cost=3000, hours=12)
     _course(client, "ALLINONE", [("SQL", 3), ("VIZ", 2)], cost=9000, hours=10)
     _course(client, "VIZ2", [("VIZ", 2)], cost=2000, hours=12)
-    start = dt.date.today() + dt.timedelta(days=10)
+    start = clock.today() + dt.timedelta(days=10)
     client.post("/api/v1/courses/VIZ2/sessions", json={"starts_on": str(start), "ends_on": str(start), "capacity": 5})
     r = client.get(f"/api/v1/people/{p.id}/training-plan", params={"role": "ANALYST"})
     assert r.status_code == 200, r.text

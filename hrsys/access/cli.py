@@ -6,7 +6,6 @@ The two ``people`` commands join the ``people`` group of :mod:`hrsys.skills.cli`
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.config import ADMIN_PASSWORD as ADMIN_PASSWORD_ENV
 from hrsys.config import Settings, admin_password
+from hrsys.core import clock
 
 
 def _session(settings: Settings) -> tuple[Session, object]:
@@ -112,7 +112,7 @@ def list_users(settings: Settings) -> None:
             page = service.list_users(session, limit=200, offset=offset)
             for u in page.items:
                 state = "active" if u.active else "disabled"
-                if u.locked_until and u.locked_until > dt.datetime.now(dt.UTC):
+                if u.locked_until and u.locked_until > clock.now():
                     state += f", locked until {u.locked_until:%Y-%m-%d %H:%M} UTC"
                 scope = f" agency={u.agency}" if u.agency else ""
                 person = f" person={u.person_id}" if u.person_id else ""
@@ -183,7 +183,7 @@ def anonymise(settings: Settings, dry_run: bool, retention_days: int | None) -> 
     session, engine = _session(settings)
     try:
         with audit.acting_as("cli:people anonymise"):
-            result = service.anonymise_experts(session, today=dt.date.today(), retention_days=days, dry_run=dry_run)
+            result = service.anonymise_experts(session, today=clock.today(), retention_days=days, dry_run=dry_run)
             session.commit()
         verb = "would anonymise" if dry_run else "anonymised"
         click.echo(f"{verb} {len(result.people)} external experts (last engaged before {result.cutoff})")

@@ -53,6 +53,7 @@ from hrsys.access.scope import (
     require_taskforce,
 )
 from hrsys.agencies.models import Agency
+from hrsys.core import clock
 from hrsys.core.db import Base, read_engine
 from hrsys.core.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
 
@@ -136,7 +137,7 @@ class AuthCache:
         """The token's claims; :class:`tokens.TokenError` if it is invalid or expired."""
         found = self._tokens.get((key, token))
         if found is not None:
-            if time.time() < found[0]:
+            if clock.now().timestamp() < found[0]:
                 return found[1]
             raise tokens.TokenError("expired")
         claims = tokens.decode(key, token)

@@ -30,6 +30,7 @@ from hrsys.access.schemas import (
 )
 from hrsys.access.scope import Visibility, require_person
 from hrsys.config import Settings
+from hrsys.core import clock
 from hrsys.core.exceptions import problem_response
 from hrsys.core.pagination import Page
 
@@ -40,7 +41,7 @@ def _access(request: Request[Any, Any, Any]) -> AccessSettings:
 
 def _cookies(request: Request[Any, Any, Any], out: LoginOut) -> list[Cookie]:
     secure = _access(request).cookie_secure
-    max_age = max(1, int((out.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))
+    max_age = max(1, int((out.expires_at - clock.now()).total_seconds()))
     return [
         Cookie(
             key=SESSION_COOKIE,
@@ -239,7 +240,7 @@ class PrivacyController(Controller):
         ``dry_run=true`` (the default) only lists them.
         """
         days = retention_days if retention_days is not None else _access(request).expert_retention_days
-        return service.anonymise_experts(db_session, today=dt.date.today(), retention_days=days, dry_run=dry_run)
+        return service.anonymise_experts(db_session, today=clock.today(), retention_days=days, dry_run=dry_run)
 
 
 CONTROLLERS = [AuthController, UserController, AuditController, PrivacyController]

@@ -30,6 +30,7 @@ from hrsys.access.schemas import (
     UserUpdate,
 )
 from hrsys.agencies.models import Agency
+from hrsys.core import clock
 from hrsys.core.db import Base, utcnow
 from hrsys.core.errors import (
     Conflict,
@@ -547,7 +548,7 @@ def anonymisation_candidates(conn: sa.Connection | Session, *, today: dt.date, r
     out = []
     for r in rows:
         ends = [d for d in (r.s_end, r.m_end) if d is not None]
-        last = max(ends) if ends else r.created_at.date()
+        last = max(ends) if ends else clock.local(r.created_at).date()
         if last < cutoff:
             out.append(AnonymiseCandidate(person_id=r.id, last_engaged_on=last))
     return out

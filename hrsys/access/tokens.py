@@ -24,6 +24,8 @@ from typing import Any
 import jwt
 import msgspec
 
+from hrsys.core import clock
+
 ALGORITHM = "HS256"
 ISSUER = "hrsys"
 AUDIENCE = "hrsys"
@@ -66,7 +68,7 @@ def csrf_matches(claims: Claims, presented: str | None) -> bool:
 
 def issue(key: str, user_id: int, generation: int, minutes: int, now: dt.datetime | None = None) -> Issued:
     """Sign a token for ``user_id`` valid ``minutes`` from ``now``."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     expires = now + dt.timedelta(minutes=minutes)
     csrf_token = secrets.token_urlsafe(32)
     payload: dict[str, Any] = {
@@ -87,19 +89,16 @@ def decode(key: str, token: str, now: dt.datetime | None = None) -> Claims:
     """Verify ``token`` and return its claims; :class:`TokenError` otherwise."""
     options: Any = {"require": ["sub", "gen", "iat", "exp", "iss", "aud", "jti", "csrf"]}
     try:
-        if now is None:
-            data = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER, options=options)
-        else:
-            data = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                options={**options, "verify_exp": False},
-            )
-            if int(data["exp"]) <= now.timestamp():
-                raise jwt.ExpiredSignatureError("expired")
+        data = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={**options, "verify_exp": False},  # expiry against the one clock, as issued
+        )
+        if int(data["exp"]) <= (now or clock.now()).timestamp():
+            raise jwt.ExpiredSignatureError("expired")
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("expired") from exc
     except jwt.PyJWTError as exc:

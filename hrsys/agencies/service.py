@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hrsys.agencies.models import Agency
 from hrsys.agencies.schemas import AgencyCreate, AgencyNode, AgencyOut, AgencyUpdate
+from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, Invalid, NotFound
 from hrsys.people.models import Person
 from hrsys.system.service import bump_version
@@ -127,7 +128,7 @@ def create(session: Session, data: AgencyCreate) -> AgencyOut:
 
 
 def update(session: Session, code: str, data: AgencyUpdate) -> AgencyOut:
-    agency = get_by_code(session, code)
+    agency = lock_for_edit(session, get_by_code(session, code))
     if data.version is not None and data.version != agency.version:
         raise Conflict(
             f"agency {code} was changed by someone else (version {agency.version}, you sent {data.version})",

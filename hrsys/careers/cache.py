@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from hrsys.careers.gap import Requirement
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.careers.paths import RoleNode, TransitionEdge, build_graph
+from hrsys.core import clock
 from hrsys.skills.models import Framework, Skill
 from hrsys.system.models import VersionStamp
 from hrsys.system.stamped import StampedCache
@@ -49,7 +50,7 @@ class CareerData:
     position_levels: dict[int, list[str]]
     transitions: list[TransitionEdge]
     skills: dict[int, SkillInfo]
-    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    loaded_at: dt.datetime = field(default_factory=clock.now)
 
     def role(self, code: str) -> RoleNode | None:
         rid = self.by_code.get(code)

@@ -50,7 +50,8 @@ from hrsys.careers.schemas import (
     TransitionUpdate,
 )
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
-from hrsys.core.db import read_engine
+from hrsys.core import clock
+from hrsys.core.db import lock_for_edit, read_engine
 from hrsys.core.errors import AppError, Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
 from hrsys.skills.catalog_format import parse_skill_ref
@@ -271,7 +272,7 @@ def create_role(session: Session, data: RoleCreate) -> Role:
 
 
 def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
-    role = get_role(session, code)
+    role = lock_for_edit(session, get_role(session, code))
     if data.version is not msgspec.UNSET and data.version != role.version:
         raise Conflict(
             f"role {code} was changed by someone else (version {role.version}, you sent {data.version})",
@@ -288,7 +289,7 @@ def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
         session.execute(sa.delete(RoleRequirement).where(RoleRequirement.role_id == role.id))
         if rows:
             session.execute(sa.insert(RoleRequirement), [{"role_id": role.id, **r} for r in rows])
-        role.updated_at = dt.datetime.now(dt.UTC)  # counts as a change of the role (version moves)
+        role.updated_at = clock.now()  # counts as a change of the role (version moves)
     session.flush()
     bump_version(session, GRAPH_STAMP)
     return role
@@ -507,7 +508,7 @@ class PersonFacts(msgspec.Struct, frozen=True):
     def years_in_role(self, today: dt.date | None = None) -> float:
         if self.role_since is None:
             return 0.0
-        days = ((today or dt.date.today()) - self.role_since).days
+        days = ((today or clock.today()) - self.role_since).days
         return max(0.0, days / 365.25)
 
 

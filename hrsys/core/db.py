@@ -22,6 +22,8 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hrsys.core import clock
+
 T = TypeVar("T")
 
 NAMING_CONVENTION = {
@@ -39,8 +41,22 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+utcnow = clock.now  # "now" comes from the one clock (UTC instants; tests freeze it)
+
+
+def lock_for_edit(session: Any, obj: T) -> T:
+    """``obj`` (a versioned row just loaded for an edit), locked and re-read until the transaction ends.
+
+    The one rule for edits on both databases: an edit is checked and applied against the row as it is
+    when the edit runs, so an edit that sends no ``version`` overwrites (last write wins) and one that
+    sends a ``version`` someone else has moved on is a 409 ``stale_edit``. SQLite gets this from ``BEGIN
+    IMMEDIATE`` (writers queue up); on PostgreSQL the row is read again ``FOR NO KEY UPDATE``, so a
+    second editor waits for the first and then sees its change, instead of failing at ``UPDATE ... WHERE
+    version = ...`` (StaleDataError) after checking stale values.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(obj, with_for_update={"key_share": True})
+    return obj
 
 
 class TimestampMixin:

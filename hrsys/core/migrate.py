@@ -113,11 +113,39 @@ def alembic_config(url: str, connection: sa.Connection | None = None) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    _run(url, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    _run(url, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _run(url: str, step: Callable[[Config], None]) -> None:
+    """Run an Alembic command on ``url``.
+
+    On SQLite, in one transaction with foreign keys off, as SQLite's guide to schema changes says: a
+    ``DROP TABLE`` of a table that other rows refer to (``agency``, going down to ``base`` on a populated
+    database) or the copy-and-rename of a batch migration would otherwise fail on the foreign keys, and
+    SQLite reads the pragma only outside a transaction, so a migration cannot turn it off itself. Before
+    the commit, ``PRAGMA foreign_key_check`` must find nothing: a migration that leaves a dangling key is
+    rolled back whole, with the tables at fault named. PostgreSQL runs the command as it is (its DDL is
+    transactional and drops constraints with their tables).
+    """
+    if not normalise_url(url).startswith("sqlite"):
+        step(alembic_config(url))
+        return
+    from hrsys.core.db import SQLITE_UNCHECKED_KEYS, make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.execution_options(**{SQLITE_UNCHECKED_KEYS: True}).begin() as conn:
+            step(alembic_config(url, conn))
+            dangling = sorted({str(r[0]) for r in conn.exec_driver_sql("PRAGMA foreign_key_check")})
+            if dangling:
+                names = ", ".join(dangling)
+                raise RuntimeError(f"migration rolled back: it would leave foreign keys pointing nowhere in {names}")
+    finally:
+        engine.dispose()
 
 
 def current(url: str) -> str | None:

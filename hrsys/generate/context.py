@@ -5,6 +5,10 @@ Each domain package may provide:
 - ``hrsys/<domain>/generate.py`` with ``def generate(ctx: GenerateContext) -> int``: add that
   domain's rows to a generated national-scale database (deterministic from ``ctx.seed``),
   return the number of rows written. Steps run in the order of :data:`GENERATE_STEPS`.
+  The same seed must give the same rows on SQLite and PostgreSQL: every query whose rows feed the
+  random choices has an ``ORDER BY`` (each database returns unordered rows in its own order: SQLite by
+  key, PostgreSQL as the heap lies), and ids are assigned in Python, not by sequences
+  (tests/test_generate.py compares every table on both).
 - ``hrsys/<domain>/bench.py`` with ``def benchmarks(ctx: BenchContext) -> list[BenchRow]``:
   measure that domain's hot paths on the generated database.
 """

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, NotFound
 from hrsys.people.models import Person
@@ -145,7 +146,7 @@ def export_rows(
     """Header row first, then one row per person (wide) or per person and skill (long)."""
     if layout not in {"wide", "long"}:
         raise Invalid.one("layout", "use wide or long")
-    day = dt.date.today()
+    day = clock.today()
     with read_engine(engine).connect() as conn:
         path = _subtree_path(conn, agency)
         if layout == "long":

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import msgspec
 
+from hrsys.core import clock
 from hrsys.core.errors import FieldError
 from hrsys.core.schemas import Input, Output
 from hrsys.people import citizen_id
@@ -64,7 +65,7 @@ class PersonCreate(Input):
             errors.append(FieldError("organisation", "an external expert needs an organisation"))
         if self.citizen_id is not None and (reason := citizen_id.problem(self.citizen_id)):
             errors.append(FieldError("citizen_id", reason))
-        if self.date_of_birth is not None and self.date_of_birth > dt.date.today():
+        if self.date_of_birth is not None and self.date_of_birth > clock.today():
             errors.append(FieldError("date_of_birth", "is in the future"))
         return errors
 

@@ -744,7 +744,9 @@ def create(session: Session, data: PersonCreate) -> Person:
 def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
     import msgspec
 
-    person = get(session, person_id)
+    from hrsys.core.db import lock_for_edit
+
+    person = lock_for_edit(session, get(session, person_id))
     if data.version is not msgspec.UNSET and data.version != person.version:
         raise Conflict(
             f"person {person_id} was changed by someone else (version {person.version}, you sent {data.version})",

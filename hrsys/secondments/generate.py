@@ -157,11 +157,12 @@ def generate(ctx: GenerateContext) -> int:
     with engine.begin() as conn:
         next_person = (conn.scalar(sa.select(sa.func.max(Person.id))) or 0) + 1
         next_id = (conn.scalar(sa.select(sa.func.max(Secondment.id))) or 0) + 1
-        agencies = conn.execute(sa.select(Agency.id, Agency.code, Agency.name_en, Agency.kind)).all()
+        agency_columns = sa.select(Agency.id, Agency.code, Agency.name_en, Agency.kind)
+        agencies = conn.execute(agency_columns.order_by(Agency.id)).all()
         hosts = [a for a in agencies if a.kind in ("department", "public_organisation")] or list(agencies)
         host_weights = [3.0 if a.kind == "public_organisation" or "MDES" in a.code else 1.0 for a in hosts]
         taskforces: dict[int, list[int]] = defaultdict(list)
-        for tf_id, agency_id in conn.execute(sa.select(TaskForce.id, TaskForce.agency_id)):
+        for tf_id, agency_id in conn.execute(sa.select(TaskForce.id, TaskForce.agency_id).order_by(TaskForce.id)):
             taskforces[agency_id].append(tf_id)
         busy = set(conn.scalars(sa.select(TaskForceMember.person_id).distinct()))
         hi = conn.scalar(sa.select(sa.func.max(Person.id)).where(Person.kind == "civil_servant")) or 0
@@ -250,9 +251,9 @@ def generate(ctx: GenerateContext) -> int:
                 if len(picked) >= servants:
                     break
             rows = conn.execute(
-                sa.select(Person.id, Person.agency_id, Person.monthly_cost_baht).where(
-                    Person.id.in_(sorted(picked)), Person.kind == "civil_servant"
-                )
+                sa.select(Person.id, Person.agency_id, Person.monthly_cost_baht)
+                .where(Person.id.in_(sorted(picked)), Person.kind == "civil_servant")
+                .order_by(Person.id)
             ).all()
             for pid, agency_id, cost in rows:
                 person = {"id": pid, "monthly_cost_baht": cost}
@@ -339,7 +340,8 @@ def _counterparts(conn: sa.Connection, agency_ids: set[int]) -> dict[int, list[i
         .subquery()
     )
     out: dict[int, list[int]] = defaultdict(list)
-    for pid, agency_id in conn.execute(sa.select(ranked.c.id, ranked.c.agency_id).where(ranked.c.n <= 40)):
+    first_40 = sa.select(ranked.c.id, ranked.c.agency_id).where(ranked.c.n <= 40).order_by(ranked.c.id)
+    for pid, agency_id in conn.execute(first_40):
         out[agency_id].append(pid)
     return out
 

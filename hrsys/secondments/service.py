@@ -18,7 +18,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
 from hrsys.core import clock
-from hrsys.core.db import read_engine
+from hrsys.core.db import lock_for_edit, read_engine
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year_bounds
 from hrsys.core.pagination import MAX_LIMIT, Page
@@ -93,7 +92,6 @@ TF = TaskForce.__table__
 KT = KnowledgeTransfer.__table__
 COI = ConflictOfInterestReview.__table__
 TR = SecondmentTransition.__table__
-BANGKOK = ZoneInfo("Asia/Bangkok")
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -110,7 +108,7 @@ SYSTEM = Actor(None, "system")
 
 def bangkok_today() -> dt.date:
     """Today in Thailand (secondment dates are Thai calendar days)."""
-    return dt.datetime.now(BANGKOK).date()
+    return clock.today()
 
 
 # --- small helpers -----------------------------------------------------------------------
@@ -398,7 +396,7 @@ def update(
 ) -> Secondment:
     """Change a secondment. Terms (dates, allocation, cost, sender, task force) only before activation;
     in ``approved`` the rules and the allocation are checked again."""
-    s = get(session, secondment_id)
+    s = lock_for_edit(session, get(session, secondment_id))
     if data.version is not msgspec.UNSET and data.version != s.version:
         raise Conflict(
             f"secondment {s.id} was changed by someone else (version {s.version}, you sent {data.version})",
@@ -458,7 +456,7 @@ def act(
     today: dt.date,
 ) -> Secondment:
     """Take ``action`` on the secondment: legal move (409 naming the allowed ones), rules, history."""
-    s = get(session, secondment_id)
+    s = lock_for_edit(session, get(session, secondment_id))
     try:
         target = lifecycle.next_status(s.status, action)
     except IllegalTransition as exc:
@@ -678,7 +676,7 @@ def submit_end_report(
                 today=today,
             )
     s.end_report = data.summary
-    s.end_report_at = dt.datetime.now(dt.UTC)
+    s.end_report_at = clock.now()
     s.end_report_by_user_id = actor.user_id
     session.flush()
     return s
@@ -1089,7 +1087,7 @@ def alerts(
             [*scope, SEC.c.status == str(S.under_review)],
             [SEC.c.starts_on, SEC.c.id],
             limit,
-            lambda r: (today - r.submitted_at.astimezone(BANGKOK).date()).days if r.submitted_at else 0,
+            lambda r: (today - clock.local(r.submitted_at).date()).days if r.submitted_at else 0,
             note=lambda r: (
                 f"conflict-of-interest review {r.coi_decision or 'not declared'}; "
                 f"starts in {(r.starts_on - today).days} day(s)"

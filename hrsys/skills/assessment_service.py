@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, NotFound, check
 from hrsys.core.pagination import Page
@@ -67,7 +68,7 @@ def trust_order() -> tuple[str, ...]:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 def load_equivalences(conn: sa.Connection | Session) -> dict[int, frozenset[int]]:

@@ -90,12 +90,14 @@ def _sample(conn: sa.Connection, rng: Any, staff: int) -> dict[int, tuple[int, i
     out: dict[int, tuple[int, int]] = {}
     for start in starts:
         for pid, agency_id in conn.execute(
-            sa.select(P.c.id, P.c.agency_id).where(
+            sa.select(P.c.id, P.c.agency_id)
+            .where(
                 P.c.id >= start,
                 P.c.id < start + size,
                 P.c.kind == PersonKind.civil_servant,
                 P.c.active,
             )
+            .order_by(P.c.id)
         ):
             out[pid] = (agency_id, roots.get(agency_id, agency_id))
     return out
@@ -149,9 +151,9 @@ def generate(ctx: GenerateContext) -> int:
         holders: dict[int, list[tuple[int, int]]] = defaultdict(list)  # skill -> [(person, level)]
         for first_id, last_id in _blocks(sorted(sample)):
             for pid, skill, level in conn.execute(
-                sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
-                    CS.c.person_id >= first_id, CS.c.person_id <= last_id, CS.c.level >= 2
-                )
+                sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level)
+                .where(CS.c.person_id >= first_id, CS.c.person_id <= last_id, CS.c.level >= 2)
+                .order_by(CS.c.person_id, CS.c.skill_id)
             ):
                 if pid in sample:
                     holders[skill].append((pid, level))

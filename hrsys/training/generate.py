@@ -212,11 +212,12 @@ def _plans(
     conn: sa.Connection, ctx: GenerateContext, rng: Any, teaches: dict[tuple[int, int], list[int]], now: dt.datetime
 ) -> int:
     successors: dict[int, list[int]] = defaultdict(list)
-    for a, b in conn.execute(sa.select(RoleTransition.from_role_id, RoleTransition.to_role_id)):
+    stmt = sa.select(RoleTransition.from_role_id, RoleTransition.to_role_id).order_by(RoleTransition.id)
+    for a, b in conn.execute(stmt):
         successors[a].append(b)
     needs: dict[int, list[tuple[int, int]]] = defaultdict(list)
     req = RoleRequirement
-    for rid, sid, level in conn.execute(sa.select(req.role_id, req.skill_id, req.level)):
+    for rid, sid, level in conn.execute(sa.select(req.role_id, req.skill_id, req.level).order_by(req.id)):
         needs[rid].append((sid, level))
     people = conn.execute(
         sa.select(Person.id, Person.role_id).where(Person.id % 50 == 0, Person.role_id.is_not(None)).order_by(Person.id)

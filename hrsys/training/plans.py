@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers.models import Role
 from hrsys.core import clock
-from hrsys.core.db import utcnow
+from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
 from hrsys.training import flows
@@ -188,7 +188,7 @@ def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> N
 
 
 def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> DevelopmentPlan:
-    plan = get_plan(session, plan_id)
+    plan = lock_for_edit(session, get_plan(session, plan_id))
     _check_version(plan, data.version if isinstance(data.version, int) else None)
     if plan.status.value in ("done", "cancelled"):
         _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing the plan")
@@ -206,7 +206,7 @@ def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> Development
 def change_status(
     session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
 ) -> DevelopmentPlan:
-    plan = get_plan(session, plan_id)
+    plan = lock_for_edit(session, get_plan(session, plan_id))
     _check_version(plan, data.version)
     new = data.status
     if not flows.can_move(flows.PLAN_FLOW, plan.status.value, new.value):

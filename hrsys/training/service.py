@@ -25,7 +25,7 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers.gap import compute_gap
 from hrsys.careers.service import load_profile, person_facts, resolve_skills
 from hrsys.core import clock
-from hrsys.core.db import read_engine, utcnow
+from hrsys.core.db import lock_for_edit, read_engine, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
 from hrsys.skills.models import Assessment, AssessmentSource, Framework, Skill
@@ -647,7 +647,7 @@ def change_enrolment_status(
     session: Session, enrolment_id: int, data: EnrolmentStatusChange, *, actor_user_id: int | None = None
 ) -> Enrolment:
     """Move an enrolment along its flow (HR). Completion records assessments; a full session is a 409."""
-    e = get_enrolment(session, enrolment_id)
+    e = lock_for_edit(session, get_enrolment(session, enrolment_id))
     _check_version(e, data.version)
     new = data.status
     if not flows.can_move(flows.ENROLMENT_FLOW, e.status.value, new.value):

@@ -21,6 +21,7 @@ from hrsys.access.scope import subtree_bounds
 from hrsys.agencies.models import Agency
 from hrsys.careers import cache as career_cache
 from hrsys.careers.models import RoleRequirement
+from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.core.errors import AppError
 from hrsys.people.models import Person
@@ -293,7 +294,7 @@ def safely(work: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 def session_engine(session: Session) -> Engine:
@@ -324,7 +325,7 @@ class PanelCache:
         if hit is not None and now - hit[0] < self.ttl:
             return hit[2], hit[1]
         value = compute()
-        stamp = dt.datetime.now(dt.UTC)
+        stamp = clock.now()
         if self.ttl > 0:
             with self._lock:
                 if len(self._items) > 1_000:  # bounded: one entry per agency and panel at most

@@ -9,7 +9,6 @@ the CSRF secret handed out at sign-in (``_csrf``), which the access guard checks
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from hrsys.careers import service as careers
 from hrsys.careers import succession
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.config import WebSettings
+from hrsys.core import clock
 from hrsys.core.errors import AppError, BadRequest, FieldError, Forbidden, Invalid, NotFound, Unauthorized
 from hrsys.core.exceptions import EXCEPTION_HANDLERS, internal_handler
 from hrsys.secondments import service as secondments
@@ -56,8 +56,6 @@ from hrsys.web import data as views
 log = logging.getLogger("hrsys.web")
 
 SIGN_IN = "/sign-in"
-BANGKOK = dt.timezone(dt.timedelta(hours=7), "ICT")
-"""Thailand's time (UTC+7, no daylight saving) for times shown on pages."""
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -80,7 +78,7 @@ def page_context(request: Request[Any, Any, Any], lang: str | None = None) -> di
         "pct": lambda v: i18n.format_percent(v, lang),
         "pick": lambda en, th: i18n.pick(lang, en, th),
         "label": lambda v: i18n.label(v, lang),
-        "bangkok": BANGKOK,
+        "bangkok": clock.zone,  # the zone of HRSYS_TIMEZONE: times and dates shown on pages
         "user": user,
         "csrf": request.cookies.get(CSRF_COOKIE, ""),
         "csrf_field": CSRF_FORM_FIELD,
@@ -248,7 +246,7 @@ class SignInController(PageController):
         except Unauthorized:
             return render(request, "sign_in.html", 401, next=target, error=t("bad_login"), username=data.username)
         issued = signed.issued
-        max_age = max(1, int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds()))
+        max_age = max(1, int((issued.expires_at - clock.now()).total_seconds()))
         secure = access.cookie_secure
         cookies = [
             Cookie(key=SESSION_COOKIE, value=issued.token, httponly=True, secure=secure, samesite="lax", path="/",
@@ -458,7 +456,7 @@ class StaffController(PageController):
                     db_session,
                     current_user.person_id,
                     AssessmentCreate(
-                        skill=data.skill, level=level, source="self", assessed_on=dt.date.today(),  # type: ignore[arg-type]
+                        skill=data.skill, level=level, source="self", assessed_on=clock.today(),  # type: ignore[arg-type]
                         evidence=data.evidence.strip() or None,
                     ),
                 )  # fmt: skip
