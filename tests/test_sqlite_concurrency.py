@@ -261,3 +261,38 @@ def test_a_read_whose_audit_event_cannot_be_written_shows_nothing(db, session, m
     assert r.status_code == 500
     assert "Findable" not in r.text
     assert _audited_reads(db) == 0
+
+
+def test_writers_of_one_process_take_the_lock_in_turn_and_always_give_it_back(tmp_path: Path) -> None:
+    """The in-process write gate is given back however the first writer ends (commit, rollback, or its
+    connection closed mid-transaction): the second starts at once, not after the busy timeout."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}", busy_timeout_ms=5000)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (k INTEGER)")
+        for end in ("commit", "rollback", "close"):
+            holder = engine.connect()
+            holder.exec_driver_sql("INSERT INTO t VALUES (1)")  # BEGIN IMMEDIATE: holds the lock
+            started: list[float] = []
+
+            def second(started: list[float]) -> None:
+                with engine.begin() as conn:
+                    started.append(time.monotonic())
+                    conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+
+            thread = threading.Thread(target=second, args=(started,))
+            thread.start()
+            thread.join(timeout=0.3)
+            assert not started, "the second writer did not wait for the first"
+            ended = time.monotonic()
+            if end == "commit":
+                holder.commit()
+            elif end == "rollback":
+                holder.rollback()
+            holder.close()
+            thread.join(timeout=10)
+            assert started and started[0] - ended < 0.5, (end, started and started[0] - ended)
+        with read_engine(engine).connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 4  # 1 kept + 3 second writers
+    finally:
+        engine.dispose()

@@ -13,7 +13,13 @@ registers listeners on every SQLAlchemy ``Session``:
 - ``before_flush``: changing or deleting an ``AuditEvent`` object is refused.
 
 Writes that bypass the ORM session (Core on a bare connection) are not seen; such
-code calls :func:`record` itself. On PostgreSQL (and SQLite) a trigger refuses
+code calls :func:`record` itself.
+
+Reads are recorded without a write lock (see README, "Events of reads"): on a request's
+read-only session :func:`record` queues the event, route guards queue theirs with
+:func:`defer`, and the app writes the queue before the response starts (in the request's
+write transaction, or through :class:`EventWriter`); no answer leaves before its events
+are committed. On PostgreSQL (and SQLite) a trigger refuses
 ``UPDATE`` and ``DELETE`` of ``audit_event`` whatever the client (see
 :mod:`hrsys.access.audit_ddl`).
 
