@@ -89,7 +89,8 @@ class RequestSessionConfig(SQLAlchemySyncConfig):
 def _end_in_thread(session: Any, commit: bool, rows: list[dict[str, Any]]) -> None:
     try:
         if commit:
-            audit.insert_rows(session.connection(), rows)
+            if rows:
+                audit.insert_rows(session.connection(), rows)
             session.commit()
         else:
             session.rollback()
@@ -152,13 +153,27 @@ async def _end(session: Session | None, commit: bool, rows: list[dict[str, Any]]
             finally:
                 session.close()
         else:
-            carried = rows if commit else []
-            await anyio.to_thread.run_sync(
-                functools.partial(_end_in_thread, session, commit, carried), limiter=_ENDINGS
-            )
-            rows = [] if commit else rows
+            if commit and (session.new or session.dirty or session.deleted):
+                # Left unflushed by the handler: the flush may begin the transaction and wait for the lock, so it
+                # runs in the handlers' pool, as it would have in the handler (the endings' threads never wait).
+                try:
+                    await anyio.to_thread.run_sync(session.flush)
+                except BaseException:
+                    await anyio.to_thread.run_sync(_end_in_thread, session, False, [], limiter=_ENDINGS)
+                    raise
+            carried = rows if commit and _holds_connection(session) else []
+            ending = functools.partial(_end_in_thread, session, commit, carried)
+            await anyio.to_thread.run_sync(ending, limiter=_ENDINGS)
+            if carried:
+                rows = []
     if rows:
         await writer.write(rows)
+
+
+def _holds_connection(session: Session) -> bool:
+    """Has the session's transaction begun on a connection (so that it holds its locks already)?"""
+    transaction = session.get_transaction()
+    return transaction is not None and bool(getattr(transaction, "_connections", True))
 
 
 def _problem(exc: Exception) -> Problem:
