@@ -5,20 +5,34 @@ Each domain package contributes its route handlers in :data:`ROUTE_HANDLERS`.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from typing import Any
 
+import anyio
+import msgspec
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SQLAlchemySyncConfig, SyncSessionConfig
+from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.types import Scope
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
+from hrsys.access import audit
 from hrsys.config import Settings
 from hrsys.core import clock
-from hrsys.core.db import dispose_hot_engines, make_engine
+from hrsys.core.db import dispose_hot_engines, make_engine, read_only_engine
+from hrsys.core.errors import PROBLEM_MEDIA_TYPE, Conflict, Problem
 from hrsys.core.exceptions import EXCEPTION_HANDLERS
 from hrsys.core.pg_async import HotReads
+
+log = logging.getLogger("hrsys")
 
 
 def route_handlers() -> list[Any]:
@@ -51,6 +65,134 @@ def route_handlers() -> list[Any]:
     ]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+_ENDINGS = anyio.CapacityLimiter(8)
+"""Threads that end request transactions: apart from the handlers' pool, so that a transaction holding
+SQLite's write lock can always end while every handler thread waits for that lock."""
+
+
+class RequestSessionConfig(SQLAlchemySyncConfig):
+    """The request's ``db_session``. On SQLite a safe request (GET, HEAD) gets a read-only session: a
+    deferred transaction, which never takes or waits for the write lock, and whose audit events are
+    queued (:data:`hrsys.access.audit.SESSION_PENDING`). Other requests begin ``IMMEDIATE``, as before."""
+
+    def provide_session(self, state: State, scope: Scope) -> Session:
+        fresh = get_aa_scope_state(scope, self.session_scope_key) is None
+        session = super().provide_session(state, scope)
+        bind = session.bind
+        if fresh and scope.get("method") in SAFE_METHODS and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+            session.bind = read_only_engine(bind)
+            session.info[audit.SESSION_PENDING] = audit.pending(scope)
+        return session
+
+
+def _end_in_thread(session: Any, commit: bool, rows: list[dict[str, Any]]) -> None:
+    try:
+        if commit:
+            if rows:
+                audit.insert_rows(session.connection(), rows)
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+def transaction_ender(session_key: str, writer: audit.EventWriter) -> Any:
+    """The ``before_send`` hook that ends the request's transaction and writes its queued audit events,
+    before the response starts. Nothing here waits for a database lock on the event loop:
+
+    - a write transaction (it holds the lock, or PostgreSQL row locks) commits or rolls back in a thread of
+      :data:`_ENDINGS`; queued events go into it when it commits;
+    - a read-only session (SQLite GET) ends inline: it holds no lock and its COMMIT writes nothing;
+    - the events of a request without a write transaction to carry them go to :class:`audit.EventWriter`,
+      and the response waits for their commit.
+
+    If the commit or the events fail, the response is replaced by the problem (409 for a conflict found at
+    commit, else 500): never a success that was not kept, nor data shown without its audit event.
+    """
+
+    async def end(message: Any, scope: Any) -> None:
+        kind = message["type"]
+        if kind == "http.response.body":
+            replaced = scope.get(_REPLACED)
+            if replaced is not None:
+                message["body"], scope[_REPLACED] = replaced, b""
+            return
+        if kind not in _TERMINUS:
+            return
+        session = get_aa_scope_state(scope, session_key)
+        if session is not None:
+            delete_aa_scope_state(scope, session_key)
+        if kind != "http.response.start":  # client gone before an answer: nothing is kept, nothing shown
+            if session is not None:
+                await anyio.to_thread.run_sync(session.close, limiter=_ENDINGS)
+            return
+        rows: list[dict[str, Any]] = scope.pop(audit.PENDING_SCOPE_KEY, None) or []
+        try:
+            await _end(session, 200 <= message["status"] < 300, rows, writer)
+        except Exception as exc:
+            log.exception("the request's transaction or its audit events could not be committed")
+            problem = _problem(exc)
+            body = msgspec.json.encode(problem)
+            message["status"] = problem.status
+            message["headers"] = [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            scope[_REPLACED] = body
+
+    return end
+
+
+async def _end(session: Session | None, commit: bool, rows: list[dict[str, Any]], writer: audit.EventWriter) -> None:
+    if session is not None:
+        if audit.SESSION_PENDING in session.info or not session.in_transaction():
+            try:
+                session.commit() if commit else session.rollback()
+            finally:
+                session.close()
+        else:
+            if commit and (session.new or session.dirty or session.deleted):
+                # Left unflushed by the handler: the flush may begin the transaction and wait for the lock, so it
+                # runs in the handlers' pool, as it would have in the handler (the endings' threads never wait).
+                try:
+                    await anyio.to_thread.run_sync(session.flush)
+                except BaseException:
+                    await anyio.to_thread.run_sync(_end_in_thread, session, False, [], limiter=_ENDINGS)
+                    raise
+            carried = rows if commit and _holds_connection(session) else []
+            ending = functools.partial(_end_in_thread, session, commit, carried)
+            await anyio.to_thread.run_sync(ending, limiter=_ENDINGS)
+            if carried:
+                rows = []
+    if rows:
+        await writer.write(rows)
+
+
+def _holds_connection(session: Session) -> bool:
+    """Has the session's transaction begun on a connection (so that it holds its locks already)?"""
+    transaction = session.get_transaction()
+    return transaction is not None and bool(getattr(transaction, "_connections", True))
+
+
+def _problem(exc: Exception) -> Problem:
+    if isinstance(exc, IntegrityError | StaleDataError):
+        return Conflict(f"the change could not be kept: it conflicts with data written meanwhile ({exc})").to_problem()
+    return Problem(
+        type="/problems/internal",
+        title="Internal server error",
+        status=500,
+        detail="The answer could not be recorded (transaction or audit trail); nothing was kept. Try again.",
+    )
+
+
+_REPLACED = "hrsys.response.replaced"
+
+_TERMINUS = frozenset({"http.response.start", "http.disconnect", "websocket.disconnect", "websocket.close"})
+
+
 def _settle_garbage_collector() -> None:
     """Keep the start-up objects (modules, models, compiled statements) out of every later collection.
 
@@ -79,22 +221,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         echo=settings.echo_sql,
     )
-    db_config = SQLAlchemySyncConfig(
+    db_config = RequestSessionConfig(
         engine_instance=engine,
         before_send_handler="autocommit",
         set_default_exception_handler=False,
         create_all=False,
         session_config=SyncSessionConfig(expire_on_commit=False),
     )
-    # Commit (or roll back) on the event loop, not in the handlers' thread pool: with more
-    # concurrent writers waiting on one lock than there are threads, a lock holder could
-    # otherwise never get a thread to commit in, and every request would hang.
-    commit_or_rollback = db_config.before_send_handler
-
-    async def end_transaction(message: Any, scope: Any) -> None:
-        commit_or_rollback(message, scope)  # type: ignore[misc,operator]
-
-    db_config.before_send_handler = end_transaction  # type: ignore[assignment]
+    audit_writer = audit.EventWriter(engine)
+    db_config.before_send_handler = transaction_ender(db_config.session_scope_key, audit_writer)  # type: ignore[assignment]
     from admin.app import AdminPlugin  # piccolo-admin at /admin (top-level package ``admin``)
     from hrsys.access import setup as access_setup
     from hrsys.web.setup import template_config as web_template_config
@@ -116,7 +251,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
         on_startup=[_settle_garbage_collector],
-        on_shutdown=[hot_reads.close, lambda: dispose_hot_engines(engine), lambda: engine.dispose()],
+        on_shutdown=[
+            hot_reads.close,
+            lambda: audit_writer.close(),
+            lambda: dispose_hot_engines(engine),
+            lambda: engine.dispose(),
+        ],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -13,7 +13,13 @@ registers listeners on every SQLAlchemy ``Session``:
 - ``before_flush``: changing or deleting an ``AuditEvent`` object is refused.
 
 Writes that bypass the ORM session (Core on a bare connection) are not seen; such
-code calls :func:`record` itself. On PostgreSQL (and SQLite) a trigger refuses
+code calls :func:`record` itself.
+
+Reads are recorded without a write lock (see README, "Events of reads"): on a request's
+read-only session :func:`record` queues the event, route guards queue theirs with
+:func:`defer`, and the app writes the queue before the response starts (in the request's
+write transaction, or through :class:`EventWriter`); no answer leaves before its events
+are committed. On PostgreSQL (and SQLite) a trigger refuses
 ``UPDATE`` and ``DELETE`` of ``audit_event`` whatever the client (see
 :mod:`hrsys.access.audit_ddl`).
 
@@ -31,13 +37,16 @@ Cost: one extra multi-row ``INSERT`` per flush that changed audited rows.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import decimal
 import enum
 import logging
+import queue
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, cast
@@ -303,6 +312,27 @@ def install() -> None:
     _installed = True
 
 
+def _explicit_row(
+    action: str,
+    entity: str,
+    entity_id: object | None,
+    person_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    actor: Actor | None,
+) -> dict[str, Any]:
+    return _row(
+        actor or current_actor(),
+        utcnow(),
+        action,
+        entity,
+        str(entity_id) if entity_id is not None else None,
+        person_id,
+        jsonable(before) if before is not None else None,
+        jsonable(after) if after is not None else None,
+    )
+
+
 def record(
     target: Session | sa.Connection,
     *,
@@ -317,21 +347,149 @@ def record(
     """Write one event explicitly (reads of personal data, sign-in, exports, Core writes).
 
     On a ``Session`` it goes into the session's current transaction, so it commits or
-    rolls back with the rest of the request.
+    rolls back with the rest of the request. On a request's read-only session (a GET on
+    SQLite, see :data:`SESSION_PENDING`) it is queued instead, and written before the
+    response is sent.
     """
+    row = _explicit_row(action, entity, entity_id, person_id, before, after, actor)
+    if isinstance(target, Session):
+        queue = target.info.get(SESSION_PENDING)
+        if queue is not None:
+            queue.append(row)
+            return
     conn = target.connection() if isinstance(target, Session) else target
-    conn.execute(
-        sa.insert(AUDIT_TABLE),
-        [
-            _row(
-                actor or current_actor(),
-                utcnow(),
-                action,
-                entity,
-                str(entity_id) if entity_id is not None else None,
-                person_id,
-                jsonable(before) if before is not None else None,
-                jsonable(after) if after is not None else None,
-            )
-        ],
-    )
+    conn.execute(sa.insert(AUDIT_TABLE), [row])
+
+
+# --- events of reads: queued in the request, written before its response -------------------------
+
+PENDING_SCOPE_KEY = "hrsys.audit.pending"
+"""ASGI scope key of the request's queued events (a list of rows), see :func:`defer`."""
+
+SESSION_PENDING = "hrsys.audit.pending"
+"""``Session.info`` key: set (to the request's queue) on a request's read-only session. :func:`record` on
+such a session queues the event instead of writing it: on SQLite that session holds no write lock, and
+taking one in the middle of a read transaction fails at once when another writer holds it."""
+
+
+def pending(scope: Any) -> list[dict[str, Any]]:
+    """The request's queue of events still to write (created on first use)."""
+    found: list[dict[str, Any]] | None = scope.get(PENDING_SCOPE_KEY)
+    if found is None:
+        found = scope[PENDING_SCOPE_KEY] = []
+    return found
+
+
+def defer(
+    scope: Any,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    person_id: int | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Queue an event for the request of ``scope`` (route guards, which run before any transaction): the
+    app writes it before the response is sent (:class:`EventWriter`, or the request's own write transaction)."""
+    pending(scope).append(_explicit_row(action, entity, entity_id, person_id, None, after, None))
+
+
+def insert_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(sa.insert(AUDIT_TABLE), rows)
+
+
+class EventWriter:
+    """Writes the queued events of requests that have no write transaction of their own (reads), in batches.
+
+    One thread per process and engine takes every event queued meanwhile and writes them in one short
+    transaction; each request awaits the commit of the batch that holds its events, so its response is
+    sent only once they are in the database (a failure answers 500 instead of the data). While a batch
+    waits for SQLite's write lock the next one gathers, so a burst of reads costs a few transactions, not
+    one each, and the event loop never waits for the lock. The thread stops after a while without work.
+    """
+
+    IDLE_SECONDS = 30.0
+    MAX_BATCH = 1000
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._queue: queue.SimpleQueue[tuple[list[dict[str, Any]], Callable[[BaseException | None], None]] | None]
+        self._queue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    async def write(self, rows: list[dict[str, Any]]) -> None:
+        """Write ``rows``; return once they are committed (raise what the write raised)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, done, error)
+
+        self._queue.put((rows, settle))
+        self._ensure_running()
+        await done
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hrsys-audit-writer", daemon=True)
+                self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._lock:
+            thread = self._thread
+            if thread is None:
+                return
+            self._queue.put(None)
+        thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            stop = item is None
+            batch = [item] if item is not None else []
+            while not stop and len(batch) < self.MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                else:
+                    batch.append(more)
+            if batch:
+                self._write(batch)
+            if stop:
+                with self._lock:
+                    self._thread = None
+                return
+
+    def _write(self, batch: list[tuple[list[dict[str, Any]], Callable[[BaseException | None], None]]]) -> None:
+        error: BaseException | None = None
+        try:
+            with self._engine.begin() as conn:
+                insert_rows(conn, [row for rows, _ in batch for row in rows])
+        except Exception as exc:
+            log.exception("audit events of %d requests could not be written", len(batch))
+            error = exc
+        for _, settle in batch:
+            settle(error)
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():  # the request was cancelled (client gone): its events are written all the same
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)

@@ -318,8 +318,9 @@ def person_guard(
     """A route guard for paths with a person id: 404 out of scope, 403 for a write without full scope.
 
     ``write`` defaults to "the method is not GET/HEAD". A read of another person's
-    data by someone in scope is recorded in the audit trail (in its own short
-    transaction, before the handler runs). Routes without the parameter pass, so the
+    data by someone in scope is recorded in the audit trail: queued here (a guard runs
+    on the event loop, which must not wait for a write lock) and written before the response
+    is sent (see :func:`hrsys.access.audit.defer`). Routes without the parameter pass, so the
     guard can sit on a whole controller.
 
         @get("/{person_id:int}/gaps", opt={"access": Access.person}, guards=[person_guard()])
@@ -333,21 +334,17 @@ def person_guard(
             raise Unauthorized("sign in first")
         person_id = int(connection.path_params[param])
         is_write = write if write is not None else connection.scope.get("method", "GET") not in SAFE_METHODS
-        engine = _engine(connection)
-        if is_write or not audit_reads or user.person_id == person_id:
-            with read_engine(engine).connect() as conn:
-                require_person(conn, user, person_id, write=is_write)
-        else:
-            with engine.begin() as conn:
-                vis = require_person(conn, user, person_id)
-                audit.record(
-                    conn,
-                    action="read",
-                    entity="person",
-                    entity_id=person_id,
-                    person_id=person_id,
-                    after={"route": connection.scope.get("path"), "view": vis.name},
-                )
+        with read_engine(_engine(connection)).connect() as conn:
+            vis = require_person(conn, user, person_id, write=is_write)
+        if not is_write and audit_reads and user.person_id != person_id:
+            audit.defer(
+                connection.scope,
+                action="read",
+                entity="person",
+                entity_id=person_id,
+                person_id=person_id,
+                after={"route": connection.scope.get("path"), "view": vis.name},
+            )
         if check is not None:
             await check(connection, user, person_id)
 

@@ -6,6 +6,7 @@ thread hop costs more than a short query (see hrsys/people/README.md, "Why the h
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import sqlite3
@@ -129,6 +130,76 @@ themselves under the transaction's write lock: the bulk assessment import
 (:func:`hrsys.skills.assessment_import.import_assessments`), where the checks were a sixth of the time."""
 
 
+class WriteGate:
+    """SQLite: the threads of one process take the database's write lock in turn, first come first served.
+
+    Without it, writers of one process that find the lock taken sleep in SQLite's busy handler (1, 2, 5 ...
+    100 ms between tries) and whoever tries at the right moment wins: under a steady stream of writes one
+    of them (a batch of audit events that a dozen reads wait for) lost for seconds. Waiting here, a writer
+    starts as soon as the one before it in this process ends; the busy handler only arbitrates between
+    processes. Taken before ``BEGIN IMMEDIATE``, given back when that connection commits or rolls back
+    (or goes back to the pool, or is closed). A writer that waits longer than the busy timeout goes on to
+    ``BEGIN IMMEDIATE`` anyway, so a thread that opens a second write transaction while holding one fails
+    as it would without the gate (after two timeouts).
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._cond = threading.Condition()
+        self._holder: Any = None
+        self._waiters: collections.deque[object] = collections.deque()
+
+    def acquire(self, dbapi_conn: Any) -> bool:
+        with self._cond:
+            if self._holder is None and not self._waiters:
+                self._holder = dbapi_conn
+                return True
+            me = object()
+            self._waiters.append(me)
+            if self._cond.wait_for(lambda: self._holder is None and self._waiters[0] is me, self.timeout):
+                self._waiters.popleft()
+                self._holder = dbapi_conn
+                return True
+            self._waiters.remove(me)
+            self._cond.notify_all()
+            return False
+
+    def release(self, dbapi_conn: Any) -> None:
+        """Give the gate back if ``dbapi_conn`` holds it (otherwise nothing)."""
+        if self._holder is not dbapi_conn:
+            return
+        with self._cond:
+            if self._holder is dbapi_conn:
+                self._holder = None
+                self._cond.notify_all()
+
+
+def _dbapi(conn: Any) -> Any:
+    return getattr(conn, "dbapi_connection", conn)
+
+
+def _install_write_gate(engine: Engine, gate: WriteGate) -> None:
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_conn: Any) -> None:
+        try:
+            commit(dbapi_conn)
+        finally:
+            gate.release(_dbapi(dbapi_conn))
+
+    def do_rollback(dbapi_conn: Any) -> None:
+        try:
+            rollback(dbapi_conn)
+        finally:
+            gate.release(_dbapi(dbapi_conn))
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+    for name in ("checkin", "close", "invalidate", "soft_invalidate", "close_detached"):
+        event.listen(engine, name, lambda dbapi_conn, *_: gate.release(_dbapi(dbapi_conn)))
+
+
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     """Create the process's engine for ``url``.
 
@@ -152,6 +223,10 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000,
             **pool_kw,
         )
 
+        gate = None if memory else WriteGate(busy_timeout_ms / 1000)
+        if gate is not None:
+            _install_write_gate(engine, gate)
+
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see below)
@@ -173,8 +248,18 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000,
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 conn.connection.info[SQLITE_UNCHECKED_KEYS] = True
             mode = options.get("sqlite_begin", "IMMEDIATE")
-            if mode is not None:  # None: each statement is its own implicit read transaction
+            if mode is None:  # each statement is its own implicit read transaction
+                return
+            if mode != "IMMEDIATE" or gate is None:
                 conn.exec_driver_sql(f"BEGIN {mode}")
+                return
+            dbapi_conn = _dbapi(conn.connection)
+            gate.acquire(dbapi_conn)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                gate.release(dbapi_conn)
+                raise
 
         @event.listens_for(engine, "checkin")
         def _on_checkin(dbapi_conn: Any, record: Any) -> None:
@@ -240,6 +325,24 @@ def read_engine(engine: Engine) -> Engine:
             found = engine.execution_options(isolation_level="AUTOCOMMIT")  # type: ignore[assignment]
         _READ_ENGINES[engine] = found  # type: ignore[assignment]
     return found  # type: ignore[return-value]
+
+
+_READ_ONLY_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """SQLite: the same pool, with transactions that begin ``DEFERRED``: one snapshot for several reads
+    that never takes, or waits for, the write lock (in WAL mode readers and the writer do not block each
+    other). For the sessions of safe requests (GET); a write in such a transaction would have to take the
+    lock mid-way, which SQLite refuses at once ("database is locked") while another writer holds it, so
+    their audit events are queued (:mod:`hrsys.access.audit`). Other databases: ``engine`` itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    found = _READ_ONLY_ENGINES.get(engine)
+    if found is None:
+        deferred: Engine = engine.execution_options(sqlite_begin="DEFERRED")  # type: ignore[assignment]
+        found = _READ_ONLY_ENGINES.setdefault(engine, deferred)
+    return found
 
 
 _Compiled = tuple[str, dict[str, Any], tuple[str, ...] | None, dict[str, Any]]
@@ -369,8 +472,9 @@ async def run_sync(engine: Engine, fn: Callable[..., T], *args: Any, **kwargs: A
     """Run blocking database work for an async handler, the cheapest way for the dialect.
 
     SQLite work is CPU in this process, so it runs inline (a thread hop costs more than
-    the query). PostgreSQL work mostly waits on the network, so it runs in a worker
-    thread and other requests proceed meanwhile.
+    the query): reads only (:func:`read_engine`), which never wait for a lock; anything that writes, or
+    begins ``IMMEDIATE``, would wait for SQLite's write lock on the event loop. PostgreSQL work mostly
+    waits on the network, so it runs in a worker thread and other requests proceed meanwhile.
     """
     if engine.dialect.name == "sqlite":
         return fn(*args, **kwargs)

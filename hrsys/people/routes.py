@@ -105,6 +105,7 @@ class PeopleController(Controller):
         vis = scope.require_person(db_session, current_user, person_id)
         out = service.to_out(db_session, service.get(db_session, person_id))
         if current_user.person_id != person_id:
+            # A GET's session is read-only on SQLite: the event is queued, and committed before the answer leaves
             view = {"view": vis.name}
             audit.record(
                 db_session, action="read", entity="person", entity_id=person_id, person_id=person_id, after=view
