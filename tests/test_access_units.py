@@ -101,6 +101,17 @@ def test_expired_token_is_refused_as_expired() -> None:
     assert err.value.reason == "expired"
 
 
+def test_tokens_follow_the_one_clock_not_the_systems() -> None:
+    """A token is judged by hrsys's clock: valid when issued and read at a frozen instant years away from
+    the system's time, refused when its issue time is ahead of the clock."""
+    far = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
+    issued = tokens.issue(KEY, 7, 0, 60, now=far)
+    assert tokens.decode(KEY, issued.token, now=far + dt.timedelta(minutes=5)).user_id == 7
+    with pytest.raises(tokens.TokenError) as err:
+        tokens.decode(KEY, issued.token, now=far - dt.timedelta(minutes=5))
+    assert err.value.reason == "invalid"
+
+
 def test_tampered_payload_wrong_key_and_alg_none_are_invalid() -> None:
     issued = tokens.issue(KEY, 1, 0, 60)
     header, _, signature = _segments(issued.token)

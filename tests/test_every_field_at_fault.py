@@ -9,6 +9,7 @@ import pytest
 
 from hrsys.core import clock
 from tests import factories
+from tests.conftest import bearer
 
 D = dt.date
 INVALID_CID = "1101700203451"  # wrong check digit
@@ -90,11 +91,12 @@ def test_enrolments(client, session, org) -> None:
     assert fields(r) == {"course", "session_id"}
 
 
-def test_assessments_use_thailands_today(client, session, org) -> None:
+def test_assessments_use_thailands_today(client, session, org, app, admin_user) -> None:
     factories.shipped_catalog(session)
     person = factories.person(session, org[1])
     # 23:30 UTC on 31 Dec is already 1 Jan in Bangkok: an assessment of 1 Jan is not in the future there
     with clock.frozen(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)):
+        client.headers.update(bearer(app, admin_user))  # signed in at that moment: sign-ins follow the clock
         r = client.post(
             f"/api/v1/people/{person.id}/assessments",
             json={"skill": "TH-DG:DU02", "level": 2, "source": "self", "assessed_on": "2027-01-01"},

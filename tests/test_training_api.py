@@ -12,6 +12,7 @@ from hrsys.core import clock
 from hrsys.core.db import read_engine
 from hrsys.skills.models import Assessment, CurrentSkill
 from tests import factories
+from tests.conftest import bearer
 
 
 def _profile(db, person_id):  # type: ignore[no-untyped-def]
@@ -274,7 +275,9 @@ def test_a_completion_dated_before_its_session_starts_is_refused(client, session
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "completed_on"
 
 
-def test_enrolment_needs_each_prerequisite_completed_or_taken_earlier_in_the_same_plan(client, session, skills) -> None:
+def test_enrolment_needs_each_prerequisite_completed_or_taken_earlier_in_the_same_plan(
+    client, session, skills, app, admin_user
+) -> None:
     _course(client, "INTRO", [], cost=0)
     _course(client, "SQL3", [("SQL", 3)], ["INTRO"])
     today = clock.today()
@@ -317,8 +320,10 @@ def test_enrolment_needs_each_prerequisite_completed_or_taken_earlier_in_the_sam
     assert planned.status_code == 409  # nothing of INTRO at all
     e = client.post("/api/v1/enrolments", json={"person_id": q.id, "course": "INTRO", "session_id": intro_early["id"]})
     with clock.frozen(dt.datetime.combine(today + dt.timedelta(days=13), dt.time(3), dt.UTC)):
+        client.headers.update(bearer(app, admin_user))  # signed in at that moment: sign-ins follow the clock
         done = client.post(f"/api/v1/enrolments/{e.json()['id']}/status", json={"status": "completed"})
         assert done.status_code == 200, done.text
+    client.headers.update(bearer(app, admin_user))
     assert (
         client.post(
             "/api/v1/enrolments", json={"person_id": q.id, "course": "SQL3", "session_id": sql["id"]}

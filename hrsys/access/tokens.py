@@ -95,10 +95,14 @@ def decode(key: str, token: str, now: dt.datetime | None = None) -> Claims:
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={**options, "verify_exp": False},  # expiry against the one clock, as issued
+            # expiry and issue time against the one clock, as issued (PyJWT would read the system's)
+            options={**options, "verify_exp": False, "verify_iat": False},
         )
-        if int(data["exp"]) <= (now or clock.now()).timestamp():
+        at = (now or clock.now()).timestamp()
+        if int(data["exp"]) <= at:
             raise jwt.ExpiredSignatureError("expired")
+        if int(data["iat"]) > at + 60:
+            raise jwt.ImmatureSignatureError("issued in the future")
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("expired") from exc
     except jwt.PyJWTError as exc:
