@@ -187,6 +187,8 @@ ASSESSMENT_COLUMNS = (
     "recorded_by_user_id",
 )
 SAVEPOINT = "hrsys_assessment_import"
+REPEAT_BLOCK = 10_000
+"""Repeated rows removed per statement (bound parameters: SQLite takes at most 32,766)."""
 _by_person_skill = itemgetter(0, 1)
 
 
@@ -611,36 +613,41 @@ class _Writer:
     def _skip_repeats(self) -> None:
         """Remove the rows of this import that repeat an assessment already there (see :data:`SAME_ASSESSMENT`).
 
-        Two set statements over the import's rows, after the indexes are back (each row is a probe of the
-        person-skill-date index): profiles that a repeat won are pointed at the assessment it repeats (the
-        latest of the older ones, else the first of the file's), then the repeats are deleted.
+        After the indexes are back: one statement finds the repeats among the import's rows (its id range,
+        ``recorded_at`` and recorder; each row is one probe of the person-skill-date index); usually there
+        are none. Otherwise, by blocks of ids, the profiles that a repeat won are pointed at the assessment
+        it repeats (the latest of the older ones, else the first of the file's: same level, source and
+        dates, so the profile stays the same), then the repeats are deleted.
         """
         if self.id_range is None:
             return
+        lo, hi = self.id_range
         mine = "n.id BETWEEN :lo AND :hi AND n.recorded_at = :now AND " + (
             "n.recorded_by_user_id IS NULL" if self.user is None else "n.recorded_by_user_id = :user"
         )
-        params = {"lo": self.id_range[0], "hi": self.id_range[1], "now": self._stamp_param(), "user": self.user}
-        self.conn.execute(
-            sa.text(
-                "UPDATE current_skill SET assessment_id = (SELECT coalesce("
-                f"(SELECT max(o.id) FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < :lo), "
-                f"(SELECT min(o.id) FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id)) "
-                "FROM assessment n WHERE n.id = current_skill.assessment_id) "
-                "WHERE assessment_id BETWEEN :lo AND :hi AND EXISTS (SELECT 1 FROM assessment n WHERE "
-                f"n.id = current_skill.assessment_id AND {mine} AND EXISTS "
-                f"(SELECT 1 FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id))"
-            ),
-            params,
+        params = {"lo": lo, "hi": hi, "now": self._stamp_param(), "user": self.user}
+        repeats = list(
+            self.conn.execute(
+                sa.text(
+                    f"SELECT n.id FROM assessment n WHERE {mine} AND EXISTS "
+                    f"(SELECT 1 FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id) ORDER BY n.id"
+                ),
+                params,
+            ).scalars()
         )
-        deleted = self.conn.execute(
-            sa.text(
-                f"DELETE FROM assessment WHERE id IN (SELECT n.id FROM assessment n WHERE {mine} AND EXISTS "
-                f"(SELECT 1 FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id))"
-            ),
-            params,
-        ).rowcount
-        self.skipped = max(0, deleted or 0)
+        ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+        repoint = sa.text(
+            "UPDATE current_skill SET assessment_id = (SELECT coalesce("
+            f"(SELECT max(o.id) FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < :lo), "
+            f"(SELECT min(o.id) FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id)) "
+            "FROM assessment n WHERE n.id = current_skill.assessment_id) WHERE assessment_id IN :ids"
+        ).bindparams(ids)
+        delete = sa.text("DELETE FROM assessment WHERE id IN :ids").bindparams(ids)
+        for k in range(0, len(repeats), REPEAT_BLOCK):
+            block = repeats[k : k + REPEAT_BLOCK]
+            self.conn.execute(repoint, {"lo": lo, "ids": block})
+            self.conn.execute(delete, {"ids": block})
+        self.skipped = len(repeats)
         self.written -= self.skipped
 
     def _stamp_param(self) -> Any:
