@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from litestar.routes import HTTPRoute
 
+from hrsys.access.models import AuditEvent
 from hrsys.cli import main
 from hrsys.core import tabular
 from tests import factories
@@ -157,7 +158,7 @@ def test_every_export_route_is_listed(app) -> None:  # type: ignore[no-untyped-d
     assert found == set(EXPORT_ROUTES) | NOT_EXPORTS, "list the new export route in EXPORT_ROUTES"
 
 
-def test_every_export_route_neutralises_formulas(client, planted) -> None:  # type: ignore[no-untyped-def]
+def test_every_export_route_neutralises_formulas(client, session, planted) -> None:  # type: ignore[no-untyped-def]
     seen_planted = 0
     for path, queries in EXPORT_ROUTES.items():
         for params in queries:
@@ -172,6 +173,12 @@ def test_every_export_route_neutralises_formulas(client, planted) -> None:  # ty
             assert quoted, (path, params)  # the planted text went out, neutralised
             seen_planted += len(quoted)
     assert seen_planted
+    # the files with people's data in them leave an audit event each
+    session.expire_all()
+    exported = session.execute(
+        sa.select(AuditEvent.entity, sa.func.count()).where(AuditEvent.action == "export").group_by(AuditEvent.entity)
+    ).all()
+    assert dict(exported) == {"person": 4, "taskforce_report": 2}
 
 
 def test_people_export_keeps_numbers_numbers(client, planted) -> None:  # type: ignore[no-untyped-def]
