@@ -141,7 +141,8 @@ def test_bulk_mode_puts_back_every_index_and_key_and_a_refused_file_leaves_no_tr
     session.rollback()
     monkeypatch.setattr(assessment_import, "CHUNK", 3)
     good = [f"{c},TH-DG:DL01,2,self,{ago(1)},,," for c in CID]
-    bad = [*good, f"{CID[0]},TH-DG:NOPE,2,self,{ago(1)},,,", *good]
+    later = [f"{c},TH-DG:DL01,3,self,{ago(1)},,," for c in CID]  # not repeats of good: those would be skipped
+    bad = [*good, f"{CID[0]},TH-DG:NOPE,2,self,{ago(1)},,,", *later]
 
     refused = import_assessments(session, write_csv(tmp_path, bad), bulk_mode=True)
     assert (refused.committed, refused.written, refused.rows, refused.rejected_rows) == (False, 0, 17, 1)

@@ -17,7 +17,7 @@ from litestar.response import Stream
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hrsys.access import audit, scope
+from hrsys.access import scope
 from hrsys.access.guard import query_agency_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
@@ -105,9 +105,6 @@ class BulkController(Controller):
         )
         if dry_run:
             return Response(report)
-        if report.committed:  # the rows went in through the DBAPI: one audit event for the file
-            summary = {"file": report.file, "rows": report.rows, "written": report.written}
-            audit.record(db_session, action="import", entity="assessment", after=summary)
         # after the response, so after the commit: the keys a bulk import added back NOT VALID
         engine = cast(Engine, db_session.get_bind())
         return Response(_outcome(report), background=BackgroundTask(validate_keys, engine))

@@ -6,22 +6,27 @@ expect) and ``long`` (one row per person and skill, with the source and dates of
 the evidence). Profiles come from ``current_skill``; evidence that expired is
 left out even before the nightly refresh. People are read in pages of 5,000 by
 id, so a ministry of 50,000 people streams in constant memory (CSV).
+
+Cells are written by :mod:`hrsys.core.tabular`: text that a spreadsheet would run
+as a formula (a name starting with ``=``, ``+``, ``-``, ``@``...) gets a ``'`` in
+front, numbers stay numbers. Each export, from the API or the command, leaves one
+audit event (``export`` of ``person``: who, format, agency, layout, how many
+rows, and whether the file went out whole), written when the last row has gone.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hrsys.access import audit
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
-from hrsys.core import clock
+from hrsys.core import clock, tabular
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, NotFound
 from hrsys.people.models import Person
@@ -142,7 +147,7 @@ def _cell(value: Any) -> Any:
 
 def export_rows(
     engine: Engine, agency: str, *, layout: str = "wide", include_inactive: bool = False
-) -> Iterator[list[Any]]:
+) -> Generator[list[Any]]:
     """Header row first, then one row per person (wide) or per person and skill (long)."""
     if layout not in {"wide", "long"}:
         raise Invalid.one("layout", "use wide or long")
@@ -190,28 +195,45 @@ def export_rows(
                 yield [*(_cell(v) for v in person), *levels]
 
 
+def _audited(
+    engine: Engine, rows: Generator[list[Any]], what: dict[str, Any], actor: audit.Actor
+) -> Iterator[list[Any]]:
+    """``rows`` passed through; when they stop (the end, an error, or a client that went away) one audit
+    event records who exported what and how many data rows went out (none when not even the header did:
+    an unknown agency)."""
+    sent = 0
+    complete = False
+    try:
+        for row in rows:
+            yield row
+            sent += 1
+        complete = True
+    finally:
+        rows.close()  # its read connection first
+        if sent:
+            with engine.begin() as conn:
+                audit.record(
+                    conn,
+                    action="export",
+                    entity="person",
+                    after={**what, "rows": sent - 1, "complete": complete},
+                    actor=actor,
+                )
+
+
+def _export(engine: Engine, agency: str, fmt: str, kw: dict[str, Any]) -> Iterator[list[Any]]:
+    what = {"format": fmt, "agency": agency, "layout": kw.get("layout", "wide")}
+    what["include_inactive"] = bool(kw.get("include_inactive", False))
+    # the actor is read now, while the request's (or the command's) context is current
+    return _audited(engine, export_rows(engine, agency, **kw), what, audit.current_actor())
+
+
 def export_csv(engine: Engine, agency: str, **kw: Any) -> Iterator[bytes]:
-    """The export as UTF-8 CSV with a BOM (so Excel shows Thai correctly), in chunks."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    buf.write("\ufeff")
-    for i, row in enumerate(export_rows(engine, agency, **kw)):
-        writer.writerow(row)
-        if i % 1000 == 999:
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode()
+    """The export as UTF-8 CSV with a BOM (so Excel shows Thai correctly), in chunks; cells that a spreadsheet
+    would run as formulas are neutralised (:mod:`hrsys.core.tabular`). Leaves one audit event."""
+    return tabular.csv_stream(_export(engine, agency, "csv", kw))
 
 
 def export_xlsx(engine: Engine, agency: str, **kw: Any) -> bytes:
-    """The export as an XLSX workbook (openpyxl write-only mode)."""
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("people")
-    for row in export_rows(engine, agency, **kw):
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    """The export as an XLSX workbook (write-only mode; cells neutralised). Leaves one audit event."""
+    return tabular.xlsx_bytes([("people", _export(engine, agency, "xlsx", kw))])

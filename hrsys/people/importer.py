@@ -7,6 +7,16 @@ to someone else, dates in the Buddhist Era. A row whose citizen ID (else
 e-mail) matches a person already in hrsys updates that person with the
 non-empty cells; other rows create people.
 
+Identity: the citizen ID and the e-mail say who a row is. A row whose two
+identifiers name two different people, or that matches a person by one and
+gives the other differently from what that person has (which would hand the
+person's record, Thai names included, to another identity), is a row error;
+an identifier the person does not have yet is filled in.
+
+Each committed import leaves one audit event (``import`` of ``person``: who, the
+file, rows read, created, updated, unchanged, refused), besides the events of its
+writes.
+
 By default the import is all-or-nothing: one bad row and nothing is written
 (``partial=True`` writes the good rows). Rows are written in chunks with Core
 statements, inside the caller's transaction.
@@ -31,6 +41,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.access import audit
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
 from hrsys.core.db import utcnow
@@ -188,7 +199,7 @@ def import_people(
         c, u, n = _write_chunk(session, chunk, agencies, roles, problems, write, agency_ids)
         created, updated, unchanged = created + c, updated + u, unchanged + n
     write = readable and not dry_run and (partial or not problems.rows)  # a chunk may have found conflicts
-    return BulkImportReport(
+    report = BulkImportReport(
         kind="people",
         file=label,
         rows=rows,
@@ -202,6 +213,26 @@ def import_people(
         committed=write,
         seconds=round(time.perf_counter() - started, 3),
     )
+    if write:
+        record_import(session, report, entity="person", partial=partial)
+    return report
+
+
+def record_import(session: Session, report: BulkImportReport, *, entity: str, partial: bool) -> None:
+    """One audit event for a committed import (in its transaction): who (the current actor), which file,
+    how many rows were read, written, skipped and refused."""
+    summary = {
+        "file": report.file,
+        "rows": report.rows,
+        "written": report.written,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": report.skipped,
+        "rejected_rows": report.rejected_rows,
+        "partial": partial,
+    }
+    audit.record(session, action="import", entity=entity, after=summary)
 
 
 def _existing(session: Session, column: sa.Column[Any], values: list[str]) -> dict[str, dict[str, Any]]:
@@ -234,6 +265,9 @@ def _write_chunk(
         if owner is not None and (match is None or owner["id"] != match["id"]):
             problems.add(line, "email", f"{raw['email']} belongs to another person (id {owner['id']})")
             continue
+        if match is not None and (clash := _identifier_change(match, raw)) is not None:
+            problems.add(line, *clash)
+            continue
         if match is None:
             values.setdefault("active", True)
             inserts.append({**values, "created_at": now, "updated_at": now})
@@ -262,6 +296,28 @@ def _write_chunk(
         keys = set().union(*inserts)
         session.execute(sa.insert(P), [dict.fromkeys(keys) | row for row in inserts])
     return created, updated, unchanged
+
+
+IDENTIFIERS = ("citizen_id", "email")
+"""The columns that say who a row is: an import fills them when empty, never changes them."""
+
+
+def _identifier_change(match: dict[str, Any], raw: dict[str, Any]) -> tuple[str, str] | None:
+    """``(column, reason)`` when the row would change an identifier of the person it matched, else None.
+
+    The row matched ``match`` by one identifier; another that it gives differently (a new citizen ID for the
+    owner of an e-mail, a new e-mail for the holder of a citizen ID) means the row is someone else, or a
+    typo: updating would hand one person's record, names included, to another identity.
+    """
+    for col in IDENTIFIERS:
+        new, old = raw.get(col), match.get(col)
+        if new and old and new != old:
+            other = "e-mail" if col == "citizen_id" else "citizen ID"
+            return col, (
+                f"person {match['id']} (matched by {other}) has another {col}; an import does not change "
+                "who a person is: correct the row, or change the person's record itself"
+            )
+    return None
 
 
 def _db_values(raw: dict[str, Any], agencies: dict[str, int], roles: dict[str, int]) -> dict[str, Any]:

@@ -80,9 +80,7 @@ def alerts_cmd(
 @click.pass_obj
 def costs_cmd(settings: Settings, fiscal_year: int | None, agency: str | None) -> None:
     """Cost of a Thai fiscal year per agency, host and sender shares apart (CSV on standard output)."""
-    import csv
-
-    from hrsys.core import fiscal
+    from hrsys.core import fiscal, tabular
     from hrsys.core.db import make_engine
     from hrsys.secondments import service
 
@@ -95,7 +93,7 @@ def costs_cmd(settings: Settings, fiscal_year: int | None, agency: str | None) -
         sys.exit(2)
     finally:
         engine.dispose()
-    out = csv.writer(sys.stdout)
+    out = tabular.csv_writer(sys.stdout)  # text that would run as a formula neutralised
     out.writerow(["fiscal_year", "agency", "name_en", "secondments", "months", "total_baht", "host_share_baht",
                   "sender_share_baht", "paid_as_sender_baht"])  # fmt: skip
     for r in report.rows:

@@ -1,7 +1,9 @@
 """Bulk import of assessments from CSV or XLSX (``hrsys assessments import``, ``POST /api/v1/assessments/import``).
 
 Columns (header names, any order): one of ``citizen_id``, ``email`` or
-``person_id`` naming the person; ``skill`` as ``FRAMEWORK:CODE`` (or
+``person_id`` naming the person (when several are given, the first of
+``person_id``, ``citizen_id``, ``email`` leads and every other non-empty one must
+name the same person: a row error otherwise); ``skill`` as ``FRAMEWORK:CODE`` (or
 ``framework`` and ``skill_code``); ``level`` (a number or a level code of the
 framework's scale, e.g. ``practitioner``); ``source``; ``assessed_on``;
 ``valid_until`` (required for certifications); optional ``assessor_name`` and
@@ -89,6 +91,11 @@ it changes in memory), and checking goes on so that every bad row is reported
 writes the good rows and reports the bad ones. A file with a header and no rows under it is refused
 (line 1), as the people import refuses one.
 
+**Repeats.** A row identical to an assessment already there (:data:`SAME_ASSESSMENT`; an earlier run of
+the same file, typically) is not kept: after the last chunk, with the indexes back, two set statements over
+the import's own rows repoint the profiles such a row won and delete the repeats (:meth:`_Writer._skip_repeats`);
+the report counts them as ``skipped``. Each committed import leaves one audit event.
+
 **Memory** is bounded by the lookups and three chunks in flight, not by the file
 (figures in ``hrsys/skills/README.md``).
 """
@@ -112,6 +119,7 @@ from sqlalchemy.orm import Session
 from hrsys.core.db import SQLITE_UNCHECKED_KEYS, utcnow
 from hrsys.core.errors import Conflict
 from hrsys.people import citizen_id as cid_rules
+from hrsys.people.importer import record_import
 from hrsys.people.models import Person
 from hrsys.skills import bulk
 from hrsys.skills.assessment_rows import (
@@ -179,6 +187,8 @@ ASSESSMENT_COLUMNS = (
     "recorded_by_user_id",
 )
 SAVEPOINT = "hrsys_assessment_import"
+REPEAT_BLOCK = 10_000
+"""Repeated rows removed per statement (bound parameters: SQLite takes at most 32,766)."""
 _by_person_skill = itemgetter(0, 1)
 
 
@@ -206,7 +216,7 @@ def import_assessments(
     started = time.perf_counter()
     label = filename or str(source if isinstance(source, str | Path) else "upload")
     problems = Problems()
-    checked = written = 0
+    checked = written = skipped = 0
 
     def done(committed: bool) -> BulkImportReport:
         return BulkImportReport(
@@ -216,6 +226,7 @@ def import_assessments(
             written=written if committed else 0,
             created=written if committed else 0,
             rejected_rows=problems.bad_rows,
+            skipped=skipped if committed else 0,
             problems=[RowProblem(line=p.line, column=p.column, reason=p.reason) for p in problems.items],
             problems_truncated=problems.truncated,
             committed=committed,
@@ -250,7 +261,7 @@ def import_assessments(
         writer.begin(bulk_mode)
     runs: SortedRuns | None = None  # set once the file shows it is not in person order
     try:
-        lookups = _lookups(conn, columns.who, person_scope)
+        lookups = _lookups(conn, columns.who, person_scope, [c for c, _ in columns.also])
         checker = RowChecker(columns, lookups, day=day, problems=problems, citizen_id_problem=cid_rules.problem)
         buffer: list[Row] = []
         tick = 500_000
@@ -294,7 +305,7 @@ def import_assessments(
                 else:
                     writer.write(buffer)
                 writer.finish()
-                written = writer.written
+                written, skipped = writer.written, writer.skipped
     except BaseException as exc:
         if writer is not None:
             writer.abandon(quiet=True)
@@ -309,7 +320,10 @@ def import_assessments(
     finally:
         if runs is not None:
             runs.close()
-    return done(writer is not None)
+    report = done(writer is not None)
+    if report.committed:  # the rows went in through the DBAPI: one audit event for the file
+        record_import(session, report, entity="assessment", partial=partial)
+    return report
 
 
 def validate_keys(bind: sa.Engine | sa.Connection) -> list[str]:
@@ -349,15 +363,18 @@ def _spill(writer: _Writer, runs: SortedRuns, rows: list[Row]) -> None:
         runs.add(rows)
 
 
-def _lookups(conn: sa.Connection, who: str, scope: sa.ColumnElement[bool] | None) -> Lookups:
+def _people(conn: sa.Connection, who: str, scope: sa.ColumnElement[bool] | None) -> dict[str, int]:
     col = {"person_id": P.c.id, "citizen_id": P.c.citizen_id, "email": P.c.email}[who]
     rows = conn.execute(sa.select(col, P.c.id).where(col.is_not(None), *([scope] if scope is not None else [])))
     if who == "person_id":
-        people = {str(k): i for k, i in rows}
-    elif who == "email":
-        people = {k.lower(): i for k, i in rows}
-    else:
-        people = {k: i for k, i in rows}
+        return {str(k): i for k, i in rows}
+    if who == "email":
+        return {k.lower(): i for k, i in rows}
+    return {k: i for k, i in rows}
+
+
+def _lookups(conn: sa.Connection, who: str, scope: sa.ColumnElement[bool] | None, also: Sequence[str] = ()) -> Lookups:
+    people = _people(conn, who, scope)
     skills = {
         f"{fw}:{code}": SkillInfo(sid, fid, bool(retired))
         for sid, code, fid, retired, fw in conn.execute(
@@ -367,7 +384,7 @@ def _lookups(conn: sa.Connection, who: str, scope: sa.ColumnElement[bool] | None
     scales: dict[int, dict[int, str]] = {}
     for fid, level, code in conn.execute(sa.select(L.c.framework_id, L.c.level, L.c.code)):
         scales.setdefault(fid, {})[level] = code
-    return Lookups(people=people, skills=skills, scales=scales)
+    return Lookups(people=people, skills=skills, scales=scales, also={c: _people(conn, c, scope) for c in also})
 
 
 class _Chunk:
@@ -400,6 +417,12 @@ class _Writer:
         self.day = day
         self.user = user
         self.written = 0
+        self.skipped = 0
+        """Rows identical to an assessment already there (an earlier run of the import), removed by :meth:`finish`."""
+        self.stamp = utcnow()
+        """``recorded_at`` of every row this import writes."""
+        self.id_range: tuple[int, int] | None = None
+        """The lowest and highest id this import gave."""
         self.bulk = False
         self.bulk_when_unordered = False
         """Enter bulk mode at the first chunk out of person order (:meth:`unordered`)."""
@@ -499,6 +522,11 @@ class _Writer:
         ids = self._ids(len(rows))
         self._insert(ids, rows)
         self.written += len(rows)
+        if ids:
+            lo, hi = (ids[0], ids[-1]) if isinstance(ids, range) else (min(ids), max(ids))
+            if self.id_range is not None:
+                lo, hi = min(lo, self.id_range[0]), max(hi, self.id_range[1])
+            self.id_range = (lo, hi)
         return ids
 
     def write(self, rows: list[Row]) -> None:
@@ -560,6 +588,7 @@ class _Writer:
             self._drain()
         finally:
             self._stop()
+        self._skip_repeats()
         if self.recompute:
             rebuild_profiles(self.session, person_ids=self.recompute, as_of=self.day)
         self._close()
@@ -580,6 +609,50 @@ class _Writer:
         except Exception:
             if not quiet:
                 raise
+
+    def _skip_repeats(self) -> None:
+        """Remove the rows of this import that repeat an assessment already there (see :data:`SAME_ASSESSMENT`).
+
+        After the indexes are back: one statement finds the repeats among the import's rows (its id range,
+        ``recorded_at`` and recorder; each row is one probe of the person-skill-date index); usually there
+        are none. Otherwise, by blocks of ids, the profiles that a repeat won are pointed at the assessment
+        it repeats (the latest of the older ones, else the first of the file's: same level, source and
+        dates, so the profile stays the same), then the repeats are deleted.
+        """
+        if self.id_range is None:
+            return
+        lo, hi = self.id_range
+        mine = "n.id BETWEEN :lo AND :hi AND n.recorded_at = :now AND " + (
+            "n.recorded_by_user_id IS NULL" if self.user is None else "n.recorded_by_user_id = :user"
+        )
+        params = {"lo": lo, "hi": hi, "now": self._stamp_param(), "user": self.user}
+        repeats = list(
+            self.conn.execute(
+                sa.text(
+                    f"SELECT n.id FROM assessment n WHERE {mine} AND EXISTS "
+                    f"(SELECT 1 FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id) ORDER BY n.id"
+                ),
+                params,
+            ).scalars()
+        )
+        ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+        repoint = sa.text(
+            "UPDATE current_skill SET assessment_id = (SELECT coalesce("
+            f"(SELECT max(o.id) FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < :lo), "
+            f"(SELECT min(o.id) FROM assessment o WHERE {SAME_ASSESSMENT} AND o.id < n.id)) "
+            "FROM assessment n WHERE n.id = current_skill.assessment_id) WHERE assessment_id IN :ids"
+        ).bindparams(ids)
+        delete = sa.text("DELETE FROM assessment WHERE id IN :ids").bindparams(ids)
+        for k in range(0, len(repeats), REPEAT_BLOCK):
+            block = repeats[k : k + REPEAT_BLOCK]
+            self.conn.execute(repoint, {"lo": lo, "ids": block})
+            self.conn.execute(delete, {"ids": block})
+        self.skipped = len(repeats)
+        self.written -= self.skipped
+
+    def _stamp_param(self) -> Any:
+        """``recorded_at`` of this import's rows as the driver compares it with the column."""
+        return self.stamp
 
     # --- per database -------------------------------------------------------------------------------
 
@@ -653,6 +726,16 @@ def _evidence_map(records: Sequence[Sequence[Any]], dates: Callable[[Any], Any])
 
 _json = msgspec.json.Encoder()
 
+SAME_ASSESSMENT = (
+    "o.person_id = n.person_id AND o.skill_id = n.skill_id AND o.assessed_on = n.assessed_on "
+    "AND o.level = n.level AND o.source = n.source "
+    "AND (o.valid_until = n.valid_until OR (o.valid_until IS NULL AND n.valid_until IS NULL)) "
+    "AND (o.assessor_name = n.assessor_name OR (o.assessor_name IS NULL AND n.assessor_name IS NULL)) "
+    "AND (o.evidence = n.evidence OR (o.evidence IS NULL AND n.evidence IS NULL))"
+)
+"""When an assessment ``n`` repeats an assessment ``o``: the same person, skill, date, level, source, expiry,
+assessor and evidence text (``hrsys/skills/README.md``, "Importing twice")."""
+
 
 class _SqliteWriter(_Writer):
     """SQLite: each statement takes a whole chunk as one JSON array (``json_each``) or returns one
@@ -662,7 +745,7 @@ class _SqliteWriter(_Writer):
     def __init__(self, session: Session, day: dt.date, user: int | None) -> None:
         super().__init__(session, day, user)
         self.next_id = (self.conn.exec_driver_sql("SELECT max(id) FROM assessment").scalar() or 0) + 1
-        self.now = bulk.sqlite_datetime(utcnow())
+        self.now = bulk.sqlite_datetime(self.stamp)
         # The chunk's Row tuples as they are; the id is the first id plus the position in the array, and
         # what every row shares is bound once (each value taken out of JSON costs about 0.4 microseconds).
         self.insert_sql = (
@@ -689,6 +772,9 @@ class _SqliteWriter(_Writer):
         )
 
     BULK_ONLY_UNORDERED = True
+
+    def _stamp_param(self) -> Any:
+        return self.now  # the text the rows were written with
 
     def begin(self, bulk_mode: bool) -> None:
         # room for the indexes of a large table while rows go in at many places
@@ -787,7 +873,7 @@ class _PostgresWriter(_Writer):
 
     def __init__(self, session: Session, day: dt.date, user: int | None) -> None:
         super().__init__(session, day, user)
-        self.now = utcnow().isoformat()
+        self.now = self.stamp.isoformat()
         self.user_text = "\\N" if user is None else str(user)
         self.iso: dict[Any, str] = {None: "\\N"}
         self.sequence = ""

@@ -58,6 +58,8 @@ KNOWN_COLUMNS = frozenset(
         "evidence",
     }
 )
+PERSON_COLUMNS = ("person_id", "citizen_id", "email")
+"""How a row may name its person, the first present leading; every other one present must agree with it."""
 HEADER_ALIASES = {
     "เลขประจำตัวประชาชน": "citizen_id",
     "อีเมล": "email",
@@ -138,6 +140,8 @@ class Lookups(NamedTuple):
     """``FRAMEWORK:CODE`` -> skill."""
     scales: Mapping[int, Mapping[int, str]]
     """Framework id -> level number -> level code."""
+    also: Mapping[str, Mapping[str, int]] = {}
+    """For each further person column of the file (:attr:`Columns.also`): key -> person id."""
 
 
 class Columns(NamedTuple):
@@ -156,6 +160,8 @@ class Columns(NamedTuple):
     valid_until: int | None
     assessor_name: int | None
     evidence: int | None
+    also: tuple[tuple[str, int], ...] = ()
+    """The other person columns of the file (name, position): each non-empty one must name the same person."""
 
 
 def resolve_columns(headers: Sequence[str], problems: Problems) -> Columns | None:
@@ -165,7 +171,7 @@ def resolve_columns(headers: Sequence[str], problems: Problems) -> Columns | Non
     for h in headers:
         if h and h not in KNOWN_COLUMNS:
             problems.add(1, h, f"unknown column; known columns are {', '.join(sorted(KNOWN_COLUMNS))}")
-    who = next((c for c in ("person_id", "citizen_id", "email") if c in present), None)
+    who = next((c for c in PERSON_COLUMNS if c in present), None)
     if who is None:
         problems.add(1, "header", "name the person with a citizen_id, email or person_id column")
     if "skill" not in present and not {"framework", "skill_code"} <= present:
@@ -189,6 +195,7 @@ def resolve_columns(headers: Sequence[str], problems: Problems) -> Columns | Non
         valid_until=pos.get("valid_until"),
         assessor_name=pos.get("assessor_name"),
         evidence=pos.get("evidence"),
+        also=tuple((c, pos[c]) for c in PERSON_COLUMNS if c in pos and c != who),
     )
 
 
@@ -227,7 +234,8 @@ class RowChecker:
     """Checks rows against the lookups; :meth:`check` yields the good ones and records the problems.
 
     The checks and their messages: the person exists (and the citizen ID is
-    well formed), the skill exists and is not retired, the level is on the
+    well formed), every further person column (``person_id``, ``citizen_id``,
+    ``email``) names the same person, the skill exists and is not retired, the level is on the
     skill's framework scale, the source is known, ``assessed_on`` is a date that
     is not in the future, ``valid_until`` is a date not before it, and a
     certification has a ``valid_until``. Text cells may not hold NUL characters
@@ -322,6 +330,28 @@ class RowChecker:
                 self.problems.add(line, cols.who, f"no person with {cols.who} {key}")
         return pid
 
+    def _other_person(self, line: int, pid: int, rec: list[Any]) -> bool:
+        """Whether a further person column of the row names someone other than ``pid`` (reported)."""
+        found = False
+        for col, i in self.columns.also:
+            key = cell_text(rec[i])
+            if not key:
+                continue
+            if col == "email":
+                key = key.lower()
+            other = self.lookups.also.get(col, {}).get(key)
+            if other != pid:
+                who = self.columns.who
+                found = True
+                self.problems.add(
+                    line,
+                    col,
+                    f"{key} is not the {col} of person {pid} named by {who}"
+                    + (f" but of person {other}" if other is not None else "")
+                    + "; a row names one person",
+                )
+        return found
+
     @staticmethod
     def _text(value: Any, limit: int) -> str | None:
         text = value.strip() if isinstance(value, str) else cell_text(value)
@@ -395,6 +425,8 @@ class RowChecker:
                 add(
                     line, "assessor_name" if assessor and "\x00" in assessor else "evidence", "contains a NUL character"
                 )
+                bad = True
+            if c.also and pid is not None and self._other_person(line, pid, rec):
                 bad = True
             if bad:
                 continue

@@ -38,6 +38,17 @@ def _session(settings: Settings, *, commit: bool) -> Iterator[Session]:
         engine.dispose()
 
 
+@contextmanager
+def _acting(command: str) -> Iterator[None]:
+    """Attribute the audit events of the block to this command and the operating-system user running it."""
+    import os
+
+    from hrsys.access import audit
+
+    with audit.acting_as(f"cli:{command} ({os.environ.get('USER', 'unknown')})"):
+        yield
+
+
 def _fail(exc: AppError) -> None:
     click.echo(f"error: {exc.detail}" if not exc.errors else "error:", err=True)
     for e in exc.errors:
@@ -229,6 +240,8 @@ def print_bulk_report(report: BulkImportReport) -> None:
         + (
             f" ({report.created:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged)"
             if report.kind == "people"
+            else f" ({report.skipped:,} skipped: already there)"
+            if report.skipped
             else ""
         )
         + f", {report.rejected_rows:,} rejected, {report.seconds:.1f} s"
@@ -260,7 +273,7 @@ def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: b
 
     bulk_mode = {"auto": None, "on": True, "off": False}[bulk]
     validated: list[str] = []
-    with _session(settings, commit=False) as session:
+    with _session(settings, commit=False) as session, _acting("assessments import"):
         report = import_assessments(
             session, file, partial=partial, dry_run=dry_run, progress=_progress("rows"), bulk_mode=bulk_mode
         )
@@ -307,7 +320,7 @@ def people_import(settings: Settings, file: Path, partial: bool, dry_run: bool) 
     """Create or update people from a CSV or XLSX FILE (matched by citizen ID, else e-mail)."""
     from hrsys.people.importer import import_people
 
-    with _session(settings, commit=False) as session:
+    with _session(settings, commit=False) as session, _acting("people import"):
         report = import_people(session, file, partial=partial, dry_run=dry_run)
         if report.committed:
             session.commit()
@@ -332,12 +345,13 @@ def people_export(settings: Settings, agency: str, output: Path, layout: str, in
     engine = make_engine(settings.database_url)
     try:
         kw: dict[str, Any] = {"layout": layout, "include_inactive": include_inactive}
-        if output.suffix.lower() == ".xlsx":
-            output.write_bytes(export.export_xlsx(engine, agency, **kw))
-        else:
-            with output.open("wb") as fh:
-                for chunk in export.export_csv(engine, agency, **kw):
-                    fh.write(chunk)
+        with _acting("people export"):  # the export's audit event names this command
+            if output.suffix.lower() == ".xlsx":
+                output.write_bytes(export.export_xlsx(engine, agency, **kw))
+            else:
+                with output.open("wb") as fh:
+                    for chunk in export.export_csv(engine, agency, **kw):
+                        fh.write(chunk)
     except AppError as exc:
         _fail(exc)
     finally:

@@ -222,6 +222,8 @@ class CurrentSkill(Base):
     __table_args__ = (
         # Covers the validity test too: holders of a skill are counted without reading rows.
         sa.Index("ix_current_skill_skill_level_person", "skill_id", "level", "person_id", "valid_until"),
+        # The rows naming an assessment: its deletion cascades here, and an import repoints repeats' winners.
+        sa.Index("ix_current_skill_assessment", "assessment_id"),
         sa.CheckConstraint("level >= 0 AND level <= 10", name="level_range"),
         # On SQLite the rows live in the primary-key b-tree: a (person, skill) probe is one seek.
         {"sqlite_with_rowid": False},

@@ -248,6 +248,8 @@ class BulkImportReport(Output):
     updated: int = 0
     unchanged: int = 0
     rejected_rows: int = 0
+    skipped: int = 0
+    """Rows already in hrsys, identical, from an earlier run of the import: not written again (assessments)."""
     problems: list[RowProblem] = []
     problems_truncated: bool = False
     committed: bool = False

@@ -12,12 +12,12 @@ budget by Thai fiscal year (spend against budget, staff cost) and members' cost.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from hrsys.core import tabular
 from hrsys.taskforces.report import Report
 
 Table = tuple[str, list[str], list[list[Any]]]
@@ -117,15 +117,15 @@ def _cell(value: Any) -> Any:
 
 
 def to_csv(report: Report) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    for i, (name, header, rows) in enumerate(tables(report)):
-        if i:
-            writer.writerow([])
-        writer.writerow(["section", *header])
-        for row in rows:
-            writer.writerow([name, *(_cell(v) for v in row)])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    def lines() -> Iterator[list[Any]]:
+        for i, (name, header, rows) in enumerate(tables(report)):
+            if i:
+                yield []
+            yield ["section", *header]
+            for row in rows:
+                yield [name, *(_cell(v) for v in row)]
+
+    return tabular.csv_bytes(lines(), lineterminator="\r\n")  # text that would run as a formula neutralised
 
 
 def _sheet_title(name: str) -> str:
@@ -144,11 +144,11 @@ def to_xlsx(report: Report) -> bytes:
         first = False
         assert ws is not None
         ws.title = _sheet_title(name)
-        ws.append(header)
+        tabular.append(ws, header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append([v if v is not None else None for v in row])
+            tabular.append(ws, row)  # text that would run as a formula neutralised, numbers kept
         ws.freeze_panes = "A2"
         _format(ws, header, rows)
         for idx, col in enumerate(header, start=1):

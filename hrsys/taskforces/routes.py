@@ -321,6 +321,12 @@ class TaskForceController(Controller):
         (``?format=csv``) or an Excel workbook (``?format=xlsx``)."""
         rep: Report = in_transaction(db_session, lambda: service.report(db_session, taskforce_id, as_of=as_of))
         name = f"taskforce-{rep.taskforce.code}-report-{rep.as_of.isoformat()}".replace("/", "-")
+        if format != ReportFormat.json:  # a file leaves hrsys (members' names and costs): one audit event
+            from hrsys.access import audit
+
+            rows = sum(len(table[2]) for table in export.tables(rep))
+            summary = {"format": format.value, "as_of": rep.as_of, "rows": rows}
+            audit.record(db_session, action="export", entity="taskforce_report", entity_id=taskforce_id, after=summary)
         if format == ReportFormat.csv:
             return Response(
                 export.to_csv(rep),

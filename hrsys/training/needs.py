@@ -15,7 +15,6 @@ rank by shortfall closed per baht (free courses first).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
 from hrsys.careers import cache as career_cache
+from hrsys.core import tabular
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid
 from hrsys.people.models import Person, PersonKind
@@ -146,11 +146,8 @@ def _rows(items: Iterable[object], columns: list[str]) -> list[list[object]]:
 def to_csv(report: TrainingNeedsOut, table: str = "skills") -> bytes:
     """One table of the report as UTF-8 CSV with a byte-order mark (Excel opens Thai text right)."""
     columns = SKILL_COLUMNS if table == "skills" else COURSE_COLUMNS
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(columns)
-    w.writerows(_rows(report.skills if table == "skills" else report.courses, columns))
-    return ("\ufeff" + buf.getvalue()).encode()
+    rows = _rows(report.skills if table == "skills" else report.courses, columns)
+    return tabular.csv_bytes([columns, *rows])  # text that would run as a formula neutralised
 
 
 def to_xlsx(report: TrainingNeedsOut) -> bytes:
@@ -160,18 +157,18 @@ def to_xlsx(report: TrainingNeedsOut) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    ws.append(["Training-needs analysis"])
-    ws.append(["Agency subtree", report.agency or "(all agencies)"])
-    ws.append(["Compared against", f"{report.against} role"])
-    ws.append(["People", report.people])
+    tabular.append(ws, ["Training-needs analysis"])
+    tabular.append(ws, ["Agency subtree", report.agency or "(all agencies)"])
+    tabular.append(ws, ["Compared against", f"{report.against} role"])
+    tabular.append(ws, ["People", report.people])
     for title, columns, items in (
         ("Skill gaps", SKILL_COLUMNS, report.skills),
         ("Courses", COURSE_COLUMNS, report.courses),
     ):
         sheet = wb.create_sheet(title)
-        sheet.append(columns)
+        tabular.append(sheet, columns)
         for row in _rows(items, columns):
-            sheet.append(row)
+            tabular.append(sheet, row)
         sheet.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

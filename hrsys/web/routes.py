@@ -616,7 +616,6 @@ class HrController(PageController):
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         """Import people or assessments from CSV/XLSX; the row-level problems are listed on the page."""
-        from hrsys.access import audit
         from hrsys.people.importer import import_people
         from hrsys.skills.assessment_import import import_assessments
 
@@ -641,9 +640,6 @@ class HrController(PageController):
                 db_session, upload.file, filename=upload.filename, partial=partial, dry_run=dry_run,
                 person_scope=scope.people_condition(current_user),
             )  # fmt: skip
-            if report.committed and not dry_run:
-                summary = {"file": report.file, "rows": report.rows, "written": report.written}
-                audit.record(db_session, action="import", entity="assessment", after=summary)
         refused = bool(report.problems) and not report.committed
         status = 422 if refused and not dry_run else 200
         if status == 200:
