@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session
 
+import hrsys.models
 from hrsys.access import tokens
 from hrsys.access.guard import auth_cache
 from hrsys.access.models import User
@@ -82,6 +83,26 @@ def _headers(app: Any, engine: Any, user: User) -> dict[str, str]:
         generation = conn.scalar(sa.select(t.c.token_generation).where(t.c.id == user.id))
     issued = tokens.issue(app.state.secret_key, user.id, generation, 60)
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+def _reset(engine: Any) -> None:
+    """Empty every table and restart the ids. On PostgreSQL by DELETE with triggers off and the sequences
+    set back (a few ms), not the fixtures' TRUNCATE (most of a second, forty times a run)."""
+    if engine.dialect.name != "postgresql":
+        _empty_all_tables(engine)
+        return
+    tables = [t for t in hrsys.models.metadata.sorted_tables]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no FK or audit triggers
+        for table in reversed(tables):
+            conn.execute(table.delete())
+        conn.exec_driver_sql("DELETE FROM person_name_gram")  # kept by triggers, outside the models
+        for table in tables:
+            if "id" in table.c and table.c.id.autoincrement is not False:
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false) "
+                    f"WHERE pg_get_serial_sequence('{table.name}', 'id') IS NOT NULL"
+                )
 
 
 def _failure(exc: BaseException) -> str:
@@ -228,7 +249,7 @@ def test_stateful_runs_follow_the_documents_links_without_a_server_error(app, db
         def setup(self) -> None:
             """Each scenario starts from the same data: what one created cannot change what the next draws."""
             nonlocal user
-            _empty_all_tables(db)
+            _reset(db)
             for cache in (agency_trees, role_codes, auth_cache, over_cap):
                 cache.clear()
             with Session(db, expire_on_commit=False) as s:

@@ -242,10 +242,10 @@ async def _check_json_body(connection: ASGIConnection[Any, Any, Any, Any], plan:
 async def _check_upload(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     from litestar import Request
 
-    content_type, _ = connection.content_type
+    request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
+    content_type, _ = request.content_type
     if content_type != RequestEncodingType.MULTI_PART:
         return  # Litestar refuses other bodies for an upload route by itself
-    request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
     form = await request.form()
     if not any(isinstance(v, UploadFile) for _, v in form.multi_items()):
         raise Invalid.one("data", "send the file as a multipart part with a file name (filename=...)")
