@@ -193,6 +193,21 @@ _REPLACED = "hrsys.response.replaced"
 _TERMINUS = frozenset({"http.response.start", "http.disconnect", "websocket.disconnect", "websocket.close"})
 
 
+def _with_input_checks(options: dict[str, Any]) -> dict[str, Any]:
+    """The access options with the edge checks (:mod:`hrsys.core.edge`) after the access guard: a caller who
+    may not use a route learns nothing about its input rules."""
+    from hrsys.core.edge import input_guard
+
+    return {**options, "guards": [*options.get("guards", []), input_guard]}
+
+
+def _install_openapi_refinements(app: Litestar) -> None:
+    """The OpenAPI document lists every problem status, format and integer range (:mod:`hrsys.core.openapi`)."""
+    from hrsys.core import openapi
+
+    openapi.install(app)
+
+
 def _settle_garbage_collector() -> None:
     """Keep the start-up objects (modules, models, compiled statements) out of every later collection.
 
@@ -237,7 +252,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     hot_reads = HotReads(engine)  # PostgreSQL's people list on asyncpg (pools made on first use)
     app = Litestar(
         route_handlers=route_handlers(),
-        **access_setup.app_options(),  # authentication middleware, deny-by-default guard, current_user
+        **_with_input_checks(access_setup.app_options()),  # authentication, deny-by-default guard, current_user
         plugins=[SQLAlchemyPlugin(config=db_config), AdminPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=web_template_config(),
@@ -263,4 +278,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.hot_reads = hot_reads
     app.state.secondment_policy = settings.secondments.policy()
     access_setup.configure(app, settings)
+    _install_openapi_refinements(app)
     return app

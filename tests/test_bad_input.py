@@ -125,3 +125,183 @@ def test_an_optional_body_lists_every_field_at_fault(client, session, action, bo
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in r.json()["errors"]] == fields
+
+
+# --- input that no handler could use: refused at the edge, the same way on SQLite and PostgreSQL ---------
+
+INT_MAX = 2**31 - 1
+PAST_RANGE = [2**31, 2**63, 2**70, -(2**31) - 1]  # past PostgreSQL's INTEGER, SQLite's INTEGER, both
+
+
+def _problem(r, status: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == status
+    return body  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("number", PAST_RANGE)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/people/{n}",
+        "/api/v1/people/{n}/gap?role=X",
+        "/api/v1/taskforces/{n}",
+        "DELETE /api/v1/taskforces/1/budget/{n}",
+        "/api/v1/secondments/{n}/history",
+        "/api/v1/people?offset={n}",
+        "/api/v1/audit?person={n}",
+        "/api/v1/secondments/alerts?ending_within={n}",
+    ],
+)
+def test_ids_and_numbers_past_the_integer_range_in_paths_and_queries_are_422(client, session, url, number) -> None:  # type: ignore[no-untyped-def]
+    factories.person(session, factories.agency(session, "MDES"))
+    method, _, path = url.rpartition(" ")
+    body = _problem(client.request(method or "GET", path.format(n=number)), 422)
+    assert body["errors"][0]["reason"].startswith("must be an integer from")
+
+
+def test_the_largest_integer_id_is_an_ordinary_missing_row(client) -> None:  # type: ignore[no-untyped-def]
+    assert _problem(client.get(f"/api/v1/people/{INT_MAX}"), 404)["detail"] == f"person {INT_MAX} does not exist"
+
+
+@pytest.mark.parametrize("number", PAST_RANGE)
+def test_numbers_past_the_integer_range_in_bodies_are_422_and_nothing_is_written(client, session, number) -> None:  # type: ignore[no-untyped-def]
+    person = factories.person(session, factories.agency(session, "MDES"))
+    before = client.get(f"/api/v1/people/{person.id}/development-plans").json()
+    items = [{"kind": "course", "course": "C1"}, {"kind": "course", "course": "C2", "position": number}]
+    r = client.post("/api/v1/development-plans", json={"person_id": number, "items": items, "bogus": 1})
+    fields = [e["field"] for e in _problem(r, 422)["errors"]]
+    assert "person_id" in fields and "items[1].position" in fields and "bogus" in fields, fields
+    assert client.get(f"/api/v1/people/{person.id}/development-plans").json() == before
+
+
+def test_a_declared_range_wider_than_integer_is_kept(client, session) -> None:  # type: ignore[no-untyped-def]
+    """Task-force budgets are BIGINT and declare up to 10^12 baht: 3 billion is not refused as out of range."""
+    factories.agency(session, "MDES")
+    body = {
+        "code": "TF-BIG",
+        "name_th": "คณะทำงาน",
+        "name_en": "Task force",
+        "agency": "MDES",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "budget_baht": 3_000_000_000,
+    }
+    r = client.post("/api/v1/taskforces", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["budget_baht"] == 3_000_000_000
+    r = client.post("/api/v1/taskforces", json={**body, "code": "TF-BIGGER", "budget_baht": 10**13})
+    assert "budget_baht" in [e["field"] for e in _problem(r, 422)["errors"]]
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"kind": "\xff\xfe"}', '{"name_th": "ก"}'.encode("utf-16"), '{"name_th": "กข"}'.encode("tis-620")]
+)
+def test_a_body_that_is_not_utf8_is_a_400(client, body) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/api/v1/people", "/api/v1/agencies"):
+        r = client.post(url, content=body, headers={"content-type": "application/json"})
+        assert "not UTF-8" in _problem(r, 400)["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a":' * 5000 + b"1" + b"}" * 5000,
+        b'{"name_th": ' + b"[" * 100_000,  # deep and unterminated
+    ],
+)
+def test_json_nested_thousands_of_levels_deep_is_a_400(client, body) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/agencies", content=body, headers={"content-type": "application/json"})
+    assert "nests deeper" in _problem(r, 400)["detail"]
+
+
+def test_brackets_inside_strings_are_not_nesting(client) -> None:  # type: ignore[no-untyped-def]
+    body = {"code": "NEST", "name_th": "[" * 200 + "ก", "name_en": "{" * 100 + '\\"[[', "kind": "ministry"}
+    assert client.post("/api/v1/agencies", json=body).status_code == 201
+
+
+def test_a_nul_character_in_a_body_field_is_422_and_nothing_is_written(client) -> None:  # type: ignore[no-untyped-def]
+    body = {"code": "NUL", "name_th": "ก\u0000ข", "name_en": "Agency", "kind": "ministry", "province": "\u0000"}
+    errors = _problem(client.post("/api/v1/agencies", json=body), 422)["errors"]
+    assert [e["field"] for e in errors] == ["name_th", "province"]
+    assert "NUL" in errors[0]["reason"]
+    assert client.get("/api/v1/agencies/NUL").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/people?q=ab%00c",
+        "/api/v1/skills?q=ab%00c",
+        "/api/v1/agencies?q=%00",
+        "/api/v1/people?agency=MD%00ES",
+        "/api/v1/agencies/MD%00ES",
+        "/api/v1/skills?q=x&no%00such=1",
+    ],
+)
+def test_a_nul_character_in_a_query_parameter_or_the_path_is_422(client, session, url) -> None:  # type: ignore[no-untyped-def]
+    factories.agency(session, "MDES")
+    assert "NUL" in _problem(client.get(url), 422)["errors"][0]["reason"]
+
+
+def _upload_routes(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every route whose body is a file upload (``data: UploadFile``)."""
+    from litestar.datastructures import UploadFile
+
+    from hrsys.core.validation import _members
+
+    out = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            field = handler.parsed_fn_signature.parameters.get("data")
+            if field is not None and UploadFile in _members(field.annotation):
+                out.append(route.path)
+    return sorted(set(out))
+
+
+def test_a_multipart_part_without_a_filename_is_422_on_every_upload_route(client, app) -> None:  # type: ignore[no-untyped-def]
+    routes = _upload_routes(app)
+    assert {"/api/v1/people/import", "/api/v1/assessments/import"} <= set(routes), routes
+    part = b'--B\r\nContent-Disposition: form-data; name="data"\r\n\r\nfirst_name_th,last_name_th\r\n--B--\r\n'
+    for route in routes:
+        r = client.post(route, content=part, headers={"content-type": "multipart/form-data; boundary=B"})
+        assert [e["field"] for e in _problem(r, 422)["errors"]] == ["data"], route
+        empty = client.post(route, content=b"--B--\r\n", headers={"content-type": "multipart/form-data; boundary=B"})
+        _problem(empty, 422)
+
+
+def test_a_405_names_the_allowed_methods(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.put("/api/v1/people", json={})
+    _problem(r, 405)
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+
+
+def test_a_value_the_database_cannot_hold_is_422_even_past_the_edge_checks() -> None:
+    """The last line: an OverflowError (SQLite) or a DataError (PostgreSQL) from deeper down is a 422, not a 500."""
+    import sqlalchemy as sa
+    from litestar import Litestar, get
+    from litestar.testing import TestClient
+
+    from hrsys.core.exceptions import EXCEPTION_HANDLERS
+
+    @get("/overflow", sync_to_thread=False)
+    def overflow() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    @get("/data-error", sync_to_thread=False)
+    def data_error() -> None:
+        raise sa.exc.DataError("INSERT ...", {}, Exception("integer out of range"))
+
+    with TestClient(Litestar([overflow, data_error], exception_handlers=EXCEPTION_HANDLERS)) as c:
+        for url in ("/overflow", "/data-error"):
+            _problem(c.get(url), 422)
+
+
+@pytest.mark.parametrize("value", ["¹", "٣", "1e5", "+-1", " "])
+def test_an_integer_query_parameter_written_in_other_digits_is_refused_not_a_500(client, value) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/skills", params={"q": "data", "limit": value})
+    assert r.status_code in (400, 422), r.text
+    assert r.json()["status"] == r.status_code

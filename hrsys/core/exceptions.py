@@ -24,11 +24,12 @@ from hrsys.core.validation import field_errors, struct_of
 log = logging.getLogger("hrsys")
 
 
-def problem_response(problem: Problem) -> Response[Any]:
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(
         content=msgspec.json.encode(problem),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
     )
 
 
@@ -101,7 +102,8 @@ def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Res
             title=titles.get(status, "Error"),
             status=status,
             detail=str(exc.detail),
-        )
+        ),
+        headers=dict(exc.headers) if exc.headers else None,  # 405's Allow, 401's WWW-Authenticate
     )
 
 
@@ -112,6 +114,15 @@ def integrity_handler(_: Request[Any, Any, Any], exc: sa_exc.IntegrityError) -> 
     if "check constraint" in lowered or "violates check" in lowered:
         return problem_response(Invalid(f"a value breaks a rule of the data: {message.splitlines()[0]}").to_problem())
     return problem_response(Conflict(f"conflicts with existing data: {message.splitlines()[0]}").to_problem())
+
+
+def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A value the database cannot hold that got past the edge checks (:mod:`hrsys.core.edge`): a 422, not a 500.
+
+    SQLite raises ``OverflowError`` for integers beyond 64 bits; PostgreSQL a ``DataError`` for
+    numbers out of a column's range, text with NUL characters or values it cannot convert."""
+    log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(Invalid.one("request", "a value is out of the range the data can hold").to_problem())
 
 
 def stale_handler(_: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
@@ -140,6 +151,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PermissionDeniedException: http_exception_handler,
     HTTPException: http_exception_handler,
     sa_exc.IntegrityError: integrity_handler,
+    sa_exc.DataError: out_of_range_handler,
+    OverflowError: out_of_range_handler,
     StaleDataError: stale_handler,
     Exception: internal_handler,
 }

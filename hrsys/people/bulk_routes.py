@@ -131,4 +131,4 @@ class BulkController(Controller):
                 media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 headers=headers,
             )
-        return Stream(export.export_csv(db_engine, agency, **kw), media_type="text/csv; charset=utf-8", headers=headers)
+        return Stream(export.export_csv(db_engine, agency, **kw), media_type="text/csv", headers=headers)

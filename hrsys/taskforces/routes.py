@@ -330,7 +330,7 @@ class TaskForceController(Controller):
         if format == ReportFormat.csv:
             return Response(
                 export.to_csv(rep),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
         if format == ReportFormat.xlsx:

@@ -305,7 +305,7 @@ class TrainingNeedsController(Controller):
         if format == "csv":
             return Response(
                 needs.to_csv(report, table),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{name}-{table}.csv"'},
             )
         if format == "xlsx":
