@@ -173,6 +173,16 @@ def proposer_user_id(session: Session, secondment_id: int) -> int | None:
     )
 
 
+def submitter_user_id(session: Session, secondment_id: int) -> int | None:
+    """The user who last submitted the secondment for review (its latest move to under_review), if a user did."""
+    return session.scalar(
+        sa.select(TR.c.actor_user_id)
+        .where(TR.c.secondment_id == secondment_id, TR.c.to_status == str(SecondmentStatus.under_review))
+        .order_by(TR.c.id.desc())
+        .limit(1)
+    )
+
+
 def _record(
     session: Session,
     s: Secondment,
@@ -477,7 +487,7 @@ def act(
                 rule="coi_declaration_required",
             )
     elif action is Action.approve:
-        _approve(session, s, policy, details)
+        _approve(session, s, policy, details, actor)
     elif action is Action.activate:
         assert isinstance(data, ActivateInput | None)
         review = latest_review(session, s.id)
@@ -501,9 +511,14 @@ def act(
     return s
 
 
-def _approve(session: Session, s: Secondment, policy: SecondmentPolicy, details: dict[str, Any]) -> None:
+def _approve(session: Session, s: Secondment, policy: SecondmentPolicy, details: dict[str, Any], actor: Actor) -> None:
     review = latest_review(session, s.id)
-    _raise([rules.check_coi(policy, review.decision if review else None, "approve")])
+    _raise(
+        [
+            rules.check_approver(proposer_user_id(session, s.id), submitter_user_id(session, s.id), actor.user_id),
+            rules.check_coi(policy, review.decision if review else None, "approve"),
+        ]
+    )
     _period_rules(session, policy, s, lock=True)
     ensure_capacity(session, s.person_id, s.starts_on, s.ends_on, s.allocation, exclude_secondment_id=s.id)
     if review is not None:
