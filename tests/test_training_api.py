@@ -137,13 +137,17 @@ def test_completion_records_training_assessments_and_updates_the_profile(client,
     assert client.post(f"/api/v1/enrolments/{e['id']}/status", json={"status": "failed"}).status_code == 409
 
 
-def test_learner_reported_completion_waits_for_hr(client, session, db, skills) -> None:
+def test_learner_reported_completion_waits_for_hr(client, clients, make_user, session, db, skills) -> None:
     _course(client, "GOV", [("GOV", 2)])
     p = factories.person(session, factories.agency(session))
+    learner_user = make_user("staff", person=p)
+    learner = clients(learner_user)
     e = client.post("/api/v1/enrolments", json={"person_id": p.id, "course": "GOV", "status": "enrolled"}).json()
     assert client.post(f"/api/v1/enrolments/{e['id']}/confirm").status_code == 409  # nothing reported yet
-    r = client.post(f"/api/v1/enrolments/{e['id']}/report-completion", json={"completed_on": "2026-02-01"})
+    r = learner.post(f"/api/v1/enrolments/{e['id']}/report-completion", json={"completed_on": "2026-02-01"})
     assert r.status_code == 200, r.text
+    assert r.json()["completion_reported_by_user_id"] == learner_user.id
+    assert learner.post(f"/api/v1/enrolments/{e['id']}/confirm").status_code == 403  # nobody confirms their own
     assert r.json()["status"] == "enrolled" and r.json()["pending_confirmation"] is True
     assert r.json()["assessments"] == []
     assert _profile(db, p.id) == {}
@@ -154,6 +158,32 @@ def test_learner_reported_completion_waits_for_hr(client, session, db, skills) -
     assert r.json()["status"] == "completed" and r.json()["completed_on"] == "2026-02-01"
     assert r.json()["pending_confirmation"] is False
     assert [(a["skill"], a["level"]) for a in r.json()["assessments"]] == [("TF:GOV", 2)]
+
+
+def test_whoever_reports_a_completion_never_confirms_it(client, clients, make_user, session, db, skills) -> None:
+    _course(client, "GOV", [("GOV", 2)])
+    p = factories.person(session, factories.agency(session))
+    e = client.post("/api/v1/enrolments", json={"person_id": p.id, "course": "GOV", "status": "enrolled"}).json()
+    url = f"/api/v1/enrolments/{e['id']}"
+    # an HR officer reports the completion for the learner...
+    r = client.post(f"{url}/report-completion", json={"completed_on": "2026-02-01"})
+    assert r.status_code == 200 and r.json()["pending_confirmation"] is True
+    reporter = r.json()["completion_reported_by_user_id"]
+    assert reporter is not None
+    # ...and may not confirm it, neither by /confirm nor by completing it through /status
+    for path, body in (("confirm", None), ("status", {"status": "completed"})):
+        r = client.post(f"{url}/{path}", json=body)
+        assert r.status_code == 409, r.text
+        assert r.json()["rule"] == "separation_of_duties"
+        assert r.json()["extra"]["completion_reported_by_user_id"] == reporter
+    after = client.get(url).json()
+    assert (after["status"], after["pending_confirmation"], after["assessments"]) == ("enrolled", True, [])
+    assert _profile(db, p.id) == {}  # nothing recorded
+    other = clients(make_user("admin", username="completion-confirmer"))
+    r = other.post(f"{url}/confirm")
+    assert r.status_code == 200 and r.json()["status"] == "completed"
+    assert r.json()["completion_reported_by_user_id"] == reporter != r.json()["confirmed_by_user_id"]
+    assert _profile(db, p.id) == {skills["GOV"].id: 2}
 
 
 def test_training_plan_endpoint(client, session, skills) -> None:

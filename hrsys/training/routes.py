@@ -162,19 +162,28 @@ class EnrolmentController(Controller):
 
     @post("/{enrolment_id:int}/report-completion", opt={"access": Access.person}, sync_to_thread=True, status_code=200)
     def report_completion(
-        self, db_session: NamedDependency[Session], enrolment_id: FromPath[int], data: JSONBody[CompletionReport]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        enrolment_id: FromPath[int],
+        data: JSONBody[CompletionReport],
     ) -> EnrolmentOut:
         """The learner reports completion; it stays pending until an HR officer confirms it.
 
-        A completion dated before the session starts is a 422 on ``completed_on``.
+        A completion dated before the session starts is a 422 on ``completed_on``. Whoever reports it never
+        confirms it (409 ``separation_of_duties``).
         """
-        return service.enrolment_out(db_session, service.report_completion(db_session, enrolment_id, data))
+        e = service.report_completion(db_session, enrolment_id, data, actor_user_id=actor_id(request))
+        return service.enrolment_out(db_session, e)
 
     @post("/{enrolment_id:int}/confirm", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def confirm(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], enrolment_id: FromPath[int]
     ) -> EnrolmentOut:
-        """Confirm a reported completion: the enrolment completes and its assessments are recorded."""
+        """Confirm a reported completion: the enrolment completes and its assessments are recorded.
+
+        Not by the user who reported it, nor by the learner (409 ``separation_of_duties``).
+        """
         e = service.confirm_completion(db_session, enrolment_id, actor_user_id=actor_id(request))
         return service.enrolment_out(db_session, e)
 
@@ -253,7 +262,10 @@ class DevelopmentPlanController(Controller):
         plan_id: FromPath[int],
         data: JSONBody[PlanStatusChange],
     ) -> PlanOut:
-        """draft -> submitted -> approved -> in_progress -> done (or cancelled); an illegal move is a 409."""
+        """draft -> submitted -> approved -> in_progress -> done (or cancelled); an illegal move is a 409.
+
+        The user who submitted the plan never approves it (409 ``separation_of_duties``).
+        """
         plan = plans.change_status(db_session, plan_id, data, actor_user_id=actor_id(request))
         return plans.plan_out(db_session, plan)
 
