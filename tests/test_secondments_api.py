@@ -234,6 +234,19 @@ def test_neither_the_proposer_nor_the_submitter_approves(client, clients, make_u
     assert do(w.reviewer, other, "approve")["status"] == "approved"
 
 
+def test_the_secondee_never_clears_or_approves_their_own_secondment(client, clients, make_user, w) -> None:
+    secondee = clients(make_user("admin", username="seconded-admin", person=w.expert))
+    sid = create(client, w)["id"]
+    do(client, sid, "submit")
+    refused = do(secondee, sid, "coi/decision", 409, decision="cleared")
+    assert refused["rule"] == "separation_of_duties" and refused["extra"]["person_id"] == w.expert.id
+    assert client.get(f"{URL}/{sid}").json()["coi"]["decision"] == "pending"  # nothing changed
+    do(w.reviewer, sid, "coi/decision", decision="cleared")
+    refused = do(secondee, sid, "approve", 409)
+    assert refused["rule"] == "separation_of_duties" and "your own secondment" in refused["detail"]
+    assert do(w.reviewer, sid, "approve")["status"] == "approved"
+
+
 def test_bad_input_lists_every_field_at_fault(client, w) -> None:
     b = body(w, ends_on=str(T), starts_on=T + 5 * DAY, sender_share_pct=50, allocation=0, colour="blue")
     r = client.post(URL, json=b)

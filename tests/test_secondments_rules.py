@@ -197,6 +197,13 @@ def test_neither_the_proposer_nor_the_submitter_approves(
         assert breach.extra == {refused_because: approver}
 
 
+def test_the_secondee_never_decides_on_their_own_secondment() -> None:
+    breach = rules.check_not_secondee(7, 7, "approve")
+    assert breach is not None and breach.rule == "separation_of_duties" and breach.extra == {"person_id": 7}
+    assert rules.check_not_secondee(8, 7, "approve") is None
+    assert rules.check_not_secondee(None, 7, "clear") is None  # a user who is no person of the register
+
+
 def test_activation_needs_an_agreement_reference() -> None:
     assert rules.check_agreement(P, None) is not None
     assert rules.check_agreement(P, "   ") is not None

@@ -290,6 +290,18 @@ def check_approver(
     return None
 
 
+def check_not_secondee(approver_person_id: int | None, secondee_person_id: int, action: str) -> Breach | None:
+    """Separation of duties: the secondee never decides on their own secondment (clearing its declaration,
+    approving it), whoever proposed it. Users without a person record are not compared."""
+    if approver_person_id is None or approver_person_id != secondee_person_id:
+        return None
+    return Breach(
+        "separation_of_duties",
+        f"this is your own secondment: another user must {action} it",
+        {"person_id": secondee_person_id},
+    )
+
+
 def check_agreement(policy: SecondmentPolicy, agreement_ref: str | None) -> Breach | None:
     """Activation needs the reference of the signed agreement."""
     if not policy.require_agreement_to_activate or (agreement_ref and agreement_ref.strip()):

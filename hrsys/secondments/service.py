@@ -183,6 +183,16 @@ def submitter_user_id(session: Session, secondment_id: int) -> int | None:
     )
 
 
+_APP_USER = sa.table("app_user", sa.column("id"), sa.column("person_id"))
+
+
+def _person_of(session: Session, actor: Actor) -> int | None:
+    """The person record of the acting user (a user may be a person of the register), if any."""
+    if actor.user_id is None:
+        return None
+    return session.scalar(sa.select(_APP_USER.c.person_id).where(_APP_USER.c.id == actor.user_id))
+
+
 def _record(
     session: Session,
     s: Secondment,
@@ -516,6 +526,7 @@ def _approve(session: Session, s: Secondment, policy: SecondmentPolicy, details:
     _raise(
         [
             rules.check_approver(proposer_user_id(session, s.id), submitter_user_id(session, s.id), actor.user_id),
+            rules.check_not_secondee(_person_of(session, actor), s.person_id, "approve"),
             rules.check_coi(policy, review.decision if review else None, "approve"),
         ]
     )
@@ -601,7 +612,13 @@ def decide_coi(
             rule="coi_already_decided",
             extra={"review_id": review.id, "decision": str(review.decision)},
         )
-    _raise([rules.check_coi_reviewer(CoiDecision(data.decision), proposer_user_id(session, s.id), actor.user_id)])
+    cleared = CoiDecision(data.decision) in lifecycle.CLEARED
+    _raise(
+        [
+            rules.check_coi_reviewer(CoiDecision(data.decision), proposer_user_id(session, s.id), actor.user_id),
+            rules.check_not_secondee(_person_of(session, actor), s.person_id, "clear") if cleared else None,
+        ]
+    )
     review.decision = CoiDecision(data.decision)
     review.conditions = data.conditions
     review.reviewer_user_id = actor.user_id
