@@ -186,6 +186,31 @@ def test_whoever_reports_a_completion_never_confirms_it(client, clients, make_us
     assert _profile(db, p.id) == {skills["GOV"].id: 2}
 
 
+def test_nobody_enrols_themselves(client, clients, make_user, session, skills) -> None:
+    _course(client, "GOV", [("GOV", 2)])
+    with clock.frozen(dt.datetime(2026, 3, 1, 3, tzinfo=dt.UTC)):
+        s = _session(client, "GOV", dt.date(2026, 3, 20))
+    agency = factories.agency(session)
+    me = factories.person(session, agency)
+    hr = clients(make_user("hr_officer", agency=agency, person=me))
+    for body in ({"session_id": s["id"]}, {"session_id": s["id"], "status": "enrolled"}, {"status": "enrolled"}):
+        r = hr.post("/api/v1/enrolments", json={"person_id": me.id, "course": "GOV"} | body)
+        assert r.status_code == 409, r.text
+        assert r.json()["rule"] == "separation_of_duties" and r.json()["extra"]["person_id"] == me.id
+    assert hr.get(f"/api/v1/people/{me.id}/enrolments").json() == []  # nothing written
+    # planning it for yourself is a request; someone else enrols you, never you
+    planned = hr.post("/api/v1/enrolments", json={"person_id": me.id, "course": "GOV", "status": "planned"})
+    assert planned.status_code == 201, planned.text
+    url = f"/api/v1/enrolments/{planned.json()['id']}/status"
+    assert hr.post(url, json={"status": "enrolled", "session_id": s["id"]}).status_code == 403
+    r = client.post(url, json={"status": "enrolled", "session_id": s["id"]})
+    assert r.status_code == 200 and r.json()["status"] == "enrolled"
+    # enrolling someone else directly stays the HR officer's to do
+    other = factories.person(session, agency)
+    r = hr.post("/api/v1/enrolments", json={"person_id": other.id, "course": "GOV", "session_id": s["id"]})
+    assert r.status_code == 201, r.text
+
+
 def test_training_plan_endpoint(client, session, skills) -> None:
     s = skills
     role = factories.career_role(

@@ -132,14 +132,18 @@ class EnrolmentController(Controller):
         )  # fmt: skip
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
-    def create_enrolment(self, db_session: NamedDependency[Session], data: JSONBody[EnrolmentCreate]) -> EnrolmentOut:
+    def create_enrolment(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], data: JSONBody[EnrolmentCreate]
+    ) -> EnrolmentOut:
         """Plan a course for a person, or enrol them in a session.
 
         A full session is a 409 (``session_full``); so is a prerequisite neither completed nor taken
         in the same development plan in a session that ends before this one starts
-        (``prerequisites_not_met``).
+        (``prerequisites_not_met``). Nobody enrols themselves (409 ``separation_of_duties``): plan it, and
+        another HR officer enrols you.
         """
-        return service.enrolment_out(db_session, service.create_enrolment(db_session, data))
+        e = service.create_enrolment(db_session, data, actor_user_id=actor_id(request))
+        return service.enrolment_out(db_session, e)
 
     @get("/{enrolment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def read_enrolment(self, db_session: NamedDependency[Session], enrolment_id: FromPath[int]) -> EnrolmentOut:

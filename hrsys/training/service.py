@@ -542,7 +542,7 @@ def _check_prerequisites(
         )
 
 
-def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
+def create_enrolment(session: Session, data: EnrolmentCreate, *, actor_user_id: int | None = None) -> Enrolment:
     errors: list[FieldError] = []
     if session.get(Person, data.person_id) is None:
         errors.append(FieldError("person_id", f"no person {data.person_id}"))
@@ -558,6 +558,17 @@ def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
     check(errors)
     assert course is not None
     status = EnrolmentStatus(data.status or ("enrolled" if data.session_id is not None else "planned"))
+    if (
+        status == EnrolmentStatus.enrolled
+        and actor_user_id is not None
+        and user_person_id(session, actor_user_id) == data.person_id
+    ):
+        raise Conflict(
+            "you cannot enrol yourself: plan the course for yourself (status planned) and another HR officer "
+            "enrols you",
+            rule="separation_of_duties",
+            extra={"person_id": data.person_id},
+        )
     open_one = session.scalar(
         sa.select(Enrolment.id).where(
             Enrolment.person_id == data.person_id,
