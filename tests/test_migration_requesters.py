@@ -1,4 +1,5 @@
-"""Migration 0006 (who submitted a plan, who reported a completion) keeps every row, on the way up and down.
+"""The migration that records who asked (who submitted a plan, who reported a completion; the latest one)
+keeps every row, on the way up and down.
 
 On SQLite the columns and their foreign keys are added in place: a table rebuild would drop
 ``development_plan`` and ``enrolment``, and run the ON DELETE actions of the tables that reference them
@@ -36,7 +37,7 @@ def _counts(engine: sa.Engine) -> dict[str, int]:
 
 
 @pytest.mark.usefixtures("session")
-def test_0006_keeps_plans_items_and_enrolments_both_ways(database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_recording_who_asked_keeps_plans_items_and_enrolments_both_ways(database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     url, cleanup = _fresh_url(database_url, tmp_path)
     engine = None
     try:
@@ -67,7 +68,7 @@ def test_0006_keeps_plans_items_and_enrolments_both_ways(database_url, tmp_path)
         before = _counts(engine)
         assert before["development_plan_item"] == 1 and before["enrolment"] == 1
         engine.dispose()
-        migrate.downgrade(url, "0005")
+        migrate.downgrade(url, "-1")  # the head is this migration
         engine = make_engine(url)
         assert _counts(engine) == before
         columns = {c["name"] for c in sa.inspect(engine).get_columns("enrolment")}
