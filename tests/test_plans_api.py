@@ -24,6 +24,12 @@ def setup(session):  # type: ignore[no-untyped-def]
     return {"skills": s, "role": role, "person": person}
 
 
+@pytest.fixture
+def approver(clients, make_user):  # type: ignore[no-untyped-def]
+    """A second administrator: whoever submits a plan never approves it."""
+    return clients(make_user("admin", username="plan-approver"))
+
+
 def _plan(client, person_id, items):  # type: ignore[no-untyped-def]
     r = client.post(
         "/api/v1/development-plans",
@@ -33,7 +39,7 @@ def _plan(client, person_id, items):  # type: ignore[no-untyped-def]
     return r.json()
 
 
-def test_status_flow_and_illegal_moves(client, setup) -> None:
+def test_status_flow_and_illegal_moves(client, approver, setup) -> None:
     pid = setup["person"].id
     plan = _plan(
         client,
@@ -56,7 +62,7 @@ def test_status_flow_and_illegal_moves(client, setup) -> None:
     assert client.patch(f"{url}/items/{item}", json={"status": "done"}).status_code == 409  # not approved yet
     assert client.post(f"{url}/status", json={"status": "submitted"}).json()["status"] == "submitted"
     assert client.post(f"{url}/items", json={"kind": "mentoring", "description": "x"}).status_code == 409
-    approved = client.post(f"{url}/status", json={"status": "approved"}).json()
+    approved = approver.post(f"{url}/status", json={"status": "approved"}).json()
     assert approved["status"] == "approved" and approved["approved_at"] is not None
     r = client.patch(f"{url}/items/{item}", json={"status": "done"})
     assert r.status_code == 200
@@ -96,7 +102,7 @@ def test_plan_input_errors_are_listed(client, setup) -> None:
     assert r.status_code == 409 and r.json()["rule"] == "plan_empty"
 
 
-def test_create_from_training_plan_in_one_call(client, setup, session) -> None:
+def test_create_from_training_plan_in_one_call(client, approver, setup, session) -> None:
     pid = setup["person"].id
     start = clock.today() + dt.timedelta(days=20)
     ends = start + dt.timedelta(days=1)
@@ -117,7 +123,7 @@ def test_create_from_training_plan_in_one_call(client, setup, session) -> None:
     # Completing a planned course ticks its item once the plan is approved.
     url = f"/api/v1/development-plans/{plan['id']}"
     client.post(f"{url}/status", json={"status": "submitted"})
-    client.post(f"{url}/status", json={"status": "approved"})
+    approver.post(f"{url}/status", json={"status": "approved"})
     e = client.post("/api/v1/enrolments", json={"person_id": pid, "course": "VIZ2", "status": "enrolled"}).json()
     assert client.post(f"/api/v1/enrolments/{e['id']}/status", json={"status": "completed"}).status_code == 200
     after = client.get(url).json()
@@ -140,7 +146,7 @@ def test_flow_table_and_progress_rule() -> None:
     assert progress(["done", "done", "todo", "cancelled"]) == (pytest.approx(2 / 3, abs=1e-6), 2, 1)
 
 
-def test_a_course_item_is_done_only_through_a_completed_enrolment(client, setup) -> None:
+def test_a_course_item_is_done_only_through_a_completed_enrolment(client, approver, setup) -> None:
     pid = setup["person"].id
     plan = _plan(
         client,
@@ -156,7 +162,7 @@ def test_a_course_item_is_done_only_through_a_completed_enrolment(client, setup)
     e = client.post("/api/v1/enrolments", json={"person_id": pid, "course": "INTRO", "status": "enrolled"}).json()
     assert client.post(f"/api/v1/enrolments/{e['id']}/status", json={"status": "completed"}).status_code == 200
     client.post(f"{url}/status", json={"status": "submitted"})
-    approved = client.post(f"{url}/status", json={"status": "approved"}).json()
+    approved = approver.post(f"{url}/status", json={"status": "approved"}).json()
     assert [i["status"] for i in approved["items"]] == ["todo", "done", "todo"]
     viz = plan["items"][0]["id"]
     r = client.patch(f"{url}/items/{viz}", json={"status": "done"})
@@ -170,3 +176,36 @@ def test_a_course_item_is_done_only_through_a_completed_enrolment(client, setup)
     after = client.get(url).json()
     assert [i["status"] for i in after["items"]] == ["done", "done", "done"]
     assert client.post(f"{url}/status", json={"status": "done"}).status_code == 200
+
+
+def test_the_submitter_never_approves_the_plan(client, approver, clients, make_user, setup) -> None:
+    person = setup["person"]
+    plan = _plan(client, person.id, [{"kind": "mentoring", "description": "Monthly sessions"}])
+    url = f"/api/v1/development-plans/{plan['id']}"
+    submitted = client.post(f"{url}/status", json={"status": "submitted"}).json()
+    assert submitted["submitted_by_user_id"] is not None
+    r = client.post(f"{url}/status", json={"status": "approved"})
+    assert r.status_code == 409, r.text
+    assert r.json()["rule"] == "separation_of_duties"
+    assert r.json()["extra"]["submitted_by_user_id"] == submitted["submitted_by_user_id"]
+    after = client.get(url).json()
+    assert (after["status"], after["approved_by_user_id"], after["approved_at"]) == ("submitted", None, None)
+    # sent back and submitted again by the other officer: now the first one may approve, and the other not
+    assert approver.post(f"{url}/status", json={"status": "draft"}).status_code == 200
+    assert approver.post(f"{url}/status", json={"status": "submitted"}).status_code == 200
+    assert approver.post(f"{url}/status", json={"status": "approved"}).json()["rule"] == "separation_of_duties"
+    done = client.post(f"{url}/status", json={"status": "approved"})
+    assert done.status_code == 200 and done.json()["status"] == "approved"
+    assert done.json()["approved_by_user_id"] != done.json()["submitted_by_user_id"]
+
+
+def test_the_person_submits_and_hr_approves_but_never_their_own(clients, make_user, setup) -> None:
+    person = setup["person"]
+    learner = clients(make_user("staff", person=person))
+    plan = _plan(learner, person.id, [{"kind": "mentoring", "description": "Monthly sessions"}])
+    url = f"/api/v1/development-plans/{plan['id']}"
+    assert learner.post(f"{url}/status", json={"status": "submitted"}).status_code == 200
+    r = learner.post(f"{url}/status", json={"status": "approved"})
+    assert r.status_code == 403  # the plan's own person (and no HR officer): refused by the access rules
+    hr = clients(make_user("admin", username="plan-hr"))
+    assert hr.post(f"{url}/status", json={"status": "approved"}).json()["status"] == "approved"

@@ -79,7 +79,7 @@ def approved(client, w, **kw):  # type: ignore[no-untyped-def]
     s = create(client, w, **kw)
     do(client, s["id"], "submit")
     do(w.reviewer, s["id"], "coi/decision", decision="cleared")
-    return do(client, s["id"], "approve")
+    return do(w.reviewer, s["id"], "approve")
 
 
 def active(client, w, **kw):  # type: ignore[no-untyped-def]
@@ -94,10 +94,10 @@ def test_the_whole_lifecycle_leaves_skills_behind(client, session, w) -> None:
     assert s["cost"]["host_baht_per_month"] == 90_000 and s["cost"]["sender_baht_per_month"] == 60_000
     assert s["sending_organisation"] == "Data Co., Ltd." and s["coi"]["decision"] == "pending"
 
-    refused = do(client, sid, "approve", 409)
+    refused = do(w.reviewer, sid, "approve", 409)
     assert refused["rule"] == "illegal_transition" and refused["allowed"] == ["submit", "reject", "withdraw"]
     do(client, sid, "submit", reason="Business case attached")
-    assert do(client, sid, "approve", 409)["rule"] == "coi_clearance"
+    assert do(w.reviewer, sid, "approve", 409)["rule"] == "coi_clearance"
     errors = do(client, sid, "coi/decision", 422, decision="cleared_with_conditions")["errors"]
     assert [e["field"] for e in errors] == ["conditions"]
     refused = do(client, sid, "coi/decision", 409, decision="cleared_with_conditions", conditions="No Data Co. bids")
@@ -106,7 +106,7 @@ def test_the_whole_lifecycle_leaves_skills_behind(client, session, w) -> None:
         w.reviewer, sid, "coi/decision", decision="cleared_with_conditions", conditions="No work on Data Co. bids"
     )
     assert review["decision"] == "cleared_with_conditions"
-    assert do(client, sid, "approve")["status"] == "approved"
+    assert do(w.reviewer, sid, "approve")["status"] == "approved"
 
     assert do(client, sid, "activate", 409)["rule"] == "agreement_required"
     r = client.patch(f"{URL}/{sid}", json={"agreement_ref": "MOU-2569/014"})
@@ -159,9 +159,11 @@ def test_the_whole_lifecycle_leaves_skills_behind(client, session, w) -> None:
     assert moves[5]["details"]["planned_ends_on"] == str(T + 200 * DAY)
     from hrsys.access.models import User
 
-    admin_id = session.scalar(sa.select(User.id))
+    admin_id = session.scalar(sa.select(User.id).where(User.username != "coi-reviewer"))
+    reviewer_id = session.scalar(sa.select(User.id).where(User.username == "coi-reviewer"))
     session.rollback()
-    assert {m["actor_user_id"] for m in moves} == {admin_id}  # the signed-in user behind ``client``
+    # the signed-in user behind ``client`` made every move but the approval, which someone else made
+    assert [m["actor_user_id"] for m in moves] == [admin_id, admin_id, reviewer_id, *[admin_id] * (len(moves) - 3)]
 
     agency_cov = client.get(f"{URL}/coverage", params={"agency": "MDES"}).json()
     assert [(r["agency"]["code"], r["planned"], r["passed_on"], r["coverage"]) for r in agency_cov["rows"]] == [
@@ -196,13 +198,53 @@ def test_submit_needs_a_declaration_and_a_blocked_review_blocks_approval(client,
     assert r.status_code == 201, r.text
     do(client, sid, "submit")
     do(client, sid, "coi/decision", decision="blocked")
-    refused = do(client, sid, "approve", 409)
+    refused = do(w.reviewer, sid, "approve", 409)
     assert refused["rule"] == "coi_clearance" and refused["extra"]["decision"] == "blocked"
     assert do(client, sid, "coi/decision", 409, decision="cleared")["rule"] == "coi_already_decided"
     client.post(f"{URL}/{sid}/coi", json={"employer": "Data Co., Ltd.", "shareholdings": "sold"})
     do(w.reviewer, sid, "coi/decision", decision="cleared")
-    assert do(client, sid, "approve")["status"] == "approved"
+    assert do(w.reviewer, sid, "approve")["status"] == "approved"
     assert [rv["decision"] for rv in client.get(f"{URL}/{sid}/coi").json()] == ["blocked", "cleared"]
+
+
+def test_neither_the_proposer_nor_the_submitter_approves(client, clients, make_user, w) -> None:
+    # the proposer (who also submitted) cannot approve, even with a cleared review
+    sid = create(client, w, allocation=40)["id"]
+    do(client, sid, "submit")
+    do(w.reviewer, sid, "coi/decision", decision="cleared")
+    refused = do(client, sid, "approve", 409)
+    assert refused["rule"] == "separation_of_duties" and refused["extra"]["proposed_by_user_id"] is not None
+    assert client.get(f"{URL}/{sid}").json()["status"] == "under_review"  # nothing changed
+    # someone else submits the proposal: that submitter may not approve it either
+    submitter = clients(make_user("admin", username="secondment-submitter"))
+    other = create(client, w, host_agency="MOI", knowledge_transfer=[], allocation=40)["id"]
+    do(submitter, other, "submit")
+    do(w.reviewer, other, "coi/decision", decision="cleared")
+    refused = do(submitter, other, "approve", 409)
+    assert refused["rule"] == "separation_of_duties" and "submitted" in refused["detail"]
+    assert do(client, other, "approve", 409)["rule"] == "separation_of_duties"  # nor its proposer
+    # the separation is checked before the review: both breaches are told
+    third = create(client, w, host_agency="MOI", knowledge_transfer=[], allocation=40)["id"]
+    do(client, third, "submit")
+    refused = do(client, third, "approve", 409)
+    assert refused["rule"] == "separation_of_duties"
+    assert [a["rule"] for a in refused["extra"]["also"]] == ["coi_clearance"]
+    # a third user approves
+    assert do(w.reviewer, sid, "approve")["status"] == "approved"
+    assert do(w.reviewer, other, "approve")["status"] == "approved"
+
+
+def test_the_secondee_never_clears_or_approves_their_own_secondment(client, clients, make_user, w) -> None:
+    secondee = clients(make_user("admin", username="seconded-admin", person=w.expert))
+    sid = create(client, w)["id"]
+    do(client, sid, "submit")
+    refused = do(secondee, sid, "coi/decision", 409, decision="cleared")
+    assert refused["rule"] == "separation_of_duties" and refused["extra"]["person_id"] == w.expert.id
+    assert client.get(f"{URL}/{sid}").json()["coi"]["decision"] == "pending"  # nothing changed
+    do(w.reviewer, sid, "coi/decision", decision="cleared")
+    refused = do(secondee, sid, "approve", 409)
+    assert refused["rule"] == "separation_of_duties" and "your own secondment" in refused["detail"]
+    assert do(w.reviewer, sid, "approve")["status"] == "approved"
 
 
 def test_bad_input_lists_every_field_at_fault(client, w) -> None:
@@ -247,11 +289,11 @@ def test_the_allocation_rule_is_shared_with_task_forces(client, session, w) -> N
     second = create(client, w, allocation=50, host_agency="MOI", knowledge_transfer=[])
     do(client, second["id"], "submit")
     do(w.reviewer, second["id"], "coi/decision", decision="cleared")
-    refused = do(client, second["id"], "approve", 409)
+    refused = do(w.reviewer, second["id"], "approve", 409)
     assert refused["rule"] == "allocation_capacity" and refused["extra"]["over_by"] == 10
     r = client.patch(f"{URL}/{second['id']}", json={"allocation": 40})
     assert r.status_code == 200
-    assert do(client, second["id"], "approve")["status"] == "approved"
+    assert do(w.reviewer, second["id"], "approve")["status"] == "approved"
     # an approved secondment cannot grow past the person's free time either
     r = client.patch(f"{URL}/{second['id']}", json={"allocation": 41})
     assert r.status_code == 409 and r.json()["rule"] == "allocation_capacity"

@@ -175,6 +175,35 @@ def test_approval_needs_a_cleared_review(decision: CoiDecision | None, ok: bool)
     assert rules.check_coi(SecondmentPolicy(require_coi_clearance=False), decision, "approve") is None
 
 
+@pytest.mark.parametrize(
+    ("proposer", "submitter", "approver", "refused_because"),
+    [
+        (1, 1, 1, "proposed_by_user_id"),
+        (1, 2, 1, "proposed_by_user_id"),
+        (1, 2, 2, "submitted_by_user_id"),
+        (1, 2, 3, None),
+        (None, None, 3, None),  # proposed and submitted by commands
+        (1, 1, None, None),  # approved by a command: no user to compare
+    ],
+)
+def test_neither_the_proposer_nor_the_submitter_approves(
+    proposer: int | None, submitter: int | None, approver: int | None, refused_because: str | None
+) -> None:
+    breach = rules.check_approver(proposer, submitter, approver)
+    if refused_because is None:
+        assert breach is None
+    else:
+        assert breach is not None and breach.rule == "separation_of_duties"
+        assert breach.extra == {refused_because: approver}
+
+
+def test_the_secondee_never_decides_on_their_own_secondment() -> None:
+    breach = rules.check_not_secondee(7, 7, "approve")
+    assert breach is not None and breach.rule == "separation_of_duties" and breach.extra == {"person_id": 7}
+    assert rules.check_not_secondee(8, 7, "approve") is None
+    assert rules.check_not_secondee(None, 7, "clear") is None  # a user who is no person of the register
+
+
 def test_activation_needs_an_agreement_reference() -> None:
     assert rules.check_agreement(P, None) is not None
     assert rules.check_agreement(P, "   ") is not None

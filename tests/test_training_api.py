@@ -138,13 +138,17 @@ def test_completion_records_training_assessments_and_updates_the_profile(client,
     assert client.post(f"/api/v1/enrolments/{e['id']}/status", json={"status": "failed"}).status_code == 409
 
 
-def test_learner_reported_completion_waits_for_hr(client, session, db, skills) -> None:
+def test_learner_reported_completion_waits_for_hr(client, clients, make_user, session, db, skills) -> None:
     _course(client, "GOV", [("GOV", 2)])
     p = factories.person(session, factories.agency(session))
+    learner_user = make_user("staff", person=p)
+    learner = clients(learner_user)
     e = client.post("/api/v1/enrolments", json={"person_id": p.id, "course": "GOV", "status": "enrolled"}).json()
     assert client.post(f"/api/v1/enrolments/{e['id']}/confirm").status_code == 409  # nothing reported yet
-    r = client.post(f"/api/v1/enrolments/{e['id']}/report-completion", json={"completed_on": "2026-02-01"})
+    r = learner.post(f"/api/v1/enrolments/{e['id']}/report-completion", json={"completed_on": "2026-02-01"})
     assert r.status_code == 200, r.text
+    assert r.json()["completion_reported_by_user_id"] == learner_user.id
+    assert learner.post(f"/api/v1/enrolments/{e['id']}/confirm").status_code == 403  # nobody confirms their own
     assert r.json()["status"] == "enrolled" and r.json()["pending_confirmation"] is True
     assert r.json()["assessments"] == []
     assert _profile(db, p.id) == {}
@@ -155,6 +159,57 @@ def test_learner_reported_completion_waits_for_hr(client, session, db, skills) -
     assert r.json()["status"] == "completed" and r.json()["completed_on"] == "2026-02-01"
     assert r.json()["pending_confirmation"] is False
     assert [(a["skill"], a["level"]) for a in r.json()["assessments"]] == [("TF:GOV", 2)]
+
+
+def test_whoever_reports_a_completion_never_confirms_it(client, clients, make_user, session, db, skills) -> None:
+    _course(client, "GOV", [("GOV", 2)])
+    p = factories.person(session, factories.agency(session))
+    e = client.post("/api/v1/enrolments", json={"person_id": p.id, "course": "GOV", "status": "enrolled"}).json()
+    url = f"/api/v1/enrolments/{e['id']}"
+    # an HR officer reports the completion for the learner...
+    r = client.post(f"{url}/report-completion", json={"completed_on": "2026-02-01"})
+    assert r.status_code == 200 and r.json()["pending_confirmation"] is True
+    reporter = r.json()["completion_reported_by_user_id"]
+    assert reporter is not None
+    # ...and may not confirm it, neither by /confirm nor by completing it through /status
+    for path, body in (("confirm", None), ("status", {"status": "completed"})):
+        r = client.post(f"{url}/{path}", json=body)
+        assert r.status_code == 409, r.text
+        assert r.json()["rule"] == "separation_of_duties"
+        assert r.json()["extra"]["completion_reported_by_user_id"] == reporter
+    after = client.get(url).json()
+    assert (after["status"], after["pending_confirmation"], after["assessments"]) == ("enrolled", True, [])
+    assert _profile(db, p.id) == {}  # nothing recorded
+    other = clients(make_user("admin", username="completion-confirmer"))
+    r = other.post(f"{url}/confirm")
+    assert r.status_code == 200 and r.json()["status"] == "completed"
+    assert r.json()["completion_reported_by_user_id"] == reporter != r.json()["confirmed_by_user_id"]
+    assert _profile(db, p.id) == {skills["GOV"].id: 2}
+
+
+def test_nobody_enrols_themselves(client, clients, make_user, session, skills) -> None:
+    _course(client, "GOV", [("GOV", 2)])
+    with clock.frozen(dt.datetime(2026, 3, 1, 3, tzinfo=dt.UTC)):
+        s = _session(client, "GOV", dt.date(2026, 3, 20))
+    agency = factories.agency(session)
+    me = factories.person(session, agency)
+    hr = clients(make_user("hr_officer", agency=agency, person=me))
+    for body in ({"session_id": s["id"]}, {"session_id": s["id"], "status": "enrolled"}, {"status": "enrolled"}):
+        r = hr.post("/api/v1/enrolments", json={"person_id": me.id, "course": "GOV"} | body)
+        assert r.status_code == 409, r.text
+        assert r.json()["rule"] == "separation_of_duties" and r.json()["extra"]["person_id"] == me.id
+    assert hr.get(f"/api/v1/people/{me.id}/enrolments").json() == []  # nothing written
+    # planning it for yourself is a request; someone else enrols you, never you
+    planned = hr.post("/api/v1/enrolments", json={"person_id": me.id, "course": "GOV", "status": "planned"})
+    assert planned.status_code == 201, planned.text
+    url = f"/api/v1/enrolments/{planned.json()['id']}/status"
+    assert hr.post(url, json={"status": "enrolled", "session_id": s["id"]}).status_code == 403
+    r = client.post(url, json={"status": "enrolled", "session_id": s["id"]})
+    assert r.status_code == 200 and r.json()["status"] == "enrolled"
+    # enrolling someone else directly stays the HR officer's to do
+    other = factories.person(session, agency)
+    r = hr.post("/api/v1/enrolments", json={"person_id": other.id, "course": "GOV", "session_id": s["id"]})
+    assert r.status_code == 201, r.text
 
 
 def test_training_plan_endpoint(client, session, skills) -> None:

@@ -65,7 +65,8 @@ _MOVES: dict[Action, tuple[Any, str]] = {  # action -> (its body: None admitted 
     Action.submit: (TransitionInput | None, "proposed -> under_review (needs the conflict-of-interest declaration)."),
     Action.approve: (
         TransitionInput | None,
-        "under_review -> approved: cleared review, period rules, career cap, cooling-off, allocation.",
+        "under_review -> approved: cleared review, period rules, career cap, cooling-off, allocation; never by\n"
+        "the user who proposed or submitted it (409 separation_of_duties).",
     ),
     Action.reject: (TransitionInput, "proposed or under_review -> rejected (reason required)."),
     Action.withdraw: (TransitionInput, "proposed, under_review or approved -> withdrawn (reason required)."),

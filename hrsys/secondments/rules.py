@@ -267,6 +267,41 @@ def check_coi_reviewer(
     )
 
 
+def check_approver(
+    proposer_user_id: int | None, submitter_user_id: int | None, approver_user_id: int | None
+) -> Breach | None:
+    """Separation of duties: the requester never approves their own request. Neither the user who proposed
+    the secondment nor the one who submitted it for review may approve it. Unknown users (commands,
+    imports) are not compared."""
+    if approver_user_id is None:
+        return None
+    if approver_user_id == proposer_user_id:
+        return Breach(
+            "separation_of_duties",
+            "you proposed this secondment: another user must approve it",
+            {"proposed_by_user_id": proposer_user_id},
+        )
+    if approver_user_id == submitter_user_id:
+        return Breach(
+            "separation_of_duties",
+            "you submitted this secondment for review: another user must approve it",
+            {"submitted_by_user_id": submitter_user_id},
+        )
+    return None
+
+
+def check_not_secondee(approver_person_id: int | None, secondee_person_id: int, action: str) -> Breach | None:
+    """Separation of duties: the secondee never decides on their own secondment (clearing its declaration,
+    approving it), whoever proposed it. Users without a person record are not compared."""
+    if approver_person_id is None or approver_person_id != secondee_person_id:
+        return None
+    return Breach(
+        "separation_of_duties",
+        f"this is your own secondment: another user must {action} it",
+        {"person_id": secondee_person_id},
+    )
+
+
 def check_agreement(policy: SecondmentPolicy, agreement_ref: str | None) -> Breach | None:
     """Activation needs the reference of the signed agreement."""
     if not policy.require_agreement_to_activate or (agreement_ref and agreement_ref.strip()):

@@ -171,6 +171,26 @@ def proposer_user_id(session: Session, secondment_id: int) -> int | None:
     )
 
 
+def submitter_user_id(session: Session, secondment_id: int) -> int | None:
+    """The user who last submitted the secondment for review (its latest move to under_review), if a user did."""
+    return session.scalar(
+        sa.select(TR.c.actor_user_id)
+        .where(TR.c.secondment_id == secondment_id, TR.c.to_status == str(SecondmentStatus.under_review))
+        .order_by(TR.c.id.desc())
+        .limit(1)
+    )
+
+
+_APP_USER = sa.table("app_user", sa.column("id"), sa.column("person_id"))
+
+
+def _person_of(session: Session, actor: Actor) -> int | None:
+    """The person record of the acting user (a user may be a person of the register), if any."""
+    if actor.user_id is None:
+        return None
+    return session.scalar(sa.select(_APP_USER.c.person_id).where(_APP_USER.c.id == actor.user_id))
+
+
 def _record(
     session: Session,
     s: Secondment,
@@ -475,7 +495,7 @@ def act(
                 rule="coi_declaration_required",
             )
     elif action is Action.approve:
-        _approve(session, s, policy, details)
+        _approve(session, s, policy, details, actor)
     elif action is Action.activate:
         assert isinstance(data, ActivateInput | None)
         review = latest_review(session, s.id)
@@ -499,9 +519,15 @@ def act(
     return s
 
 
-def _approve(session: Session, s: Secondment, policy: SecondmentPolicy, details: dict[str, Any]) -> None:
+def _approve(session: Session, s: Secondment, policy: SecondmentPolicy, details: dict[str, Any], actor: Actor) -> None:
     review = latest_review(session, s.id)
-    _raise([rules.check_coi(policy, review.decision if review else None, "approve")])
+    _raise(
+        [
+            rules.check_approver(proposer_user_id(session, s.id), submitter_user_id(session, s.id), actor.user_id),
+            rules.check_not_secondee(_person_of(session, actor), s.person_id, "approve"),
+            rules.check_coi(policy, review.decision if review else None, "approve"),
+        ]
+    )
     _period_rules(session, policy, s, lock=True)
     ensure_capacity(session, s.person_id, s.starts_on, s.ends_on, s.allocation, exclude_secondment_id=s.id)
     if review is not None:
@@ -584,7 +610,13 @@ def decide_coi(
             rule="coi_already_decided",
             extra={"review_id": review.id, "decision": str(review.decision)},
         )
-    _raise([rules.check_coi_reviewer(CoiDecision(data.decision), proposer_user_id(session, s.id), actor.user_id)])
+    cleared = CoiDecision(data.decision) in lifecycle.CLEARED
+    _raise(
+        [
+            rules.check_coi_reviewer(CoiDecision(data.decision), proposer_user_id(session, s.id), actor.user_id),
+            rules.check_not_secondee(_person_of(session, actor), s.person_id, "clear") if cleared else None,
+        ]
+    )
     review.decision = CoiDecision(data.decision)
     review.conditions = data.conditions
     review.reviewer_user_id = actor.user_id

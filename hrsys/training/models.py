@@ -102,6 +102,10 @@ class Enrolment(TimestampMixin, Base):
     completion_reported_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     """Set when the learner reports completion; it stays pending until an HR officer confirms."""
     completed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    completion_reported_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    """Who reported the completion (the learner, or HR for them): they never confirm it."""
     confirmed_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(sa.Integer, server_default="1", nullable=False)
 
@@ -128,6 +132,8 @@ class DevelopmentPlan(TimestampMixin, Base):
     title: Mapped[str | None] = mapped_column(sa.String(300))
     status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus))
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    """Who last submitted the plan for approval: they never approve it."""
     approved_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     version: Mapped[int] = mapped_column(sa.Integer, server_default="1", nullable=False)

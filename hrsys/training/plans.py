@@ -72,6 +72,7 @@ def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
         notes=plan.notes,
         approved_by_user_id=plan.approved_by_user_id,
         approved_at=plan.approved_at,
+        submitted_by_user_id=plan.submitted_by_user_id,
         version=plan.version,
         progress=pct,
         items_done=done,
@@ -234,13 +235,38 @@ def change_status(
                 rule="plan_items_open",
                 extra={"open_items": list(open_items)[:50]},
             )
+    if new == PlanStatus.submitted:
+        plan.submitted_by_user_id = actor_user_id
     if new == PlanStatus.approved:
+        _check_approver(session, plan, actor_user_id)
         plan.approved_at = utcnow()
         plan.approved_by_user_id = actor_user_id
         _tick_completed_courses(session, plan)
     plan.status = new
     session.flush()
     return plan
+
+
+def _check_approver(session: Session, plan: DevelopmentPlan, actor_user_id: int | None) -> None:
+    """Separation of duties: the requester never approves their own request. Neither the user who submitted
+    the plan nor the plan's own person approves it (409 ``separation_of_duties``). Unknown users (commands,
+    imports) are not compared."""
+    if actor_user_id is None:
+        return
+    if actor_user_id == plan.submitted_by_user_id:
+        raise Conflict(
+            "you submitted this development plan: another HR officer must approve it",
+            rule="separation_of_duties",
+            extra={"submitted_by_user_id": actor_user_id},
+        )
+    from hrsys.training.service import user_person_id
+
+    if user_person_id(session, actor_user_id) == plan.person_id:
+        raise Conflict(
+            "this development plan is yours: another HR officer must approve it",
+            rule="separation_of_duties",
+            extra={"person_id": plan.person_id},
+        )
 
 
 def _tick_completed_courses(session: Session, plan: DevelopmentPlan) -> None:

@@ -132,14 +132,18 @@ class EnrolmentController(Controller):
         )  # fmt: skip
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
-    def create_enrolment(self, db_session: NamedDependency[Session], data: JSONBody[EnrolmentCreate]) -> EnrolmentOut:
+    def create_enrolment(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], data: JSONBody[EnrolmentCreate]
+    ) -> EnrolmentOut:
         """Plan a course for a person, or enrol them in a session.
 
         A full session is a 409 (``session_full``); so is a prerequisite neither completed nor taken
         in the same development plan in a session that ends before this one starts
-        (``prerequisites_not_met``).
+        (``prerequisites_not_met``). Nobody enrols themselves (409 ``separation_of_duties``): plan it, and
+        another HR officer enrols you.
         """
-        return service.enrolment_out(db_session, service.create_enrolment(db_session, data))
+        e = service.create_enrolment(db_session, data, actor_user_id=actor_id(request))
+        return service.enrolment_out(db_session, e)
 
     @get("/{enrolment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def read_enrolment(self, db_session: NamedDependency[Session], enrolment_id: FromPath[int]) -> EnrolmentOut:
@@ -162,19 +166,28 @@ class EnrolmentController(Controller):
 
     @post("/{enrolment_id:int}/report-completion", opt={"access": Access.person}, sync_to_thread=True, status_code=200)
     def report_completion(
-        self, db_session: NamedDependency[Session], enrolment_id: FromPath[int], data: JSONBody[CompletionReport]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        enrolment_id: FromPath[int],
+        data: JSONBody[CompletionReport],
     ) -> EnrolmentOut:
         """The learner reports completion; it stays pending until an HR officer confirms it.
 
-        A completion dated before the session starts is a 422 on ``completed_on``.
+        A completion dated before the session starts is a 422 on ``completed_on``. Whoever reports it never
+        confirms it (409 ``separation_of_duties``).
         """
-        return service.enrolment_out(db_session, service.report_completion(db_session, enrolment_id, data))
+        e = service.report_completion(db_session, enrolment_id, data, actor_user_id=actor_id(request))
+        return service.enrolment_out(db_session, e)
 
     @post("/{enrolment_id:int}/confirm", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def confirm(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], enrolment_id: FromPath[int]
     ) -> EnrolmentOut:
-        """Confirm a reported completion: the enrolment completes and its assessments are recorded."""
+        """Confirm a reported completion: the enrolment completes and its assessments are recorded.
+
+        Not by the user who reported it, nor by the learner (409 ``separation_of_duties``).
+        """
         e = service.confirm_completion(db_session, enrolment_id, actor_user_id=actor_id(request))
         return service.enrolment_out(db_session, e)
 
@@ -253,7 +266,10 @@ class DevelopmentPlanController(Controller):
         plan_id: FromPath[int],
         data: JSONBody[PlanStatusChange],
     ) -> PlanOut:
-        """draft -> submitted -> approved -> in_progress -> done (or cancelled); an illegal move is a 409."""
+        """draft -> submitted -> approved -> in_progress -> done (or cancelled); an illegal move is a 409.
+
+        The user who submitted the plan never approves it (409 ``separation_of_duties``).
+        """
         plan = plans.change_status(db_session, plan_id, data, actor_user_id=actor_id(request))
         return plans.plan_out(db_session, plan)
 

@@ -210,6 +210,8 @@ class EnrolmentOut(Output):
     version: int
     allowed_next: list[str]
     assessments: list[RecordedAssessment] = []
+    completion_reported_by_user_id: int | None = None
+    """Who reported the completion; someone else must confirm it."""
     """Assessments recorded from this enrolment's completion."""
 
 
@@ -380,6 +382,8 @@ class PlanOut(Output):
     items: list[PlanItemOut]
     created_at: dt.datetime
     updated_at: dt.datetime
+    submitted_by_user_id: int | None = None
+    """Who last submitted the plan; someone else must approve it."""
 
 
 class PlanFromTraining(Input):

@@ -404,6 +404,7 @@ def enrolment_out(session: Session, e: Enrolment) -> EnrolmentOut:
         version=e.version,
         allowed_next=list(flows.allowed(flows.ENROLMENT_FLOW, e.status.value)),
         assessments=[RecordedAssessment(id=i, skill=f"{fw}:{sc}", level=lv) for i, fw, sc, lv in assessments],
+        completion_reported_by_user_id=e.completion_reported_by_user_id,
     )
 
 
@@ -541,7 +542,7 @@ def _check_prerequisites(
         )
 
 
-def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
+def create_enrolment(session: Session, data: EnrolmentCreate, *, actor_user_id: int | None = None) -> Enrolment:
     errors: list[FieldError] = []
     if session.get(Person, data.person_id) is None:
         errors.append(FieldError("person_id", f"no person {data.person_id}"))
@@ -557,6 +558,17 @@ def create_enrolment(session: Session, data: EnrolmentCreate) -> Enrolment:
     check(errors)
     assert course is not None
     status = EnrolmentStatus(data.status or ("enrolled" if data.session_id is not None else "planned"))
+    if (
+        status == EnrolmentStatus.enrolled
+        and actor_user_id is not None
+        and user_person_id(session, actor_user_id) == data.person_id
+    ):
+        raise Conflict(
+            "you cannot enrol yourself: plan the course for yourself (status planned) and another HR officer "
+            "enrols you",
+            rule="separation_of_duties",
+            extra={"person_id": data.person_id},
+        )
     open_one = session.scalar(
         sa.select(Enrolment.id).where(
             Enrolment.person_id == data.person_id,
@@ -671,6 +683,8 @@ def change_enrolment_status(
             e.session_id = sid
         e.status = new
     elif new == EnrolmentStatus.completed:
+        if e.completion_reported_at is not None:
+            _check_confirmer(session, e, actor_user_id)
         completed_on = data.completed_on or e.completed_on or clock.today()
         _refuse_before_session(session, e, completed_on)
         _complete(session, e, completed_on, actor_user_id)
@@ -691,7 +705,9 @@ def _refuse_before_session(session: Session, e: Enrolment, completed_on: dt.date
         )
 
 
-def report_completion(session: Session, enrolment_id: int, data: CompletionReport) -> Enrolment:
+def report_completion(
+    session: Session, enrolment_id: int, data: CompletionReport, *, actor_user_id: int | None = None
+) -> Enrolment:
     """The learner says they completed the course: pending until an HR officer confirms."""
     e = get_enrolment(session, enrolment_id)
     if e.status != EnrolmentStatus.enrolled:
@@ -703,6 +719,7 @@ def report_completion(session: Session, enrolment_id: int, data: CompletionRepor
     completed_on = data.completed_on or clock.today()
     _refuse_before_session(session, e, completed_on)
     e.completion_reported_at = utcnow()
+    e.completion_reported_by_user_id = actor_user_id
     e.completed_on = completed_on
     session.flush()
     return e
@@ -716,9 +733,38 @@ def confirm_completion(session: Session, enrolment_id: int, *, actor_user_id: in
             f"enrolment {e.id} has no completion waiting for confirmation (status {e.status.value})",
             rule="nothing_to_confirm",
         )
+    _check_confirmer(session, e, actor_user_id)
     _complete(session, e, e.completed_on or clock.today(), actor_user_id)
     session.flush()
     return e
+
+
+_APP_USER = sa.table("app_user", sa.column("id"), sa.column("person_id"))
+
+
+def user_person_id(session: Session, user_id: int) -> int | None:
+    """The person record of a user (staff sign in as themselves), if any."""
+    return session.scalar(sa.select(_APP_USER.c.person_id).where(_APP_USER.c.id == user_id))
+
+
+def _check_confirmer(session: Session, e: Enrolment, actor_user_id: int | None) -> None:
+    """Separation of duties: nobody confirms their own completion, and whoever reported a completion (the
+    learner, or HR for them) does not confirm it (409 ``separation_of_duties``), by ``/confirm`` or by
+    completing it through ``/status``. Unknown users (commands, imports) are not compared."""
+    if actor_user_id is None:
+        return
+    if actor_user_id == e.completion_reported_by_user_id:
+        raise Conflict(
+            "you reported this completion: another HR officer must confirm it",
+            rule="separation_of_duties",
+            extra={"completion_reported_by_user_id": actor_user_id},
+        )
+    if user_person_id(session, actor_user_id) == e.person_id:
+        raise Conflict(
+            "this enrolment is yours: another HR officer must confirm its completion",
+            rule="separation_of_duties",
+            extra={"person_id": e.person_id},
+        )
 
 
 # --- training plans -------------------------------------------------------------------------------
