@@ -39,14 +39,19 @@ typecheck: env
 browser: ## make sure Debian's Chromium and ChromeDriver are installed (browser tests)
 	bash .ci/browser.sh
 
+# Timed tests (marked serial) run alone before the parallel run, so that no other test shares the cores.
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+
 test-sqlite: env browser
-	HRSYS_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider -n 2
+	HRSYS_TEST_DB=sqlite $(PYTEST) -m serial
+	HRSYS_TEST_DB=sqlite $(PYTEST) -n 2 -m 'not serial'
 
 postgres: ## make sure the local PostgreSQL answers (start or install it)
 	bash .ci/postgres.sh
 
 test-postgresql: env postgres browser
-	HRSYS_TEST_DB=postgresql $(BIN)/pytest -q -p no:cacheprovider -n 2
+	HRSYS_TEST_DB=postgresql $(PYTEST) -m serial
+	HRSYS_TEST_DB=postgresql $(PYTEST) -n 2 -m 'not serial'
 
 test: lint typecheck test-sqlite test-postgresql ## lint, types, the suite on SQLite and on PostgreSQL
 

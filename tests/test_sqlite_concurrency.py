@@ -35,7 +35,8 @@ from hrsys.core.db import make_engine, read_engine
 from tests import factories
 from tests.conftest import TEST_DB
 
-pytestmark = pytest.mark.skipif(TEST_DB != "sqlite", reason="SQLite's single write lock")
+# ``serial``: its 2-second bound is a timed check, so `make test` runs it alone, before the parallel run.
+pytestmark = [pytest.mark.skipif(TEST_DB != "sqlite", reason="SQLite's single write lock"), pytest.mark.serial]
 
 SECRET = "concurrency-test-secret-key-long-enough-for-hs256"
 CLIENTS = 30
