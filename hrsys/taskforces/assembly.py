@@ -181,12 +181,13 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     """Home agencies that civil servants may come from (None: any). External experts are not limited."""
     prefer_internal: bool = True
     external_penalty: int = 30_000
-    """``P``: baht per month added for each new external expert when ``prefer_internal``."""
+    """``P``: baht per month of the period added for each new external expert when ``prefer_internal``."""
     max_externals: int | None = None
     include: frozenset[int] = frozenset()
     exclude: frozenset[int] = frozenset()
-    communication_cost: int = 1_000
-    """``lam``: baht per month for each hop between two members."""
+    communication_cost: int = 50
+    """``lam``: baht for each hop between two members, once for the whole assignment (a tie-breaker: see the
+    module docstring)."""
     max_distance: int = 3
     """``D``: the distance of two people who are not connected within ``D - 1`` hops."""
     months: float = 1.0
@@ -228,12 +229,14 @@ class ProposedMember(msgspec.Struct, kw_only=True):
     """Total percent of working time over the needs filled."""
     free: int
     """Percent free before joining."""
-    monthly_cost: float
-    """People's cost at the allocation, baht per month."""
+    monthly_cost: float | None
+    """People's cost at the allocation, baht per month (None: masked for the reader)."""
     cost_estimated: bool
     worked_with: list[int]
     """Team members (new or current) this person already worked with directly."""
     reason: str
+    period_cost: float | None = None
+    """People's cost at the allocation over the period, baht (None: masked for the reader)."""
 
 
 class Suggestion(msgspec.Struct, kw_only=True):
@@ -244,7 +247,8 @@ class Suggestion(msgspec.Struct, kw_only=True):
     gap: int
     """Levels missing to the need's minimum (0: has the level)."""
     free: int
-    monthly_cost: int
+    monthly_cost: int | None
+    """Baht per month at full time (None: masked for the reader)."""
     why: str
     training: list[CourseOption] = []
 
@@ -264,20 +268,30 @@ class UncoveredNeed(msgspec.Struct, kw_only=True):
 
 
 class CostBreakdown(msgspec.Struct, kw_only=True):
-    """Baht per month."""
+    """Baht over the assignment's period (``months`` long); ``None`` where it would show a cost the reader
+    may not see (:func:`hrsys.taskforces.visibility.mask_team`)."""
 
-    people: float
+    people: float | None
+    """People's cost: monthly cost x allocation x months, summed over the assignments (money)."""
     external_preference: float
+    """``P`` x months per new external expert (a weight, not money)."""
     communication: float
-    total: float
+    """The collaboration term, ``lam`` per hop per pair (a tie-breaker, not money); also ``collaboration``."""
+    total: float | None
+    """What the team is chosen by: the three above."""
+    months: float = 1.0
+    people_per_month: float | None = None
+    """People's cost per month at the allocations."""
+    collaboration: float = 0.0
+    """The collaboration term again, under its plain name."""
 
 
 class Team(msgspec.Struct, kw_only=True):
     members: list[ProposedMember]
     uncovered: list[UncoveredNeed]
     cost: CostBreakdown
-    lower_bound: float
-    """A proven lower bound on the optimal total (equal to it when ``optimal``)."""
+    lower_bound: float | None
+    """A proven lower bound on the optimal total (equal to it when ``optimal``; None: masked)."""
     optimal: bool
     method: str
     work: int
@@ -1119,7 +1133,7 @@ def _describe(
     names = {mt.person_id: mt.name for mt in current}
     for i in team_idx:
         names[m.pool[i].person_id] = m.pool[i].name
-    people_cost = pen_cost = 0
+    people_cost = pen_cost = people_monthly = 0
     for i in sorted(team_idx, key=lambda i: m.pool[i].person_id):
         c = m.pool[i]
         fills = []
@@ -1138,7 +1152,9 @@ def _describe(
                 )
             )
         cost_i = sum(m.cost[i][j] for j in st.on[i])
+        monthly_i = sum(c.monthly_cost * m.alloc[j] for j in st.on[i])
         people_cost += cost_i
+        people_monthly += monthly_i
         if not m.in_current[i]:
             pen_cost += m.pen[i]
         worked = sorted(
@@ -1154,7 +1170,8 @@ def _describe(
                 fills=fills,
                 allocation=st.used[i],
                 free=c.free,
-                monthly_cost=_satang_to_baht(cost_i),
+                monthly_cost=_satang_to_baht(monthly_i),
+                period_cost=_satang_to_baht(cost_i),
                 cost_estimated=c.cost_estimated,
                 worked_with=worked,
                 reason=_reason(c, fills, worked, names, m.in_current[i]),
@@ -1177,6 +1194,9 @@ def _describe(
             external_preference=_satang_to_baht(pen_cost),
             communication=_satang_to_baht(comm),
             total=_satang_to_baht(st.cost),
+            months=float(m.months),
+            people_per_month=_satang_to_baht(people_monthly),
+            collaboration=_satang_to_baht(comm),
         ),
         lower_bound=0.0,
         optimal=False,
