@@ -32,6 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access import audit
+from hrsys.access.identity import CurrentUser
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, free_capacities
 from hrsys.core.db import read_engine
@@ -56,6 +58,7 @@ from hrsys.taskforces.assembly import (
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed, TeamProposal
 from hrsys.taskforces.schemas import MemberOut, ProposalListItem, ProposalOut, ProposalRequest
 from hrsys.taskforces.states import MemberStatus, ProposalStatus
+from hrsys.taskforces.visibility import cost_visible, mask_team, team_people
 from hrsys.training.models import Course, CourseOutcome
 
 CS = CurrentSkill.__table__
@@ -647,7 +650,24 @@ def _proposal(session: Session, tf: TaskForce, proposal_id: int) -> TeamProposal
     return p
 
 
-def to_out(p: TeamProposal) -> ProposalOut:
+def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser | None = None) -> ProposalOut:
+    """The proposal as ``viewer`` may see it: the costs of people whose cost they may not see are None
+    (:func:`hrsys.taskforces.visibility.mask_team`); a read of costs they may see leaves an audit event per
+    person (as reading the person's record does)."""
+    team = msgspec.convert(p.result["team"], Team)
+    if session is not None and viewer is not None:
+        people = team_people(team)
+        visible = cost_visible(session, viewer, people)
+        team = mask_team(team, visible)
+        for pid in sorted(visible - {viewer.person_id}):
+            audit.record(
+                session,
+                action="read",
+                entity="person",
+                entity_id=pid,
+                person_id=pid,
+                after={"view": "full", "fields": ["monthly_cost_baht"], "via": f"team proposal {p.id}"},
+            )
     return ProposalOut(
         id=p.id,
         taskforce_id=p.taskforce_id,
@@ -657,22 +677,29 @@ def to_out(p: TeamProposal) -> ProposalOut:
         starts_on=dt.date.fromisoformat(p.result["starts_on"]),
         ends_on=dt.date.fromisoformat(p.result["ends_on"]),
         options=p.options,
-        team=msgspec.convert(p.result["team"], Team),
+        team=team,
     )
 
 
-def read(session: Session, taskforce_id: int, proposal_id: int) -> ProposalOut:
+def read(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id)
-    return to_out(_proposal(session, tf, proposal_id))
+    return to_out(_proposal(session, tf, proposal_id), session, viewer)
 
 
-def list_proposals(session: Session, taskforce_id: int) -> list[ProposalListItem]:
+def list_proposals(session: Session, taskforce_id: int, viewer: CurrentUser | None = None) -> list[ProposalListItem]:
+    """Newest first; ``total_cost`` is None when a member's cost is masked for ``viewer`` (see ``to_out``)."""
     tf = service.get(session, taskforce_id)
     out = []
-    for p in session.scalars(
-        sa.select(TeamProposal).where(TeamProposal.taskforce_id == tf.id).order_by(TeamProposal.id.desc())
-    ):
+    proposals = list(
+        session.scalars(
+            sa.select(TeamProposal).where(TeamProposal.taskforce_id == tf.id).order_by(TeamProposal.id.desc())
+        )
+    )
+    everyone = {m["person_id"] for p in proposals for m in p.result.get("team", {}).get("members", [])}
+    visible = cost_visible(session, viewer, everyone)
+    for p in proposals:
         team = p.result.get("team", {})
+        masked = any(m["person_id"] not in visible for m in team.get("members", []))
         out.append(
             ProposalListItem(
                 id=p.id,
@@ -680,7 +707,7 @@ def list_proposals(session: Session, taskforce_id: int) -> list[ProposalListItem
                 created_at=p.created_at,
                 members=len(team.get("members", [])),
                 uncovered=sum(u.get("missing", 0) for u in team.get("uncovered", [])),
-                total_cost=team.get("cost", {}).get("total", 0.0),
+                total_cost=None if masked else team.get("cost", {}).get("total", 0.0),
                 optimal=bool(team.get("optimal", False)),
             )
         )
@@ -691,14 +718,14 @@ def _not_open(p: TeamProposal) -> Conflict:
     return Conflict(f"proposal {p.id} is {p.status.value}", rule="illegal_transition", allowed=PROPOSAL_MOVES[p.status])
 
 
-def discard(session: Session, taskforce_id: int, proposal_id: int) -> ProposalOut:
+def discard(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id, lock=True)
     p = _proposal(session, tf, proposal_id)
     if p.status != ProposalStatus.open:
         raise _not_open(p)
     p.status = ProposalStatus.discarded
     session.flush()
-    return to_out(p)
+    return to_out(p, session, viewer)
 
 
 def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date | None = None) -> list[MemberOut]:
