@@ -153,33 +153,37 @@ def _cost_column() -> sa.ColumnElement[int]:
     )
 
 
-def _has_history(pid: Any) -> sa.ColumnElement[bool]:
-    """Whether a person may have an edge in the collaboration graph (:func:`collaboration_graph`)."""
+def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> tuple[set[int], dict[int, set[int]]]:
+    """(people with a possible edge in the collaboration graph (:func:`collaboration_graph`), the needs each
+    person has the level of), for ``ids``; a few indexed queries per 5,000 people."""
     kt, sec = KnowledgeTransfer.__table__, Secondment.__table__
-    m2 = M.alias("m2")
-    return sa.or_(
-        sa.exists().where(m2.c.person_id == pid, m2.c.status != MemberStatus.withdrawn),
-        sa.exists().where(kt.c.counterpart_id == pid),
-        sa.exists(
-            sa.select(kt.c.id).select_from(kt.join(sec, sec.c.id == kt.c.secondment_id)).where(sec.c.person_id == pid)
-        ),
-    )
-
-
-def _fits_another(pid: Any, needs: list[Need], j: int, on: dt.date) -> sa.ColumnElement[bool]:
-    """Whether a person has the level of a need other than ``needs[j]``."""
-    cs2 = CS.alias("cs2")
-    others = [
-        sa.exists().where(
-            cs2.c.person_id == pid,
-            cs2.c.skill_id == nd.skill_id,
-            cs2.c.level >= nd.min_level,
-            sa.or_(cs2.c.valid_until.is_(None), cs2.c.valid_until >= on),
+    history: set[int] = set()
+    fits: dict[int, set[int]] = defaultdict(set)
+    skills = sorted({nd.skill_id for nd in needs})
+    for k in range(0, len(ids), 5_000):
+        chunk = ids[k : k + 5_000]
+        history.update(
+            session.scalars(
+                sa.select(M.c.person_id).where(M.c.person_id.in_(chunk), M.c.status != MemberStatus.withdrawn)
+            )
         )
-        for k, nd in enumerate(needs)
-        if k != j
-    ]
-    return sa.or_(*others) if others else sa.false()
+        history.update(session.scalars(sa.select(kt.c.counterpart_id).where(kt.c.counterpart_id.in_(chunk))))
+        history.update(
+            session.scalars(
+                sa.select(sec.c.person_id)
+                .select_from(kt.join(sec, sec.c.id == kt.c.secondment_id))
+                .where(sec.c.person_id.in_(chunk))
+            )
+        )
+        for r in session.execute(
+            sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
+                CS.c.person_id.in_(chunk), CS.c.skill_id.in_(skills), _valid(on)
+            )
+        ):
+            for j, nd in enumerate(needs):
+                if nd.skill_id == r.skill_id and r.level >= nd.min_level:
+                    fits[r.person_id].add(j)
+    return history, fits
 
 
 def exact_pool(
@@ -228,13 +232,7 @@ def exact_pool(
     for j, nd in enumerate(needs):
         internal_ok = P.c.agency_id.in_(agency_ids) if agency_ids is not None else sa.true()
         base = (
-            sa.select(
-                P.c.id,
-                cost.label("cost"),
-                P.c.kind,
-                _has_history(P.c.id).label("history"),
-                _fits_another(P.c.id, needs, j, on).label("another"),
-            )
+            sa.select(P.c.id, cost.label("cost"), P.c.kind)
             .select_from(CS.join(P, P.c.id == CS.c.person_id))
             .where(
                 CS.c.skill_id == nd.skill_id,
@@ -279,19 +277,26 @@ def exact_pool(
             continue
         # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
         m_lim = _least_monthly(stop, nd.allocation, months)
+        history, fits = _flags(session, [r.id for r in rows], needs, on)
         plain = sum(
             1
             for r in rows
             if r.kind == PersonKind.civil_servant
-            and not r.history
-            and not r.another
+            and r.id not in history
+            and fits.get(r.id, set()) <= {j}
             and r.id not in team_ids
             and free.get(r.id, 100) >= nd.allocation
         )
-        rest = base.where(sa.tuple_(cost, P.c.id) > sa.tuple_(rows[-1].cost, rows[-1].id), cost < m_lim)
-        if plain >= nd.headcount:
-            rest = rest.where(sa.or_(_has_history(P.c.id), _fits_another(P.c.id, needs, j, on)))
-        read.update(r.id for r in session.execute(rest))
+        rest = [
+            r.id
+            for r in session.execute(
+                base.where(sa.tuple_(cost, P.c.id) > sa.tuple_(rows[-1].cost, rows[-1].id), cost < m_lim)
+            )
+        ]
+        if plain >= nd.headcount and rest:
+            history, fits = _flags(session, rest, needs, on)
+            rest = [pid for pid in rest if pid in history or fits.get(pid, set()) - {j}]
+        read.update(rest)
     return read
 
 
@@ -345,12 +350,28 @@ def load_pool(
     current_members: list[int],
     lead_id: int | None,
     options: Options | None = None,
+    whole: bool = False,
 ) -> Pool:
-    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module)."""
+    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module).
+
+    ``whole``: every active person with the level of a need instead of :func:`exact_pool` (for the benchmark
+    that checks the narrowing loses nothing)."""
     ids: set[int] = set(include)
     team_ids = set(current_members) | ({lead_id} if lead_id else set())
+    if needs and whole:
+        for nd in needs:
+            q = (
+                sa.select(CS.c.person_id)
+                .select_from(CS.join(P, P.c.id == CS.c.person_id))
+                .where(CS.c.skill_id == nd.skill_id, CS.c.level >= nd.min_level, _valid(starts_on), P.c.active)
+            )
+            if agency_ids is not None:
+                q = q.where(sa.or_(P.c.kind == PersonKind.external_expert, P.c.agency_id.in_(agency_ids)))
+            ids.update(session.scalars(q))
+        ids.difference_update(exclude)
     if needs:
         ids.update(session.scalars(_narrow_statement(needs, starts_on, agency_ids, exclude)))
+    if needs and not whole:
         ids |= exact_pool(
             session,
             needs,
