@@ -218,3 +218,19 @@ def test_equal_costs_the_one_who_worked_with_the_lead_is_found(client, pool, ses
     assert [m["person_id"] for m in team["members"]] == [people[-1].id]
     assert team["optimal"] is True
     assert team["candidates"] < 40
+
+
+def test_the_lead_with_the_skill_is_read_and_may_take_the_need(client, pool, session) -> None:
+    """The lead is in the team whatever it is: filling a need adds only their pay, no new pairs. Thirty
+    people without history a little cheaper (69,990 against 70,000 a month) would each add three hops with
+    the lead: 419,940 + 150 against 420,000 over the year at 50%."""
+    tf, s = pool["tf"], pool["skills"]
+    factories.set_skill_level(session, pool["lead"], s["DATA"], 5)
+    agency = factories.agency(session, "M7")
+    for _ in range(30):
+        p = factories.person(session, agency, monthly_cost_baht=69_990)
+        factories.set_skill_level(session, p, s["DATA"], 5)
+    _need(client, tf, s["DATA"], 5)
+    team = _propose(client, tf)["team"]
+    assert [m["person_id"] for m in team["members"]] == [pool["lead"].id]
+    assert team["optimal"] is True and team["cost"]["total"] == 420_000

@@ -218,8 +218,9 @@ def exact_pool(
        ``T`` is replaced by one of those not in ``T`` (at most ``h_j - 1`` are, all on ``j``) at no more cost.
        So the walk reads only people with a history or a second need past the first page.
 
-    Each replacement puts someone read in the place of someone not read, so after finitely many an optimal
-    team of people read remains. Dominators and people read are kept in the pool the solver sees.
+    The lead and the current members are always read (:func:`load_pool`): they are in the team whatever it
+    is, so neither argument applies to them. Each replacement puts someone read in the place of someone not
+    read, so after finitely many an optimal team of people read remains. Dominators and people read are kept in the pool the solver sees.
     """
     if not needs:
         return set()
@@ -382,7 +383,7 @@ def load_pool(
             team_ids=team_ids,
             options=options or Options(),
         )
-    ids |= set(current_members)
+    ids |= team_ids  # the lead and current members may take a need (no new pairs): always read
     ids.difference_update(set(exclude) - team_ids)
     skills = sorted({nd.skill_id for nd in needs})
     people_ids = sorted(ids | team_ids)
