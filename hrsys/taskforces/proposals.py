@@ -220,7 +220,8 @@ def exact_pool(
 
     The lead and the current members are always read (:func:`load_pool`): they are in the team whatever it
     is, so neither argument applies to them. Each replacement puts someone read in the place of someone not
-    read, so after finitely many an optimal team of people read remains. Dominators and people read are kept in the pool the solver sees.
+    read, so after finitely many an optimal team of people read remains. Dominators and people read are
+    kept in the pool the solver sees.
     """
     if not needs:
         return set()
