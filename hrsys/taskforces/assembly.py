@@ -915,10 +915,11 @@ def _milp(
     lp.a_matrix_.value_ = np.array(value, dtype=float)
     lp.integrality_ = integrality
     h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(__import__("os").environ.get("HIGHS_LOG")))
+    h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("presolve", "off")
+    h.setOptionValue("presolve", "off")  # measured: 3.7 s of presolve against 0.36 s solving without it (600
+    # candidates, 10 needs, a dense graph: the test instance with the time limit)
     h.setOptionValue("mip_abs_gap", 0.5)
     if seconds is not None:
         h.setOptionValue("time_limit", max(0.001, seconds))
