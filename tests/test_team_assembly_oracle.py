@@ -118,7 +118,7 @@ def team_key(team: Team) -> tuple[int, int, int]:
 
 
 def random_instance(rng: random.Random) -> tuple[list[Need], list[Candidate], nx.Graph, Options, list[TeamMate]]:
-    """60 to 120 candidates for one to three needs of headcount 1 to 3: more than any shortlist of 30 + 8 x
+    """60 to 90 candidates for one to three needs of headcount 1 to 3: more than any shortlist of 30 + 8 x
     headcount would keep. Costs often fall with level and id, so the cheapest qualified person is the last
     by (level, id)."""
     n_needs = rng.randint(1, 3)
@@ -133,7 +133,7 @@ def random_instance(rng: random.Random) -> tuple[list[Need], list[Candidate], nx
         )
         for k in range(n_needs)
     ]
-    size = rng.randint(60, 120)
+    size = rng.randint(60, 90)
     falling = rng.random() < 0.5
     graded = not falling and rng.random() < 0.5
     pool = []

@@ -67,7 +67,7 @@ satang, the objective being integral) and the team, re-checked and re-costed exa
 is optimal for the cost above over the candidates given. Stopped by a limit, the result is the best team
 found, ``optimal`` is false and ``lower_bound`` is the solver's proven bound on the cost at that coverage (0
 when the coverage itself was not proven). The tests compare every optimal answer with an independent CP-SAT
-model on pools of 60 to 120 candidates and with brute force on small ones. The problem contains set cover, so
+model on pools of 60 to 90 candidates and with brute force on small ones. The problem contains set cover, so
 no polynomial algorithm is exact in general (Lappas et al. 2009 prove the communication-cost versions
 NP-hard).
 
