@@ -71,10 +71,15 @@ def test_proposal_covers_needs_at_least_cost_with_reasons(client, pool) -> None:
     assert team["optimal"] is True and team["uncovered"] == []
     chosen = {m["person_id"]: [f["need_id"] for f in m["fills"]] for m in team["members"]}
     assert chosen == {p["data_cheap"].id: [data["id"]], p["ux_a"].id: [ux["id"]], p["ux_b"].id: [ux["id"]]}
-    # people's cost at 50%: 20,000 + 15,000 + 17,500; six pairs (three members and the lead) at distance 3
-    assert team["cost"]["people"] == 52_500
-    assert team["cost"]["communication"] == 18_000
+    # people's cost at 50%: 20,000 + 15,000 + 17,500 a month, over the 12 months of the period; the
+    # collaboration term: six pairs (three members and the lead) at distance 3, 50 baht a hop, once
+    assert team["cost"]["people_per_month"] == 52_500
+    assert team["cost"]["months"] == 12
+    assert team["cost"]["people"] == 52_500 * 12
+    assert team["cost"]["communication"] == team["cost"]["collaboration"] == 6 * 3 * 50
+    assert team["cost"]["total"] == 52_500 * 12 + 900
     cheap = next(m for m in team["members"] if m["person_id"] == p["data_cheap"].id)
+    assert cheap["monthly_cost"] == 20_000 and cheap["period_cost"] == 240_000
     assert "level 4 (needs 3; evidence: manager, 2025-01-01)" in cheap["reason"]
     assert prop["starts_on"] == "2030-01-01" and prop["ends_on"] == "2030-12-31"
 
@@ -82,14 +87,15 @@ def test_proposal_covers_needs_at_least_cost_with_reasons(client, pool) -> None:
 def test_past_collaboration_and_agency_options_change_the_team(client, pool, session) -> None:
     tf, s, p = pool["tf"], pool["skills"], pool["people"]
     _need(client, tf, s["UX"], 2, headcount=1)
-    # ux_c worked with the lead in an earlier task force: one hop instead of three (2,000 a month less),
-    # which beats the 5,000 a month that ux_a costs less at 50%... no: 25,000 + 1,000 vs 15,000 + 3,000
+    # ux_c worked with the lead in an earlier task force: one hop instead of three. At the default 50 baht a
+    # hop that is a tie-breaker and ux_a, 10,000 a month (120,000 over the year) cheaper at 50%, stays; at
+    # 100,000 a hop the collaboration outweighs it: 300,000 + 100,000 against 180,000 + 300,000
     past = factories.taskforce(session, factories.agency(session, "OLD"), D(2024, 1, 1), D(2024, 12, 31))
     factories.taskforce_member(session, past, pool["lead"], status="ended")
     factories.taskforce_member(session, past, p["ux_c"], status="ended")
     team = _propose(client, tf)["team"]
     assert [m["person_id"] for m in team["members"]] == [p["ux_a"].id]
-    team = _propose(client, tf, communication_cost_baht=10_000)["team"]
+    team = _propose(client, tf, communication_cost_baht=100_000)["team"]
     (member,) = team["members"]
     assert member["person_id"] == p["ux_c"].id and member["worked_with"] == [pool["lead"].id]
     # only from M2: ux_b
@@ -121,7 +127,7 @@ def test_uncovered_need_comes_with_training_and_experts(client, pool, session) -
     # allowed externals: the expert covers it
     team = _propose(client, tf)["team"]
     assert [m["person_id"] for m in team["members"]] == [p["sec_expert"].id]
-    assert team["cost"]["external_preference"] == 30_000
+    assert team["cost"]["external_preference"] == 30_000 * 12  # P a month, over the 12 months
 
 
 def test_accept_turns_the_proposal_into_members_once(client, pool) -> None:
@@ -176,3 +182,55 @@ def test_proposals_need_needs_and_an_open_task_force(client, pool) -> None:
     r = client.post(f"/api/v1/taskforces/{tf.id}/proposals", json={})
     assert r.status_code == 409 and r.json()["rule"] == "no_needs"
     assert client.get(f"/api/v1/taskforces/{tf.id}/proposals/12345").status_code == 404
+
+
+def test_the_cheapest_qualified_person_is_found_beyond_any_shortlist(client, pool, session) -> None:
+    """45 civil servants with the level, cheapest last by level and id (a shortlist of 30 + 8 x headcount
+    by least sufficient level would never see them)."""
+    tf, s = pool["tf"], pool["skills"]
+    agency = factories.agency(session, "M9")
+    people = []
+    for k in range(45):
+        p = factories.person(session, agency, monthly_cost_baht=44_000 - 100 * k)  # all dearer than the last
+        factories.set_skill_level(session, p, s["SEC"], 3 + k // 20)
+        people.append(p)
+    _need(client, tf, s["SEC"], 3)
+    team = _propose(client, tf)["team"]
+    assert [m["person_id"] for m in team["members"]] == [people[-1].id]
+    assert team["optimal"] is True
+
+
+def test_equal_costs_the_one_who_worked_with_the_lead_is_found(client, pool, session) -> None:
+    """Sixty people at one cost (as by grade): the one who served with the lead, created last, is read and
+    taken (one hop instead of three), the interchangeable ones are not all read."""
+    tf, s = pool["tf"], pool["skills"]
+    agency = factories.agency(session, "M8")
+    people = []
+    for _ in range(60):
+        p = factories.person(session, agency, monthly_cost_baht=20_000)
+        factories.set_skill_level(session, p, s["SEC"], 3)
+        people.append(p)
+    past = factories.taskforce(session, agency, D(2024, 1, 1), D(2024, 12, 31))
+    factories.taskforce_member(session, past, pool["lead"], status="ended")
+    factories.taskforce_member(session, past, people[-1], status="ended")
+    _need(client, tf, s["SEC"], 3)
+    team = _propose(client, tf)["team"]
+    assert [m["person_id"] for m in team["members"]] == [people[-1].id]
+    assert team["optimal"] is True
+    assert team["candidates"] < 40
+
+
+def test_the_lead_with_the_skill_is_read_and_may_take_the_need(client, pool, session) -> None:
+    """The lead is in the team whatever it is: filling a need adds only their pay, no new pairs. Thirty
+    people without history a little cheaper (69,990 against 70,000 a month) would each add three hops with
+    the lead: 419,940 + 150 against 420,000 over the year at 50%."""
+    tf, s = pool["tf"], pool["skills"]
+    factories.set_skill_level(session, pool["lead"], s["DATA"], 5)
+    agency = factories.agency(session, "M7")
+    for _ in range(30):
+        p = factories.person(session, agency, monthly_cost_baht=69_990)
+        factories.set_skill_level(session, p, s["DATA"], 5)
+    _need(client, tf, s["DATA"], 5)
+    team = _propose(client, tf)["team"]
+    assert [m["person_id"] for m in team["members"]] == [pool["lead"].id]
+    assert team["optimal"] is True and team["cost"]["total"] == 420_000

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter, defaultdict
+from fractions import Fraction
 from typing import Any
 
 import msgspec
@@ -31,15 +32,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access import audit
+from hrsys.access.identity import CurrentUser
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, free_capacities
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
+from hrsys.core.fiscal import months_in_period
 from hrsys.people.models import Person, PersonKind
 from hrsys.secondments.models import KnowledgeTransfer, Secondment
 from hrsys.skills.models import CurrentSkill, Skill
 from hrsys.taskforces import service
 from hrsys.taskforces.assembly import (
+    SATANG,
     Candidate,
     CourseOption,
     Need,
@@ -48,10 +53,12 @@ from hrsys.taskforces.assembly import (
     Team,
     TeamMate,
     assemble,
+    period_cost,
 )
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed, TeamProposal
 from hrsys.taskforces.schemas import MemberOut, ProposalListItem, ProposalOut, ProposalRequest
 from hrsys.taskforces.states import MemberStatus, ProposalStatus
+from hrsys.taskforces.visibility import cost_visible, mask_team, team_people
 from hrsys.training.models import Course, CourseOutcome
 
 CS = CurrentSkill.__table__
@@ -106,11 +113,6 @@ def _narrow_statement(
         if exclude:
             base = base.where(CS.c.person_id.not_in(exclude))
         internal_ok = P.c.agency_id.in_(agency_ids) if agency_ids is not None else sa.true()
-        eligible = (
-            base.where(CS.c.level >= nd.min_level, sa.or_(P.c.kind == PersonKind.external_expert, internal_ok))
-            .order_by(CS.c.level, CS.c.person_id)
-            .limit(POOL_PER_NEED + 8 * nd.headcount)
-        )
         near = (
             base.where(
                 CS.c.level < nd.min_level,
@@ -136,8 +138,182 @@ def _narrow_statement(
         )
         if exclude:
             experts = experts.where(P.c.id.not_in(exclude))
-        parts += [sa.select(q.subquery().c.person_id) for q in (eligible, near, experts)]
+        parts += [sa.select(q.subquery().c.person_id) for q in (near, experts)]
     return sa.union_all(*parts)
+
+
+def _cost_column() -> sa.ColumnElement[int]:
+    """A person's monthly cost as team assembly counts it (the default for people without one)."""
+    return sa.func.coalesce(
+        P.c.monthly_cost_baht,
+        sa.case(
+            (P.c.kind == PersonKind.external_expert, DEFAULT_MONTHLY_COST[PersonKind.external_expert]),
+            else_=DEFAULT_MONTHLY_COST[PersonKind.civil_servant],
+        ),
+    )
+
+
+def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> tuple[set[int], dict[int, set[int]]]:
+    """(people with a possible edge in the collaboration graph (:func:`collaboration_graph`), the needs each
+    person has the level of), for ``ids``; a few indexed queries per 5,000 people."""
+    kt, sec = KnowledgeTransfer.__table__, Secondment.__table__
+    history: set[int] = set()
+    fits: dict[int, set[int]] = defaultdict(set)
+    skills = sorted({nd.skill_id for nd in needs})
+    for k in range(0, len(ids), 5_000):
+        chunk = ids[k : k + 5_000]
+        history.update(
+            session.scalars(
+                sa.select(M.c.person_id).where(M.c.person_id.in_(chunk), M.c.status != MemberStatus.withdrawn)
+            )
+        )
+        history.update(session.scalars(sa.select(kt.c.counterpart_id).where(kt.c.counterpart_id.in_(chunk))))
+        history.update(
+            session.scalars(
+                sa.select(sec.c.person_id)
+                .select_from(kt.join(sec, sec.c.id == kt.c.secondment_id))
+                .where(sec.c.person_id.in_(chunk))
+            )
+        )
+        for r in session.execute(
+            sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
+                CS.c.person_id.in_(chunk), CS.c.skill_id.in_(skills), _valid(on)
+            )
+        ):
+            for j, nd in enumerate(needs):
+                if nd.skill_id == r.skill_id and r.level >= nd.min_level:
+                    fits[r.person_id].add(j)
+    return history, fits
+
+
+def exact_pool(
+    session: Target,
+    needs: list[Need],
+    *,
+    on: dt.date,
+    ends_on: dt.date,
+    agency_ids: list[int] | None,
+    exclude: list[int],
+    team_ids: set[int],
+    options: Options,
+) -> set[int]:
+    """People with the level of a need among whom an optimal team over the *whole* eligible pool exists.
+
+    Per need ``j``, people with the level are walked cheapest first (monthly cost, then id) in pages. Proof
+    that the people never read are not needed: write ``c_ij`` for ``i``'s cost on ``j`` over the period,
+    ``P_i`` for ``i``'s preference penalty, ``S`` for the slots of all needs, ``N = S + |team|`` for the
+    largest team and ``slack = lam * D * N``. Take an optimal team ``T`` with someone ``k`` not read, on need
+    ``j``. Call *dominators* of ``j`` people read for ``j`` who have the free time for ``j``, are not in the
+    current team, and are civil servants when there is an externals limit.
+
+    1. If ``S`` dominators ``i`` have ``c_ij + P_i + slack <= c_kj`` (the walk goes on until the ``S``-th
+       cheapest dominator's ``c + P`` plus ``slack`` is at most the cost where it stopped): ``T`` has at most
+       ``S - 1`` new members besides ``k``, so one such ``i`` is not in ``T``. Put ``i`` on ``j`` in ``k``'s
+       place (``k`` leaves if ``j`` was their only need). The people's cost falls by ``c_kj - c_ij``; ``i``
+       adds ``P_i`` and at most ``D`` per pair with the at most ``N`` others, so at most ``slack``; ``k``
+       leaving only saves. The team is no worse, covers the same slots, keeps the externals limit.
+    2. People with cost below that point but who have no collaboration at all (no task force, no knowledge
+       transfer: every distance is ``D``) and the level of no other need are interchangeable up to their
+       cost: if ``h_j`` civil servants of that kind with the time are read before them, any of them in
+       ``T`` is replaced by one of those not in ``T`` (at most ``h_j - 1`` are, all on ``j``) at no more cost.
+       So the walk reads only people with a history or a second need past the first page.
+
+    The lead and the current members are always read (:func:`load_pool`): they are in the team whatever it
+    is, so neither argument applies to them. Each replacement puts someone read in the place of someone not
+    read, so after finitely many an optimal team of people read remains. Dominators and people read are
+    kept in the pool the solver sees.
+    """
+    if not needs:
+        return set()
+    S = sum(nd.headcount for nd in needs)
+    slack = options.communication_cost * SATANG * max(1, options.max_distance) * (S + len(team_ids))
+    months = Fraction(options.months)
+    pen = round(options.external_penalty * SATANG * months) if options.prefer_internal else 0
+    cost = _cost_column()
+    read: set[int] = set()
+    for j, nd in enumerate(needs):
+        internal_ok = P.c.agency_id.in_(agency_ids) if agency_ids is not None else sa.true()
+        base = (
+            sa.select(P.c.id, cost.label("cost"), P.c.kind)
+            .select_from(CS.join(P, P.c.id == CS.c.person_id))
+            .where(
+                CS.c.skill_id == nd.skill_id,
+                CS.c.level >= nd.min_level,
+                _valid(on),
+                P.c.active,
+                sa.or_(P.c.kind == PersonKind.external_expert, internal_ok),
+            )
+            .order_by(cost, P.c.id)
+        )
+        if exclude:
+            base = base.where(P.c.id.not_in(exclude))
+        rows: list[Any] = []
+        size = max(2 * S, 24)
+        while True:
+            page = base
+            if rows:
+                page = page.where(sa.tuple_(cost, P.c.id) > sa.tuple_(rows[-1].cost, rows[-1].id))
+            got = list(session.execute(page.limit(size)))
+            rows += got
+            free = free_capacities(session, [r.id for r in rows], on, ends_on)
+            doms = sorted(
+                period_cost(r.cost, nd.allocation, months) + (pen if r.kind == PersonKind.external_expert else 0)
+                for r in rows
+                if free.get(r.id, 100) >= nd.allocation
+                and r.id not in team_ids
+                and (options.max_externals is None or r.kind == PersonKind.civil_servant)
+            )
+            if len(got) < size:
+                stop = None  # every holder read
+                break
+            if len(doms) >= S:
+                limit = doms[S - 1] + slack
+                if period_cost(rows[-1].cost, nd.allocation, months) >= limit:
+                    stop = None  # everyone not read costs at least the limit
+                    break
+                stop = limit
+                break
+            size *= 2
+        read.update(r.id for r in rows)
+        if stop is None:
+            continue
+        # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
+        m_lim = _least_monthly(stop, nd.allocation, months)
+        history, fits = _flags(session, [r.id for r in rows], needs, on)
+        plain = sum(
+            1
+            for r in rows
+            if r.kind == PersonKind.civil_servant
+            and r.id not in history
+            and fits.get(r.id, set()) <= {j}
+            and r.id not in team_ids
+            and free.get(r.id, 100) >= nd.allocation
+        )
+        rest = [
+            r.id
+            for r in session.execute(
+                base.where(sa.tuple_(cost, P.c.id) > sa.tuple_(rows[-1].cost, rows[-1].id), cost < m_lim)
+            )
+        ]
+        if plain >= nd.headcount and rest:
+            history, fits = _flags(session, rest, needs, on)
+            rest = [pid for pid in rest if pid in history or fits.get(pid, set()) - {j}]
+        read.update(rest)
+    return read
+
+
+def _least_monthly(limit: int, allocation: int, months: Fraction) -> int:
+    """The least whole monthly cost whose cost on the need over the period reaches ``limit`` (satang)."""
+    lo, hi = 0, 1
+    while period_cost(hi, allocation, months) < limit:
+        hi *= 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if period_cost(mid, allocation, months) >= limit:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _agency_ids(session: Target, codes: list[str] | None) -> list[int] | None:
@@ -175,13 +351,40 @@ def load_pool(
     exclude: list[int],
     current_members: list[int],
     lead_id: int | None,
+    options: Options | None = None,
+    whole: bool = False,
 ) -> Pool:
-    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module)."""
+    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module).
+
+    ``whole``: every active person with the level of a need instead of :func:`exact_pool` (for the benchmark
+    that checks the narrowing loses nothing)."""
     ids: set[int] = set(include)
+    team_ids = set(current_members) | ({lead_id} if lead_id else set())
+    if needs and whole:
+        for nd in needs:
+            q = (
+                sa.select(CS.c.person_id)
+                .select_from(CS.join(P, P.c.id == CS.c.person_id))
+                .where(CS.c.skill_id == nd.skill_id, CS.c.level >= nd.min_level, _valid(starts_on), P.c.active)
+            )
+            if agency_ids is not None:
+                q = q.where(sa.or_(P.c.kind == PersonKind.external_expert, P.c.agency_id.in_(agency_ids)))
+            ids.update(session.scalars(q))
+        ids.difference_update(exclude)
     if needs:
         ids.update(session.scalars(_narrow_statement(needs, starts_on, agency_ids, exclude)))
-    team_ids = set(current_members) | ({lead_id} if lead_id else set())
-    ids |= set(current_members)
+    if needs and not whole:
+        ids |= exact_pool(
+            session,
+            needs,
+            on=starts_on,
+            ends_on=ends_on,
+            agency_ids=agency_ids,
+            exclude=exclude,
+            team_ids=team_ids,
+            options=options or Options(),
+        )
+    ids |= team_ids  # the lead and current members may take a need (no new pairs): always read
     ids.difference_update(set(exclude) - team_ids)
     skills = sorted({nd.skill_id for nd in needs})
     people_ids = sorted(ids | team_ids)
@@ -368,6 +571,7 @@ def build_team(
     for both (None: no limit, the solver's work budget alone)."""
     started = time.perf_counter()
     agency_ids = _agency_ids(session, data.agencies)
+    months = float(months_in_period(starts_on, ends_on))
     pool = load_pool(
         session,
         needs=[n for n in needs if n.headcount > 0],
@@ -378,11 +582,12 @@ def build_team(
         exclude=list(data.exclude),
         current_members=current_members,
         lead_id=lead_id,
+        options=to_options(data, agency_ids, months=months),
     )
     left = None
     if time_limit_ms is not None:
         left = max(MIN_SOLVE_MS, time_limit_ms - (time.perf_counter() - started) * 1000)
-    extra: dict[str, Any] = {"time_limit_ms": left}
+    extra: dict[str, Any] = {"time_limit_ms": left, "months": months}
     if search_budget is not None:
         extra["search_budget"] = search_budget
     return assemble(
@@ -468,7 +673,24 @@ def _proposal(session: Session, tf: TaskForce, proposal_id: int) -> TeamProposal
     return p
 
 
-def to_out(p: TeamProposal) -> ProposalOut:
+def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser | None = None) -> ProposalOut:
+    """The proposal as ``viewer`` may see it: the costs of people whose cost they may not see are None
+    (:func:`hrsys.taskforces.visibility.mask_team`); a read of costs they may see leaves an audit event per
+    person (as reading the person's record does)."""
+    team = msgspec.convert(p.result["team"], Team)
+    if session is not None and viewer is not None:
+        people = team_people(team)
+        visible = cost_visible(session, viewer, people)
+        team = mask_team(team, visible)
+        for pid in sorted(visible - {viewer.person_id}):
+            audit.record(
+                session,
+                action="read",
+                entity="person",
+                entity_id=pid,
+                person_id=pid,
+                after={"view": "full", "fields": ["monthly_cost_baht"], "via": f"team proposal {p.id}"},
+            )
     return ProposalOut(
         id=p.id,
         taskforce_id=p.taskforce_id,
@@ -478,22 +700,29 @@ def to_out(p: TeamProposal) -> ProposalOut:
         starts_on=dt.date.fromisoformat(p.result["starts_on"]),
         ends_on=dt.date.fromisoformat(p.result["ends_on"]),
         options=p.options,
-        team=msgspec.convert(p.result["team"], Team),
+        team=team,
     )
 
 
-def read(session: Session, taskforce_id: int, proposal_id: int) -> ProposalOut:
+def read(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id)
-    return to_out(_proposal(session, tf, proposal_id))
+    return to_out(_proposal(session, tf, proposal_id), session, viewer)
 
 
-def list_proposals(session: Session, taskforce_id: int) -> list[ProposalListItem]:
+def list_proposals(session: Session, taskforce_id: int, viewer: CurrentUser | None = None) -> list[ProposalListItem]:
+    """Newest first; ``total_cost`` is None when a member's cost is masked for ``viewer`` (see ``to_out``)."""
     tf = service.get(session, taskforce_id)
     out = []
-    for p in session.scalars(
-        sa.select(TeamProposal).where(TeamProposal.taskforce_id == tf.id).order_by(TeamProposal.id.desc())
-    ):
+    proposals = list(
+        session.scalars(
+            sa.select(TeamProposal).where(TeamProposal.taskforce_id == tf.id).order_by(TeamProposal.id.desc())
+        )
+    )
+    everyone = {m["person_id"] for p in proposals for m in p.result.get("team", {}).get("members", [])}
+    visible = cost_visible(session, viewer, everyone)
+    for p in proposals:
         team = p.result.get("team", {})
+        masked = any(m["person_id"] not in visible for m in team.get("members", []))
         out.append(
             ProposalListItem(
                 id=p.id,
@@ -501,7 +730,7 @@ def list_proposals(session: Session, taskforce_id: int) -> list[ProposalListItem
                 created_at=p.created_at,
                 members=len(team.get("members", [])),
                 uncovered=sum(u.get("missing", 0) for u in team.get("uncovered", [])),
-                total_cost=team.get("cost", {}).get("total", 0.0),
+                total_cost=None if masked else team.get("cost", {}).get("total", 0.0),
                 optimal=bool(team.get("optimal", False)),
             )
         )
@@ -512,14 +741,14 @@ def _not_open(p: TeamProposal) -> Conflict:
     return Conflict(f"proposal {p.id} is {p.status.value}", rule="illegal_transition", allowed=PROPOSAL_MOVES[p.status])
 
 
-def discard(session: Session, taskforce_id: int, proposal_id: int) -> ProposalOut:
+def discard(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id, lock=True)
     p = _proposal(session, tf, proposal_id)
     if p.status != ProposalStatus.open:
         raise _not_open(p)
     p.status = ProposalStatus.discarded
     session.flush()
-    return to_out(p)
+    return to_out(p, session, viewer)
 
 
 def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date | None = None) -> list[MemberOut]:

@@ -16,7 +16,10 @@ The rules, stated once:
   months served up to the report date (whole calendar months count 1, a partial
   month the share of its days: :func:`hrsys.core.fiscal.months_in_period`), split by
   Thai fiscal year. Withdrawn memberships never served and cost nothing; members
-  without a recorded cost are left out and counted in ``notes``.
+  without a recorded cost are left out and counted in ``notes``. So are members whose
+  cost the reader may not see (``cost_masked``): every staff-cost figure, total, split
+  by year and cost per output is then computed from the visible costs alone, so no
+  figure (nor the difference of two reports) gives a masked person's cost away.
 - **Cost per output**: for each output KPI with something achieved (latest - baseline,
   in the good direction, > 0): cash = money disbursed to date / achieved; full =
   (disbursed + staff cost to date) / achieved. The planned figures divide the approved
@@ -75,6 +78,8 @@ class MemberFact(msgspec.Struct, frozen=True, kw_only=True):
     ends_on: dt.date
     status: str
     monthly_cost: int | None
+    masked: bool = False
+    """The reader may not see this person's cost (:mod:`hrsys.taskforces.visibility`)."""
 
 
 class TaskForceFact(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,6 +154,8 @@ class MemberCostLine(msgspec.Struct, kw_only=True):
     monthly_cost: int | None
     cost_to_date: float | None
     cost_planned: float | None
+    cost_masked: bool = False
+    """The reader may not see this member's cost: the three cost fields are None."""
 
 
 class Totals(msgspec.Struct, kw_only=True):
@@ -229,7 +236,7 @@ def build_report(
     staff_by_fy: dict[int, float] = defaultdict(float)
     member_lines = []
     staff_to_date = staff_planned = 0.0
-    no_cost = 0
+    no_cost = masked = 0
     for m in members:
         if m.status == "withdrawn":
             continue  # withdrawn: never served (ended memberships served until their end)
@@ -237,7 +244,9 @@ def build_report(
         months_to_date = sum(months_by_fiscal_year(m.starts_on, served_to).values())
         months_all = sum(months_by_fiscal_year(m.starts_on, m.ends_on).values())
         cost_to_date = cost_planned = None
-        if m.monthly_cost is None:
+        if m.masked:
+            masked += 1
+        elif m.monthly_cost is None:
             no_cost += 1
         else:
             rate = m.monthly_cost * m.allocation / 100
@@ -257,13 +266,18 @@ def build_report(
                 starts_on=m.starts_on,
                 ends_on=m.ends_on,
                 months_to_date=round(float(months_to_date), 3),
-                monthly_cost=m.monthly_cost,
+                monthly_cost=None if m.masked else m.monthly_cost,
                 cost_to_date=round(cost_to_date, 2) if cost_to_date is not None else None,
                 cost_planned=round(cost_planned, 2) if cost_planned is not None else None,
+                cost_masked=m.masked,
             )
         )
     if no_cost:
         notes.append(f"{no_cost} member(s) have no recorded monthly cost: their time is not in the staff cost")
+    if masked:
+        notes.append(
+            f"{masked} member(s) have a cost you may not see: their time is not in the staff cost shown to you"
+        )
     # budget by fiscal year
     budget_lines = []
     years = sorted({b.fiscal_year for b in budgets} | set(staff_by_fy))

@@ -313,13 +313,16 @@ class TaskForceController(Controller):
     def report(
         self,
         db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
         taskforce_id: FromPath[int],
         format: FromQuery[ReportFormat] = ReportFormat.json,
         as_of: Annotated[dt.date | None, QueryParameter(description="Report date (default: today)")] = None,
     ) -> Response[Any]:
         """Targets against actuals, spend against budget by fiscal year, and cost per output; as JSON, CSV
         (``?format=csv``) or an Excel workbook (``?format=xlsx``)."""
-        rep: Report = in_transaction(db_session, lambda: service.report(db_session, taskforce_id, as_of=as_of))
+        rep: Report = in_transaction(
+            db_session, lambda: service.report(db_session, taskforce_id, as_of=as_of, viewer=current_user)
+        )
         name = f"taskforce-{rep.taskforce.code}-report-{rep.as_of.isoformat()}".replace("/", "-")
         if format != ReportFormat.json:  # a file leaves hrsys (members' names and costs): one audit event
             from hrsys.access import audit
@@ -356,7 +359,9 @@ class TaskForceController(Controller):
         needs it cannot cover. Kept as an open proposal."""
         return in_transaction(
             db_session,
-            lambda: proposals.to_out(proposals.create(db_session, taskforce_id, data, user_id=current_user.id)),
+            lambda: proposals.to_out(
+                proposals.create(db_session, taskforce_id, data, user_id=current_user.id), db_session, current_user
+            ),
         )
 
     @get(
@@ -366,9 +371,12 @@ class TaskForceController(Controller):
         sync_to_thread=True,
     )
     def list_proposals(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int]
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        taskforce_id: FromPath[int],
     ) -> list[ProposalListItem]:
-        return in_transaction(db_session, lambda: proposals.list_proposals(db_session, taskforce_id))
+        return in_transaction(db_session, lambda: proposals.list_proposals(db_session, taskforce_id, current_user))
 
     @get(
         "/{taskforce_id:int}/proposals/{proposal_id:int}",
@@ -377,9 +385,13 @@ class TaskForceController(Controller):
         sync_to_thread=True,
     )
     def read_proposal(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        taskforce_id: FromPath[int],
+        proposal_id: FromPath[int],
     ) -> ProposalOut:
-        return in_transaction(db_session, lambda: proposals.read(db_session, taskforce_id, proposal_id))
+        return in_transaction(db_session, lambda: proposals.read(db_session, taskforce_id, proposal_id, current_user))
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/accept", status_code=200, **WRITE)
     def accept_proposal(
@@ -391,9 +403,15 @@ class TaskForceController(Controller):
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/discard", status_code=200, **WRITE)
     def discard_proposal(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        taskforce_id: FromPath[int],
+        proposal_id: FromPath[int],
     ) -> ProposalOut:
-        return in_transaction(db_session, lambda: proposals.discard(db_session, taskforce_id, proposal_id))
+        return in_transaction(
+            db_session, lambda: proposals.discard(db_session, taskforce_id, proposal_id, current_user)
+        )
 
 
 CONTROLLERS = [TaskForceController]

@@ -322,12 +322,13 @@ class ProposalRequest(Input):
     """Civil servants only from these agencies and their sub-agencies (default: the whole civil service)."""
     prefer_internal: bool = True
     external_penalty_baht: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 30_000
-    """Baht per month added for each external expert when ``prefer_internal``."""
+    """Baht per month of the period added for each external expert when ``prefer_internal``."""
     max_externals: Annotated[int, msgspec.Meta(ge=0, le=200)] | None = None
     include: Annotated[list[Id], msgspec.Meta(max_length=200)] = []
     exclude: Annotated[list[Id], msgspec.Meta(max_length=5_000)] = []
-    communication_cost_baht: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1_000
-    """Baht per month for each hop between two members in the collaboration graph."""
+    communication_cost_baht: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 50
+    """Baht for each hop between two members in the collaboration graph, once for the whole period: a
+    tie-breaker between comparable people (see ``hrsys/taskforces/README.md``)."""
 
     def check(self) -> list[FieldError]:
         both = sorted(set(self.include) & set(self.exclude))
@@ -355,5 +356,6 @@ class ProposalListItem(Output):
     created_at: dt.datetime
     members: int
     uncovered: int
-    total_cost: float
+    total_cost: float | None
+    """Over the period (None: it would show a cost you may not see)."""
     optimal: bool

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access.identity import CurrentUser
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity
 from hrsys.core import clock
@@ -907,8 +908,13 @@ def member_counts(session: Session | sa.Connection, taskforce_id: int) -> Counte
 # ---------------------------------------------------------------------------- report
 
 
-def report(session: Session, taskforce_id: int, *, as_of: dt.date | None = None) -> Report:
-    """The monitoring report (see :mod:`hrsys.taskforces.report` for the rules)."""
+def report(
+    session: Session, taskforce_id: int, *, as_of: dt.date | None = None, viewer: CurrentUser | None = None
+) -> Report:
+    """The monitoring report (see :mod:`hrsys.taskforces.report` for the rules), with the costs of members
+    whose cost ``viewer`` may not see masked (:mod:`hrsys.taskforces.visibility`)."""
+    from hrsys.taskforces.visibility import cost_visible
+
     as_of = as_of or today()
     tf = get(session, taskforce_id)
     agency = session.scalar(sa.select(A.c.code).where(A.c.id == tf.agency_id)) or ""
@@ -973,4 +979,6 @@ def report(session: Session, taskforce_id: int, *, as_of: dt.date | None = None)
         )
         for r in rows
     ]
+    visible = cost_visible(session, viewer, {m.person_id for m in members})
+    members = [m if m.person_id in visible else msgspec.structs.replace(m, masked=True) for m in members]
     return build_report(facts, kpis, budgets, members, as_of)

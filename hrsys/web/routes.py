@@ -702,11 +702,12 @@ class LeadController(PageController):
         tf = taskforces.get(session, taskforce_id)
         needs = taskforces.needs_out(session, taskforce_id)
         members = taskforces.members_out(session, taskforce_id)
-        rep = taskforces.report(session, taskforce_id)
+        viewer = request.user  # costs the reader may not see are masked (hrsys/taskforces/visibility.py)
+        rep = taskforces.report(session, taskforce_id, viewer=viewer)
         if proposal is None:
-            open_ones = [p for p in proposals.list_proposals(session, taskforce_id) if p.status.value == "open"]
+            open_ones = [p for p in proposals.list_proposals(session, taskforce_id, viewer) if p.status.value == "open"]
             if open_ones:
-                proposal = proposals.read(session, taskforce_id, open_ones[0].id)
+                proposal = proposals.read(session, taskforce_id, open_ones[0].id, viewer)
         names = {n.id: n.skill_name for n in needs}
         return render(
             request,
