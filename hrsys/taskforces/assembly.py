@@ -89,9 +89,12 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import Any
 
 import msgspec
 import networkx as nx
+
+from hrsys.core import solver
 
 SATANG = 100
 BIG_ESSENTIAL = 10**18
@@ -796,7 +799,13 @@ class _Solved(msgspec.Struct, kw_only=True):
     nodes: int
 
 
-def _milp(
+def _milp(m: _Model, includes: list[int], **kw: Any) -> _Solved:
+    """:func:`_milp_solve`, one HiGHS model at a time per process (:data:`hrsys.core.solver.HIGHS`)."""
+    with solver.HIGHS:
+        return _milp_solve(m, includes, **kw)
+
+
+def _milp_solve(
     m: _Model,
     includes: list[int],
     *,

@@ -67,12 +67,13 @@ from __future__ import annotations
 
 import heapq
 import math
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 
 import highspy
 import msgspec
 import numpy as np
+
+from hrsys.core import solver
 
 EXACT_TIME_LIMIT = 2.0
 """Seconds HiGHS may take per solve with ``method=auto`` before the greedy plan is used instead."""
@@ -81,9 +82,6 @@ EXACT_TIME_LIMIT_EXPLICIT = 60.0
 EPS = 1e-9
 STAGE_TOLERANCE = 1e-7
 """Under a budget, stage values (scaled so the largest coefficient is 1) within this are ties."""
-_HIGHS_LOCK = threading.Lock()
-"""One HiGHS model at a time per process: requests run in worker threads, and HiGHS instances
-running in parallel threads have crashed (its shared task scheduler); a solve takes milliseconds."""
 
 
 class PlanCourse(msgspec.Struct, frozen=True):
@@ -441,7 +439,7 @@ class _Model:
 
 def _exact_cover(inst: _Instance, time_limit: float) -> tuple[set[int] | None, int]:
     """The cheapest closed set covering ``inst.coverable``, or None if HiGHS did not prove it in time."""
-    with _HIGHS_LOCK:
+    with solver.HIGHS:  # one HiGHS model at a time per process
         model = _Model(inst, None, time_limit)
         proved = model.run()
         chosen, nodes = (model.chosen() if proved else None), model.nodes
@@ -453,7 +451,7 @@ def _exact_cover(inst: _Instance, time_limit: float) -> tuple[set[int] | None, i
 
 def _exact_budget(inst: _Instance, budget: float, time_limit: float) -> tuple[set[int] | None, int]:
     """Lexicographic under ``budget``: essential value, then desirable value, then least cost (None if unproved)."""
-    with _HIGHS_LOCK:
+    with solver.HIGHS:  # one HiGHS model at a time per process
         model = _Model(inst, budget, time_limit)
         chosen = _budget_stages(inst, model)
         nodes = model.nodes
