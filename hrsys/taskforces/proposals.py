@@ -70,7 +70,7 @@ POOL_PER_NEED = 30
 NEAR_PER_NEED = 8
 EXPERTS_PER_NEED = 8
 
-WALK_LIMIT = 64
+WALK_LIMIT = 40
 """People of one need walked before the reading stops being exact (:func:`exact_pool`)."""
 
 PROPOSAL_TIME_MS = 150.0
@@ -169,9 +169,10 @@ def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> t
                 )
             )
         )
+    for k in range(0, len(ids), 200):  # small lists: PostgreSQL then probes the primary key, not the skills
         for r in session.execute(
             sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
-                CS.c.person_id.in_(chunk), CS.c.skill_id.in_(skills), _valid(on)
+                CS.c.person_id.in_(ids[k : k + 200]), CS.c.skill_id.in_(skills), _valid(on)
             )
         ):
             for j, nd in enumerate(needs):
@@ -313,15 +314,15 @@ def exact_pool(
     exact = True
     cheapest: list[int | None] = []
     args: dict[str, Any] = {"on": on, "agency_ids": agency_ids, "exclude": exclude}
+    size0 = max(2 * S, 24)
+    first = [_holders(session, nd, after=None, size=size0, **args) for nd in needs]
+    free = free_capacities(session, {r.id for rows, _ in first for r in rows}, on, ends_on)
+    walked: list[tuple[list[_Holder], list[_Holder], bool]] = []  # per need: (rows, more, cut at a cost point)
     for j, nd in enumerate(needs):
-        rows: list[_Holder] = []
-        size = max(2 * S, 24)
+        rows, complete = list(first[j][0]), first[j][1]
+        size = size0
         stop: int | None = None
         while True:
-            after = (rows[-1].cost, rows[-1].id) if rows else None
-            got, complete = _holders(session, nd, after=after, size=size, **args)
-            rows += got
-            free = free_capacities(session, [r.id for r in rows], on, ends_on)
             doms = sorted(
                 period_cost(r.cost, nd.allocation, months) + (pen if r.kind == PersonKind.external_expert else 0)
                 for r in rows
@@ -340,17 +341,26 @@ def exact_pool(
                 exact = False  # too few dominators within the walk: the reading stops here
                 break
             size *= 2
+            got, complete = _holders(session, nd, after=(rows[-1].cost, rows[-1].id), size=size, **args)
+            rows += got
+            free.update(free_capacities(session, [r.id for r in got], on, ends_on))
         cheapest.append(rows[0].cost if rows else None)
         read.update(r.id for r in rows)
-        if stop is None:
+        more: list[_Holder] = []
+        if stop is not None:
+            # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
+            m_lim = _least_monthly(stop, nd.allocation, months)
+            more, complete = _holders(
+                session, nd, after=(rows[-1].cost, rows[-1].id), size=max(1, limit_rows), below=m_lim, **args
+            )
+            exact = exact and complete
+        walked.append((rows, more, stop is not None))
+    flagged = sorted({r.id for rows, more, cut in walked if cut for r in rows + more})
+    history, fits = _flags(session, flagged, needs, on) if flagged else (set(), {})
+    for j, (rows, more, cut) in enumerate(walked):
+        if not cut:
             continue
-        # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
-        m_lim = _least_monthly(stop, nd.allocation, months)
-        more, complete = _holders(
-            session, nd, after=(rows[-1].cost, rows[-1].id), size=max(1, limit_rows), below=m_lim, **args
-        )
-        exact = exact and complete
-        history, fits = _flags(session, [r.id for r in rows + more], needs, on)
+        nd = needs[j]
         plain = sum(
             1
             for r in rows
