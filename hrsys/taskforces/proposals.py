@@ -77,6 +77,9 @@ PROPOSAL_TIME_MS = 150.0
 """Time one proposal may take, reading and solving together: the solver's searches get what the reads left
 (at least ``MIN_SOLVE_MS``); the greedy starts always run."""
 MIN_SOLVE_MS = 40.0
+PARTLY_READ_SOLVE_MS = 15.0
+"""The least solving time when the pool was read in part (:func:`exact_pool`): no proof can come of it, so
+the searches only polish the greedy team, whose people's cost is already the floor's at national scale."""
 
 Target = Session | sa.Connection
 
@@ -187,22 +190,18 @@ class _Holder(msgspec.Struct, frozen=True):
     kind: PersonKind
 
 
-def _holders(
-    session: Target,
+def _holder_streams(
     nd: Need,
     *,
     on: dt.date,
     agency_ids: list[int] | None,
     exclude: list[int],
     after: tuple[int, int] | None,
-    size: int,
-    below: int | None = None,
-) -> tuple[list[_Holder], bool]:
-    """The next active holders of ``nd``'s level cheapest first (monthly cost as assembly counts it, then id),
-    after the key ``after`` and costing less than ``below`` a month: (about ``size`` of them, whether that is
-    all). People with a recorded cost come by ``ix_person_cost_id`` in order, each one's level probed by the
-    primary key of ``current_skill``; people without one (the default cost of their kind) by id. The three
-    ordered streams are merged up to the least key at which one of them was cut."""
+    below: int | None,
+    defaults: bool,
+) -> list[sa.Select[Any]]:
+    """The ordered statements of :func:`_holders`: people with a recorded cost by ``ix_person_cost_id``, and
+    (``defaults``: when someone has no recorded cost) those without one, by kind and id."""
     has_level = (
         sa.select(CS.c.person_id)
         .where(CS.c.person_id == P.c.id, CS.c.skill_id == nd.skill_id, CS.c.level >= nd.min_level, _valid(on))
@@ -212,7 +211,6 @@ def _holders(
     allowed = [P.c.active, has_level, sa.or_(P.c.kind == PersonKind.external_expert, internal_ok)]
     if exclude:
         allowed.append(P.c.id.not_in(exclude))
-    streams = []
     recorded = sa.select(P.c.id, P.c.monthly_cost_baht.label("cost"), P.c.kind).where(
         P.c.monthly_cost_baht.is_not(None), *allowed
     )
@@ -222,9 +220,9 @@ def _holders(
         )
     if below is not None:
         recorded = recorded.where(P.c.monthly_cost_baht < below)
-    streams.append(recorded.order_by(P.c.monthly_cost_baht, P.c.id))
+    streams = [recorded.order_by(P.c.monthly_cost_baht, P.c.id)]
     for kind, default in DEFAULT_MONTHLY_COST.items():
-        if (below is not None and default >= below) or (after is not None and default < after[0]):
+        if not defaults or (below is not None and default >= below) or (after is not None and default < after[0]):
             continue
         q = sa.select(P.c.id, sa.literal(default, sa.Integer).label("cost"), P.c.kind).where(
             P.c.monthly_cost_baht.is_(None), P.c.kind == kind, *allowed
@@ -232,18 +230,53 @@ def _holders(
         if after is not None and default == after[0]:
             q = q.where(P.c.id > after[1])
         streams.append(q.order_by(P.c.id))
-    rows: list[_Holder] = []
-    cuts: list[tuple[int, int]] = []
-    for q in streams:
-        got = [_Holder(r.id, r.cost, PersonKind(r.kind)) for r in session.execute(q.limit(size))]
-        rows += got
-        if len(got) == size:
-            cuts.append((got[-1].cost, got[-1].id))
-    rows.sort(key=lambda r: (r.cost, r.id))
+    return streams
+
+
+def _merge(pages: list[list[_Holder]], size: int) -> tuple[list[_Holder], bool]:
+    """Ordered pages of at most ``size`` rows, one per stream, merged up to the least key at which one of
+    them was cut: (rows, whether that is all)."""
+    rows = sorted((r for page in pages for r in page), key=lambda r: (r.cost, r.id))
+    cuts = [(page[-1].cost, page[-1].id) for page in pages if len(page) == size]
     if not cuts:
         return rows, True
     upto = min(cuts)
     return [r for r in rows if (r.cost, r.id) <= upto], False
+
+
+def _holders(
+    session: Target,
+    walks: list[tuple[Need, tuple[int, int] | None, int | None]],
+    *,
+    size: int,
+    on: dt.date,
+    agency_ids: list[int] | None,
+    exclude: list[int],
+    defaults: bool,
+) -> list[tuple[list[_Holder], bool]]:
+    """For each walk ``(need, after, below)``: the next active holders of the need's level cheapest first
+    (monthly cost as assembly counts it, then id), after the key ``after`` and costing less than ``below`` a
+    month: (about ``size`` of them, whether that is all). People with a recorded cost come by
+    ``ix_person_cost_id`` in order, each one's level probed by the primary key of ``current_skill``; people
+    without one (the default cost of their kind) by id; the ordered streams are merged (:func:`_merge`). All
+    walks in one statement (a ``UNION ALL`` of limited parts)."""
+    parts: list[tuple[int, int]] = []  # (walk, stream) of each part
+    selects = []
+    for w, (nd, after, below) in enumerate(walks):
+        streams = _holder_streams(
+            nd, on=on, agency_ids=agency_ids, exclude=exclude, after=after, below=below, defaults=defaults
+        )
+        for k, q in enumerate(streams):
+            sub = q.limit(size).subquery()
+            selects.append(sa.select(sub.c.id, sub.c.cost, sub.c.kind, sa.literal(len(parts)).label("part")))
+            parts.append((w, k))
+    pages: list[list[list[_Holder]]] = [[[] for _ in range(3)] for _ in walks]
+    if selects:
+        for r in session.execute(sa.union_all(*selects) if len(selects) > 1 else selects[0]):
+            w, k = parts[r.part]
+            pages[w][k].append(_Holder(r.id, r.cost, PersonKind(r.kind)))
+    used = [[k for ww, k in parts if ww == w] for w in range(len(walks))]
+    return [_merge([pages[w][k] for k in used[w]], size) for w in range(len(walks))]
 
 
 class PoolRead(msgspec.Struct, kw_only=True):
@@ -313,11 +346,13 @@ def exact_pool(
     read: set[int] = set()
     exact = True
     cheapest: list[int | None] = []
-    args: dict[str, Any] = {"on": on, "agency_ids": agency_ids, "exclude": exclude}
+    defaults = session.scalar(sa.select(P.c.id).where(P.c.monthly_cost_baht.is_(None)).limit(1)) is not None
+    args: dict[str, Any] = {"on": on, "agency_ids": agency_ids, "exclude": exclude, "defaults": defaults}
     size0 = max(2 * S, 24)
-    first = [_holders(session, nd, after=None, size=size0, **args) for nd in needs]
+    first = _holders(session, [(nd, None, None) for nd in needs], size=size0, **args)
     free = free_capacities(session, {r.id for rows, _ in first for r in rows}, on, ends_on)
     walked: list[tuple[list[_Holder], list[_Holder], bool]] = []  # per need: (rows, more, cut at a cost point)
+    further: list[tuple[int, tuple[Need, tuple[int, int] | None, int | None]]] = []  # walks below a cost point
     for j, nd in enumerate(needs):
         rows, complete = list(first[j][0]), first[j][1]
         size = size0
@@ -341,20 +376,20 @@ def exact_pool(
                 exact = False  # too few dominators within the walk: the reading stops here
                 break
             size *= 2
-            got, complete = _holders(session, nd, after=(rows[-1].cost, rows[-1].id), size=size, **args)
+            ((got, complete),) = _holders(session, [(nd, (rows[-1].cost, rows[-1].id), None)], size=size, **args)
             rows += got
             free.update(free_capacities(session, [r.id for r in got], on, ends_on))
         cheapest.append(rows[0].cost if rows else None)
         read.update(r.id for r in rows)
-        more: list[_Holder] = []
+        walked.append((rows, [], stop is not None))
         if stop is not None:
             # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
-            m_lim = _least_monthly(stop, nd.allocation, months)
-            more, complete = _holders(
-                session, nd, after=(rows[-1].cost, rows[-1].id), size=max(1, limit_rows), below=m_lim, **args
-            )
-            exact = exact and complete
-        walked.append((rows, more, stop is not None))
+            further.append((j, (nd, (rows[-1].cost, rows[-1].id), _least_monthly(stop, nd.allocation, months))))
+    for (j, _), (more, complete) in zip(
+        further, _holders(session, [w for _, w in further], size=max(1, limit_rows), **args), strict=True
+    ):
+        walked[j] = (walked[j][0], more, True)
+        exact = exact and complete
     flagged = sorted({r.id for rows, more, cut in walked if cut for r in rows + more})
     history, fits = _flags(session, flagged, needs, on) if flagged else (set(), {})
     for j, (rows, more, cut) in enumerate(walked):
@@ -672,7 +707,8 @@ def build_team(
     )
     left = None
     if time_limit_ms is not None:
-        left = max(MIN_SOLVE_MS, time_limit_ms - (time.perf_counter() - started) * 1000)
+        least = MIN_SOLVE_MS if pool.exact else PARTLY_READ_SOLVE_MS
+        left = max(least, time_limit_ms - (time.perf_counter() - started) * 1000)
     extra: dict[str, Any] = {"time_limit_ms": left, "months": months}
     if search_budget is not None:
         extra["search_budget"] = search_budget
