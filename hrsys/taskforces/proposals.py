@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 import networkx as nx
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -152,6 +153,15 @@ def _narrow_statement(
     return sa.union_all(*parts)
 
 
+def _among(target: Target, column: Any, ids: Any) -> sa.ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL ``column = ANY(array)``, one parameter however many ids (hundreds of
+    placeholders cost more to render and send than the query takes to run)."""
+    bind = target if isinstance(target, sa.Connection) else target.get_bind()
+    if bind.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(list(ids))  # type: ignore[no-any-return]
+
+
 def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> tuple[set[int], dict[int, set[int]]]:
     """(people with a possible edge in the collaboration graph (:func:`collaboration_graph`), the needs each
     person has the level of), for ``ids``; a few indexed queries per 5,000 people."""
@@ -164,18 +174,20 @@ def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> t
         history.update(
             session.scalars(
                 sa.union_all(
-                    sa.select(M.c.person_id).where(M.c.person_id.in_(chunk), M.c.status != MemberStatus.withdrawn),
-                    sa.select(kt.c.counterpart_id).where(kt.c.counterpart_id.in_(chunk)),
+                    sa.select(M.c.person_id).where(
+                        _among(session, M.c.person_id, chunk), M.c.status != MemberStatus.withdrawn
+                    ),
+                    sa.select(kt.c.counterpart_id).where(_among(session, kt.c.counterpart_id, chunk)),
                     sa.select(sec.c.person_id)
                     .select_from(kt.join(sec, sec.c.id == kt.c.secondment_id))
-                    .where(sec.c.person_id.in_(chunk)),
+                    .where(_among(session, sec.c.person_id, chunk)),
                 )
             )
         )
     for k in range(0, len(ids), 200):  # small lists: PostgreSQL then probes the primary key, not the skills
         for r in session.execute(
             sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
-                CS.c.person_id.in_(ids[k : k + 200]), CS.c.skill_id.in_(skills), _valid(on)
+                _among(session, CS.c.person_id, ids[k : k + 200]), CS.c.skill_id.in_(skills), _valid(on)
             )
         ):
             for j, nd in enumerate(needs):
@@ -519,7 +531,7 @@ def load_pool(
                 A.c.code,
             )
             .select_from(P.outerjoin(A, A.c.id == P.c.agency_id))
-            .where(P.c.id.in_(people_ids))
+            .where(_among(session, P.c.id, people_ids))
         ):
             people[r.id] = r
     levels: dict[int, dict[int, SkillLevel]] = defaultdict(dict)
@@ -527,7 +539,7 @@ def load_pool(
     if cand_ids and skills:
         for r in session.execute(
             sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level, CS.c.source, CS.c.assessed_on, CS.c.valid_until).where(
-                CS.c.person_id.in_(cand_ids), CS.c.skill_id.in_(skills), _valid(starts_on)
+                _among(session, CS.c.person_id, cand_ids), CS.c.skill_id.in_(skills), _valid(starts_on)
             )
         ):
             levels[r.person_id][r.skill_id] = SkillLevel(
@@ -602,12 +614,16 @@ def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
         return g
     served = M.c.status != MemberStatus.withdrawn
     tf_ids = sorted(
-        set(session.scalars(sa.select(M.c.taskforce_id).where(M.c.person_id.in_(person_ids), served).distinct()))
+        set(
+            session.scalars(
+                sa.select(M.c.taskforce_id).where(_among(session, M.c.person_id, person_ids), served).distinct()
+            )
+        )
     )
     if tf_ids:
         teams: dict[int, set[int]] = defaultdict(set)
         for tf_id, pid in session.execute(
-            sa.select(M.c.taskforce_id, M.c.person_id).where(M.c.taskforce_id.in_(tf_ids), served)
+            sa.select(M.c.taskforce_id, M.c.person_id).where(_among(session, M.c.taskforce_id, tf_ids), served)
         ):
             teams[tf_id].add(pid)
         for members in teams.values():
@@ -620,7 +636,7 @@ def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
     pairs = session.execute(
         sa.select(s.c.person_id, kt.c.counterpart_id)
         .select_from(kt.join(s, s.c.id == kt.c.secondment_id))
-        .where(sa.or_(s.c.person_id.in_(person_ids), kt.c.counterpart_id.in_(person_ids)))
+        .where(sa.or_(_among(session, s.c.person_id, person_ids), _among(session, kt.c.counterpart_id, person_ids)))
     )
     for u, v in pairs:
         if u != v:
