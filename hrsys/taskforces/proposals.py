@@ -476,11 +476,13 @@ def load_pool(
     options: Options | None = None,
     whole: bool = False,
     walk_limit: int | None = None,
+    suggestions: bool = True,
 ) -> Pool:
     """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module).
 
     ``whole``: every active person with the level of a need instead of :func:`exact_pool` (for the benchmark
-    that checks the narrowing loses nothing)."""
+    that checks the narrowing loses nothing). ``suggestions``: also the people short of a level and the
+    external experts with it that an uncovered need names (:func:`_narrow_statement`)."""
     ids: set[int] = set(include)
     walked = PoolRead(ids=set())
     team_ids = set(current_members) | ({lead_id} if lead_id else set())
@@ -495,7 +497,7 @@ def load_pool(
                 q = q.where(sa.or_(P.c.kind == PersonKind.external_expert, P.c.agency_id.in_(agency_ids)))
             ids.update(session.scalars(q))
         ids.difference_update(exclude)
-    if needs:
+    if needs and suggestions:
         ids.update(session.scalars(_narrow_statement(needs, starts_on, agency_ids, exclude)))
     if needs and not whole:
         walked = exact_pool(
@@ -709,33 +711,39 @@ def build_team(
     started = time.perf_counter()
     agency_ids = _agency_ids(session, data.agencies)
     months = float(months_in_period(starts_on, ends_on))
-    pool = load_pool(
-        session,
-        needs=[n for n in needs if n.headcount > 0],
-        starts_on=starts_on,
-        ends_on=ends_on,
-        agency_ids=agency_ids,
-        include=list(data.include),
-        exclude=list(data.exclude),
-        current_members=current_members,
-        lead_id=lead_id,
-        options=to_options(data, agency_ids, months=months),
-    )
-    left = None
-    if time_limit_ms is not None:
-        least = MIN_SOLVE_MS if pool.exact else PARTLY_READ_SOLVE_MS
-        left = max(least, time_limit_ms - (time.perf_counter() - started) * 1000)
-    extra: dict[str, Any] = {"time_limit_ms": left, "months": months}
-    if search_budget is not None:
-        extra["search_budget"] = search_budget
-    team = assemble(
-        needs,
-        pool.candidates,
-        pool.graph,
-        to_options(data, agency_ids, **extra),
-        current=pool.current,
-        courses=pool.courses,
-    )
+    # The suggestions (people short of a level, experts) serve only needs left uncovered: read them, and
+    # solve again, only then. They change nothing else: the walk alone makes the reading exact or bounded.
+    for suggestions in (False, True):
+        pool = load_pool(
+            session,
+            needs=[n for n in needs if n.headcount > 0],
+            starts_on=starts_on,
+            ends_on=ends_on,
+            agency_ids=agency_ids,
+            include=list(data.include),
+            exclude=list(data.exclude),
+            current_members=current_members,
+            lead_id=lead_id,
+            options=to_options(data, agency_ids, months=months),
+            suggestions=suggestions,
+        )
+        left = None
+        if time_limit_ms is not None:
+            least = MIN_SOLVE_MS if pool.exact else PARTLY_READ_SOLVE_MS
+            left = max(least, time_limit_ms - (time.perf_counter() - started) * 1000)
+        extra: dict[str, Any] = {"time_limit_ms": left, "months": months}
+        if search_budget is not None:
+            extra["search_budget"] = search_budget
+        team = assemble(
+            needs,
+            pool.candidates,
+            pool.graph,
+            to_options(data, agency_ids, **extra),
+            current=pool.current,
+            courses=pool.courses,
+        )
+        if not any(u.missing for u in team.uncovered):
+            break
     return team if pool.exact else partly_read(team, [n for n in needs if n.headcount > 0], pool, months)
 
 
