@@ -234,3 +234,55 @@ def test_the_lead_with_the_skill_is_read_and_may_take_the_need(client, pool, ses
     team = _propose(client, tf)["team"]
     assert [m["person_id"] for m in team["members"]] == [pool["lead"].id]
     assert team["optimal"] is True and team["cost"]["total"] == 420_000
+
+
+def test_a_pool_read_in_part_claims_no_optimum_and_keeps_a_true_bound(client, pool, session, monkeypatch) -> None:
+    """When the walk of a need stops before the cost point (``WALK_LIMIT``, as at national scale), the answer
+    is not called optimal even where the solver proves its team optimal among the people read, and its bound
+    is at most the optimum over the whole eligible pool (solved here to the end)."""
+    from hrsys.core.fiscal import months_in_period
+    from hrsys.taskforces import proposals
+    from hrsys.taskforces.assembly import assemble
+    from hrsys.taskforces.schemas import ProposalRequest
+
+    tf, s = pool["tf"], pool["skills"]
+    agency = factories.agency(session, "M6")
+    people = []
+    for k in range(40):
+        p = factories.person(session, agency, monthly_cost_baht=20_000)
+        factories.set_skill_level(session, p, s["SEC"], 3)
+        if k % 3 == 0:
+            factories.set_skill_level(session, p, s["UX"], 3)
+        people.append(p)
+    past = factories.taskforce(session, agency, D(2024, 1, 1), D(2024, 12, 31))
+    factories.taskforce_member(session, past, pool["lead"], status="ended")
+    factories.taskforce_member(session, past, people[-1], status="ended")  # the best choice, walked last
+    _need(client, tf, s["SEC"], 3)
+    _need(client, tf, s["UX"], 2)
+    needs = proposals.open_needs(session, tf.id)
+    args = {"needs": needs, "starts_on": START, "ends_on": END, "current_members": [], "lead_id": pool["lead"].id}
+
+    exact = proposals.build_team(session, data=ProposalRequest(), time_limit_ms=None, **args)
+    assert exact.optimal is True
+    monkeypatch.setattr(proposals, "WALK_LIMIT", 2)
+    part = proposals.build_team(session, data=ProposalRequest(), time_limit_ms=None, **args)
+    assert part.optimal is False and "in part" in part.method
+
+    options = proposals.to_options(ProposalRequest(), None, months=float(months_in_period(START, END)))
+    whole = proposals.load_pool(
+        session,
+        starts_on=START,
+        ends_on=END,
+        agency_ids=None,
+        include=[],
+        exclude=[],
+        options=options,
+        whole=True,
+        needs=needs,
+        current_members=[],
+        lead_id=pool["lead"].id,
+    )
+    best = assemble(needs, whole.candidates, whole.graph, options, current=whole.current)
+    assert best.optimal and best.cost.total == exact.cost.total
+    assert 0 < part.lower_bound <= best.cost.total <= part.cost.total
+    assert part.lower_bound == 2 * 20_000 * 0.5 * 12  # each slot at the cheapest cost of its level

@@ -168,6 +168,8 @@ class Person(TimestampMixin, Base):
         sa.Index("ix_person_agency_search", "agency_id", "search_text"),
         sa.Index("ix_person_role_id_id", "role_id", "id"),
         sa.Index("ix_person_kind_id", "kind", "id"),
+        # Team assembly walks the holders of a skill cheapest first (``hrsys.taskforces.proposals``).
+        sa.Index("ix_person_cost_id", "monthly_cost_baht", "id"),
         sa.CheckConstraint(_level_matches_type_sql(), name="level_matches_type"),
         sa.CheckConstraint("kind <> 'civil_servant' OR agency_id IS NOT NULL", name="civil_servant_has_agency"),
         sa.CheckConstraint("citizen_id IS NULL OR length(citizen_id) = 13", name="citizen_id_length"),

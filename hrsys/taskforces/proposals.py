@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 import networkx as nx
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -70,10 +71,16 @@ POOL_PER_NEED = 30
 NEAR_PER_NEED = 8
 EXPERTS_PER_NEED = 8
 
+WALK_LIMIT = 40
+"""People of one need walked before the reading stops being exact (:func:`exact_pool`)."""
+
 PROPOSAL_TIME_MS = 150.0
 """Time one proposal may take, reading and solving together: the solver's searches get what the reads left
 (at least ``MIN_SOLVE_MS``); the greedy starts always run."""
 MIN_SOLVE_MS = 40.0
+PARTLY_READ_SOLVE_MS = 15.0
+"""The least solving time when the pool was read in part (:func:`exact_pool`): no proof can come of it, so
+the searches only polish the greedy team, whose people's cost is already the floor's at national scale."""
 
 Target = Session | sa.Connection
 
@@ -94,6 +101,10 @@ class Pool(msgspec.Struct, kw_only=True):
     graph: nx.Graph
     current: list[TeamMate]
     courses: list[CourseOption]
+    exact: bool = True
+    """An optimal team over the whole eligible pool exists among ``candidates`` (:func:`exact_pool`)."""
+    cheapest: list[int | None] = []
+    """Per need, the least monthly cost of anyone eligible with the level (None: nobody besides the team)."""
 
 
 def _valid(on: dt.date) -> sa.ColumnElement[bool]:
@@ -142,15 +153,13 @@ def _narrow_statement(
     return sa.union_all(*parts)
 
 
-def _cost_column() -> sa.ColumnElement[int]:
-    """A person's monthly cost as team assembly counts it (the default for people without one)."""
-    return sa.func.coalesce(
-        P.c.monthly_cost_baht,
-        sa.case(
-            (P.c.kind == PersonKind.external_expert, DEFAULT_MONTHLY_COST[PersonKind.external_expert]),
-            else_=DEFAULT_MONTHLY_COST[PersonKind.civil_servant],
-        ),
-    )
+def _among(target: Target, column: Any, ids: Any) -> sa.ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL ``column = ANY(array)``, one parameter however many ids (hundreds of
+    placeholders cost more to render and send than the query takes to run)."""
+    bind = target if isinstance(target, sa.Connection) else target.get_bind()
+    if bind.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(list(ids))  # type: ignore[no-any-return]
 
 
 def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> tuple[set[int], dict[int, set[int]]]:
@@ -164,26 +173,132 @@ def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> t
         chunk = ids[k : k + 5_000]
         history.update(
             session.scalars(
-                sa.select(M.c.person_id).where(M.c.person_id.in_(chunk), M.c.status != MemberStatus.withdrawn)
+                sa.union_all(
+                    sa.select(M.c.person_id).where(
+                        _among(session, M.c.person_id, chunk), M.c.status != MemberStatus.withdrawn
+                    ),
+                    sa.select(kt.c.counterpart_id).where(_among(session, kt.c.counterpart_id, chunk)),
+                    sa.select(sec.c.person_id)
+                    .select_from(kt.join(sec, sec.c.id == kt.c.secondment_id))
+                    .where(_among(session, sec.c.person_id, chunk)),
+                )
             )
         )
-        history.update(session.scalars(sa.select(kt.c.counterpart_id).where(kt.c.counterpart_id.in_(chunk))))
-        history.update(
-            session.scalars(
-                sa.select(sec.c.person_id)
-                .select_from(kt.join(sec, sec.c.id == kt.c.secondment_id))
-                .where(sec.c.person_id.in_(chunk))
-            )
-        )
+    for k in range(0, len(ids), 200):  # small lists: PostgreSQL then probes the primary key, not the skills
         for r in session.execute(
             sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level).where(
-                CS.c.person_id.in_(chunk), CS.c.skill_id.in_(skills), _valid(on)
+                _among(session, CS.c.person_id, ids[k : k + 200]), CS.c.skill_id.in_(skills), _valid(on)
             )
         ):
             for j, nd in enumerate(needs):
                 if nd.skill_id == r.skill_id and r.level >= nd.min_level:
                     fits[r.person_id].add(j)
     return history, fits
+
+
+class _Holder(msgspec.Struct, frozen=True):
+    id: int
+    cost: int
+    kind: PersonKind
+
+
+def _holder_streams(
+    nd: Need,
+    *,
+    on: dt.date,
+    agency_ids: list[int] | None,
+    exclude: list[int],
+    after: tuple[int, int] | None,
+    below: int | None,
+    defaults: bool,
+) -> list[sa.Select[Any]]:
+    """The ordered statements of :func:`_holders`: people with a recorded cost by ``ix_person_cost_id``, and
+    (``defaults``: when someone has no recorded cost) those without one, by kind and id."""
+    has_level = (
+        sa.select(CS.c.person_id)
+        .where(CS.c.person_id == P.c.id, CS.c.skill_id == nd.skill_id, CS.c.level >= nd.min_level, _valid(on))
+        .exists()
+    )
+    internal_ok = P.c.agency_id.in_(agency_ids) if agency_ids is not None else sa.true()
+    allowed = [P.c.active, has_level, sa.or_(P.c.kind == PersonKind.external_expert, internal_ok)]
+    if exclude:
+        allowed.append(P.c.id.not_in(exclude))
+    recorded = sa.select(P.c.id, P.c.monthly_cost_baht.label("cost"), P.c.kind).where(
+        P.c.monthly_cost_baht.is_not(None), *allowed
+    )
+    if after is not None:
+        recorded = recorded.where(
+            sa.tuple_(P.c.monthly_cost_baht, P.c.id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+        )
+    if below is not None:
+        recorded = recorded.where(P.c.monthly_cost_baht < below)
+    streams = [recorded.order_by(P.c.monthly_cost_baht, P.c.id)]
+    for kind, default in DEFAULT_MONTHLY_COST.items():
+        if not defaults or (below is not None and default >= below) or (after is not None and default < after[0]):
+            continue
+        q = sa.select(P.c.id, sa.literal(default, sa.Integer).label("cost"), P.c.kind).where(
+            P.c.monthly_cost_baht.is_(None), P.c.kind == kind, *allowed
+        )
+        if after is not None and default == after[0]:
+            q = q.where(P.c.id > after[1])
+        streams.append(q.order_by(P.c.id))
+    return streams
+
+
+def _merge(pages: list[list[_Holder]], size: int) -> tuple[list[_Holder], bool]:
+    """Ordered pages of at most ``size`` rows, one per stream, merged up to the least key at which one of
+    them was cut: (rows, whether that is all)."""
+    rows = sorted((r for page in pages for r in page), key=lambda r: (r.cost, r.id))
+    cuts = [(page[-1].cost, page[-1].id) for page in pages if len(page) == size]
+    if not cuts:
+        return rows, True
+    upto = min(cuts)
+    return [r for r in rows if (r.cost, r.id) <= upto], False
+
+
+def _holders(
+    session: Target,
+    walks: list[tuple[Need, tuple[int, int] | None, int | None]],
+    *,
+    size: int,
+    on: dt.date,
+    agency_ids: list[int] | None,
+    exclude: list[int],
+    defaults: bool,
+) -> list[tuple[list[_Holder], bool]]:
+    """For each walk ``(need, after, below)``: the next active holders of the need's level cheapest first
+    (monthly cost as assembly counts it, then id), after the key ``after`` and costing less than ``below`` a
+    month: (about ``size`` of them, whether that is all). People with a recorded cost come by
+    ``ix_person_cost_id`` in order, each one's level probed by the primary key of ``current_skill``; people
+    without one (the default cost of their kind) by id; the ordered streams are merged (:func:`_merge`). All
+    walks in one statement (a ``UNION ALL`` of limited parts)."""
+    parts: list[tuple[int, int]] = []  # (walk, stream) of each part
+    selects = []
+    for w, (nd, after, below) in enumerate(walks):
+        streams = _holder_streams(
+            nd, on=on, agency_ids=agency_ids, exclude=exclude, after=after, below=below, defaults=defaults
+        )
+        for k, q in enumerate(streams):
+            sub = q.limit(size).subquery()
+            selects.append(sa.select(sub.c.id, sub.c.cost, sub.c.kind, sa.literal(len(parts)).label("part")))
+            parts.append((w, k))
+    pages: list[list[list[_Holder]]] = [[[] for _ in range(3)] for _ in walks]
+    if selects:
+        for r in session.execute(sa.union_all(*selects) if len(selects) > 1 else selects[0]):
+            w, k = parts[r.part]
+            pages[w][k].append(_Holder(r.id, r.cost, PersonKind(r.kind)))
+    used = [[k for ww, k in parts if ww == w] for w in range(len(walks))]
+    return [_merge([pages[w][k] for k in used[w]], size) for w in range(len(walks))]
+
+
+class PoolRead(msgspec.Struct, kw_only=True):
+    """What :func:`exact_pool` read: the people, whether the reading is exact (an optimal team over the
+    whole eligible pool exists among them), and per need the least monthly cost of anyone with the level
+    (None: nobody), which bounds any team's cost from below when the reading is not exact."""
+
+    ids: set[int]
+    exact: bool = True
+    cheapest: list[int | None] = []
 
 
 def exact_pool(
@@ -196,15 +311,17 @@ def exact_pool(
     exclude: list[int],
     team_ids: set[int],
     options: Options,
-) -> set[int]:
-    """People with the level of a need among whom an optimal team over the *whole* eligible pool exists.
+    walk_limit: int | None = None,
+) -> PoolRead:
+    """People with the level of a need among whom an optimal team over the *whole* eligible pool exists,
+    when the reading says ``exact``; otherwise the cheapest people of each need and a floor on the cost.
 
-    Per need ``j``, people with the level are walked cheapest first (monthly cost, then id) in pages. Proof
-    that the people never read are not needed: write ``c_ij`` for ``i``'s cost on ``j`` over the period,
-    ``P_i`` for ``i``'s preference penalty, ``S`` for the slots of all needs, ``N = S + |team|`` for the
-    largest team and ``slack = lam * D * N``. Take an optimal team ``T`` with someone ``k`` not read, on need
-    ``j``. Call *dominators* of ``j`` people read for ``j`` who have the free time for ``j``, are not in the
-    current team, and are civil servants when there is an externals limit.
+    Per need ``j``, people with the level are walked cheapest first (monthly cost, then id; :func:`_holders`)
+    in pages. Proof that the people never read are not needed: write ``c_ij`` for ``i``'s cost on ``j`` over
+    the period, ``P_i`` for ``i``'s preference penalty, ``S`` for the slots of all needs, ``N = S + |team|``
+    for the largest team and ``slack = lam * D * N``. Take an optimal team ``T`` with someone ``k`` not read,
+    on need ``j``. Call *dominators* of ``j`` people read for ``j`` who have the free time for ``j``, are not
+    in the current team, and are civil servants when there is an externals limit.
 
     1. If ``S`` dominators ``i`` have ``c_ij + P_i + slack <= c_kj`` (the walk goes on until the ``S``-th
        cheapest dominator's ``c + P`` plus ``slack`` is at most the cost where it stopped): ``T`` has at most
@@ -222,40 +339,37 @@ def exact_pool(
     is, so neither argument applies to them. Each replacement puts someone read in the place of someone not
     read, so after finitely many an optimal team of people read remains. Dominators and people read are
     kept in the pool the solver sees.
+
+    At national scale the people below the point are the whole cheapest grade holding the skill (thousands
+    per need, most of whom hold a second needed skill), too many to read within a proposal's time. So the
+    walk past the first page stops after ``walk_limit`` people of a need (``WALK_LIMIT`` unless given);
+    the reading is then not exact, and the answer claims no optimum. Its bound stays true: every slot of
+    need ``j`` costs at least ``c_j``, the cost on ``j`` of the cheapest person with the level (the first
+    one walked, the walk being in cost order over the whole eligible pool), and the other terms are not
+    negative, so a team covering every slot costs at least ``sum of h_j * c_j``.
     """
     if not needs:
-        return set()
+        return PoolRead(ids=set())
+    limit_rows = WALK_LIMIT if walk_limit is None else walk_limit
     S = sum(nd.headcount for nd in needs)
     slack = options.communication_cost * SATANG * max(1, options.max_distance) * (S + len(team_ids))
     months = Fraction(options.months)
     pen = round(options.external_penalty * SATANG * months) if options.prefer_internal else 0
-    cost = _cost_column()
     read: set[int] = set()
+    exact = True
+    cheapest: list[int | None] = []
+    defaults = session.scalar(sa.select(P.c.id).where(P.c.monthly_cost_baht.is_(None)).limit(1)) is not None
+    args: dict[str, Any] = {"on": on, "agency_ids": agency_ids, "exclude": exclude, "defaults": defaults}
+    size0 = max(2 * S, 24)
+    first = _holders(session, [(nd, None, None) for nd in needs], size=size0, **args)
+    free = free_capacities(session, {r.id for rows, _ in first for r in rows}, on, ends_on)
+    walked: list[tuple[list[_Holder], list[_Holder], bool]] = []  # per need: (rows, more, cut at a cost point)
+    further: list[tuple[int, tuple[Need, tuple[int, int] | None, int | None]]] = []  # walks below a cost point
     for j, nd in enumerate(needs):
-        internal_ok = P.c.agency_id.in_(agency_ids) if agency_ids is not None else sa.true()
-        base = (
-            sa.select(P.c.id, cost.label("cost"), P.c.kind)
-            .select_from(CS.join(P, P.c.id == CS.c.person_id))
-            .where(
-                CS.c.skill_id == nd.skill_id,
-                CS.c.level >= nd.min_level,
-                _valid(on),
-                P.c.active,
-                sa.or_(P.c.kind == PersonKind.external_expert, internal_ok),
-            )
-            .order_by(cost, P.c.id)
-        )
-        if exclude:
-            base = base.where(P.c.id.not_in(exclude))
-        rows: list[Any] = []
-        size = max(2 * S, 24)
+        rows, complete = list(first[j][0]), first[j][1]
+        size = size0
+        stop: int | None = None
         while True:
-            page = base
-            if rows:
-                page = page.where(sa.tuple_(cost, P.c.id) > sa.tuple_(rows[-1].cost, rows[-1].id))
-            got = list(session.execute(page.limit(size)))
-            rows += got
-            free = free_capacities(session, [r.id for r in rows], on, ends_on)
             doms = sorted(
                 period_cost(r.cost, nd.allocation, months) + (pen if r.kind == PersonKind.external_expert else 0)
                 for r in rows
@@ -263,23 +377,37 @@ def exact_pool(
                 and r.id not in team_ids
                 and (options.max_externals is None or r.kind == PersonKind.civil_servant)
             )
-            if len(got) < size:
-                stop = None  # every holder read
-                break
+            if complete:
+                break  # every holder read
             if len(doms) >= S:
                 limit = doms[S - 1] + slack
-                if period_cost(rows[-1].cost, nd.allocation, months) >= limit:
-                    stop = None  # everyone not read costs at least the limit
-                    break
-                stop = limit
+                if period_cost(rows[-1].cost, nd.allocation, months) < limit:
+                    stop = limit
+                break  # else everyone not read costs at least the limit
+            if len(rows) >= limit_rows:
+                exact = False  # too few dominators within the walk: the reading stops here
                 break
             size *= 2
+            ((got, complete),) = _holders(session, [(nd, (rows[-1].cost, rows[-1].id), None)], size=size, **args)
+            rows += got
+            free.update(free_capacities(session, [r.id for r in got], on, ends_on))
+        cheapest.append(rows[0].cost if rows else None)
         read.update(r.id for r in rows)
-        if stop is None:
+        walked.append((rows, [], stop is not None))
+        if stop is not None:
+            # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
+            further.append((j, (nd, (rows[-1].cost, rows[-1].id), _least_monthly(stop, nd.allocation, months))))
+    for (j, _), (more, complete) in zip(
+        further, _holders(session, [w for _, w in further], size=max(1, limit_rows), **args), strict=True
+    ):
+        walked[j] = (walked[j][0], more, True)
+        exact = exact and complete
+    flagged = sorted({r.id for rows, more, cut in walked if cut for r in rows + more})
+    history, fits = _flags(session, flagged, needs, on) if flagged else (set(), {})
+    for j, (rows, more, cut) in enumerate(walked):
+        if not cut:
             continue
-        # everyone costing less than ``stop`` is needed, except the interchangeable ones (2. above)
-        m_lim = _least_monthly(stop, nd.allocation, months)
-        history, fits = _flags(session, [r.id for r in rows], needs, on)
+        nd = needs[j]
         plain = sum(
             1
             for r in rows
@@ -289,17 +417,11 @@ def exact_pool(
             and r.id not in team_ids
             and free.get(r.id, 100) >= nd.allocation
         )
-        rest = [
-            r.id
-            for r in session.execute(
-                base.where(sa.tuple_(cost, P.c.id) > sa.tuple_(rows[-1].cost, rows[-1].id), cost < m_lim)
-            )
-        ]
-        if plain >= nd.headcount and rest:
-            history, fits = _flags(session, rest, needs, on)
+        rest = [r.id for r in more]
+        if plain >= nd.headcount:
             rest = [pid for pid in rest if pid in history or fits.get(pid, set()) - {j}]
         read.update(rest)
-    return read
+    return PoolRead(ids=read, exact=exact, cheapest=cheapest)
 
 
 def _least_monthly(limit: int, allocation: int, months: Fraction) -> int:
@@ -353,12 +475,16 @@ def load_pool(
     lead_id: int | None,
     options: Options | None = None,
     whole: bool = False,
+    walk_limit: int | None = None,
+    suggestions: bool = True,
 ) -> Pool:
     """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module).
 
     ``whole``: every active person with the level of a need instead of :func:`exact_pool` (for the benchmark
-    that checks the narrowing loses nothing)."""
+    that checks the narrowing loses nothing). ``suggestions``: also the people short of a level and the
+    external experts with it that an uncovered need names (:func:`_narrow_statement`)."""
     ids: set[int] = set(include)
+    walked = PoolRead(ids=set())
     team_ids = set(current_members) | ({lead_id} if lead_id else set())
     if needs and whole:
         for nd in needs:
@@ -371,10 +497,10 @@ def load_pool(
                 q = q.where(sa.or_(P.c.kind == PersonKind.external_expert, P.c.agency_id.in_(agency_ids)))
             ids.update(session.scalars(q))
         ids.difference_update(exclude)
-    if needs:
+    if needs and suggestions:
         ids.update(session.scalars(_narrow_statement(needs, starts_on, agency_ids, exclude)))
     if needs and not whole:
-        ids |= exact_pool(
+        walked = exact_pool(
             session,
             needs,
             on=starts_on,
@@ -383,7 +509,9 @@ def load_pool(
             exclude=exclude,
             team_ids=team_ids,
             options=options or Options(),
+            walk_limit=walk_limit,
         )
+        ids |= walked.ids
     ids |= team_ids  # the lead and current members may take a need (no new pairs): always read
     ids.difference_update(set(exclude) - team_ids)
     skills = sorted({nd.skill_id for nd in needs})
@@ -405,7 +533,7 @@ def load_pool(
                 A.c.code,
             )
             .select_from(P.outerjoin(A, A.c.id == P.c.agency_id))
-            .where(P.c.id.in_(people_ids))
+            .where(_among(session, P.c.id, people_ids))
         ):
             people[r.id] = r
     levels: dict[int, dict[int, SkillLevel]] = defaultdict(dict)
@@ -413,7 +541,7 @@ def load_pool(
     if cand_ids and skills:
         for r in session.execute(
             sa.select(CS.c.person_id, CS.c.skill_id, CS.c.level, CS.c.source, CS.c.assessed_on, CS.c.valid_until).where(
-                CS.c.person_id.in_(cand_ids), CS.c.skill_id.in_(skills), _valid(starts_on)
+                _among(session, CS.c.person_id, cand_ids), CS.c.skill_id.in_(skills), _valid(starts_on)
             )
         ):
             levels[r.person_id][r.skill_id] = SkillLevel(
@@ -468,7 +596,14 @@ def load_pool(
                     course_id=r[0], code=r[1], title=r[2], skill_id=r[3], level=r[4], hours=float(r[5]), cost=r[6]
                 )
             )
-    return Pool(candidates=candidates, graph=graph, current=current, courses=courses)
+    return Pool(
+        candidates=candidates,
+        graph=graph,
+        current=current,
+        courses=courses,
+        exact=walked.exact,
+        cheapest=walked.cheapest,
+    )
 
 
 def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
@@ -481,12 +616,16 @@ def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
         return g
     served = M.c.status != MemberStatus.withdrawn
     tf_ids = sorted(
-        set(session.scalars(sa.select(M.c.taskforce_id).where(M.c.person_id.in_(person_ids), served).distinct()))
+        set(
+            session.scalars(
+                sa.select(M.c.taskforce_id).where(_among(session, M.c.person_id, person_ids), served).distinct()
+            )
+        )
     )
     if tf_ids:
         teams: dict[int, set[int]] = defaultdict(set)
         for tf_id, pid in session.execute(
-            sa.select(M.c.taskforce_id, M.c.person_id).where(M.c.taskforce_id.in_(tf_ids), served)
+            sa.select(M.c.taskforce_id, M.c.person_id).where(_among(session, M.c.taskforce_id, tf_ids), served)
         ):
             teams[tf_id].add(pid)
         for members in teams.values():
@@ -499,7 +638,7 @@ def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
     pairs = session.execute(
         sa.select(s.c.person_id, kt.c.counterpart_id)
         .select_from(kt.join(s, s.c.id == kt.c.secondment_id))
-        .where(sa.or_(s.c.person_id.in_(person_ids), kt.c.counterpart_id.in_(person_ids)))
+        .where(sa.or_(_among(session, s.c.person_id, person_ids), _among(session, kt.c.counterpart_id, person_ids)))
     )
     for u, v in pairs:
         if u != v:
@@ -572,32 +711,67 @@ def build_team(
     started = time.perf_counter()
     agency_ids = _agency_ids(session, data.agencies)
     months = float(months_in_period(starts_on, ends_on))
-    pool = load_pool(
-        session,
-        needs=[n for n in needs if n.headcount > 0],
-        starts_on=starts_on,
-        ends_on=ends_on,
-        agency_ids=agency_ids,
-        include=list(data.include),
-        exclude=list(data.exclude),
-        current_members=current_members,
-        lead_id=lead_id,
-        options=to_options(data, agency_ids, months=months),
-    )
-    left = None
-    if time_limit_ms is not None:
-        left = max(MIN_SOLVE_MS, time_limit_ms - (time.perf_counter() - started) * 1000)
-    extra: dict[str, Any] = {"time_limit_ms": left, "months": months}
-    if search_budget is not None:
-        extra["search_budget"] = search_budget
-    return assemble(
-        needs,
-        pool.candidates,
-        pool.graph,
-        to_options(data, agency_ids, **extra),
-        current=pool.current,
-        courses=pool.courses,
-    )
+    # The suggestions (people short of a level, experts) serve only needs left uncovered: read them, and
+    # solve again, only then. They change nothing else: the walk alone makes the reading exact or bounded.
+    for suggestions in (False, True):
+        pool = load_pool(
+            session,
+            needs=[n for n in needs if n.headcount > 0],
+            starts_on=starts_on,
+            ends_on=ends_on,
+            agency_ids=agency_ids,
+            include=list(data.include),
+            exclude=list(data.exclude),
+            current_members=current_members,
+            lead_id=lead_id,
+            options=to_options(data, agency_ids, months=months),
+            suggestions=suggestions,
+        )
+        left = None
+        if time_limit_ms is not None:
+            least = MIN_SOLVE_MS if pool.exact else PARTLY_READ_SOLVE_MS
+            left = max(least, time_limit_ms - (time.perf_counter() - started) * 1000)
+        extra: dict[str, Any] = {"time_limit_ms": left, "months": months}
+        if search_budget is not None:
+            extra["search_budget"] = search_budget
+        team = assemble(
+            needs,
+            pool.candidates,
+            pool.graph,
+            to_options(data, agency_ids, **extra),
+            current=pool.current,
+            courses=pool.courses,
+        )
+        if not any(u.missing for u in team.uncovered):
+            break
+    return team if pool.exact else partly_read(team, [n for n in needs if n.headcount > 0], pool, months)
+
+
+def partly_read(team: Team, needs: list[Need], pool: Pool, months: float) -> Team:
+    """The claims of a team chosen from a pool not read exactly (:func:`exact_pool`): no optimum over the
+    whole eligible pool, and as the bound the floor of the people's cost, ``sum of h_j * c_j`` with ``c_j``
+    the cost on need ``j`` of the cheapest eligible person with the level (the walk's first, or someone of
+    the team), when every slot is covered (0 otherwise: a team covering fewer slots may cost less)."""
+    team.optimal = False
+    team.method = team.method.split(",")[0] + ", pool read in part (not proven optimal)"
+    if any(u.missing for u in team.uncovered):
+        team.lower_bound = 0.0
+        return team
+    frac = Fraction(months)
+    floor = 0
+    for j, nd in enumerate(needs):
+        costs = [
+            c.monthly_cost
+            for c in pool.candidates
+            if (sl := c.skills.get(nd.skill_id)) is not None and sl.level >= nd.min_level
+        ]
+        if j < len(pool.cheapest) and pool.cheapest[j] is not None:
+            costs.append(pool.cheapest[j])  # type: ignore[arg-type]
+        if costs:
+            floor += nd.headcount * period_cost(min(costs), nd.allocation, frac)
+    bound = round(floor / SATANG, 2)
+    team.lower_bound = bound if team.cost.total is None else min(team.cost.total, bound)
+    return team
 
 
 def _current_members(conn: Target, taskforce_id: int) -> list[int]:
