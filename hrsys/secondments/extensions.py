@@ -1,0 +1,26 @@
+"""What secondments register with the layers below them (imported by the package, so any use of
+secondments brings it): booking secondments as commitments of a person's time
+(:mod:`hrsys.allocation.sources`)."""
+
+from __future__ import annotations
+
+from hrsys.allocation.sources import CommitmentSource, register_source
+from hrsys.secondments.lifecycle import SecondmentStatus
+from hrsys.secondments.models import Secondment
+
+BOOKING_SECONDMENT_STATES = (SecondmentStatus.approved, SecondmentStatus.active, SecondmentStatus.extended)
+"""Secondment states that hold a person's time (a proposal does not, until approved)."""
+
+s = Secondment
+register_source(
+    CommitmentSource(
+        name="secondment",
+        rank=20,
+        id=s.id,
+        person_id=s.person_id,
+        starts_on=s.starts_on,
+        ends_on=s.ends_on,
+        allocation=s.allocation,
+        holds_time=s.status.in_(BOOKING_SECONDMENT_STATES),
+    )
+)
