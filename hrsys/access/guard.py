@@ -23,6 +23,7 @@ Per request:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import weakref
@@ -47,12 +48,12 @@ from hrsys.access.policy import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
 from hrsys.access.rules import Access, admits
 from hrsys.access.scope import (
     Visibility,
+    agency_table,
     require_agency_code,
     require_person,
     require_secondment,
     require_taskforce,
 )
-from hrsys.agencies.models import Agency
 from hrsys.core import clock
 from hrsys.core.db import Base, read_engine
 from hrsys.core.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
@@ -62,13 +63,19 @@ log = logging.getLogger("hrsys.access")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 U = User.__table__
-A = Agency.__table__
 
-_USER_QUERY = (
-    sa.select(U.c.id, U.c.username, U.c.role, U.c.agency_id, A.c.path, U.c.person_id, U.c.active, U.c.token_generation)
-    .select_from(U.outerjoin(A, A.c.id == U.c.agency_id))
-    .where(U.c.id == sa.bindparam("uid"))
-)
+
+@functools.cache  # one statement, built at first use (the agency table is registered by then); not a data cache
+def _user_query() -> sa.Select[Any]:
+    """A signed-in user's row with their agency's path: one round trip on every authenticated request."""
+    A = agency_table()
+    return (
+        sa.select(
+            U.c.id, U.c.username, U.c.role, U.c.agency_id, A.c.path, U.c.person_id, U.c.active, U.c.token_generation
+        )
+        .select_from(U.outerjoin(A, A.c.id == U.c.agency_id))
+        .where(U.c.id == sa.bindparam("uid"))
+    )
 
 
 class AuthState(msgspec.Struct):
@@ -105,7 +112,7 @@ def _credentials(scope: Scope) -> tuple[str | None, str | None]:
 
 def load_user(engine: Engine, user_id: int) -> sa.Row[Any] | None:
     with read_engine(engine).connect() as conn:
-        return conn.execute(_USER_QUERY, {"uid": user_id}).first()
+        return conn.execute(_user_query(), {"uid": user_id}).first()
 
 
 class AuthCache:
