@@ -168,11 +168,12 @@ class Settings(msgspec.Struct, kw_only=True):
         except msgspec.ValidationError as exc:  # a section's own rule; its message names the variables
             raise SettingsError(f"invalid settings: {_reason(exc)}") from None
         for section in _SECTIONS:  # the domains' own rules, and their files read now: a bad one stops the start
-            for check in _CHECKS.get(section, ()):
+            part = getattr(settings, section) if section else settings
+            for name, label in _CHECKS.get(section, ()):
                 try:
-                    check(settings)
+                    provided(name, part)
                 except ValueError as exc:
-                    raise SettingsError(f"invalid settings: {exc}") from None
+                    raise SettingsError(f"invalid settings: {label(part)}: {exc}") from None
         return settings
 
     @property
@@ -236,7 +237,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
 
 
 _PROVIDERS: dict[str, Callable[[Any], Any]] = {}
-_CHECKS: dict[str, list[Callable[[Settings], None]]] = {}
+_CHECKS: dict[str, list[tuple[str, Callable[[Any], str]]]] = {}
 
 
 def provide(name: str, build: Callable[[Any], Any]) -> None:
@@ -254,10 +255,11 @@ def provided(name: str, section: msgspec.Struct) -> Any:
     return build(section)
 
 
-def check_at_start(section: str, check: Callable[[Settings], None]) -> None:
-    """Extension point: :meth:`Settings.from_env` runs ``check(settings)`` (section by section, in the order of
-    ``_SECTIONS``); its ``ValueError`` message, which names the variable, becomes a :class:`SettingsError`."""
-    _CHECKS.setdefault(section, []).append(check)
+def check_at_start(name: str, label: Callable[[Any], str]) -> None:
+    """Extension point: :meth:`Settings.from_env` builds ``name`` (see :func:`provide`) once, section by section
+    in the order of ``_SECTIONS``; a ``ValueError`` stops the start as a :class:`SettingsError`, after
+    ``label(section)`` (the variable at fault, e.g. ``"HRSYS_SECONDMENT_POLICY"``)."""
+    _CHECKS.setdefault(name.rpartition(".")[0], []).append((name, label))
 
 
 def _convert(path: str, text: str) -> Any:

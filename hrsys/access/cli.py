@@ -12,6 +12,7 @@ import sys
 
 import click
 import msgspec
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.access import audit, pdpa, service
@@ -126,8 +127,6 @@ def list_users(settings: Settings) -> None:
 @click.pass_obj
 def unlock(settings: Settings, username: str) -> None:
     """Lift the lock-out of USERNAME after failed sign-ins."""
-    import sqlalchemy as sa
-
     session, engine = _session(settings)
     try:
         user_id = session.scalar(sa.select(User.id).where(User.username == service.normalise_username(username)))

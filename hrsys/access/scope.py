@@ -126,6 +126,18 @@ def register_visibility(kind: str, rule: VisibilityRule) -> None:
     _rules.visibility[kind] = rule
 
 
+def hr_officers(view: Visibility) -> Callable[[CurrentUser, bool], Visibility]:
+    """``grants`` of a link that shows ``view`` of a person to HR officers (with an agency) only."""
+    return lambda user, external: view if user.is_hr and user.agency_path else Visibility.none
+
+
+def task_force_leads(user: CurrentUser, external: bool) -> Visibility:
+    """``grants`` of a link that shows a limited view of a person to task-force leads only."""
+    return (
+        Visibility.limited if user.role is UserRole.taskforce_lead and user.person_id is not None else Visibility.none
+    )
+
+
 def _missing(what: str) -> LookupError:
     return LookupError(f"no {what} registered with hrsys.access.scope: import the domains (hrsys.models)")
 

@@ -3,7 +3,7 @@
 The tree is small (hundreds to a few thousand rows) and changes rarely. Each
 worker keeps a copy and reloads it when the ``agencies`` version stamp in the
 database has moved; the stamp is checked at most once per second, and at once
-when a code is not found (:class:`~hrsys.system.stamped.CheckedCache`). After an
+when a code is not found (:class:`~hrsys.core.cache.CheckedCache`). After an
 agency is moved in one worker, other workers may use the old tree for up to that
 second.
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
-from hrsys.system.stamped import CheckedCache
+from hrsys.core.cache import CheckedCache
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ from hrsys.agencies.models import Agency
 from hrsys.agencies.schemas import AgencyCreate, AgencyNode, AgencyOut, AgencyUpdate
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, Invalid, NotFound
-from hrsys.system.service import bump_version
+from hrsys.core.stamps import bump_version
 
 
 def subtree_bounds(path: str) -> tuple[str, str]:

@@ -35,6 +35,11 @@ class CommitmentSource:
     holds_time: sa.ColumnElement[bool]
     """The condition under which a row holds time (a proposed secondment does not, until approved)."""
 
+    @classmethod
+    def of(cls, name: str, rank: int, model: Any, holds_time: sa.ColumnElement[bool]) -> CommitmentSource:
+        """The source of a mapped class with the columns ``id, person_id, starts_on, ends_on, allocation``."""
+        return cls(name, rank, model.id, model.person_id, model.starts_on, model.ends_on, model.allocation, holds_time)
+
 
 SOURCES: dict[str, CommitmentSource] = {}
 """Every registered source by name; read through :func:`sources`."""

@@ -1,4 +1,9 @@
-"""Version stamps that let per-process caches know when to reload."""
+"""Version stamps that let per-process caches know when to reload (:mod:`hrsys.core.cache`).
+
+A writer calls :func:`bump_version` in the same transaction as its change; every
+worker's cache of that dataset reads the stamp (:func:`read_version`) and reloads
+when it has moved, so several workers on one PostgreSQL database stay correct.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hrsys.core.db import Base, utcnow
 
@@ -25,3 +30,17 @@ class VersionStamp(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTimeUTC(timezone=True), default=utcnow, onupdate=utcnow, server_default=sa.func.now()
     )
+
+
+def bump_version(session: Session, name: str) -> None:
+    """Increase the stamp ``name`` in the caller's transaction, so caches in every worker reload."""
+    updated = session.execute(
+        sa.update(VersionStamp).where(VersionStamp.name == name).values(version=VersionStamp.version + 1)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(VersionStamp(name=name, version=1))
+        session.flush()
+
+
+def read_version(conn: sa.Connection, name: str) -> int:
+    return conn.scalar(sa.select(VersionStamp.version).where(VersionStamp.name == name)) or 0

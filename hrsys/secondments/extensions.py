@@ -9,62 +9,36 @@ from typing import cast
 
 import sqlalchemy as sa
 
+from hrsys.access import scope
 from hrsys.access.identity import CurrentUser
-from hrsys.access.models import UserRole
-from hrsys.access.scope import (
-    PersonLink,
-    Target,
-    Visibility,
-    agency_in_scope,
-    register_person_link,
-    register_visibility,
-    subtree_agency_ids,
-)
 from hrsys.allocation.sources import CommitmentSource, register_source
-from hrsys.config import SecondmentSettings, Settings, check_at_start, provide
+from hrsys.config import SecondmentSettings, check_at_start, provide
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import POLICY_ENV, SecondmentPolicy, load_policy
+from hrsys.taskforces.extensions import led_by
 from hrsys.taskforces.models import TaskForce
 
 BOOKING_SECONDMENT_STATES = (SecondmentStatus.approved, SecondmentStatus.active, SecondmentStatus.extended)
 """Secondment states that hold a person's time (a proposal does not, until approved)."""
 
 s = Secondment
-register_source(
-    CommitmentSource(
-        name="secondment",
-        rank=20,
-        id=s.id,
-        person_id=s.person_id,
-        starts_on=s.starts_on,
-        ends_on=s.ends_on,
-        allocation=s.allocation,
-        holds_time=s.status.in_(BOOKING_SECONDMENT_STATES),
-    )
-)
+register_source(CommitmentSource.of("secondment", 20, s, s.status.in_(BOOKING_SECONDMENT_STATES)))
 
 
 def _policy(section: SecondmentSettings) -> SecondmentPolicy:
     return load_policy(section.policy_file)
 
 
-def _read_policy_file(settings: Settings) -> None:
-    try:
-        _policy(settings.secondments)
-    except ValueError as exc:
-        raise ValueError(f"{POLICY_ENV}: {exc}") from None
-
-
 provide("secondments.policy", _policy)
-check_at_start("secondments", _read_policy_file)
+check_at_start("secondments.policy", lambda section: POLICY_ENV)  # the file is read now: a bad one stops the start
 
 
 S = cast(sa.Table, Secondment.__table__)
 T = cast(sa.Table, TaskForce.__table__)
 
 
-def secondment_visibility(target: Target, user: CurrentUser, secondment_id: int) -> Visibility:
+def secondment_visibility(target: scope.Target, user: CurrentUser, secondment_id: int) -> scope.Visibility:
     """Secondments: full for admins, HR officers of the host or sending agency's subtree and the lead of the
     host task force; limited for the secondee; none otherwise."""
     row = target.execute(
@@ -73,18 +47,19 @@ def secondment_visibility(target: Target, user: CurrentUser, secondment_id: int)
         .where(S.c.id == secondment_id)
     ).first()
     if row is None:
-        return Visibility.none
+        return scope.Visibility.none
     if user.is_admin:
-        return Visibility.full
+        return scope.Visibility.full
     if user.is_hr and (
-        agency_in_scope(target, user, row.host_agency_id) or agency_in_scope(target, user, row.sending_agency_id)
+        scope.agency_in_scope(target, user, row.host_agency_id)
+        or scope.agency_in_scope(target, user, row.sending_agency_id)
     ):
-        return Visibility.full
+        return scope.Visibility.full
     if user.person_id is not None and row.lead_id == user.person_id:
-        return Visibility.full
+        return scope.Visibility.full
     if user.person_id is not None and row.person_id == user.person_id:
-        return Visibility.limited
-    return Visibility.none
+        return scope.Visibility.limited
+    return scope.Visibility.none
 
 
 def secondments_condition(user: CurrentUser) -> sa.ColumnElement[bool] | None:
@@ -93,44 +68,37 @@ def secondments_condition(user: CurrentUser) -> sa.ColumnElement[bool] | None:
         return None
     terms: list[sa.ColumnElement[bool]] = []
     if user.is_hr:
-        ids = subtree_agency_ids(user)
+        ids = scope.subtree_agency_ids(user)
         terms += [S.c.host_agency_id.in_(ids), S.c.sending_agency_id.in_(ids)]
     if user.person_id is not None:
         terms.append(S.c.person_id == user.person_id)
-        terms.append(S.c.taskforce_id.in_(sa.select(T.c.id).where(T.c.lead_id == user.person_id)))
+        terms.append(S.c.taskforce_id.in_(led_by(user)))
     return sa.or_(*terms) if terms else sa.false()
 
 
-def _hr_sees_secondees(user: CurrentUser, external: bool) -> Visibility:
+def _hr_officers_of_the_host(user: CurrentUser, external: bool) -> scope.Visibility:
     """A secondment hosted in the HR officer's subtree: the whole record of an external expert, a limited
     view of a civil servant (whose home agency holds the rest)."""
-    if not (user.is_hr and user.agency_path):
-        return Visibility.none
-    return Visibility.full if external else Visibility.limited
+    return scope.hr_officers(scope.Visibility.full if external else scope.Visibility.limited)(user, external)
 
 
-def _hosted_in_subtree(target: Target, user: CurrentUser, person_id: int) -> bool:
+def _hosted_in_subtree(target: scope.Target, user: CurrentUser, person_id: int) -> bool:
     hosted = target.scalar(
-        sa.select(S.c.id).where(S.c.person_id == person_id, S.c.host_agency_id.in_(subtree_agency_ids(user))).limit(1)
+        sa.select(S.c.id)
+        .where(S.c.person_id == person_id, S.c.host_agency_id.in_(scope.subtree_agency_ids(user)))
+        .limit(1)
     )
     return hosted is not None
 
 
-def _lead_sees_secondees(user: CurrentUser, external: bool) -> Visibility:
-    return (
-        Visibility.limited if user.role is UserRole.taskforce_lead and user.person_id is not None else Visibility.none
-    )
-
-
-def _secondee_of_led(target: Target, user: CurrentUser, person_id: int) -> bool:
+def _secondee_of_led(target: scope.Target, user: CurrentUser, person_id: int) -> bool:
     """Seconded into a task force the reader leads."""
-    led = sa.select(T.c.id).where(T.c.lead_id == user.person_id)
-    return (
-        target.scalar(sa.select(S.c.id).where(S.c.person_id == person_id, S.c.taskforce_id.in_(led)).limit(1))
-        is not None
+    secondee = target.scalar(
+        sa.select(S.c.id).where(S.c.person_id == person_id, S.c.taskforce_id.in_(led_by(user))).limit(1)
     )
+    return secondee is not None
 
 
-register_visibility("secondment", secondment_visibility)
-register_person_link(PersonLink(rank=10, grants=_hr_sees_secondees, find=_hosted_in_subtree))
-register_person_link(PersonLink(rank=20, grants=_lead_sees_secondees, find=_secondee_of_led))
+scope.register_visibility("secondment", secondment_visibility)
+scope.register_person_link(scope.PersonLink(rank=10, grants=_hr_officers_of_the_host, find=_hosted_in_subtree))
+scope.register_person_link(scope.PersonLink(rank=20, grants=scope.task_force_leads, find=_secondee_of_led))

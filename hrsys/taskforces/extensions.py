@@ -9,33 +9,23 @@ from typing import cast
 import sqlalchemy as sa
 
 from hrsys.access.identity import CurrentUser
-from hrsys.access.models import UserRole
 from hrsys.access.scope import (
     PersonLink,
     Target,
     Visibility,
     agency_in_scope,
+    hr_officers,
     register_person_link,
     register_visibility,
     subtree_agency_ids,
+    task_force_leads,
 )
 from hrsys.allocation.sources import CommitmentSource, register_source
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 from hrsys.taskforces.states import MemberStatus
 
 m = TaskForceMember
-register_source(
-    CommitmentSource(
-        name="taskforce_member",
-        rank=10,
-        id=m.id,
-        person_id=m.person_id,
-        starts_on=m.starts_on,
-        ends_on=m.ends_on,
-        allocation=m.allocation,
-        holds_time=m.status == MemberStatus.active,
-    )
-)
+register_source(CommitmentSource.of("taskforce_member", 10, m, m.status == MemberStatus.active))
 
 T = cast(sa.Table, TaskForce.__table__)
 M = cast(sa.Table, TaskForceMember.__table__)
@@ -54,10 +44,6 @@ def taskforce_visibility(target: Target, user: CurrentUser, taskforce_id: int) -
     return Visibility.limited
 
 
-def _hr_sees_members(user: CurrentUser, external: bool) -> Visibility:
-    return Visibility.limited if user.is_hr and user.agency_path else Visibility.none
-
-
 def _member_in_subtree(target: Target, user: CurrentUser, person_id: int) -> bool:
     """A member of a task force owned by the HR officer's subtree."""
     member = target.scalar(
@@ -69,21 +55,19 @@ def _member_in_subtree(target: Target, user: CurrentUser, person_id: int) -> boo
     return member is not None
 
 
-def _lead_sees_members(user: CurrentUser, external: bool) -> Visibility:
-    return (
-        Visibility.limited if user.role is UserRole.taskforce_lead and user.person_id is not None else Visibility.none
-    )
+def led_by(user: CurrentUser) -> sa.Select[tuple[int]]:
+    """Ids of the task forces ``user``'s person leads."""
+    return sa.select(T.c.id).where(T.c.lead_id == user.person_id)
 
 
 def _member_of_led(target: Target, user: CurrentUser, person_id: int) -> bool:
     """A member of a task force the reader leads."""
-    led = sa.select(T.c.id).where(T.c.lead_id == user.person_id)
-    return (
-        target.scalar(sa.select(M.c.id).where(M.c.person_id == person_id, M.c.taskforce_id.in_(led)).limit(1))
-        is not None
+    member = target.scalar(
+        sa.select(M.c.id).where(M.c.person_id == person_id, M.c.taskforce_id.in_(led_by(user))).limit(1)
     )
+    return member is not None
 
 
 register_visibility("taskforce", taskforce_visibility)
-register_person_link(PersonLink(rank=20, grants=_hr_sees_members, find=_member_in_subtree))
-register_person_link(PersonLink(rank=10, grants=_lead_sees_members, find=_member_of_led))
+register_person_link(PersonLink(rank=20, grants=hr_officers(Visibility.limited), find=_member_in_subtree))
+register_person_link(PersonLink(rank=10, grants=task_force_leads, find=_member_of_led))
