@@ -6,6 +6,7 @@ import sys
 
 import click
 
+import hrsys.models  # noqa: F401  every domain, so each has registered its rules with the layers below
 from hrsys.config import Settings, SettingsError
 from hrsys.core import clock
 

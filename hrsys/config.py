@@ -7,22 +7,26 @@ variable at fault, so that a bad value stops a process at start-up instead of
 surprising it later. ``create_app(settings)`` and the ``hrsys`` command pass the
 values down; modules take what they need from ``settings`` (``settings.access``,
 ``settings.secondments``, ...) and never read the environment themselves.
+
+This module imports nothing of hrsys but the kernel. What a domain makes of its
+part (the password hasher, the secondment policy file, the assessment trust order)
+is the domain's: it registers a builder with :func:`provide` (``settings.access.hasher``
+then answers with it) and, where a bad value must stop the start, a check with
+:func:`check_at_start`. The domains register at import of their package, which
+every entry point does (``hrsys.models`` imports them all).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+import secrets
+import zoneinfo
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
-
-if TYPE_CHECKING:
-    from hrsys.access.passwords import Hasher
-    from hrsys.access.ratelimit import LoginLimits
-    from hrsys.secondments.policy import SecondmentPolicy
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600)]  # up to a year
@@ -64,55 +68,34 @@ class AccessSettings(msgspec.Struct, kw_only=True, frozen=True):
             )
 
     @property
-    def hasher(self) -> Hasher:
-        from hrsys.access.passwords import Hasher
-
-        return Hasher(self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism)
+    def hasher(self) -> Any:
+        """The argon2id hasher of these costs (``hrsys.access.passwords.Hasher``, provided by access)."""
+        return provided("access.hasher", self)
 
     @property
-    def limits(self) -> LoginLimits:
-        import datetime as dt
-
-        from hrsys.access.ratelimit import LoginLimits
-
-        return LoginLimits(
-            account_failures=self.login_max_failures,
-            lockout=dt.timedelta(minutes=self.login_lockout_minutes),
-            address_failures=self.login_address_max_failures,
-            address_window=dt.timedelta(minutes=self.login_address_window_minutes),
-        )
+    def limits(self) -> Any:
+        """The sign-in limits (``hrsys.access.ratelimit.LoginLimits``, provided by access)."""
+        return provided("access.limits", self)
 
 
 class SecondmentSettings(msgspec.Struct, kw_only=True, frozen=True):
     policy_file: str = ""
     """A JSON file of secondment rules to change (see hrsys/secondments/policy.py); empty: the defaults."""
 
-    def policy(self) -> SecondmentPolicy:
-        """The rules in force (the file is read once per process); ValueError naming the file and field."""
-        from hrsys.secondments.policy import load_policy
-
-        return load_policy(self.policy_file)
+    def policy(self) -> Any:
+        """The rules in force (``hrsys.secondments.policy.SecondmentPolicy``, provided by secondments; the file
+        is read once per process); ValueError naming the file and field."""
+        return provided("secondments.policy", self)
 
 
 class SkillSettings(msgspec.Struct, kw_only=True, frozen=True):
     assessment_trust_order: str = ""
     """Assessment sources, most trusted first, comma-separated, all six; empty: the documented default."""
 
-    def __post_init__(self) -> None:
-        if self.assessment_trust_order.strip():
-            from hrsys.skills.profile import parse_trust_order
-
-            try:
-                parse_trust_order(self.assessment_trust_order)
-            except ValueError as exc:
-                raise ValueError(f"HRSYS_ASSESSMENT_TRUST_ORDER={self.assessment_trust_order!r}: {exc}") from None
-
     @property
     def trust_order(self) -> tuple[str, ...]:
-        from hrsys.skills.profile import DEFAULT_TRUST_ORDER, parse_trust_order
-
-        text = self.assessment_trust_order
-        return parse_trust_order(text) if text.strip() else DEFAULT_TRUST_ORDER
+        """The sources, most trusted first (provided by skills, which checks the text at start)."""
+        return provided("skills.trust_order", self)  # type: ignore[no-any-return]
 
 
 class WebSettings(msgspec.Struct, kw_only=True, frozen=True):
@@ -184,10 +167,13 @@ class Settings(msgspec.Struct, kw_only=True):
             settings = msgspec.convert(raw, cls)
         except msgspec.ValidationError as exc:  # a section's own rule; its message names the variables
             raise SettingsError(f"invalid settings: {_reason(exc)}") from None
-        try:
-            settings.secondments.policy()  # read the file now: a bad one stops the start, not a request
-        except ValueError as exc:
-            raise SettingsError(f"invalid settings: HRSYS_SECONDMENT_POLICY: {exc}") from None
+        for section in _SECTIONS:  # the domains' own rules, and their files read now: a bad one stops the start
+            part = getattr(settings, section) if section else settings
+            for name, label in _CHECKS.get(section, ()):
+                try:
+                    provided(name, part)
+                except ValueError as exc:
+                    raise SettingsError(f"invalid settings: {label(part)}: {exc}") from None
         return settings
 
     @property
@@ -201,8 +187,6 @@ class Settings(msgspec.Struct, kw_only=True):
         path = Path(self.secret_key_file)
         if path.exists():
             return path.read_text().strip()
-        import secrets
-
         key = secrets.token_urlsafe(48)
         path.write_text(key)
         path.chmod(0o600)
@@ -245,11 +229,37 @@ ADMIN_PASSWORD = "HRSYS_ADMIN_PASSWORD"
 _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "": Settings,
     "access": AccessSettings,
+    "skills": SkillSettings,  # its check runs before the secondment policy file is read
     "secondments": SecondmentSettings,
-    "skills": SkillSettings,
     "web": WebSettings,
     "bench": BenchSettings,
 }
+
+
+_PROVIDERS: dict[str, Callable[[Any], Any]] = {}
+_CHECKS: dict[str, list[tuple[str, Callable[[Any], str]]]] = {}
+
+
+def provide(name: str, build: Callable[[Any], Any]) -> None:
+    """Extension point: ``build(section)`` makes the domain's object of ``name`` (``"access.hasher"``:
+    ``build(settings.access)``). Registered once per process by the domain that owns the section."""
+    _PROVIDERS[name] = build
+
+
+def provided(name: str, section: msgspec.Struct) -> Any:
+    """What the domain registered for ``name`` makes of ``section``."""
+    try:
+        build = _PROVIDERS[name]
+    except KeyError:
+        raise LookupError(f"no provider of {name}: import the domain that registers it (hrsys.models)") from None
+    return build(section)
+
+
+def check_at_start(name: str, label: Callable[[Any], str]) -> None:
+    """Extension point: :meth:`Settings.from_env` builds ``name`` (see :func:`provide`) once, section by section
+    in the order of ``_SECTIONS``; a ``ValueError`` stops the start as a :class:`SettingsError`, after
+    ``label(section)`` (the variable at fault, e.g. ``"HRSYS_SECONDMENT_POLICY"``)."""
+    _CHECKS.setdefault(name.rpartition(".")[0], []).append((name, label))
 
 
 def _convert(path: str, text: str) -> Any:
@@ -296,8 +306,6 @@ def check_timezone(name: str) -> None:
         raise ValueError(f"HRSYS_TIMEZONE={name!r} is not an IANA time zone such as 'Asia/Bangkok'")
 
 
-@functools.cache
+@functools.cache  # the zone names on disk do not change while the process runs; not a data cache
 def _iana_zones() -> frozenset[str]:
-    import zoneinfo
-
     return frozenset(zoneinfo.available_timezones())

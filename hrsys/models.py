@@ -4,6 +4,7 @@ from hrsys.access.models import AuditEvent, LoginAttempt, User, UserRole
 from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track, TransitionKind
 from hrsys.core.db import Base
+from hrsys.core.stamps import VersionStamp
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType, Sector
 from hrsys.secondments.models import (
     ConflictOfInterestReview,
@@ -23,7 +24,6 @@ from hrsys.skills.models import (
     SkillEquivalence,
     SkillGroup,
 )
-from hrsys.system.models import VersionStamp
 from hrsys.taskforces.models import (
     Kpi,
     KpiActual,

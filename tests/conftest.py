@@ -22,15 +22,12 @@ from sqlalchemy.orm import Session
 
 import hrsys.models
 from hrsys.access import audit_ddl, tokens
-from hrsys.access.guard import auth_cache
 from hrsys.access.models import User
-from hrsys.agencies.cache import agency_trees
 from hrsys.app import create_app
-from hrsys.careers.codes import role_codes
 from hrsys.config import Settings
+from hrsys.core import cache
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.core.migrate import install_extra_objects
-from hrsys.people import over_cap
 from hrsys.skills.assessment_import import validate_keys
 from tests import factories
 
@@ -102,10 +99,7 @@ def db(engine: Engine) -> Iterator[Engine]:
     """The session's engine over empty tables (and no per-process cache of the previous test's data)."""
     _empty_all_tables(engine)
     validate_keys(engine)  # keys that an earlier test's bulk import left NOT VALID (its caller's job)
-    agency_trees.clear()
-    role_codes.clear()
-    auth_cache.clear()
-    over_cap.clear()
+    cache.clear_all()  # every per-process cache (hrsys.core.cache), in this one place
     yield engine
 
 

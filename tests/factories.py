@@ -231,7 +231,7 @@ def career_role(
 ) -> Any:
     """A role; ``requirements`` are ``(skill, level, essential, weight)``. Bumps the career-graph stamp."""
     from hrsys.careers.models import Role, RoleRequirement, Track
-    from hrsys.system.service import bump_version
+    from hrsys.core.stamps import bump_version
 
     r = Role(
         code=code,
@@ -253,7 +253,7 @@ def career_role(
 
 def career_transition(session: Session, source: Any, target: Any, kind: str = "promotion", min_years: float = 0) -> Any:
     from hrsys.careers.models import RoleTransition, TransitionKind
-    from hrsys.system.service import bump_version
+    from hrsys.core.stamps import bump_version
 
     t = RoleTransition(from_role_id=source.id, to_role_id=target.id, kind=TransitionKind(kind), min_years=min_years)
     session.add(t)
@@ -273,7 +273,7 @@ def career_course(
     **kw: Any,
 ) -> Any:
     """A course with ``outcomes`` ``(skill, level)`` and ``prerequisites`` (courses). Bumps the course stamp."""
-    from hrsys.system.service import bump_version
+    from hrsys.core.stamps import bump_version
     from hrsys.training.models import Course, CourseMode, CourseOutcome, CoursePrerequisite
 
     c = Course(

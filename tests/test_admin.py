@@ -21,8 +21,8 @@ from hrsys.access.models import AuditEvent
 from hrsys.access.policy import CSRF_COOKIE
 from hrsys.agencies.models import Agency
 from hrsys.core.db import read_engine
+from hrsys.core.stamps import VersionStamp
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType
-from hrsys.system.models import VersionStamp
 from tests import factories
 from tests.conftest import login
 

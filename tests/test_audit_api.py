@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hrsys.access import audit
 from hrsys.access.demo import create_demo_users
 from hrsys.access.models import AuditEvent, User
-from hrsys.access.service import (
+from hrsys.access.pdpa import (
     EXPORTED_PERSON_COLUMNS,
     NOT_ABOUT_THE_PERSON,
     anonymise_experts,

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hrsys.core.errors import Conflict
+from hrsys.core.stamps import VersionStamp
 from hrsys.skills.catalog_service import import_catalog
 from hrsys.skills.models import CatalogImport, Skill, SkillEquivalence
-from hrsys.system.models import VersionStamp
 from tests import factories
 
 CATALOG = Path(__file__).resolve().parents[1] / "skills_catalog"

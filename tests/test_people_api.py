@@ -434,8 +434,8 @@ def test_the_list_names_roles_made_a_moment_ago_or_renamed_in_another_worker(cli
     """Role codes come from a per-process copy: a role it has not seen (created elsewhere, even without
     moving the career-graph stamp) is read at once; a renamed one shows once the stamp has been checked."""
     from hrsys.careers.models import Role
-    from hrsys.system import stamped
-    from hrsys.system.service import bump_version
+    from hrsys.core import cache as stamped
+    from hrsys.core.stamps import bump_version
 
     ministry, dept, _, _ = _tree(session)
     analyst = factories.career_role(session, "ANALYST")
@@ -470,7 +470,7 @@ def test_the_list_names_roles_made_a_moment_ago_or_renamed_in_another_worker(cli
 def test_the_list_names_an_agency_made_a_moment_ago_in_another_worker(client, session) -> None:  # type: ignore[no-untyped-def]
     """The agency tree is a per-process copy too: a person in an agency it has not seen (created by another
     worker, which moved the stamp) is listed with that agency at once, not a second later."""
-    from hrsys.system.service import bump_version
+    from hrsys.core.stamps import bump_version
 
     ministry, _, _, _ = _tree(session)
     first = factories.person(session, ministry)

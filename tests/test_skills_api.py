@@ -64,8 +64,8 @@ def test_filters_and_skill_detail(client, catalog) -> None:
 def test_retired_skills_are_hidden_from_pickers(client, session, catalog) -> None:
     import sqlalchemy as sa
 
+    from hrsys.core.stamps import bump_version
     from hrsys.skills.models import Skill
-    from hrsys.system.service import bump_version
 
     assert refs(client.get("/api/v1/skills", params={"q": "DG05"})) == ["TH-DG:DG05"]
     session.execute(sa.update(Skill).where(Skill.code == "DG05").values(retired=True))

@@ -23,9 +23,9 @@ Per request:
 
 from __future__ import annotations
 
+import functools
 import logging
-import time
-import weakref
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -47,13 +47,14 @@ from hrsys.access.policy import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
 from hrsys.access.rules import Access, admits
 from hrsys.access.scope import (
     Visibility,
+    agency_table,
     require_agency_code,
     require_person,
     require_secondment,
     require_taskforce,
 )
-from hrsys.agencies.models import Agency
 from hrsys.core import clock
+from hrsys.core.cache import TtlCache
 from hrsys.core.db import Base, read_engine
 from hrsys.core.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
 
@@ -62,13 +63,19 @@ log = logging.getLogger("hrsys.access")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 U = User.__table__
-A = Agency.__table__
 
-_USER_QUERY = (
-    sa.select(U.c.id, U.c.username, U.c.role, U.c.agency_id, A.c.path, U.c.person_id, U.c.active, U.c.token_generation)
-    .select_from(U.outerjoin(A, A.c.id == U.c.agency_id))
-    .where(U.c.id == sa.bindparam("uid"))
-)
+
+@functools.cache  # one statement, built at first use (the agency table is registered by then); not a data cache
+def _user_query() -> sa.Select[Any]:
+    """A signed-in user's row with their agency's path: one round trip on every authenticated request."""
+    A = agency_table()
+    return (
+        sa.select(
+            U.c.id, U.c.username, U.c.role, U.c.agency_id, A.c.path, U.c.person_id, U.c.active, U.c.token_generation
+        )
+        .select_from(U.outerjoin(A, A.c.id == U.c.agency_id))
+        .where(U.c.id == sa.bindparam("uid"))
+    )
 
 
 class AuthState(msgspec.Struct):
@@ -105,7 +112,7 @@ def _credentials(scope: Scope) -> tuple[str | None, str | None]:
 
 def load_user(engine: Engine, user_id: int) -> sa.Row[Any] | None:
     with read_engine(engine).connect() as conn:
-        return conn.execute(_USER_QUERY, {"uid": user_id}).first()
+        return conn.execute(_user_query(), {"uid": user_id}).first()
 
 
 class AuthCache:
@@ -120,56 +127,61 @@ class AuthCache:
       anonymisation) drops it at once (a mapper event on ``User``); another worker or
       a direct database edit is seen within ``user_seconds``. ``0`` turns this off.
 
-    Both are bounded (oldest first out) so that many users cannot grow a worker.
+    Both are :class:`~hrsys.core.cache.TtlCache` objects, bounded (oldest first out) so that many users
+    cannot grow a worker.
     """
 
     MAX_TOKENS = 8192
     MAX_USERS = 16384
 
     def __init__(self, user_seconds: float = 1.0) -> None:
-        self.user_seconds = user_seconds
-        self._tokens: dict[tuple[str, str], tuple[float, tokens.Claims]] = {}
-        self._users: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, sa.Row[Any] | None]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._tokens: TtlCache[tuple[str, str], tokens.Claims] = TtlCache(math.inf, max_keys=self.MAX_TOKENS)
+        """No time limit of its own: a token's claims say when it expires."""
+        self._users: TtlCache[int, sa.Row[Any] | None] = TtlCache(user_seconds, max_keys=self.MAX_USERS)
+
+    @property
+    def user_seconds(self) -> float:
+        return self._users.ttl
+
+    @user_seconds.setter
+    def user_seconds(self, seconds: float) -> None:
+        self._users.ttl = seconds
 
     def claims(self, key: str, token: str) -> tokens.Claims:
         """The token's claims; :class:`tokens.TokenError` if it is invalid or expired."""
-        found = self._tokens.get((key, token))
+        found = self._tokens.entry(_TOKENS, (key, token))
         if found is not None:
-            if clock.now().timestamp() < found[0]:
-                return found[1]
+            if clock.now().timestamp() < found.value.expires_at.timestamp():
+                return found.value
             raise tokens.TokenError("expired")
         claims = tokens.decode(key, token)
-        if len(self._tokens) >= self.MAX_TOKENS:
-            self._tokens.pop(next(iter(self._tokens)))
-        self._tokens[(key, token)] = (claims.expires_at.timestamp(), claims)
+        self._tokens.put(_TOKENS, (key, token), claims)
         return claims
 
     def user(self, engine: Engine, user_id: int) -> sa.Row[Any] | None:
         """The user's row (``None`` if there is none), at most ``user_seconds`` old."""
         if self.user_seconds <= 0:
             return load_user(engine, user_id)
-        rows = self._users.get(engine)
-        if rows is None:
-            rows = self._users.setdefault(engine, {})
-        now = time.monotonic()
-        found = rows.get(user_id)
-        if found is not None and found[0] > now:
-            return found[1]
+        found = self._users.entry(engine, user_id)
+        if found is not None:
+            return found.value
         row = load_user(engine, user_id)
-        if len(rows) >= self.MAX_USERS:
-            rows.pop(next(iter(rows)))
-        rows[user_id] = (now + self.user_seconds, row)
+        self._users.put(engine, user_id, row)
         return row
 
     def forget_user(self, user_id: int) -> None:
-        for rows in list(self._users.values()):
-            rows.pop(user_id, None)
+        self._users.pop_everywhere(user_id)
 
     def clear(self) -> None:
         self._tokens.clear()
         self._users.clear()
+
+
+class _Owner:
+    """The owner of the token memory (tokens are not per database)."""
+
+
+_TOKENS = _Owner()
 
 
 auth_cache = AuthCache()

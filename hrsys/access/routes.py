@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hrsys.access import audit, service
+from hrsys.access import audit, pdpa, service, tokens
 from hrsys.access.guard import client_address
 from hrsys.access.identity import CurrentUser
 from hrsys.access.models import UserRole
@@ -126,8 +126,6 @@ class AuthController(Controller):
         data: JSONBody[PasswordChange],
     ) -> Response[LoginOut]:
         """Change your password; every other sign-in ends and this one gets a new token."""
-        from hrsys.access import tokens
-
         settings: Settings = request.app.state.settings
         user = service.change_password(db_session, _access(request), current_user, data)
         issued = tokens.issue(request.app.state.secret_key, user.id, user.token_generation, settings.token_minutes)
@@ -223,7 +221,7 @@ class PrivacyController(Controller):
     ) -> dict[str, Any]:
         """Everything hrsys holds about a person (PDPA subject access): the person, an HR officer in scope, admins."""
         require_person(db_session, current_user, person_id, need=Visibility.full)
-        data = service.export_person(db_session.connection(), person_id)
+        data = pdpa.export_person(db_session.connection(), person_id)
         audit.record(db_session, action="export", entity="person", entity_id=person_id, person_id=person_id)
         return data
 
@@ -240,7 +238,7 @@ class PrivacyController(Controller):
         ``dry_run=true`` (the default) only lists them.
         """
         days = retention_days if retention_days is not None else _access(request).expert_retention_days
-        return service.anonymise_experts(db_session, today=clock.today(), retention_days=days, dry_run=dry_run)
+        return pdpa.anonymise_experts(db_session, today=clock.today(), retention_days=days, dry_run=dry_run)
 
 
 CONTROLLERS = [AuthController, UserController, AuditController, PrivacyController]

@@ -1,4 +1,4 @@
-"""Users, sign-in and sign-out, the audit query, PDPA export and anonymisation.
+"""Users, sign-in and sign-out, the audit query (PDPA export and anonymisation: :mod:`hrsys.access.pdpa`).
 
 Functions take the session (or engine) first, then keyword arguments. Sign-in
 uses the engine directly: its attempt must be recorded even when the answer is
@@ -8,7 +8,6 @@ uses the engine directly: its attempt must be recorded even when the answer is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any, cast
 
 import msgspec
@@ -21,17 +20,15 @@ from hrsys.access.identity import CurrentUser
 from hrsys.access.models import AuditEvent, LoginAttempt, User, UserRole
 from hrsys.access.policy import AccessSettings
 from hrsys.access.schemas import (
-    AnonymiseCandidate,
-    AnonymiseResult,
     AuditEventOut,
     PasswordChange,
     UserCreate,
     UserOut,
     UserUpdate,
+    _role_errors,
 )
-from hrsys.agencies.models import Agency
-from hrsys.core import clock
-from hrsys.core.db import Base, utcnow
+from hrsys.access.scope import agency_table, people_table
+from hrsys.core.db import read_engine, utcnow
 from hrsys.core.errors import (
     Conflict,
     FieldError,
@@ -42,7 +39,6 @@ from hrsys.core.errors import (
     check,
 )
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
-from hrsys.people.models import Person, PersonKind
 
 U = cast(sa.Table, User.__table__)
 LA = cast(sa.Table, LoginAttempt.__table__)
@@ -62,7 +58,8 @@ def normalise_username(username: str) -> str:
 def _agency_id(session: Session, code: str | None, errors: list[FieldError]) -> int | None:
     if code is None:
         return None
-    agency_id = session.scalar(sa.select(Agency.id).where(Agency.code == code))
+    A = agency_table()
+    agency_id = session.scalar(sa.select(A.c.id).where(A.c.code == code))
     if agency_id is None:
         errors.append(FieldError("agency", f"no agency with code {code}"))
     return agency_id
@@ -71,7 +68,8 @@ def _agency_id(session: Session, code: str | None, errors: list[FieldError]) -> 
 def _check_person(session: Session, person_id: int | None, exclude_user: int | None, errors: list[FieldError]) -> None:
     if person_id is None:
         return
-    if session.get(Person, person_id) is None:
+    P = people_table().table
+    if session.scalar(sa.select(P.c.id).where(P.c.id == person_id)) is None:
         errors.append(FieldError("person_id", f"no person {person_id}"))
         return
     stmt = sa.select(User.id).where(User.person_id == person_id)
@@ -82,7 +80,8 @@ def _check_person(session: Session, person_id: int | None, exclude_user: int | N
 
 
 def user_out(session: Session, user: User) -> UserOut:
-    agency = session.scalar(sa.select(Agency.code).where(Agency.id == user.agency_id)) if user.agency_id else None
+    A = agency_table()
+    agency = session.scalar(sa.select(A.c.code).where(A.c.id == user.agency_id)) if user.agency_id else None
     return UserOut(
         id=user.id,
         username=user.username,
@@ -133,8 +132,6 @@ def create_user(session: Session, access: AccessSettings, data: UserCreate) -> U
 
 def update_user(session: Session, access: AccessSettings, user_id: int, data: UserUpdate) -> User:
     """Change a user; any change of role, scope, person, password or activity signs them out everywhere."""
-    from hrsys.access.schemas import _role_errors
-
     user = get_user(session, user_id)
     errors: list[FieldError] = []
     signs_out = False
@@ -189,7 +186,8 @@ def list_users(
     if role is not None:
         conds.append(User.role == role)
     if agency is not None:
-        conds.append(User.agency_id == sa.select(Agency.id).where(Agency.code == agency).scalar_subquery())
+        A = agency_table()
+        conds.append(User.agency_id == sa.select(A.c.id).where(A.c.code == agency).scalar_subquery())
     if q:
         conds.append(User.username.like(f"%{q.lower()}%"))
     total = session.scalar(
@@ -415,8 +413,6 @@ def list_audit(
         .limit(limit)
         .offset(offset)
     )
-    from hrsys.core.db import read_engine
-
     with read_engine(engine).connect() as conn:
         rows = conn.execute(stmt).all()
         total = rows[0].total if rows else (conn.scalar(counted) or 0)
@@ -426,187 +422,4 @@ def list_audit(
         total_exact=total <= COUNT_CAP,
         limit=limit,
         offset=offset,
-    )
-
-
-# ---------------------------------------------------------------- PDPA: export
-
-
-def _table(name: str) -> sa.Table:
-    return Base.metadata.tables[name]
-
-
-def _rows(conn: sa.Connection, table: sa.Table, cond: sa.ColumnElement[bool], drop: Iterable[str] = ()) -> list[Any]:
-    dropped = set(drop)
-    order = [c for c in table.primary_key.columns]
-    out = []
-    for row in conn.execute(sa.select(table).where(cond).order_by(*order)):
-        out.append({k: audit.jsonable(v) for k, v in row._mapping.items() if k not in dropped})
-    return out
-
-
-EXPORTED_PERSON_COLUMNS: dict[tuple[str, str], str] = {
-    ("person", "id"): "person",
-    ("app_user", "person_id"): "user",
-    ("assessment", "person_id"): "assessments",
-    ("current_skill", "person_id"): "current_skills",
-    ("enrolment", "person_id"): "enrolments",
-    ("development_plan", "person_id"): "development_plans",
-    ("taskforce_member", "person_id"): "taskforce_memberships",
-    ("taskforce", "lead_id"): "taskforces_led",
-    ("secondment", "person_id"): "secondments",
-    ("knowledge_transfer", "counterpart_id"): "knowledge_received",
-}
-"""Every column that points at a person, and the export section that carries those rows."""
-
-NOT_ABOUT_THE_PERSON: frozenset[tuple[str, str]] = frozenset({("assessment", "assessor_id")})
-"""Columns that point at a person but hold data about someone else (assessments they made of others)."""
-
-
-def person_columns() -> list[tuple[str, str]]:
-    """Every ``(table, column)`` with a foreign key to ``person.id`` (the export must cover them all)."""
-    found = []
-    for table in Base.metadata.sorted_tables:
-        for fk in table.foreign_keys:
-            if fk.column.table.name == "person" and fk.column.name == "id":
-                found.append((table.name, fk.parent.name))
-    return found
-
-
-def export_person(conn: sa.Connection, person_id: int) -> dict[str, Any]:
-    """Everything hrsys holds about one person (PDPA subject access), as JSON-ready data.
-
-    Person, user account (without the password hash) and its sign-in attempts,
-    assessments of them, current skills, enrolments, development plans with their
-    items, task-force memberships and task forces led, secondments with their state
-    history, conflict-of-interest declarations and knowledge transfers, knowledge
-    received, and every audit event about them. One query per section.
-    """
-    if conn.scalar(sa.select(Person.id).where(Person.id == person_id)) is None:
-        raise NotFound("person", person_id)
-    out: dict[str, Any] = {"format": "hrsys-person-export/1", "exported_at": utcnow().isoformat()}
-    for (table_name, column), section in EXPORTED_PERSON_COLUMNS.items():
-        table = _table(table_name)
-        drop = ("password_hash",) if table_name == "app_user" else ()
-        out[section] = _rows(conn, table, table.c[column] == person_id, drop)
-    out["person"] = out["person"][0]
-    out["user"] = out["user"][0] if out["user"] else None
-    plan_ids = [p["id"] for p in out["development_plans"]]
-    items = _table("development_plan_item")
-    out["development_plan_items"] = _rows(conn, items, items.c.plan_id.in_(plan_ids)) if plan_ids else []
-    secondment_ids = [s["id"] for s in out["secondments"]]
-    for name, section in (
-        ("secondment_transition", "secondment_transitions"),
-        ("coi_review", "conflict_of_interest_declarations"),
-        ("knowledge_transfer", "knowledge_transferred"),
-    ):
-        table = _table(name)
-        out[section] = _rows(conn, table, table.c.secondment_id.in_(secondment_ids)) if secondment_ids else []
-    out["sign_in_attempts"] = _rows(conn, LA, LA.c.username == out["user"]["username"], ("id",)) if out["user"] else []
-    out["audit_events"] = _rows(conn, AE, AE.c.person_id == person_id)
-    return out
-
-
-# ---------------------------------------------------------------- PDPA: anonymisation
-
-ONGOING_SECONDMENT = ("proposed", "under_review", "approved", "active", "extended")
-
-ANONYMISED_FIELDS = (
-    "title_th",
-    "email",
-    "phone",
-    "citizen_id",
-    "date_of_birth",
-    "organisation",
-    "salary_grade",
-    "monthly_cost_baht",
-)
-
-
-def anonymisation_candidates(conn: sa.Connection | Session, *, today: dt.date, retention_days: int) -> list[Any]:
-    """External experts, not yet anonymised, with nothing ongoing, whose last engagement ended before the cutoff.
-
-    Last engagement: the latest end of any secondment or task-force membership, or
-    the day the record was created if there is none.
-    """
-    s, m, p = _table("secondment"), _table("taskforce_member"), Person.__table__
-    cutoff = today - dt.timedelta(days=retention_days)
-    last_secondment = sa.select(sa.func.max(s.c.ends_on)).where(s.c.person_id == p.c.id).scalar_subquery()
-    last_member = sa.select(sa.func.max(m.c.ends_on)).where(m.c.person_id == p.c.id).scalar_subquery()
-    ongoing = sa.exists().where(s.c.person_id == p.c.id, s.c.status.in_(ONGOING_SECONDMENT))
-    ongoing_member = sa.exists().where(m.c.person_id == p.c.id, m.c.ends_on >= today)
-    rows = conn.execute(
-        sa.select(p.c.id, p.c.created_at, last_secondment.label("s_end"), last_member.label("m_end"))
-        .where(
-            p.c.kind == PersonKind.external_expert,
-            p.c.anonymised_at.is_(None),
-            ~ongoing,
-            ~ongoing_member,
-        )
-        .order_by(p.c.id)
-    ).all()
-    out = []
-    for r in rows:
-        ends = [d for d in (r.s_end, r.m_end) if d is not None]
-        last = max(ends) if ends else clock.local(r.created_at).date()
-        if last < cutoff:
-            out.append(AnonymiseCandidate(person_id=r.id, last_engaged_on=last))
-    return out
-
-
-def anonymise_person(session: Session, person: Person) -> None:
-    """Replace an expert's identifying data; keep kind, sector, dates and every link (statistics stay right).
-
-    Their user (if any) is disabled and renamed; declared interests in their
-    conflict-of-interest reviews are cleared (the decisions stay). The audit trail is
-    untouched: it never held the identifiers (see :mod:`hrsys.access.audit`).
-    """
-    person.first_name_th = "ไม่ระบุชื่อ"
-    person.last_name_th = f"#{person.id}"
-    person.first_name_en = "Anonymised"
-    person.last_name_en = f"#{person.id}"
-    for field in ANONYMISED_FIELDS:
-        setattr(person, field, None)
-    person.active = False
-    person.anonymised_at = utcnow()
-    user = session.scalar(sa.select(User).where(User.person_id == person.id))
-    if user is not None:
-        user.username = f"anonymised-{person.id}"
-        user.email = None
-        user.active = False
-        user.password_hash = "!"
-        user.token_generation = user.token_generation + 1
-    coi = _table("coi_review")
-    s = _table("secondment")
-    from hrsys.secondments.models import ConflictOfInterestReview
-
-    reviews = session.scalars(
-        sa.select(ConflictOfInterestReview).where(
-            coi.c.secondment_id.in_(sa.select(s.c.id).where(s.c.person_id == person.id))
-        )
-    ).all()
-    for review in reviews:
-        review.employer = None
-        review.shareholdings = None
-        review.contracts_with_host = None
-        review.other_interests = None
-    session.flush()
-    audit.record(session, action="anonymise", entity="person", entity_id=person.id, person_id=person.id)
-
-
-def anonymise_experts(
-    session: Session, *, today: dt.date, retention_days: int, dry_run: bool = True
-) -> AnonymiseResult:
-    """Anonymise every candidate (or, with ``dry_run``, only list them), in the caller's transaction."""
-    if retention_days < 0:
-        raise Invalid.one("retention_days", "must be 0 or more")
-    candidates = anonymisation_candidates(session, today=today, retention_days=retention_days)
-    if not dry_run:
-        for c in candidates:
-            anonymise_person(session, session.get_one(Person, c.person_id))
-    return AnonymiseResult(
-        dry_run=dry_run,
-        retention_days=retention_days,
-        cutoff=today - dt.timedelta(days=retention_days),
-        people=candidates,
     )

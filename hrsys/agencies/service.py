@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,8 +12,7 @@ from hrsys.agencies.models import Agency
 from hrsys.agencies.schemas import AgencyCreate, AgencyNode, AgencyOut, AgencyUpdate
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, Invalid, NotFound
-from hrsys.people.models import Person
-from hrsys.system.service import bump_version
+from hrsys.core.stamps import bump_version
 
 
 def subtree_bounds(path: str) -> tuple[str, str]:
@@ -166,13 +165,24 @@ def update(session: Session, code: str, data: AgencyUpdate) -> AgencyOut:
     return to_out(agency, _parent_code(session, agency))
 
 
+HOLDERS: dict[str, Callable[[Session, int], bool]] = {}
+"""Extension point: what may still belong to an agency that is to be deleted, by plural noun (``people``):
+``held(session, agency_id)`` is True while some does. Registered by the domains (see :func:`register_holder`)."""
+
+
+def register_holder(noun: str, held: Callable[[Session, int], bool]) -> None:
+    """Declare rows of a domain that keep an agency from being deleted (``"people"``: its home agency)."""
+    HOLDERS[noun] = held
+
+
 def delete(session: Session, code: str) -> None:
     agency = get_by_code(session, code)
     children = session.scalar(sa.select(sa.func.count()).where(Agency.parent_id == agency.id)) or 0
-    people = session.scalar(sa.select(Person.id).where(Person.agency_id == agency.id).limit(1)) is not None
-    if children or people:
+    held = {noun: check(session, agency.id) for noun, check in HOLDERS.items()}
+    if children or any(held.values()):
+        kept = " and ".join(f"{'some' if some else 'no'} {noun}" for noun, some in held.items())
         raise Conflict(
-            f"agency {code} still has {children} sub-agencies and {'some' if people else 'no'} people; "
+            f"agency {code} still has {children} sub-agencies{' and ' + kept if kept else ''}; "
             "move or remove them first",
             rule="agency_not_empty",
         )

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.allocation.rules import CAPACITY, Commitment, overbooking, peak_allocation
+from hrsys.allocation.sources import sources
 from hrsys.core.errors import Conflict, NotFound
 from hrsys.people.models import Person
-from hrsys.secondments.models import Secondment, SecondmentStatus
-from hrsys.taskforces.models import MemberStatus, TaskForceMember
 
-# Secondment states that hold a person's time (a proposal does not, until approved).
-BOOKING_SECONDMENT_STATES = (SecondmentStatus.approved, SecondmentStatus.active, SecondmentStatus.extended)
+CHUNK = 5_000
+"""People per query of :func:`free_capacities` (bound parameters stay well under every driver's limit)."""
 
 
 def lock_person(session: Session, person_id: int) -> None:
@@ -50,27 +50,21 @@ def commitments(
     exclude_member_id: int | None = None,
     exclude_secondment_id: int | None = None,
 ) -> list[Commitment]:
-    """Every membership and booking secondment of the person that overlaps the period."""
-    m = TaskForceMember
-    mq = sa.select(m.id, m.starts_on, m.ends_on, m.allocation).where(
-        m.person_id == person_id,
-        m.status == MemberStatus.active,
-        m.starts_on <= ends_on,
-        m.ends_on >= starts_on,
-    )
-    if exclude_member_id is not None:
-        mq = mq.where(m.id != exclude_member_id)
-    s = Secondment
-    sq = sa.select(s.id, s.starts_on, s.ends_on, s.allocation).where(
-        s.person_id == person_id,
-        s.status.in_(BOOKING_SECONDMENT_STATES),
-        s.starts_on <= ends_on,
-        s.ends_on >= starts_on,
-    )
-    if exclude_secondment_id is not None:
-        sq = sq.where(s.id != exclude_secondment_id)
-    out = [Commitment(r[1], r[2], r[3], f"taskforce_member:{r[0]}") for r in session.execute(mq)]
-    out += [Commitment(r[1], r[2], r[3], f"secondment:{r[0]}") for r in session.execute(sq)]
+    """Every commitment of the person that overlaps the period: one indexed query per registered source
+    (memberships, booking secondments); ``exclude_*``: the row being changed."""
+    exclude = {"taskforce_member": exclude_member_id, "secondment": exclude_secondment_id}
+    out: list[Commitment] = []
+    for src in sources():
+        q = sa.select(src.id, src.starts_on, src.ends_on, src.allocation).where(
+            src.person_id == person_id,
+            src.holds_time,
+            src.starts_on <= ends_on,
+            src.ends_on >= starts_on,
+        )
+        skip = exclude.get(src.name)
+        if skip is not None:
+            q = q.where(src.id != skip)
+        out += [Commitment(r[1], r[2], r[3], f"{src.name}:{r[0]}") for r in session.execute(q)]
     return out
 
 
@@ -121,7 +115,7 @@ def free_capacities(
 ) -> dict[int, int]:
     """Percent of time still free on each person's busiest day of the period, for many people at once.
 
-    Two indexed queries (memberships, booking secondments) however many people; people
+    One indexed query per registered source (memberships, booking secondments) however many people; people
     without commitments are 100% free. A read, without locks: a snapshot for proposals,
     not a check (that is :func:`ensure_capacity`, inside the writing transaction).
     """
@@ -129,30 +123,19 @@ def free_capacities(
     out = dict.fromkeys(ids, CAPACITY)
     if not ids:
         return out
-    m, s = TaskForceMember, Secondment
     by_person: dict[int, list[Commitment]] = {}
-    for chunk_start in range(0, len(ids), 5_000):
-        chunk = ids[chunk_start : chunk_start + 5_000]
-        rows = list(
-            conn.execute(
-                sa.select(m.person_id, m.starts_on, m.ends_on, m.allocation).where(
-                    m.person_id.in_(chunk),
-                    m.status == MemberStatus.active,
-                    m.starts_on <= ends_on,
-                    m.ends_on >= starts_on,
+    for chunk_start in range(0, len(ids), CHUNK):
+        chunk = ids[chunk_start : chunk_start + CHUNK]
+        rows: list[Any] = []
+        for src in sources():
+            rows += conn.execute(
+                sa.select(src.person_id, src.starts_on, src.ends_on, src.allocation).where(
+                    src.person_id.in_(chunk),
+                    src.holds_time,
+                    src.starts_on <= ends_on,
+                    src.ends_on >= starts_on,
                 )
             )
-        )
-        rows += list(
-            conn.execute(
-                sa.select(s.person_id, s.starts_on, s.ends_on, s.allocation).where(
-                    s.person_id.in_(chunk),
-                    s.status.in_(BOOKING_SECONDMENT_STATES),
-                    s.starts_on <= ends_on,
-                    s.ends_on >= starts_on,
-                )
-            )
-        )
         for pid, lo, hi, pct in rows:
             by_person.setdefault(pid, []).append(Commitment(lo, hi, pct))
     for pid, items in by_person.items():

@@ -24,9 +24,9 @@ from hrsys.careers.gap import Requirement
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.careers.paths import RoleNode, TransitionEdge, build_graph
 from hrsys.core import clock
+from hrsys.core.cache import StampedCache
+from hrsys.core.stamps import VersionStamp
 from hrsys.skills.models import Framework, Skill
-from hrsys.system.models import VersionStamp
-from hrsys.system.stamped import StampedCache
 
 STAMPS = ("career_graph", "catalog")
 
@@ -149,8 +149,3 @@ def career_data(engine: Engine, conn: sa.Connection | None = None) -> CareerData
     ``conn``: a read connection of the caller's that has written nothing (saves a pool check-out).
     """
     return _stamped.get(engine, conn)
-
-
-def clear() -> None:
-    """Forget every cached value (tests, and after bulk loads that bypass the stamps)."""
-    _stamped.clear()

@@ -4,7 +4,7 @@ Reading the code with each row cost PostgreSQL a probe of the role table per
 person: about a third of its work for a page of 50 by agency. The codes are few
 (a thousand or so) and change only with the role table, which bumps the
 ``career_graph`` version stamp; each worker keeps a copy checked at most once a
-second (:class:`~hrsys.system.stamped.CheckedCache`), and at once when a row names
+second (:class:`~hrsys.core.cache.CheckedCache`), and at once when a row names
 a role the copy does not know (created a moment ago in another worker).
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hrsys.careers.models import Role
-from hrsys.system.stamped import CheckedCache
+from hrsys.core.cache import CheckedCache
 
 
 @dataclass(frozen=True)

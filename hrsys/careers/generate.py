@@ -26,10 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track
+from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
 from hrsys.skills.models import CurrentSkill, Framework, Skill
-from hrsys.system.service import bump_version
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog" / "roles"
 TARGET_ROLES = 1_000

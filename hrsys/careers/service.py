@@ -53,10 +53,10 @@ from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit, read_engine
 from hrsys.core.errors import AppError, Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
 from hrsys.skills.catalog_format import parse_skill_ref
 from hrsys.skills.models import CurrentSkill, Framework, Skill
-from hrsys.system.service import bump_version
 
 GRAPH_STAMP = "career_graph"
 READINESS_FORMULA = (

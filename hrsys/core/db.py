@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
+import json
 import sqlite3
 import threading
 import weakref
@@ -19,6 +20,8 @@ import anyio
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -414,9 +417,7 @@ class RawSelect:
 
 @functools.cache
 def _asyncpg_dialect() -> sa.Dialect:
-    from sqlalchemy.dialects.postgresql.asyncpg import dialect
-
-    found = dialect()
+    found = asyncpg_dialect()
     # Never connected, so it does not know that the server takes backslashes literally (the default since
     # PostgreSQL 9.1, which :mod:`hrsys.core.pg_async` also sets): ``ESCAPE '\'`` must not be doubled.
     found._backslash_escapes = False
@@ -457,14 +458,10 @@ def in_list(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.Column
             sa.func.json_each(sa.bindparam(name))
         )
         return column.in_(listed)
-    from sqlalchemy.dialects.postgresql import ARRAY
-
     return column == sa.any_(sa.bindparam(name, type_=ARRAY(sa.Integer)))
 
 
 def list_param(values: list[Any], dialect: str) -> Any:
-    import json
-
     return json.dumps(values) if dialect == "sqlite" else list(values)
 
 

@@ -23,6 +23,7 @@ import re
 from typing import Any, get_args, get_origin
 
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -207,8 +208,6 @@ _NUL_ESCAPE = b"\\u0000"
 
 
 async def _check_json_body(connection: ASGIConnection[Any, Any, Any, Any], plan: _Plan) -> list[FieldError]:
-    from litestar import Request
-
     request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
     raw = await request.body()
     if not raw:
@@ -240,8 +239,6 @@ async def _check_json_body(connection: ASGIConnection[Any, Any, Any, Any], plan:
 
 
 async def _check_upload(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
-    from litestar import Request
-
     request = connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
     content_type, _ = request.content_type
     if content_type != RequestEncodingType.MULTI_PART:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from hrsys.core.db import normalise_url
+from hrsys.core.db import SQLITE_UNCHECKED_KEYS, make_engine, normalise_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -25,8 +26,6 @@ EXTRA_DDL_MODULES = ("hrsys.people.search", "hrsys.skills.search", "hrsys.access
 
 
 def _extra_modules() -> list[Any]:
-    import importlib
-
     return [importlib.import_module(name) for name in EXTRA_DDL_MODULES]
 
 
@@ -134,8 +133,6 @@ def _run(url: str, step: Callable[[Config], None]) -> None:
     if not normalise_url(url).startswith("sqlite"):
         step(alembic_config(url))
         return
-    from hrsys.core.db import SQLITE_UNCHECKED_KEYS, make_engine
-
     engine = make_engine(url)
     try:
         with engine.execution_options(**{SQLITE_UNCHECKED_KEYS: True}).begin() as conn:
@@ -149,8 +146,6 @@ def _run(url: str, step: Callable[[Config], None]) -> None:
 
 
 def current(url: str) -> str | None:
-    from hrsys.core.db import make_engine
-
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

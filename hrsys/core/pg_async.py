@@ -109,7 +109,7 @@ class FairPool:
         else:
             self._open += 1
         try:
-            import asyncpg
+            import asyncpg  # start-up time: only processes that talk to PostgreSQL load it
 
             return await asyncpg.connect(self.dsn, server_settings=self.server_settings)
         except BaseException:
@@ -191,7 +191,7 @@ class _Lease:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         # A database error (bad value, timeout, lock) leaves the connection usable; anything else (a
         # cancelled request while its statement runs, a lost connection) may not, so it is dropped.
-        from asyncpg import PostgresError
+        from asyncpg import PostgresError  # loaded by then (a connection was opened); not at start-up
 
         broken = exc is not None and not isinstance(exc, PostgresError)
         self._pool._release(self._conn, broken=broken)

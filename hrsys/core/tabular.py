@@ -144,7 +144,7 @@ def append(ws: Any, row: Iterable[Any]) -> None:
 
 def xlsx_bytes(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> bytes:
     """A workbook (openpyxl write-only mode: constant memory per row) with one sheet per ``(title, rows)``."""
-    import openpyxl
+    import openpyxl  # a heavy library, loaded only by the exports that write XLSX
 
     wb = openpyxl.Workbook(write_only=True)
     for title, rows in sheets:

@@ -23,11 +23,10 @@ import hrsys.models  # noqa: F401  (every table, so foreign keys resolve)
 from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.config import Settings
 from hrsys.core.db import make_engine
+from hrsys.core.stamps import VersionStamp, bump_version
 from hrsys.generate import names
 from hrsys.people import citizen_id
 from hrsys.people.models import LEVELS_BY_TYPE, Person, PersonKind, PositionType, Sector
-from hrsys.system.models import VersionStamp
-from hrsys.system.service import bump_version
 
 SEED = 2570
 

@@ -22,10 +22,10 @@ from sqlalchemy.engine import make_url
 from hrsys.config import Settings
 from hrsys.core import migrate
 from hrsys.core.db import make_engine, normalise_url
+from hrsys.core.stamps import VersionStamp
 from hrsys.generate import http
 from hrsys.generate.context import BENCH_MODULES, BenchContext, BenchRow
 from hrsys.generate.national import generate_into, schema_fingerprint
-from hrsys.system.models import VersionStamp
 
 
 def _marker(engine: sa.Engine) -> tuple[int, int, int] | None:

@@ -289,7 +289,7 @@ def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str]
     """Fill an empty, migrated database. Refuses a database that already has people."""
     import random
 
-    from hrsys.system.models import VersionStamp
+    from hrsys.core.stamps import VersionStamp
 
     with engine.connect() as conn:
         if conn.scalar(sa.text("SELECT count(*) FROM (SELECT id FROM person LIMIT 1) AS one")):

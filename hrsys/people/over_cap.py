@@ -23,21 +23,19 @@ person in this worker forgets everything at once.
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from collections.abc import Hashable
 from typing import NamedTuple
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from hrsys.core.cache import TtlCache
+
 TTL_SECONDS = 30.0
 MAX_KEYS = 10_000
-"""Bounded: beyond this many remembered lists the memory starts again (each entry is small)."""
+"""Bounded: beyond this many remembered lists the oldest is forgotten (each entry is small)."""
 
-_lock = threading.Lock()
-_seen: weakref.WeakKeyDictionary[Engine, dict[Hashable, tuple[float, int | None]]] = weakref.WeakKeyDictionary()
+_seen: TtlCache[Hashable, int | None] = TtlCache(TTL_SECONDS, max_keys=MAX_KEYS)
 
 
 class Over(NamedTuple):
@@ -49,29 +47,21 @@ class Over(NamedTuple):
 
 def recall(engine: Engine, key: Hashable) -> Over | None:
     """The list ``key`` if it was over the cap lately, else None."""
-    found = _seen.get(engine, {}).get(key)
-    if found is None or found[0] <= time.monotonic():
-        return None
-    return Over(found[1])
+    found = _seen.entry(engine, key)
+    return None if found is None else Over(found.value)
 
 
 def remember(engine: Engine, key: Hashable, walked: int | None = None) -> None:
-    with _lock:
-        seen = _seen.setdefault(engine, {})
-        if len(seen) >= MAX_KEYS:
-            seen.clear()
-        seen[key] = (time.monotonic() + TTL_SECONDS, walked)
+    _seen.put(engine, key, walked)
 
 
 def forget(engine: Engine, key: Hashable) -> None:
-    with _lock:
-        _seen.get(engine, {}).pop(key, None)
+    _seen.pop(engine, key)
 
 
 def clear() -> None:
     """Forget every list (people were removed or renamed here; tests start clean)."""
-    with _lock:
-        _seen.clear()
+    _seen.clear()
 
 
 def _on_person_change(*_: object) -> None:

@@ -435,10 +435,15 @@ def _count_of(rows: Sequence[Any]) -> int:
     return int(rows[0][len(rows[0]) - 1]) if rows else 0  # asyncpg records take no negative index
 
 
+def agency_refs(tree: AgencyTree) -> dict[int, AgencyRef]:
+    """One shared :class:`AgencyRef` per agency of ``tree``, for lists of people (renames show within a second)."""
+    return {a.id: AgencyRef(code=a.code, name_th=a.name_th, name_en=a.name_en) for a in tree.by_id.values()}
+
+
 def _unknown_agency(tree: AgencyTree, rows: Sequence[Any]) -> bool:
     """Whether a row names an agency that ``tree`` does not know (added a moment ago by another worker)."""
-    refs = tree.refs
-    return any(r[6] is not None and r[6] not in refs for r in rows)
+    by_id = tree.by_id
+    return any(r[6] is not None and r[6] not in by_id for r in rows)
 
 
 def _unknown_role(roles: RoleCodes, rows: Sequence[Any]) -> bool:
@@ -465,7 +470,7 @@ def _page(
     if total > COUNT_CAP and plan.memo_key is not None and not plan.page_only:
         first_page_by_id = plan.offset == 0 and plan.shape.sort is PeopleSort.id and len(rows) == plan.limit
         over_cap.remember(engine, plan.memo_key, walked=rows[-1][0] if first_page_by_id else None)
-    refs, codes = tree.refs, roles.by_id
+    refs, codes = tree.derived(agency_refs), roles.by_id
     items = [
         PersonListItem(
             id=r[0],

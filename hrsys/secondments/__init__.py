@@ -1,0 +1,3 @@
+"""Secondments."""
+
+from hrsys.secondments import extensions as extensions  # registrations with the layers below, at import

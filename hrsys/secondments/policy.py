@@ -20,11 +20,12 @@ never silently falls back to a default; a bad file stops the start). Example::
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Annotated
 
 import msgspec
+
+from hrsys.core.cache import memoized
 
 Months = Annotated[int, msgspec.Meta(ge=0, le=600)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
@@ -78,7 +79,7 @@ def load_policy(path: str | None = None) -> SecondmentPolicy:
     return _load_file(path)
 
 
-@functools.lru_cache(maxsize=8)
+@memoized(maxsize=8)
 def _load_file(path: str) -> SecondmentPolicy:
     try:
         raw = Path(path).read_bytes()

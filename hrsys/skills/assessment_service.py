@@ -9,7 +9,6 @@ comes from :func:`hrsys.skills.profile.current_profile`, the one rule.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.core import clock
+from hrsys.core.cache import memoized
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, NotFound, check
 from hrsys.core.pagination import Page
@@ -58,7 +58,7 @@ P = cast(sa.Table, Person.__table__)
 CURRENT_COLUMNS = ("person_id", "skill_id", "level", "source", "assessment_id", "assessed_on", "valid_until")
 
 
-@functools.cache
+@memoized()
 def trust_order() -> tuple[str, ...]:
     """The configured trust order (``HRSYS_ASSESSMENT_TRUST_ORDER``, read by :class:`hrsys.config.Settings`),
     most trusted first. One per process: the stored profiles follow it (change it, then rebuild them)."""

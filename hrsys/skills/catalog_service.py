@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.core.db import Base
 from hrsys.core.errors import Conflict, FieldError, Invalid
+from hrsys.core.stamps import bump_version
 from hrsys.people.models import PositionLevel
 from hrsys.skills.catalog_format import (
     CatalogError,
@@ -41,7 +42,6 @@ from hrsys.skills.models import (
     SkillProfileLevel,
 )
 from hrsys.skills.schemas import FrameworkImportReport, ImportCounts
-from hrsys.system.service import bump_version
 
 F = cast(sa.Table, Framework.__table__)
 L = cast(sa.Table, ProficiencyLevel.__table__)

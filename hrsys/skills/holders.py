@@ -10,13 +10,10 @@ estimate a few minutes old is fine.
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hrsys.core.cache import TtlCache
 from hrsys.core.db import read_engine
 from hrsys.skills.models import CurrentSkill
 
@@ -24,8 +21,8 @@ TTL_SECONDS = 600.0
 
 CS = CurrentSkill.__table__
 
-_lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, dict[int, int]]]] = weakref.WeakKeyDictionary()
+_levels_by_skill: TtlCache[int, dict[int, int]] = TtlCache(TTL_SECONDS, max_keys=100_000)
+"""Per engine, per skill id (a catalogue has some thousands of skills)."""
 
 
 def holders(engine: Engine, skill_id: int, min_level: int) -> int:
@@ -35,21 +32,13 @@ def holders(engine: Engine, skill_id: int, min_level: int) -> int:
 
 
 def _levels(engine: Engine, skill_id: int) -> dict[int, int]:
-    now = time.monotonic()
-    entry = _cache.get(engine, {}).get(skill_id)
-    if entry is not None and entry[0] > now:
-        return entry[1]
+    entry = _levels_by_skill.entry(engine, skill_id)
+    if entry is not None:
+        return entry.value
     with read_engine(engine).connect() as conn:
         rows = conn.execute(
             sa.select(CS.c.level, sa.func.count()).where(CS.c.skill_id == skill_id).group_by(CS.c.level)
         ).all()
     levels = {int(level): int(n) for level, n in rows}
-    with _lock:
-        _cache.setdefault(engine, {})[skill_id] = (now + TTL_SECONDS, levels)
+    _levels_by_skill.put(engine, skill_id, levels)
     return levels
-
-
-def clear() -> None:
-    """Forget every estimate (tests that empty the database between cases call this)."""
-    with _lock:
-        _cache.clear()

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.core.stamps import VersionStamp
 from hrsys.skills import search
 from hrsys.skills.assessment_service import resolve_skill_refs
 from hrsys.skills.catalog_format import parse_skill_ref
@@ -36,7 +37,6 @@ from hrsys.skills.schemas import (
     SkillOut,
     SkillRef,
 )
-from hrsys.system.models import VersionStamp
 
 F = cast(sa.Table, Framework.__table__)
 L = cast(sa.Table, ProficiencyLevel.__table__)

@@ -1,4 +1,4 @@
-"""Version stamps and the database health check."""
+"""The database health check."""
 
 from __future__ import annotations
 
@@ -6,24 +6,8 @@ import time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.core.db import read_engine
-from hrsys.system.models import VersionStamp
-
-
-def bump_version(session: Session, name: str) -> None:
-    """Increase the stamp ``name`` in the caller's transaction, so caches in every worker reload."""
-    updated = session.execute(
-        sa.update(VersionStamp).where(VersionStamp.name == name).values(version=VersionStamp.version + 1)
-    )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(VersionStamp(name=name, version=1))
-        session.flush()
-
-
-def read_version(conn: sa.Connection, name: str) -> int:
-    return conn.scalar(sa.select(VersionStamp.version).where(VersionStamp.name == name)) or 0
 
 
 def database_health(engine: Engine) -> dict[str, object]:

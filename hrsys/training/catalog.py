@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hrsys.system.models import VersionStamp
-from hrsys.system.stamped import StampedCache
+from hrsys.core.cache import StampedCache
+from hrsys.core.stamps import VersionStamp
 from hrsys.training.models import Course, CourseOutcome, CoursePrerequisite
 from hrsys.training.plan import PlanCourse, index_outcomes
 
@@ -146,8 +146,3 @@ def course_catalog(engine: Engine, conn: sa.Connection | None = None) -> CourseC
     ``conn``: a read connection of the caller's that has written nothing (saves a pool check-out).
     """
     return _stamped.get(engine, conn)
-
-
-def clear() -> None:
-    """Forget every cached value (tests, and after bulk loads that bypass the stamps)."""
-    _stamped.clear()

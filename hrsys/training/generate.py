@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.careers.models import RoleRequirement, RoleTransition
+from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
 from hrsys.skills.models import Framework, Skill
-from hrsys.system.service import bump_version
 from hrsys.training.models import (
     Course,
     CourseOutcome,

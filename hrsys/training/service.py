@@ -27,9 +27,9 @@ from hrsys.careers.service import load_profile, person_facts, resolve_skills
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit, read_engine, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
 from hrsys.skills.models import Assessment, AssessmentSource, Framework, Skill
-from hrsys.system.service import bump_version
 from hrsys.training import catalog as course_cache
 from hrsys.training import flows
 from hrsys.training.models import (

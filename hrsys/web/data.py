@@ -22,6 +22,7 @@ from hrsys.agencies.models import Agency
 from hrsys.careers import cache as career_cache
 from hrsys.careers.models import RoleRequirement
 from hrsys.core import clock
+from hrsys.core.cache import TtlCache
 from hrsys.core.db import read_engine
 from hrsys.core.errors import AppError
 from hrsys.people.models import Person
@@ -309,26 +310,19 @@ class PanelCache:
     ``settings.web.dashboard_ttl`` (``HRSYS_WEB_DASHBOARD_TTL``: seconds, default 300; 0 turns the cache off)."""
 
     def __init__(self, ttl: float) -> None:
-        import threading
+        self._items: TtlCache[Any, tuple[dt.datetime, Any]] = TtlCache(ttl, max_keys=1_000)
+        """Bounded: one entry per agency and panel at most."""
 
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._items: dict[Any, tuple[float, dt.datetime, Any]] = {}
+    @property
+    def ttl(self) -> float:
+        return self._items.ttl
 
     def get(self, key: Any, compute: Any) -> tuple[Any, dt.datetime]:
         """(value, when it was computed): the kept value if fresh, else ``compute()`` kept now."""
-        import time
-
-        now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[2], hit[1]
+        hit = self._items.entry(self, key)
+        if hit is not None:
+            return hit.value[1], hit.value[0]
         value = compute()
         stamp = clock.now()
-        if self.ttl > 0:
-            with self._lock:
-                if len(self._items) > 1_000:  # bounded: one entry per agency and panel at most
-                    self._items.clear()
-                self._items[key] = (now, stamp, value)
+        self._items.put(self, key, (stamp, value))
         return value, stamp

@@ -1,0 +1,19 @@
+"""What skills register with the layers below them (imported by the package, so any use of skills brings
+it): the assessment trust order for ``settings.skills.trust_order``, its text checked at start
+(:mod:`hrsys.config`)."""
+
+from __future__ import annotations
+
+from hrsys.config import SkillSettings, check_at_start, provide
+from hrsys.skills.profile import DEFAULT_TRUST_ORDER, parse_trust_order
+
+TRUST_ORDER_ENV = "HRSYS_ASSESSMENT_TRUST_ORDER"
+
+
+def _trust_order(section: SkillSettings) -> tuple[str, ...]:
+    text = section.assessment_trust_order
+    return parse_trust_order(text) if text.strip() else DEFAULT_TRUST_ORDER
+
+
+provide("skills.trust_order", _trust_order)
+check_at_start("skills.trust_order", lambda section: f"{TRUST_ORDER_ENV}={section.assessment_trust_order!r}")
