@@ -12,23 +12,25 @@ import sys
 
 import click
 import msgspec
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.access import audit
+from hrsys.access.models import User
 from hrsys.config import ADMIN_PASSWORD as ADMIN_PASSWORD_ENV
 from hrsys.config import Settings, admin_password
 from hrsys.core import clock
+from hrsys.core.db import make_engine
+from hrsys.core.errors import AppError
+from hrsys.core.schemas import CrossFieldError
 
 
 def _session(settings: Settings) -> tuple[Session, object]:
-    from hrsys.core.db import make_engine
-
     engine = make_engine(settings.database_url, pool_size=1)
     return Session(engine, expire_on_commit=False), engine
 
 
 def _fail(exc: Exception) -> None:
-    from hrsys.core.errors import AppError
-
     if isinstance(exc, AppError):
         details = [f"  {e.field}: {e.reason}" for e in exc.errors]
         raise click.ClickException("\n".join([f"{exc.title}: {exc.detail}", *details]))
@@ -45,9 +47,9 @@ def _password(prompt: bool) -> str:
 
 
 def _create(settings: Settings, username: str, role: str, password: str, **kw: object) -> None:
-    from hrsys.access import audit, service
+    # on use: start-up time of every hrsys command
+    from hrsys.access import service
     from hrsys.access.schemas import UserCreate
-    from hrsys.core.schemas import CrossFieldError
 
     try:
         data = msgspec.convert({"username": username, "password": password, "role": role, **kw}, UserCreate)
@@ -103,7 +105,7 @@ def create(
 @click.pass_obj
 def list_users(settings: Settings) -> None:
     """Every user with role, scope and state."""
-    from hrsys.access import service
+    from hrsys.access import service  # on use: start-up time of every hrsys command
 
     session, engine = _session(settings)
     try:
@@ -130,10 +132,7 @@ def list_users(settings: Settings) -> None:
 @click.pass_obj
 def unlock(settings: Settings, username: str) -> None:
     """Lift the lock-out of USERNAME after failed sign-ins."""
-    import sqlalchemy as sa
-
-    from hrsys.access import audit, service
-    from hrsys.access.models import User
+    from hrsys.access import service  # on use: start-up time of every hrsys command
 
     session, engine = _session(settings)
     try:
@@ -154,7 +153,7 @@ def unlock(settings: Settings, username: str) -> None:
 @click.pass_obj
 def pdpa_export(settings: Settings, person_id: int) -> None:
     """Print everything hrsys holds about PERSON_ID as JSON (a subject-access request). Leaves an audit event."""
-    from hrsys.access import audit, service
+    from hrsys.access import service  # on use: start-up time of every hrsys command
 
     session, engine = _session(settings)
     try:
@@ -177,7 +176,7 @@ def pdpa_export(settings: Settings, person_id: int) -> None:
 @click.pass_obj
 def anonymise(settings: Settings, dry_run: bool, retention_days: int | None) -> None:
     """Anonymise external experts whose last engagement ended more than the retention period ago."""
-    from hrsys.access import audit, service
+    from hrsys.access import service  # on use: start-up time of every hrsys command
 
     days = retention_days if retention_days is not None else settings.access.expert_retention_days
     session, engine = _session(settings)
