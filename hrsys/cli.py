@@ -1,14 +1,28 @@
-"""The ``hrsys`` command line. Each domain adds its own group in :func:`_domain_groups`."""
+"""The ``hrsys`` command line: ``db`` and ``serve`` here, every area's commands composed at the end.
+
+Every command runs this module's imports first, so the modules that only some commands need (Alembic, the
+services, uvicorn) are imported inside those commands.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 import click
 
 import hrsys.models  # noqa: F401  every domain, so each has registered its rules with the layers below
+from hrsys.access.cli import attach_people_commands, users
+from hrsys.bench.cli import bench
+from hrsys.careers.cli import catalog_import, roles
 from hrsys.config import Settings, SettingsError
 from hrsys.core import clock
+from hrsys.core.db import make_engine
+from hrsys.demo.cli import demo
+from hrsys.generate.cli import generate
+from hrsys.secondments.cli import secondments
+from hrsys.skills.cli import assessments, catalog, people
 
 
 @click.group()
@@ -34,7 +48,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Migrate the database up to REVISION (default: head)."""
-    from hrsys.core import migrate
+    from hrsys.core import migrate  # on use: start-up time of every hrsys command
 
     migrate.upgrade(settings.database_url, revision)
     click.echo(f"database at {migrate.current(settings.database_url)}")
@@ -45,7 +59,7 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(settings: Settings, revision: str) -> None:
     """Migrate the database down to REVISION (``base`` removes every table)."""
-    from hrsys.core import migrate
+    from hrsys.core import migrate  # on use: start-up time of every hrsys command
 
     migrate.downgrade(settings.database_url, revision)
     click.echo(f"database at {migrate.current(settings.database_url) or 'base'}")
@@ -56,10 +70,7 @@ def db_downgrade(settings: Settings, revision: str) -> None:
 def db_optimize(settings: Settings) -> None:
     """Merge the full-text indexes, refresh planner statistics, VACUUM on PostgreSQL (after bulk loads and
     upgrades; nightly is fine)."""
-    import time
-
-    from hrsys.core import migrate
-    from hrsys.core.db import make_engine
+    from hrsys.core import migrate  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     started = time.perf_counter()
@@ -74,7 +85,7 @@ def db_optimize(settings: Settings) -> None:
 @click.pass_obj
 def db_current(settings: Settings) -> None:
     """Show the database's revision and the code's head."""
-    from hrsys.core import migrate
+    from hrsys.core import migrate  # on use: start-up time of every hrsys command
 
     click.echo(f"database: {migrate.current(settings.database_url) or 'base (empty)'}")
     click.echo(f"code head: {migrate.head()}")
@@ -85,7 +96,7 @@ def db_current(settings: Settings) -> None:
 @click.pass_obj
 def db_revision(settings: Settings, message: str) -> None:
     """Generate a migration from the difference between the models and the database."""
-    from hrsys.core import migrate
+    from hrsys.core import migrate  # on use: start-up time of every hrsys command
 
     migrate.revision(settings.database_url, message)
 
@@ -98,9 +109,7 @@ def db_revision(settings: Settings, message: str) -> None:
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app and API (uvicorn; several worker processes with --workers)."""
-    import os
-
-    import uvicorn
+    import uvicorn  # on use: start-up time of every hrsys command
 
     os.environ["HRSYS_DATABASE_URL"] = settings.database_url
     uvicorn.run(
@@ -115,19 +124,9 @@ def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) 
     )
 
 
-def _domain_groups() -> list[click.Command]:
-    from hrsys.access.cli import attach_people_commands, users
-    from hrsys.careers.cli import roles
-    from hrsys.demo.cli import demo
-    from hrsys.generate.cli import bench, generate
-    from hrsys.secondments.cli import secondments
-    from hrsys.skills.cli import assessments, catalog, people
-
-    attach_people_commands(people)  # people pdpa-export|anonymise
-    return [demo, generate, bench, catalog, assessments, people, users, roles, secondments]
-
-
-for _cmd in _domain_groups():
+catalog.add_command(catalog_import)  # catalog import: frameworks, and a catalog's roles folder
+attach_people_commands(people)  # people pdpa-export|anonymise
+for _cmd in (demo, generate, bench, catalog, assessments, people, users, roles, secondments):
     main.add_command(_cmd)
 
 

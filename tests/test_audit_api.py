@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.access import audit
-from hrsys.access.demo import create_demo_users
 from hrsys.access.models import AuditEvent, User
 from hrsys.access.pdpa import (
     EXPORTED_PERSON_COLUMNS,
@@ -20,6 +19,7 @@ from hrsys.access.pdpa import (
     anonymise_experts,
     person_columns,
 )
+from hrsys.demo.access import create_demo_users
 from hrsys.people.models import Person
 from hrsys.secondments.models import CoiDecision, ConflictOfInterestReview, Secondment, SecondmentStatus
 from tests import factories

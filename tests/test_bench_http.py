@@ -8,7 +8,7 @@ import shutil
 import pytest
 from sqlalchemy.engine import Engine
 
-from hrsys.generate import http
+from hrsys.bench import http
 
 
 def test_no_pinning_when_asked_or_on_one_core() -> None:

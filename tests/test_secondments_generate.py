@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.allocation.rules import Commitment, peak_allocation
+from hrsys.generate import secondments as generate
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.secondments import generate, lifecycle, rules, service
+from hrsys.secondments import lifecycle, rules, service
 from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.models import KnowledgeTransfer, Secondment, SecondmentTransition
 from hrsys.secondments.policy import SecondmentPolicy

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from hrsys.allocation.rules import Commitment, peak_allocation
 from hrsys.core.fiscal import fiscal_year
+from hrsys.generate import taskforces as generate
 from hrsys.generate.context import GenerateContext
-from hrsys.taskforces import generate
 from hrsys.taskforces.models import Kpi, KpiActual, TaskForce, TaskForceBudget, TaskForceMember, TaskForceNeed
 from tests import factories
 

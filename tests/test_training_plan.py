@@ -11,12 +11,11 @@ OR-Tools CP-SAT (larger catalogs). Neither uses the planner's closures, dominati
 
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
-from ortools.sat.python import cp_model
 
+from hrsys.bench.oracles import cp_sat_optimum as cp_sat
 from hrsys.training.plan import EPS, Need, PlanCourse, harmonic, solve, topological_order
 
 WEIGHTS = (0.01, 0.1, 0.25, 1.0, 2.0, 7.5, 100.0)
@@ -121,46 +120,6 @@ def _better(key: tuple[float, float], cost: float, best_key: tuple[float, float]
         if abs(a - b) > 1e-9:
             return a > b
     return cost < best_cost - 1e-9
-
-
-def cp_sat(
-    needs: list[Need], courses: dict[int, PlanCourse], completed: set[int], budget: float | None = None
-) -> tuple[tuple[float, float], float]:
-    """The same optimum by CP-SAT: lexicographic stages, integer data (weights x 100, whole costs)."""
-    model = cp_model.CpModel()
-    x = {c: model.new_bool_var(f"x{c}") for c in courses if c not in completed}
-    for c, var in x.items():
-        if not courses[c].available:
-            model.add(var == 0)
-        for p in courses[c].prerequisites:
-            if p not in completed:
-                model.add_implication(var, x[p])
-    open_needs = [n for n in needs if n.shortfall > 0]
-    y = []
-    for n in open_needs:
-        v = model.new_bool_var(f"y{n.skill_id}")
-        model.add(sum(x[c] for c in x if _covers(courses[c], n)) >= 1).only_enforce_if(v)
-        y.append(v)
-    cost = sum(int(courses[c].cost) * x[c] for c in x)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    if budget is None:
-        stages = [sum(y)]  # cover everything coverable
-    else:
-        model.add(cost <= math.floor(budget + EPS))
-        stages = [
-            sum(round(n.weight * 100) * n.shortfall * v for n, v in zip(open_needs, y, strict=True) if n.essential),
-            sum(round(n.weight * 100) * n.shortfall * v for n, v in zip(open_needs, y, strict=True) if not n.essential),
-        ]
-    for expr in stages:
-        model.maximize(expr)
-        assert solver.solve(model) == cp_model.OPTIMAL
-        model.add(expr >= round(solver.objective_value))
-    model.minimize(cost)
-    assert solver.solve(model) == cp_model.OPTIMAL
-    chosen = {c for c in x if solver.value(x[c])}
-    covered = _covered(needs, courses, chosen)
-    return lex_key(needs, covered), solver.objective_value
 
 
 def _no_redundant_course(result, needs, courses) -> None:  # type: ignore[no-untyped-def]
@@ -328,7 +287,7 @@ def test_cp_sat_and_enumeration_agree_with_each_other() -> None:
 
 
 def test_the_bench_figure_counts_exact_plans_equal_to_cp_sat() -> None:
-    from hrsys.training.bench import exactness_against_cp_sat
+    from hrsys.bench.training import exactness_against_cp_sat
 
     r = exactness_against_cp_sat(12, seed=3, sizes=(8, 16))
     assert r["instances"] >= 10 and r["feasible"] == r["instances"]

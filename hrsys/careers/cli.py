@@ -1,4 +1,9 @@
-"""``hrsys roles ...``: load the roles catalog (roles, transitions, courses) and draw the career graph."""
+"""``hrsys roles ...``: load the roles catalog (roles, transitions, courses) and draw the career graph.
+
+Also ``hrsys catalog import`` (:data:`catalog_import`): the frameworks of a catalog folder and, when it
+has one, its roles folder in the same transaction; the top-level command adds it to the ``catalog``
+group of :mod:`hrsys.skills.cli`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ import click
 from sqlalchemy.orm import Session
 
 from hrsys.config import Settings
+from hrsys.core.db import make_engine
+from hrsys.core.errors import AppError
+from hrsys.skills.cli import describe, fail, open_session
 
 
 @click.group()
@@ -27,8 +35,8 @@ def roles_import(settings: Settings, path: Path, dry_run: bool, verbose: bool, a
 
     Idempotent: a second run reports everything unchanged. Any problem refuses the whole import.
     """
+    # on use: start-up time of every hrsys command
     from hrsys.careers.importer import format_report, import_roles, report_json
-    from hrsys.core.db import make_engine
     from hrsys.skills.catalog_format import CatalogError
 
     engine = make_engine(settings.database_url)
@@ -59,9 +67,7 @@ def roles_import(settings: Settings, path: Path, dry_run: bool, verbose: bool, a
 @click.pass_obj
 def roles_graph(settings: Settings, around: str | None, radius: int, lang: str, output: Path | None) -> None:
     """Draw the career-path graph as SVG (to a file, or to standard output)."""
-    from hrsys.careers.service import graph_svg
-    from hrsys.core.db import make_engine
-    from hrsys.core.errors import AppError
+    from hrsys.careers.service import graph_svg  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:
@@ -76,3 +82,38 @@ def roles_graph(settings: Settings, around: str | None, radius: int, lang: str, 
     else:
         output.write_text(svg, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="List the codes added, changed, retired and removed.")
+@click.pass_obj
+def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool) -> None:
+    """Import the framework folder PATH, or every framework folder inside PATH (e.g. skills_catalog).
+
+    A ``roles`` folder inside PATH (roles, transitions, courses) is imported after the frameworks,
+    in the same transaction.
+    """
+    # on use: start-up time of every hrsys command
+    from hrsys.careers.importer import format_report, import_roles
+    from hrsys.skills.catalog_format import CatalogError
+    from hrsys.skills.catalog_service import import_catalog
+
+    roles_report = None
+    try:
+        with open_session(settings, commit=not dry_run) as session:
+            reports = import_catalog(session, path, dry_run=dry_run)
+            if (path / "roles" / "roles.toml").is_file():
+                roles_report = import_roles(session, path / "roles", dry_run=dry_run)
+    except CatalogError as exc:  # the roles loader raises the same error type
+        click.echo(f"error: {len(exc.problems)} problem(s) in the catalog files:", err=True)
+        for p in exc.problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(2)
+    except AppError as exc:
+        fail(exc)
+    for r in reports:
+        click.echo(describe(r, verbose))
+    if roles_report is not None:
+        click.echo(format_report(roles_report, verbose))

@@ -1,0 +1,1 @@
+"""The demo dataset of `make run` (`hrsys demo load`). Depends on the domains, never the reverse."""

@@ -1,3 +1,5 @@
+"""``hrsys demo load``: the demo dataset behind ``make run`` (:mod:`hrsys.demo.load`)."""
+
 from __future__ import annotations
 
 import click
@@ -14,7 +16,7 @@ def demo() -> None:
 @click.pass_obj
 def load(settings: Settings) -> None:
     """Load the shipped catalog and the demo agencies, staff, experts and users (once; later runs skip)."""
-    from hrsys.demo.load import load_demo
+    from hrsys.demo.load import load_demo  # on use: start-up time of every hrsys command
 
     summary = load_demo(settings)
     click.echo(summary)

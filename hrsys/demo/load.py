@@ -2,19 +2,18 @@
 
 A ministry with departments and provincial offices, a public organisation,
 local government organisations, about 200 civil servants and a handful of
-external experts, all with generated Thai and English names. Other domains add
-their demo rows through the steps in :data:`DEMO_STEPS` (each a module with
-``load(session, demo) -> str``); demo users come last, with passwords generated
-now and written to ``Settings.demo_credentials_file``.
+external experts, all with generated Thai and English names. The areas add
+their demo rows through the steps in :data:`DEMO_STEPS` (each a module
+``hrsys/demo/<area>.py`` with ``load(session, demo) -> str``); demo users come last
+(:mod:`hrsys.demo.access`), with passwords generated now and written to
+``Settings.demo_credentials_file``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import random
-from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,6 +23,8 @@ from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.config import Settings
 from hrsys.core.db import make_engine
 from hrsys.core.stamps import VersionStamp, bump_version
+from hrsys.demo import access, secondments, skills, taskforces, training
+from hrsys.demo.context import Demo
 from hrsys.generate import names
 from hrsys.people import citizen_id
 from hrsys.people.models import LEVELS_BY_TYPE, Person, PersonKind, PositionType, Sector
@@ -61,27 +62,8 @@ AGENCIES: list[tuple[str, str, str, AgencyKind, str | None, str | None, int]] = 
 EXPERTS = 8
 
 
-@dataclass
-class Demo:
-    """What the demo made so far, for later steps to build on."""
-
-    settings: Settings
-    rng: random.Random
-    agencies: dict[str, Agency] = field(default_factory=dict)
-    staff: list[Person] = field(default_factory=list)
-    experts: list[Person] = field(default_factory=list)
-    people_by_role: dict[str, list[Person]] = field(default_factory=dict)
-    """Who should get a demo user: ``admin``, ``hr_officer``, ``taskforce_lead``, ``staff``."""
-    notes: list[str] = field(default_factory=list)
-
-
-DEMO_STEPS = [
-    "hrsys.skills.demo",
-    "hrsys.careers.demo",
-    "hrsys.training.demo",
-    "hrsys.taskforces.demo",
-    "hrsys.secondments.demo",
-]
+DEMO_STEPS: tuple[ModuleType, ...] = (skills, training, taskforces, secondments)
+"""Each area's demo rows (``load(session, demo) -> note``), in the order they run; demo users come last."""
 
 
 def _agencies(session: Session, demo: Demo) -> None:
@@ -176,14 +158,8 @@ def load_into(session: Session, settings: Settings) -> str:
     _staff(session, demo)
     _experts(session, demo)
     _pick_users(demo)
-    for module_name in DEMO_STEPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        note = module.load(session, demo)
+    for step in DEMO_STEPS:
+        note = step.load(session, demo)
         if note:
             demo.notes.append(note)
         session.flush()
@@ -201,11 +177,7 @@ def load_into(session: Session, settings: Settings) -> str:
 
 
 def _users(session: Session, demo: Demo) -> str:
-    try:
-        access = importlib.import_module("hrsys.access.demo")
-    except ModuleNotFoundError:
-        return ""
-    created: list[Any] = access.create_demo_users(session, demo.settings, demo.people_by_role)
+    created = access.create_demo_users(session, demo.settings, demo.people_by_role)
     return (
         f"demo users: {', '.join(f'{u[0]} ({u[2]})' for u in created)}; "
         f"passwords in {demo.settings.demo_credentials_file}"

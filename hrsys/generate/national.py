@@ -3,31 +3,42 @@
 The same ``--staff`` and ``--seed`` always give the same data. People are written
 with explicit ids through the driver's bulk path (``executemany`` on SQLite,
 ``COPY`` on PostgreSQL); the name-search index is rebuilt once at the end.
-Domain packages add their rows through the steps in
-:data:`hrsys.generate.context.GENERATE_STEPS`.
+Each area then adds its rows through its generator in :data:`STEPS` (``hrsys/generate/<area>.py``,
+see :mod:`hrsys.generate.context`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+import random
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
+import hrsys.models
+from hrsys.agencies.models import Agency
 from hrsys.config import Settings
+from hrsys.core import migrate
 from hrsys.core.db import make_engine
-from hrsys.generate import names
-from hrsys.generate.context import GENERATE_STEPS, GenerateContext
+from hrsys.core.stamps import VersionStamp
+from hrsys.generate import careers, names, secondments, skills, taskforces, training
+from hrsys.generate.context import GenerateContext
 from hrsys.people import citizen_id, search
 from hrsys.people.models import LEVELS_BY_TYPE, PositionType
 
 CHUNK = 5_000
+STEPS: tuple[ModuleType, ...] = (skills, careers, training, taskforces, secondments)
+"""Each area's generator (``generate(ctx) -> rows``), in the order they run: each reads what the earlier ones wrote."""
 
 # Share of staff by position type, and of levels within each type (lower levels are more common).
 TYPE_SHARES = [
@@ -178,8 +189,6 @@ def _bisect(cum: list[float], x: float) -> int:
 
 
 def _insert_agencies(conn: sa.Connection, agencies: list[AgencyRow]) -> None:
-    from hrsys.agencies.models import Agency
-
     now = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
     conn.execute(
         sa.insert(Agency),
@@ -245,8 +254,6 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
             self._bar = Progress(
                 "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
             )
@@ -270,13 +277,6 @@ def schema_fingerprint() -> int:
 
     Rendered for both databases, so dialect options (``WITHOUT ROWID``) count too.
     """
-    import zlib
-
-    from sqlalchemy.dialects import postgresql, sqlite
-    from sqlalchemy.schema import CreateIndex, CreateTable
-
-    import hrsys.models
-
     parts = []
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         for t in hrsys.models.metadata.sorted_tables:
@@ -287,10 +287,6 @@ def schema_fingerprint() -> int:
 
 def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str], None] = print) -> GenerateSummary:
     """Fill an empty, migrated database. Refuses a database that already has people."""
-    import random
-
-    from hrsys.core.stamps import VersionStamp
-
     with engine.connect() as conn:
         if conn.scalar(sa.text("SELECT count(*) FROM (SELECT id FROM person LIMIT 1) AS one")):
             raise SystemExit("hrsys generate: the database already has people; use an empty, migrated database")
@@ -327,21 +323,13 @@ def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str]
             )
         summary = GenerateSummary(staff=staff, agencies=len(agencies), seconds=time.perf_counter() - started)
         ctx = GenerateContext(engine=engine, seed=seed, staff=staff, progress=progress.update)
-        for module_name in GENERATE_STEPS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name == module_name:
-                    continue  # that domain has no generator yet
-                raise
+        for step in STEPS:
             t0 = time.perf_counter()
-            rows = module.generate(ctx)
-            summary.steps[module_name.split(".")[1]] = (rows, time.perf_counter() - t0)
+            rows = step.generate(ctx)
+            summary.steps[step.__name__.rsplit(".", 1)[1]] = (rows, time.perf_counter() - t0)
     # Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map that index-only
     # scans (the capped counts) need. On SQLite the domain steps add people and skills through the index
     # triggers: merge the full-text indexes again, or name searches read a score of segments.
-    from hrsys.core import migrate
-
     migrate.optimize(engine)
     echo(summary.line())
     return summary
@@ -349,8 +337,6 @@ def generate_into(engine: Engine, *, staff: int, seed: int, echo: Callable[[str]
 
 def generate_national(settings: Settings, staff: int, seed: int) -> GenerateSummary:
     """``hrsys generate``: migrate the configured database if needed, then fill it."""
-    from hrsys.core import migrate
-
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:

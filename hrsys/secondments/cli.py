@@ -9,6 +9,8 @@ import click
 import msgspec
 
 from hrsys.config import Settings
+from hrsys.core import fiscal, tabular
+from hrsys.core.db import make_engine
 from hrsys.core.errors import AppError
 
 
@@ -38,8 +40,7 @@ def alerts_cmd(
     settings: Settings, agency: str | None, ending_within: int | None, as_of: dt.datetime | None, as_json: bool
 ) -> None:
     """What needs action: ending soon, past their end, end reports overdue, reviews pending, near the career cap."""
-    from hrsys.core.db import make_engine
-    from hrsys.secondments import service
+    from hrsys.secondments import service  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:
@@ -80,9 +81,7 @@ def alerts_cmd(
 @click.pass_obj
 def costs_cmd(settings: Settings, fiscal_year: int | None, agency: str | None) -> None:
     """Cost of a Thai fiscal year per agency, host and sender shares apart (CSV on standard output)."""
-    from hrsys.core import fiscal, tabular
-    from hrsys.core.db import make_engine
-    from hrsys.secondments import service
+    from hrsys.secondments import service  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:

@@ -1,7 +1,12 @@
-"""Commands: ``hrsys catalog ...``, ``hrsys assessments ...`` and ``hrsys people import|export``."""
+"""Commands: ``hrsys catalog import-csv``, ``hrsys assessments ...`` and ``hrsys people import|export``.
+
+``hrsys catalog import`` (frameworks, and a catalog's roles folder) joins the ``catalog`` group from
+:mod:`hrsys.careers.cli`, since it imports roles too.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -13,15 +18,16 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hrsys.access import audit
 from hrsys.config import Settings
+from hrsys.core.db import make_engine
 from hrsys.core.errors import AppError
 from hrsys.skills.schemas import BulkImportReport, FrameworkImportReport, ImportCounts
 
 
 @contextmanager
-def _session(settings: Settings, *, commit: bool) -> Iterator[Session]:
-    from hrsys.core.db import make_engine
-
+def open_session(settings: Settings, *, commit: bool) -> Iterator[Session]:
+    """A session on the configured database, committed at the end of the block (``commit``) or rolled back."""
     engine = make_engine(settings.database_url)
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -41,15 +47,12 @@ def _session(settings: Settings, *, commit: bool) -> Iterator[Session]:
 @contextmanager
 def _acting(command: str) -> Iterator[None]:
     """Attribute the audit events of the block to this command and the operating-system user running it."""
-    import os
-
-    from hrsys.access import audit
-
     with audit.acting_as(f"cli:{command} ({os.environ.get('USER', 'unknown')})"):
         yield
 
 
-def _fail(exc: AppError) -> None:
+def fail(exc: AppError) -> None:
+    """Print the error and its field errors on standard error; exit 2."""
     click.echo(f"error: {exc.detail}" if not exc.errors else "error:", err=True)
     for e in exc.errors:
         click.echo(f"  {e.field}: {e.reason}", err=True)
@@ -89,40 +92,6 @@ def describe(report: FrameworkImportReport, verbose: bool = False) -> str:
 @click.group()
 def catalog() -> None:
     """The skills catalog: import frameworks and external taxonomies."""
-
-
-@catalog.command("import")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
-@click.option("-v", "--verbose", is_flag=True, help="List the codes added, changed, retired and removed.")
-@click.pass_obj
-def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool) -> None:
-    """Import the framework folder PATH, or every framework folder inside PATH (e.g. skills_catalog).
-
-    A ``roles`` folder inside PATH (roles, transitions, courses) is imported after the frameworks,
-    in the same transaction.
-    """
-    from hrsys.careers.importer import format_report, import_roles
-    from hrsys.skills.catalog_format import CatalogError
-    from hrsys.skills.catalog_service import import_catalog
-
-    roles_report = None
-    try:
-        with _session(settings, commit=not dry_run) as session:
-            reports = import_catalog(session, path, dry_run=dry_run)
-            if (path / "roles" / "roles.toml").is_file():
-                roles_report = import_roles(session, path / "roles", dry_run=dry_run)
-    except CatalogError as exc:  # the roles loader raises the same error type
-        click.echo(f"error: {len(exc.problems)} problem(s) in the catalog files:", err=True)
-        for p in exc.problems:
-            click.echo(f"  {p}", err=True)
-        sys.exit(2)
-    except AppError as exc:
-        _fail(exc)
-    for r in reports:
-        click.echo(describe(r, verbose))
-    if roles_report is not None:
-        click.echo(format_report(roles_report, verbose))
 
 
 @catalog.command("import-csv")
@@ -166,6 +135,7 @@ def catalog_import_csv(
     verbose: bool,
 ) -> None:
     """Import a large external taxonomy (ESCO, O*NET, ...) from a CSV FILE whose columns --map names."""
+    # on use: start-up time of every hrsys command
     from hrsys.skills.catalog_service import import_csv
     from hrsys.skills.csv_taxonomy import parse_mapping
 
@@ -175,7 +145,7 @@ def catalog_import_csv(
         raise click.BadParameter(str(exc), param_hint="--map") from exc
     sep = "\n" if alias_separator.lower() in {"newline", "\\n"} else alias_separator
     try:
-        with _session(settings, commit=not dry_run) as session:
+        with open_session(settings, commit=not dry_run) as session:
             report = import_csv(
                 session,
                 file,
@@ -191,7 +161,7 @@ def catalog_import_csv(
                 dry_run=dry_run,
             )
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(describe(report, verbose))
     click.echo(f"  {report.seconds:.2f} s")
 
@@ -213,12 +183,10 @@ def _progress(label: str) -> Callable[[int], None]:
 @click.pass_obj
 def rebuild_profiles_cmd(settings: Settings, as_of: Any) -> None:
     """Recompute every person's current profile (current_skill) from all assessments."""
-    import time
-
-    from hrsys.skills.assessment_service import rebuild_profiles
+    from hrsys.skills.assessment_service import rebuild_profiles  # on use: start-up time of every hrsys command
 
     started = time.perf_counter()
-    with _session(settings, commit=True) as session:
+    with open_session(settings, commit=True) as session:
         n = rebuild_profiles(session, as_of=as_of.date() if as_of else None, progress=_progress("people"))
     click.echo(f"current_skill rebuilt: {n:,} rows in {time.perf_counter() - started:.1f} s")
 
@@ -227,9 +195,9 @@ def rebuild_profiles_cmd(settings: Settings, as_of: Any) -> None:
 @click.pass_obj
 def refresh_expired_cmd(settings: Settings) -> None:
     """Recompute the profiles whose evidence expired (run once a day, e.g. from cron)."""
-    from hrsys.skills.assessment_service import refresh_expired
+    from hrsys.skills.assessment_service import refresh_expired  # on use: start-up time of every hrsys command
 
-    with _session(settings, commit=True) as session:
+    with open_session(settings, commit=True) as session:
         n = refresh_expired(session)
     click.echo(f"refreshed {n:,} people whose evidence expired")
 
@@ -269,11 +237,12 @@ def print_bulk_report(report: BulkImportReport) -> None:
 @click.pass_obj
 def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: bool, bulk: str) -> None:
     """Append assessments from a CSV or XLSX FILE (streamed; millions of rows) and update the profiles."""
+    # on use: start-up time of every hrsys command
     from hrsys.skills.assessment_import import import_assessments, validate_keys
 
     bulk_mode = {"auto": None, "on": True, "off": False}[bulk]
     validated: list[str] = []
-    with _session(settings, commit=False) as session, _acting("assessments import"):
+    with open_session(settings, commit=False) as session, _acting("assessments import"):
         report = import_assessments(
             session, file, partial=partial, dry_run=dry_run, progress=_progress("rows"), bulk_mode=bulk_mode
         )
@@ -294,8 +263,7 @@ def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: b
 def assessments_validate_keys(settings: Settings) -> None:
     """Check the foreign keys that a bulk import added back NOT VALID (PostgreSQL; imports do it themselves
     after their commit, this finishes the work of one that stopped before)."""
-    from hrsys.core.db import make_engine
-    from hrsys.skills.assessment_import import validate_keys
+    from hrsys.skills.assessment_import import validate_keys  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:
@@ -318,9 +286,9 @@ def people() -> None:
 @click.pass_obj
 def people_import(settings: Settings, file: Path, partial: bool, dry_run: bool) -> None:
     """Create or update people from a CSV or XLSX FILE (matched by citizen ID, else e-mail)."""
-    from hrsys.people.importer import import_people
+    from hrsys.people.importer import import_people  # on use: start-up time of every hrsys command
 
-    with _session(settings, commit=False) as session, _acting("people import"):
+    with open_session(settings, commit=False) as session, _acting("people import"):
         report = import_people(session, file, partial=partial, dry_run=dry_run)
         if report.committed:
             session.commit()
@@ -339,8 +307,7 @@ def people_import(settings: Settings, file: Path, partial: bool, dry_run: bool) 
 @click.pass_obj
 def people_export(settings: Settings, agency: str, output: Path, layout: str, include_inactive: bool) -> None:
     """Write the people of an agency subtree with their current skill levels to OUTPUT (CSV or XLSX)."""
-    from hrsys.core.db import make_engine
-    from hrsys.people import export
+    from hrsys.people import export  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:
@@ -353,7 +320,7 @@ def people_export(settings: Settings, agency: str, output: Path, layout: str, in
                     for chunk in export.export_csv(engine, agency, **kw):
                         fh.write(chunk)
     except AppError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
         engine.dispose()
     click.echo(f"wrote {output}")

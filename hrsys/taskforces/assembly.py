@@ -923,7 +923,7 @@ def _milp_solve(
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(value, dtype=float)
     lp.integrality_ = integrality
-    h = highspy.Highs()
+    h = solver.new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("mip_rel_gap", 0.0)

@@ -333,7 +333,7 @@ def _drop_redundant(inst: _Instance, chosen: set[int], must_cover: int) -> set[i
 
 
 def _new_highs() -> highspy.Highs:
-    h = highspy.Highs()
+    h = solver.new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("threads", 1)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hrsys.careers import cache as career_cache
 from hrsys.careers.service import load_profile
 from hrsys.core import clock
+from hrsys.demo.context import Demo
 from hrsys.training import catalog as course_cache
 from hrsys.training import plans, service
 from hrsys.training.models import Course, CoursePrerequisite, CourseSession, EnrolmentStatus, PlanStatus
@@ -32,7 +33,7 @@ from hrsys.training.schemas import (
 )
 
 
-def load(session: Session, demo: Any) -> str:
+def load(session: Session, demo: Demo) -> str:
     courses = list(session.scalars(sa.select(Course).where(Course.active).order_by(Course.code)))
     if not courses or not demo.staff:
         return ""

@@ -26,9 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.core.errors import Conflict
 from hrsys.core.fiscal import months_in_period
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people.models import Person, PersonKind
 from hrsys.skills.models import CurrentSkill, Framework, Skill
 from hrsys.taskforces import proposals, service

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import random
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
 from hrsys.skills import bulk
 from hrsys.skills.assessment_service import CURRENT_COLUMNS, load_equivalences
+from hrsys.skills.catalog_service import import_catalog, import_csv
+from hrsys.skills.csv_taxonomy import parse_mapping
 from hrsys.skills.models import Assessment, CurrentSkill, Framework, Skill
 from hrsys.skills.profile import DEFAULT_TRUST_ORDER, Evidence, current_profile
 
@@ -65,8 +68,6 @@ CS = cast(sa.Table, CurrentSkill.__table__)
 
 def write_synthetic_taxonomy(path: Path, n: int = SYNTH_SKILLS, seed: int = 1) -> Path:
     """An ESCO-shaped CSV of ``n`` skills: URIs, labels, aliases on several lines, long descriptions, broaders."""
-    import random
-
     rng = random.Random(f"{seed}:taxonomy")
     words = [
         *[
@@ -126,9 +127,6 @@ def _templates(ctx: GenerateContext, skill_ids: list[int], weights: list[float])
 
 def generate(ctx: GenerateContext) -> int:
     """Catalog, synthetic taxonomy, ~10 assessments per person and current profiles; returns rows written."""
-    from hrsys.skills.catalog_service import import_catalog, import_csv
-    from hrsys.skills.csv_taxonomy import parse_mapping
-
     engine = ctx.engine
     with Session(engine) as session:
         if session.scalar(sa.select(sa.func.count()).select_from(Framework)) == 0:

@@ -1,7 +1,7 @@
 """Secondment benchmarks on a generated national-scale database (``make bench``).
 
 All figures are taken on the day the generator calls "today"
-(:data:`hrsys.secondments.generate.ANCHOR`), so they do not drift with the calendar.
+(:data:`hrsys.generate.secondments.ANCHOR`), so they do not drift with the calendar.
 
 - The alert summary (six groups, each count plus its 20 most urgent items), for the
   whole civil service and for one ministry's subtree: p95 < 100 ms.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hrsys.agencies.models import Agency
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.core.fiscal import fiscal_year
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
+from hrsys.generate.secondments import ANCHOR
 from hrsys.secondments import service
-from hrsys.secondments.generate import ANCHOR
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import SecondmentPolicy
 

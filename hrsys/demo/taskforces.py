@@ -8,11 +8,11 @@ Dates are relative to the day the demo is loaded, so the task force is always ru
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.demo.context import Demo
 from hrsys.skills.models import CurrentSkill, Skill
 from hrsys.taskforces import service
 from hrsys.taskforces.schemas import ActualCreate, KpiCreate, NeedCreate, TaskForceCreate
@@ -34,7 +34,7 @@ def _common_skills(session: Session, n: int) -> list[int]:
     return [r.skill_id for r in rows]
 
 
-def load(session: Session, demo: Any) -> str:
+def load(session: Session, demo: Demo) -> str:
     leads = demo.people_by_role.get("taskforce_lead") or []
     if not leads or "MDES-DGA" not in demo.agencies:
         return ""

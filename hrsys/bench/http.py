@@ -182,6 +182,8 @@ def server(
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is None:  # still starting: stop it, or reading its stderr would wait for ever
+                    proc.kill()
                 err = proc.stderr.read().decode() if proc.stderr else ""
                 raise RuntimeError(f"hrsys serve did not start: {err[-2000:]}")
             time.sleep(0.2)

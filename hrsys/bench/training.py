@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from typing import Any
@@ -23,10 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from hrsys.agencies.models import Agency
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
+from hrsys.bench.oracles import covered_value, cp_sat_optimum
 from hrsys.careers import cache as career_cache
 from hrsys.careers.service import load_profile
 from hrsys.core.db import read_engine
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people.models import Person
 from hrsys.training import catalog as course_cache
 from hrsys.training import needs, service
@@ -130,65 +130,6 @@ def oracle_catalog(rng: random.Random, n_courses: int) -> tuple[list[Need], dict
     return needs, courses, completed
 
 
-def _values(needs: list[Need], covered: set[int]) -> tuple[float, float]:
-    open_ = [n for n in needs if n.shortfall > 0 and n.skill_id in covered]
-    return (
-        sum(n.weight * n.shortfall for n in open_ if n.essential),
-        sum(n.weight * n.shortfall for n in open_ if not n.essential),
-    )
-
-
-def cp_sat_optimum(
-    needs: list[Need], courses: dict[int, PlanCourse], completed: set[int], budget: float | None = None
-) -> tuple[tuple[float, float], float]:
-    """((essential, desirable) value, cost) of the optimum, from CP-SAT's own model of the problem.
-
-    Lexicographic stages: cover all that can be covered (or, under a budget, the most essential
-    value, then the most desirable value), then the least cost. Weights x 100 and costs are whole.
-    """
-    from ortools.sat.python import cp_model  # a test-and-bench dependency only
-
-    model = cp_model.CpModel()
-    x = {c: model.new_bool_var(f"x{c}") for c in courses if c not in completed}
-    for c, var in x.items():
-        if not courses[c].available:
-            model.add(var == 0)
-        for p in courses[c].prerequisites:
-            if p not in completed:
-                model.add_implication(var, x[p])
-    open_needs = [n for n in needs if n.shortfall > 0]
-    y = []
-    for n in open_needs:
-        v = model.new_bool_var(f"y{n.skill_id}")
-        teach = [x[c] for c in x if dict(courses[c].outcomes).get(n.skill_id, 0) >= n.need]
-        model.add(sum(teach) >= 1).only_enforce_if(v)
-        y.append(v)
-    cost = sum(int(courses[c].cost) * x[c] for c in x)
-    stages: list[Any]
-    if budget is None:
-        stages = [sum(y)]
-    else:
-        model.add(cost <= math.floor(budget + 1e-9))
-        stages = [
-            sum(round(n.weight * 100) * n.shortfall * v for n, v in zip(open_needs, y, strict=True) if n.essential),
-            sum(round(n.weight * 100) * n.shortfall * v for n, v in zip(open_needs, y, strict=True) if not n.essential),
-        ]
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    for expr in stages:
-        model.maximize(expr)
-        if solver.solve(model) != cp_model.OPTIMAL:  # pragma: no cover - tiny models
-            raise RuntimeError("CP-SAT did not prove its optimum")
-        model.add(expr >= round(solver.objective_value))
-    model.minimize(cost)
-    if solver.solve(model) != cp_model.OPTIMAL:  # pragma: no cover
-        raise RuntimeError("CP-SAT did not prove its optimum")
-    chosen = {c for c in x if solver.value(x[c])}
-    covered = {n.skill_id for n in open_needs if any(dict(courses[c].outcomes).get(n.skill_id, 0) >= n.need
-                                                    for c in chosen)}  # fmt: skip
-    return _values(needs, covered), float(solver.objective_value)
-
-
 def exactness_against_cp_sat(n: int = 200, seed: int = 20261206, sizes: tuple[int, int] = (10, 40)) -> dict[str, Any]:
     """Plans labelled ``exact`` against CP-SAT's optimum on ``n`` random catalogs (every other one under a budget).
 
@@ -219,7 +160,7 @@ def exactness_against_cp_sat(n: int = 200, seed: int = 20261206, sizes: tuple[in
         if r.algorithm not in ("exact", "none"):  # "none": nothing to plan, trivially optimal
             continue
         out["exact"] += 1
-        got = _values(needs, set(r.covered))
+        got = covered_value(needs, set(r.covered))
         same = abs(r.cost - cost) <= 1e-6 and all(abs(a - b) <= 1e-6 for a, b in zip(got, key, strict=True))
         out["equal"] += same
     return out

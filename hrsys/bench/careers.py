@@ -15,10 +15,11 @@ import networkx as nx
 import sqlalchemy as sa
 
 from hrsys.agencies.models import Agency
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.careers import cache, service, succession
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people.models import Person
 from hrsys.skills.models import CurrentSkill
+from hrsys.training.catalog import course_catalog
 
 N = 300
 
@@ -86,8 +87,6 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
 
 
 def _bench_strength_rows(ctx: BenchContext, data: cache.CareerData) -> list[BenchRow]:
-    from hrsys.training.catalog import course_catalog
-
     e = ctx.engine
     course_catalog(e)  # warm: the course catalog is loaded once per process, not per call
     with e.connect() as conn:

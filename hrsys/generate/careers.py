@@ -25,6 +25,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track
 from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
@@ -57,8 +58,6 @@ PERSON_ROLE_LEVEL = {p: lv for lv, ps in POSITION_LEVELS_BY_ROLE_LEVEL.items() f
 
 def generate(ctx: GenerateContext) -> int:
     """Shipped and synthetic roles, their requirements and transitions, and everyone's role; rows written."""
-    from hrsys.careers.importer import import_roles
-
     engine = ctx.engine
     with Session(engine) as session:
         if not session.scalar(sa.select(sa.func.count()).select_from(Role)):

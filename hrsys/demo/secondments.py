@@ -8,10 +8,10 @@ for its conflict-of-interest review. All moves go through the service (rules, hi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hrsys.demo.context import Demo
 from hrsys.secondments import service
 from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.schemas import ActivateInput, CoiDecisionInput, InterestsDeclaration, SecondmentCreate
@@ -19,7 +19,7 @@ from hrsys.secondments.schemas import ActivateInput, CoiDecisionInput, Interests
 HOST = "MDES-STAT"
 
 
-def load(session: Session, demo: Any) -> str:
+def load(session: Session, demo: Demo) -> str:
     if HOST not in demo.agencies or len(demo.experts) < 2:
         return ""
     policy = demo.settings.secondments.policy()

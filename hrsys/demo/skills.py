@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement
+from hrsys.demo.context import Demo
 from hrsys.skills.assessment_service import rebuild_profiles
 from hrsys.skills.catalog_service import import_catalog
 from hrsys.skills.models import Assessment, AssessmentSource, Skill
@@ -33,7 +34,7 @@ DIGITAL_SHARE = 0.3
 """Share of staff in digital roles (any non-general track), so the demo has people on every path."""
 
 
-def load(session: Session, demo: Any) -> str:
+def load(session: Session, demo: Demo) -> str:
     reports = import_catalog(session, CATALOG)
     roles_report = import_roles(session, CATALOG / "roles")
     session.flush()
@@ -44,7 +45,7 @@ def load(session: Session, demo: Any) -> str:
     for req in session.scalars(sa.select(RoleRequirement)):
         requirements.setdefault(req.role_id, []).append((req.skill_id, req.level))
     all_skills = list(session.scalars(sa.select(Skill.id).where(Skill.retired.is_(False))))
-    code_of = {a.id: code for code, a in demo.agencies.items()}
+    code_of: dict[int | None, str] = {a.id: code for code, a in demo.agencies.items()}
     today = dt.date(2026, 11, 1)
     rows: list[dict[str, Any]] = []
     for person in demo.staff:

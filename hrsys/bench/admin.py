@@ -25,7 +25,7 @@ from admin.site import AdminSite
 from admin.writes import handle
 from hrsys.access.identity import CurrentUser
 from hrsys.access.models import UserRole
-from hrsys.generate.context import BenchContext, BenchRow, latency_row
+from hrsys.bench.context import BenchContext, BenchRow, latency_row
 from hrsys.people.models import Person
 
 

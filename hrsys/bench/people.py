@@ -8,8 +8,8 @@ import urllib.parse
 import sqlalchemy as sa
 
 from hrsys.agencies.models import Agency
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.generate import names
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people import service
 
 PAGE = 50

@@ -24,7 +24,7 @@ from hrsys.access import audit, guard, scope, service, tokens
 from hrsys.access.identity import CurrentUser
 from hrsys.access.models import User, UserRole
 from hrsys.agencies.models import Agency
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people import service as people
 from hrsys.people.models import Person
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import resource
+import random
 import subprocess
 import sys
 import tempfile
@@ -28,7 +28,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
+from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
+from hrsys.generate.skills import write_synthetic_taxonomy
+from hrsys.people.service import list_people, skill_filters
+from hrsys.skills.assessment_service import person_profile
+from hrsys.skills.catalog_service import import_csv
+from hrsys.skills.csv_taxonomy import parse_mapping
+from hrsys.skills.service import search_skills
 
 FULL_ROWS = 5_000_000
 
@@ -39,8 +45,6 @@ def write_assessments_csv(path: Path, engine: sa.Engine, rows: int, seed: int = 
     ``order``: ``person`` (people by id, each person's rows together) or ``shuffled`` (each person's
     rows together, people in random order).
     """
-    import random
-
     rng = random.Random(f"{seed}:bench-import")
     with engine.connect() as conn:
         n_people = (rows + 9) // 10
@@ -81,27 +85,6 @@ def write_assessments_csv(path: Path, engine: sa.Engine, rows: int, seed: int = 
     return len(people)
 
 
-def _child_import(url: str, file: str) -> None:
-    """Run in a child process: import, report, roll back (so the benchmark leaves no trace)."""
-    from hrsys.core.db import make_engine
-    from hrsys.skills.assessment_import import import_assessments, validate_keys
-
-    engine = make_engine(url)
-    with Session(engine) as session:
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        report = import_assessments(session, file)
-        seconds = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        t1 = time.perf_counter()
-        validate_keys(session.connection())  # what the command does after its commit (PostgreSQL)
-        keys_seconds = time.perf_counter() - t1
-        session.rollback()
-    peak_mib = after.ru_maxrss / 1024
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    print(f"{report.written} {seconds:.3f} {peak_mib:.1f} {len(report.problems)} {cpu:.1f} {keys_seconds:.3f}")
-
-
 def _bench_assessment_import(ctx: BenchContext) -> BenchRow:
     rows, order = ctx.settings.bench.assessment_rows, ctx.settings.bench.assessment_order
     with ctx.engine.connect() as conn:
@@ -111,7 +94,7 @@ def _bench_assessment_import(ctx: BenchContext) -> BenchRow:
         write_assessments_csv(path, ctx.engine, rows, ctx.seed, order=order)
         size_mib = path.stat().st_size / 2**20
         out = subprocess.run(
-            [sys.executable, "-m", "hrsys.skills.bench", "import-assessments", ctx.database_url, str(path)],
+            [sys.executable, "-m", "hrsys.bench.assessment_import", ctx.database_url, str(path)],
             capture_output=True,
             text=True,
             check=True,
@@ -137,10 +120,6 @@ def _bench_assessment_import(ctx: BenchContext) -> BenchRow:
 
 
 def _bench_taxonomy(ctx: BenchContext) -> BenchRow:
-    from hrsys.skills.catalog_service import import_csv
-    from hrsys.skills.csv_taxonomy import parse_mapping
-    from hrsys.skills.generate import write_synthetic_taxonomy
-
     with tempfile.TemporaryDirectory() as tmp:
         path = write_synthetic_taxonomy(Path(tmp) / "taxonomy.csv", seed=ctx.seed + 1)
         mapping = parse_mapping(
@@ -182,10 +161,6 @@ SEARCHES = [
 
 
 def benchmarks(ctx: BenchContext) -> list[BenchRow]:
-    from hrsys.people.service import list_people, skill_filters
-    from hrsys.skills.assessment_service import person_profile
-    from hrsys.skills.service import search_skills
-
     engine = ctx.engine
     rows: list[BenchRow] = []
     with engine.connect() as conn:
@@ -224,13 +199,6 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
 
 
 def late_benchmarks(ctx: BenchContext) -> list[BenchRow]:
-    """Run after every other area's figures (see :func:`hrsys.generate.bench.run_bench`): the import writes millions
+    """Run after every other area's figures (see :func:`hrsys.bench.run.run_bench`): the import writes millions
     of rows and rolls them back."""
     return [_bench_assessment_import(ctx)]
-
-
-if __name__ == "__main__":  # the child process of the import benchmark
-    if len(sys.argv) == 4 and sys.argv[1] == "import-assessments":
-        _child_import(sys.argv[2], sys.argv[3])
-    else:
-        raise SystemExit("usage: python -m hrsys.skills.bench import-assessments DATABASE_URL FILE")

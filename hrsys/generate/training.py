@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.careers.importer import import_roles
 from hrsys.careers.models import RoleRequirement, RoleTransition
 from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
@@ -61,8 +62,6 @@ def _insert(conn: sa.Connection, table: Any, rows: list[dict[str, Any]]) -> int:
 
 def generate(ctx: GenerateContext) -> int:
     """Courses, outcomes, prerequisites, sessions, enrolments and development plans; returns rows written."""
-    from hrsys.careers.importer import import_roles
-
     with Session(ctx.engine) as session:
         if not session.scalar(sa.select(sa.func.count()).select_from(Course)):
             import_roles(session, CATALOG)

@@ -7,7 +7,7 @@ prints where the credentials are.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ def _demo_username(person: Person | None, role: str, taken: set[str]) -> str:
 
 
 def create_demo_users(
-    session: Session, settings: Settings, people_by_role: dict[str, Sequence[Person | int | None]]
+    session: Session, settings: Settings, people_by_role: Mapping[str, Sequence[Person | int | None]]
 ) -> list[tuple[str, str, str]]:
     """Create (or reset) demo users with fresh random passwords; write them to ``settings.demo_credentials_file``.
 
