@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from hrsys.allocation.rules import Commitment, peak_allocation
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.secondments import generate, lifecycle, rules, service
+from hrsys.secondments import generate, lifecycle, rules
+from hrsys.secondments import reports as service
 from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.models import KnowledgeTransfer, Secondment, SecondmentTransition
 from hrsys.secondments.policy import SecondmentPolicy
