@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from hrsys.core.fiscal import add_months, fiscal_year
+from hrsys.secondments.lookups import bangkok_today
 from hrsys.secondments.policy import SecondmentPolicy
-from hrsys.secondments.service import bangkok_today
 from hrsys.skills.models import Assessment, CurrentSkill
 from tests import factories
 

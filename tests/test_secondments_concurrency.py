@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hrsys.core.errors import AppError
-from hrsys.secondments import service
+from hrsys.secondments import commands as service
 from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.models import Secondment, SecondmentTransition
 from hrsys.secondments.policy import SecondmentPolicy

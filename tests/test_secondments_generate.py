@@ -13,7 +13,8 @@ from hrsys.allocation.rules import Commitment, peak_allocation
 from hrsys.generate import secondments as generate
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.secondments import lifecycle, rules, service
+from hrsys.secondments import lifecycle, rules
+from hrsys.secondments import reports as service
 from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.models import KnowledgeTransfer, Secondment, SecondmentTransition
 from hrsys.secondments.policy import SecondmentPolicy

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from hrsys.allocation.rules import Commitment, peak_allocation
 from hrsys.core.errors import AppError
-from hrsys.secondments import lifecycle, rules, service
+from hrsys.secondments import commands as service
+from hrsys.secondments import lifecycle, rules
 from hrsys.secondments.lifecycle import CLEARED, Action
 from hrsys.secondments.models import (
     ConflictOfInterestReview,

@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hrsys.core import fiscal
+from hrsys.core.states import IllegalMove as IllegalTransition
 from hrsys.secondments import costs, lifecycle, rules
-from hrsys.secondments.lifecycle import Action, CoiDecision, IllegalTransition, SecondmentStatus
+from hrsys.secondments.lifecycle import Action, CoiDecision, SecondmentStatus
 from hrsys.secondments.policy import SecondmentPolicy, load_policy
 from hrsys.secondments.rules import Period
 

@@ -30,7 +30,7 @@ from hrsys.core.errors import AppError
 from hrsys.people import service as people
 from hrsys.people.models import Person
 from hrsys.people.schemas import PersonUpdate
-from hrsys.secondments import service as secondments
+from hrsys.secondments import commands as secondments
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import SecondmentPolicy
 from hrsys.secondments.schemas import SecondmentUpdate

@@ -19,7 +19,7 @@ from hrsys.agencies.models import Agency
 from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.core.fiscal import fiscal_year
 from hrsys.generate.secondments import ANCHOR
-from hrsys.secondments import service
+from hrsys.secondments import lists, reports
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import SecondmentPolicy
 
@@ -41,37 +41,37 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
         latency_row(
             f"secondments: alert summary, national ({count:,} secondments)",
             db,
-            time_calls(lambda i: service.alerts(engine, policy=policy, today=ANCHOR), N),
+            time_calls(lambda i: reports.alerts(engine, policy=policy, today=ANCHOR), N),
             100,
         ),
         latency_row(
             "secondments: alert summary, one ministry",
             db,
-            time_calls(lambda i: service.alerts(engine, policy=policy, today=ANCHOR, agency=picks[i % len(picks)]), N),
+            time_calls(lambda i: reports.alerts(engine, policy=policy, today=ANCHOR, agency=picks[i % len(picks)]), N),
             100,
         ),
         latency_row(
             "secondments: list ending_within=60",
             db,
-            time_calls(lambda i: service.list_secondments(engine, today=ANCHOR, ending_within=60), N),
+            time_calls(lambda i: lists.list_secondments(engine, today=ANCHOR, ending_within=60), N),
             50,
         ),
         latency_row(
             f"secondments: cost report FY {fy}, national",
             db,
-            time_calls(lambda i: service.cost_report(engine, fiscal_year=fy), N),
+            time_calls(lambda i: reports.cost_report(engine, fiscal_year=fy), N),
             300,
         ),
         latency_row(
             f"secondments: cost report FY {fy}, one ministry",
             db,
-            time_calls(lambda i: service.cost_report(engine, fiscal_year=fy, agency=picks[i % len(picks)]), N),
+            time_calls(lambda i: reports.cost_report(engine, fiscal_year=fy, agency=picks[i % len(picks)]), N),
             300,
         ),
         latency_row(
             "secondments: knowledge-transfer coverage per agency",
             db,
-            time_calls(lambda i: service.coverage_report(engine), N),
+            time_calls(lambda i: reports.coverage_report(engine), N),
             200,
         ),
     ]

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from hrsys.demo.context import Demo
-from hrsys.secondments import service
+from hrsys.secondments import commands, lookups
 from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.schemas import ActivateInput, CoiDecisionInput, InterestsDeclaration, SecondmentCreate
 
@@ -23,9 +23,9 @@ def load(session: Session, demo: Demo) -> str:
     if HOST not in demo.agencies or len(demo.experts) < 2:
         return ""
     policy = demo.settings.secondments.policy()
-    today = service.bangkok_today()
+    today = lookups.bangkok_today()
     first, second = demo.experts[0], demo.experts[1]
-    ending = service.create(
+    ending = commands.create(
         session,
         SecondmentCreate(
             person_id=first.id, host_agency=HOST, starts_on=today - dt.timedelta(days=300),
@@ -36,12 +36,12 @@ def load(session: Session, demo: Demo) -> str:
         ),
         policy=policy,
     )  # fmt: skip
-    service.act(session, ending.id, Action.submit, policy=policy, today=today)
-    service.decide_coi(session, ending.id, CoiDecisionInput(decision="cleared"))
-    service.act(session, ending.id, Action.approve, policy=policy, today=today)
-    service.act(session, ending.id, Action.activate, ActivateInput(on=today - dt.timedelta(days=300)),
+    commands.act(session, ending.id, Action.submit, policy=policy, today=today)
+    commands.decide_coi(session, ending.id, CoiDecisionInput(decision="cleared"))
+    commands.act(session, ending.id, Action.approve, policy=policy, today=today)
+    commands.act(session, ending.id, Action.activate, ActivateInput(on=today - dt.timedelta(days=300)),
                 policy=policy, today=today)  # fmt: skip
-    waiting = service.create(
+    waiting = commands.create(
         session,
         SecondmentCreate(
             person_id=second.id, host_agency=HOST, starts_on=today + dt.timedelta(days=30),
@@ -52,5 +52,5 @@ def load(session: Session, demo: Demo) -> str:
         ),
         policy=policy,
     )  # fmt: skip
-    service.act(session, waiting.id, Action.submit, policy=policy, today=today)
+    commands.act(session, waiting.id, Action.submit, policy=policy, today=today)
     return f"secondments into {HOST}: one ending within 3 weeks, one waiting for its review"

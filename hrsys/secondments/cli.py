@@ -12,6 +12,7 @@ from hrsys.config import Settings
 from hrsys.core import fiscal, tabular
 from hrsys.core.db import make_engine
 from hrsys.core.errors import AppError
+from hrsys.secondments import lookups, reports
 
 
 @click.group()
@@ -40,13 +41,11 @@ def alerts_cmd(
     settings: Settings, agency: str | None, ending_within: int | None, as_of: dt.datetime | None, as_json: bool
 ) -> None:
     """What needs action: ending soon, past their end, end reports overdue, reviews pending, near the career cap."""
-    from hrsys.secondments import service  # on use: start-up time of every hrsys command
-
     engine = make_engine(settings.database_url)
     try:
-        today = as_of.date() if as_of else service.bangkok_today()
+        today = as_of.date() if as_of else lookups.bangkok_today()
         policy = settings.secondments.policy()
-        result = service.alerts(engine, policy=policy, today=today, agency=agency, ending_within=ending_within)
+        result = reports.alerts(engine, policy=policy, today=today, agency=agency, ending_within=ending_within)
     except AppError as exc:
         click.echo(f"error: {exc.detail}", err=True)
         sys.exit(2)
@@ -81,12 +80,10 @@ def alerts_cmd(
 @click.pass_obj
 def costs_cmd(settings: Settings, fiscal_year: int | None, agency: str | None) -> None:
     """Cost of a Thai fiscal year per agency, host and sender shares apart (CSV on standard output)."""
-    from hrsys.secondments import service  # on use: start-up time of every hrsys command
-
     engine = make_engine(settings.database_url)
     try:
-        year = fiscal_year or fiscal.fiscal_year(service.bangkok_today())
-        report = service.cost_report(engine, fiscal_year=year, agency=agency)
+        year = fiscal_year or fiscal.fiscal_year(lookups.bangkok_today())
+        report = reports.cost_report(engine, fiscal_year=year, agency=agency)
     except AppError as exc:
         click.echo(f"error: {exc.detail}", err=True)
         sys.exit(2)

@@ -11,7 +11,9 @@
        +--withdraw----------+-------------------------+--> withdrawn
 
 Every move is an :class:`Action` sent as ``POST /api/v1/secondments/{id}/<action>``;
-:func:`next_status` is the only place that decides whether a move is legal.
+:data:`TRANSITIONS` is the only place that decides whether a move is legal (through
+:data:`MACHINE`, the shared mechanism of :mod:`hrsys.core.states`, whose 409 lists the
+allowed actions).
 Rejecting, withdrawing and terminating need a reason. ``completed``,
 ``rejected``, ``withdrawn`` and ``terminated`` are final.
 
@@ -22,6 +24,8 @@ conflict of interest, agreement, allocation) live in :mod:`hrsys.secondments.rul
 from __future__ import annotations
 
 import enum
+
+from hrsys.core.states import Machine
 
 
 class SecondmentStatus(enum.StrEnum):
@@ -86,29 +90,16 @@ ENDED = frozenset({S.completed, S.terminated})
 """States after which an end report is due."""
 
 
-class IllegalTransition(Exception):
-    """``action`` cannot be taken from ``status``; ``allowed`` lists the actions that can."""
+MACHINE = Machine.by_action(
+    TRANSITIONS,
+    SecondmentStatus,
+    refusal="cannot {move} a secondment that is {current}; {allowed}",
+    final="allowed: none: the secondment is closed",
+    status_in_extra=True,
+)
+"""An illegal move is a 409 ``illegal_transition`` with ``allowed`` and ``extra.status``."""
 
-    def __init__(self, status: SecondmentStatus, action: Action) -> None:
-        self.status = status
-        self.action = action
-        self.allowed = allowed_actions(status)
-        allowed = ", ".join(self.allowed) or "none: the secondment is closed"
-        super().__init__(f"cannot {action} a secondment that is {status}; allowed: {allowed}")
-
-
-def allowed_actions(status: SecondmentStatus) -> list[str]:
-    """The actions that may be taken from ``status``, in lifecycle order."""
-    return [a.value for a, (sources, _) in TRANSITIONS.items() if status in sources]
-
-
-def next_status(status: SecondmentStatus, action: Action) -> SecondmentStatus:
-    """The state ``action`` leads to from ``status``; :class:`IllegalTransition` if it is not allowed.
-
-    >>> next_status(SecondmentStatus.active, Action.extend)
-    <SecondmentStatus.extended: 'extended'>
-    """
-    sources, target = TRANSITIONS[action]
-    if status not in sources:
-        raise IllegalTransition(status, action)
-    return target
+allowed_actions = MACHINE.allowed
+"""The actions that may be taken from a status, in lifecycle order."""
+next_status = MACHINE.next
+"""The state an action leads to from a status; :class:`~hrsys.core.states.IllegalMove` (409) if not allowed."""

@@ -25,6 +25,7 @@ from typing import Annotated
 
 import msgspec
 
+from hrsys.config import from_env_one
 from hrsys.core.cache import memoized
 
 Months = Annotated[int, msgspec.Meta(ge=0, le=600)]
@@ -71,8 +72,6 @@ def load_policy(path: str | None = None) -> SecondmentPolicy:
     naming the file and the field.
     """
     if path is None:
-        from hrsys.config import from_env_one
-
         path = from_env_one(POLICY_ENV)
     if not path:
         return SecondmentPolicy()

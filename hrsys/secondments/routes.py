@@ -1,4 +1,4 @@
-"""Secondments API: thin handlers over :mod:`hrsys.secondments.service`."""
+"""Secondments API: thin handlers over the commands, reads, lists and reports of :mod:`hrsys.secondments`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hrsys.access.guard import body_agency_guard, query_agency_guard, secondment
 from hrsys.access.rules import Access
 from hrsys.core.fiscal import fiscal_year
 from hrsys.core.pagination import Page
-from hrsys.secondments import service
+from hrsys.secondments import commands, lists, lookups, reads, reports
 from hrsys.secondments.lifecycle import Action, SecondmentStatus
 from hrsys.secondments.policy import SecondmentPolicy, load_policy
 from hrsys.secondments.schemas import (
@@ -38,7 +38,6 @@ from hrsys.secondments.schemas import (
     TransitionInput,
     TransitionOut,
 )
-from hrsys.secondments.service import Actor
 
 
 def provide_policy(state: State) -> SecondmentPolicy:
@@ -50,12 +49,12 @@ def provide_policy(state: State) -> SecondmentPolicy:
     return settings.secondments.policy() if settings is not None else load_policy()
 
 
-def actor_of(request: Request[Any, Any, Any]) -> Actor:
+def actor_of(request: Request[Any, Any, Any]) -> lookups.Actor:
     """The signed-in user, if the access layer put one in the request scope."""
     user = request.scope.get("user")
     if user is None:
-        return Actor()
-    return Actor(getattr(user, "id", None), getattr(user, "label", None) or getattr(user, "username", None))
+        return lookups.Actor()
+    return lookups.Actor(getattr(user, "id", None), getattr(user, "label", None) or getattr(user, "username", None))
 
 
 AgencyQuery = Annotated[str | None, QueryParameter(description="Agency code: host agency and its sub-agencies")]
@@ -97,11 +96,11 @@ def _action_route(action: Action) -> Any:
         secondment_id: int,
         data: Any = None,
     ) -> SecondmentOut:
-        s = service.act(
+        s = commands.act(
             db_session, secondment_id, action, data, actor=actor_of(request), policy=policy,
-            today=service.bangkok_today(),
+            today=lookups.bangkok_today(),
         )  # fmt: skip
-        return service.detail(db_session, s, policy=policy)
+        return reads.detail(db_session, s, policy=policy)
 
     handler.__name__ = handler.__qualname__ = action.value  # the OpenAPI operation id ends with it
     handler.__doc__ = doc
@@ -144,9 +143,9 @@ class SecondmentController(Controller):
     ) -> Page[SecondmentListItem]:
         """Secondments filtered by state, host agency, person or task force; ``ending_within=60`` lists
         those ending in the next 60 days, soonest first."""
-        return service.list_secondments(
+        return lists.list_secondments(
             db_engine,
-            today=service.bangkok_today(),
+            today=lookups.bangkok_today(),
             status=status,
             agency=agency,
             person_id=person_id,
@@ -165,8 +164,8 @@ class SecondmentController(Controller):
         data: JSONBody[SecondmentCreate],
     ) -> SecondmentOut:
         """Propose a secondment. It books no time until approved."""
-        s = service.create(db_session, data, actor=actor_of(request), policy=policy)
-        return service.detail(db_session, s, policy=policy)
+        s = commands.create(db_session, data, actor=actor_of(request), policy=policy)
+        return reads.detail(db_session, s, policy=policy)
 
     @get("/alerts", opt={"access": Access.hr}, sync_to_thread=True)
     def alerts(
@@ -179,10 +178,10 @@ class SecondmentController(Controller):
     ) -> Alerts:
         """What needs action: ending soon, past their end, end reports overdue, reviews pending,
         approved but not started, people near the career cap."""
-        return service.alerts(
+        return reports.alerts(
             db_engine,
             policy=policy,
-            today=service.bangkok_today(),
+            today=lookups.bangkok_today(),
             agency=agency,
             ending_within=ending_within,
             limit=limit,
@@ -201,13 +200,13 @@ class SecondmentController(Controller):
         agency: AgencyQuery = None,
     ) -> CostReport:
         """Cost of a Thai fiscal year per agency, host and sender shares apart."""
-        year = fiscal_year_be if fiscal_year_be is not None else fiscal_year(service.bangkok_today())
-        return service.cost_report(db_engine, fiscal_year=year, agency=agency)
+        year = fiscal_year_be if fiscal_year_be is not None else fiscal_year(lookups.bangkok_today())
+        return reports.cost_report(db_engine, fiscal_year=year, agency=agency)
 
     @get("/coverage", opt={"access": Access.hr}, sync_to_thread=True)
     def coverage(self, db_engine: NamedDependency[Engine], agency: AgencyQuery = None) -> CoverageReport:
         """Knowledge-transfer coverage per host agency (skills passed on over skills planned)."""
-        return service.coverage_report(db_engine, agency=agency)
+        return reports.coverage_report(db_engine, agency=agency)
 
     @get("/policy", opt={"access": Access.authenticated}, sync_to_thread=False)
     def policy_in_force(self, policy: NamedDependency[SecondmentPolicy]) -> SecondmentPolicy:
@@ -221,7 +220,7 @@ class SecondmentController(Controller):
         policy: NamedDependency[SecondmentPolicy],
         secondment_id: FromPath[int],
     ) -> SecondmentOut:
-        return service.detail(db_session, service.get(db_session, secondment_id), policy=policy)
+        return reads.detail(db_session, lookups.get(db_session, secondment_id), policy=policy)
 
     @patch("/{secondment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def update_secondment(
@@ -233,13 +232,13 @@ class SecondmentController(Controller):
         data: JSONBody[SecondmentUpdate],
     ) -> SecondmentOut:
         """Change a secondment; terms only before activation. Send ``version`` to refuse stale edits."""
-        s = service.update(db_session, secondment_id, data, actor=actor_of(request), policy=policy)
-        return service.detail(db_session, s, policy=policy)
+        s = commands.update(db_session, secondment_id, data, actor=actor_of(request), policy=policy)
+        return reads.detail(db_session, s, policy=policy)
 
     @get("/{secondment_id:int}/history", opt={"access": Access.hr}, sync_to_thread=True)
     def history(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[TransitionOut]:
         """Every move of the state machine: from, to, who, when, why."""
-        return service.history(db_session, secondment_id)
+        return reads.history(db_session, secondment_id)
 
     # The moves of the state machine (bodies and descriptions in _MOVES), each named after its action.
     submit = _action_route(Action.submit)
@@ -254,14 +253,14 @@ class SecondmentController(Controller):
     @get("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
     def list_reviews(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[CoiReviewOut]:
         """Every conflict-of-interest declaration and its decision, oldest first."""
-        return service.reviews(db_session, secondment_id)
+        return reads.reviews(db_session, secondment_id)
 
     @post("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
     def declare(
         self, db_session: NamedDependency[Session], secondment_id: FromPath[int], data: JSONBody[InterestsDeclaration]
     ) -> CoiReviewOut:
         """Declare interests; opens a new (pending) review that replaces the previous one."""
-        return service.review_out(service.declare_interests(db_session, secondment_id, data))
+        return reads.review_out(commands.declare_interests(db_session, secondment_id, data))
 
     @post("/{secondment_id:int}/coi/decision", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def decide(
@@ -272,8 +271,8 @@ class SecondmentController(Controller):
         data: JSONBody[CoiDecisionInput],
     ) -> CoiReviewOut:
         """The reviewer's decision on the latest declaration; blocked stops approval."""
-        review = service.decide_coi(db_session, secondment_id, data, actor=actor_of(request))
-        return service.review_out(review)
+        review = commands.decide_coi(db_session, secondment_id, data, actor=actor_of(request))
+        return reads.review_out(review)
 
     @put("/{secondment_id:int}/knowledge-transfer", opt={"access": Access.hr}, sync_to_thread=True)
     def set_plan(
@@ -284,8 +283,8 @@ class SecondmentController(Controller):
         data: JSONBody[KnowledgeTransferPlan],
     ) -> SecondmentOut:
         """Replace the knowledge-transfer plan (counterparts, skills, target levels)."""
-        s = service.set_knowledge_transfer(db_session, secondment_id, data.items)
-        return service.detail(db_session, s, policy=policy)
+        s = commands.set_knowledge_transfer(db_session, secondment_id, data.items)
+        return reads.detail(db_session, s, policy=policy)
 
     @post("/{secondment_id:int}/end-report", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def end_report(
@@ -297,7 +296,7 @@ class SecondmentController(Controller):
         data: JSONBody[EndReportInput],
     ) -> SecondmentOut:
         """The end report; each level reached is recorded as a knowledge-transfer assessment."""
-        s = service.submit_end_report(
-            db_session, secondment_id, data, actor=actor_of(request), today=service.bangkok_today()
+        s = commands.submit_end_report(
+            db_session, secondment_id, data, actor=actor_of(request), today=lookups.bangkok_today()
         )
-        return service.detail(db_session, s, policy=policy)
+        return reads.detail(db_session, s, policy=policy)

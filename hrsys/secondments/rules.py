@@ -105,23 +105,29 @@ def continuous_runs(periods: Iterable[Period], break_days: int) -> list[Period]:
     return merge_periods(periods, max_gap_days=break_days)
 
 
-def check_first_period(policy: SecondmentPolicy, starts_on: dt.date, first_ends_on: dt.date) -> Breach | None:
-    """The first period may last at most ``max_first_period_months`` calendar months."""
-    limit = last_day_within(starts_on, policy.max_first_period_months)
-    if first_ends_on <= limit:
+def _ends_too_late(rule: str, allowance: str, months: int, limit: dt.date, requested: dt.date) -> Breach | None:
+    """``rule`` is broken when ``requested`` is after ``limit``, the last day ``allowance`` (of ``months``) admits."""
+    if requested <= limit:
         return None
-    over = (first_ends_on - limit).days
+    over = (requested - limit).days
     return Breach(
-        "max_first_period",
-        f"the first period may last at most {policy.max_first_period_months} months, so it must end by {limit}; "
-        f"{first_ends_on} is {over} day(s) over",
+        rule,
+        f"{allowance}, so it must end by {limit}; {requested} is {over} day(s) over",
         {
-            "limit_months": policy.max_first_period_months,
+            "limit_months": months,
             "latest_ends_on": limit.isoformat(),
-            "requested_ends_on": first_ends_on.isoformat(),
+            "requested_ends_on": requested.isoformat(),
             "over_by_days": over,
         },
     )
+
+
+def check_first_period(policy: SecondmentPolicy, starts_on: dt.date, first_ends_on: dt.date) -> Breach | None:
+    """The first period may last at most ``max_first_period_months`` calendar months."""
+    months = policy.max_first_period_months
+    limit = last_day_within(starts_on, months)
+    allowance = f"the first period may last at most {months} months"
+    return _ends_too_late("max_first_period", allowance, months, limit, first_ends_on)
 
 
 def check_extension(
@@ -139,21 +145,10 @@ def check_extension(
                 "over_by": extensions_used + 1 - policy.max_extensions,
             },
         )
-    limit = last_day_within(ends_on + ONE_DAY, policy.max_extension_months)
-    if new_ends_on <= limit:
-        return None
-    over = (new_ends_on - limit).days
-    return Breach(
-        "max_extension_length",
-        f"an extension may add at most {policy.max_extension_months} months after {ends_on}, so it must end by "
-        f"{limit}; {new_ends_on} is {over} day(s) over",
-        {
-            "limit_months": policy.max_extension_months,
-            "latest_ends_on": limit.isoformat(),
-            "requested_ends_on": new_ends_on.isoformat(),
-            "over_by_days": over,
-        },
-    )
+    months = policy.max_extension_months
+    limit = last_day_within(ends_on + ONE_DAY, months)
+    allowance = f"an extension may add at most {months} months after {ends_on}"
+    return _ends_too_late("max_extension_length", allowance, months, limit, new_ends_on)
 
 
 def check_career_cap(policy: SecondmentPolicy, history: Sequence[Period], new: Period) -> Breach | None:

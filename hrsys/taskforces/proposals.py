@@ -58,7 +58,7 @@ from hrsys.taskforces.assembly import (
 )
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed, TeamProposal
 from hrsys.taskforces.schemas import MemberOut, ProposalListItem, ProposalOut, ProposalRequest
-from hrsys.taskforces.states import MemberStatus, ProposalStatus
+from hrsys.taskforces.states import PROPOSALS, MemberStatus, ProposalStatus
 from hrsys.taskforces.visibility import cost_visible, mask_team, team_people
 from hrsys.training.models import Course, CourseOutcome
 
@@ -86,12 +86,6 @@ Target = Session | sa.Connection
 
 DEFAULT_MONTHLY_COST = {PersonKind.civil_servant: 30_000, PersonKind.external_expert: 120_000}
 """Baht per month assumed for people without a recorded cost (flagged in the reasons)."""
-
-PROPOSAL_MOVES = {
-    ProposalStatus.open: [ProposalStatus.accepted.value, ProposalStatus.discarded.value],
-    ProposalStatus.accepted: [],
-    ProposalStatus.discarded: [],
-}
 
 
 class Pool(msgspec.Struct, kw_only=True):
@@ -869,7 +863,7 @@ def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser |
         id=p.id,
         taskforce_id=p.taskforce_id,
         status=p.status,
-        allowed_moves=PROPOSAL_MOVES[p.status],
+        allowed_moves=PROPOSALS.allowed(p.status),
         created_at=p.created_at,
         starts_on=dt.date.fromisoformat(p.result["starts_on"]),
         ends_on=dt.date.fromisoformat(p.result["ends_on"]),
@@ -911,16 +905,10 @@ def list_proposals(session: Session, taskforce_id: int, viewer: CurrentUser | No
     return out
 
 
-def _not_open(p: TeamProposal) -> Conflict:
-    return Conflict(f"proposal {p.id} is {p.status.value}", rule="illegal_transition", allowed=PROPOSAL_MOVES[p.status])
-
-
 def discard(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id, lock=True)
     p = _proposal(session, tf, proposal_id)
-    if p.status != ProposalStatus.open:
-        raise _not_open(p)
-    p.status = ProposalStatus.discarded
+    p.status = PROPOSALS.next(p.status, ProposalStatus.discarded, subject=p.id)
     session.flush()
     return to_out(p, session, viewer)
 
@@ -937,8 +925,7 @@ def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date
     tf = service.get(session, taskforce_id, lock=True)
     service.require_editable(tf)
     p = _proposal(session, tf, proposal_id)
-    if p.status != ProposalStatus.open:
-        raise _not_open(p)
+    PROPOSALS.next(p.status, ProposalStatus.accepted, subject=p.id)
     period_start = dt.date.fromisoformat(p.result["starts_on"])
     ends_on = dt.date.fromisoformat(p.result["ends_on"])
     if on > ends_on:

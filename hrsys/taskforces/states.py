@@ -16,11 +16,19 @@ A membership is ``active`` until it is ``ended`` (served until its end date, whi
 may be brought forward when someone leaves early) or ``withdrawn`` (never served:
 appointed by mistake, or declined); both are final. Only active memberships hold a
 person's working time (see :mod:`hrsys.allocation`); only served ones cost money.
+
+A team proposal is ``open`` until it is ``accepted`` or ``discarded``, both final.
+
+Each table is a :class:`~hrsys.core.states.Machine` (the shared mechanism): a move
+is named by the status it leads to, and an illegal one is a 409 ``illegal_transition``
+whose ``allowed`` lists the statuses that may follow.
 """
 
 from __future__ import annotations
 
 import enum
+
+from hrsys.core.states import Machine
 
 
 class TaskForceStatus(enum.StrEnum):
@@ -54,35 +62,24 @@ class ProposalStatus(enum.StrEnum):
 
 TF = TaskForceStatus
 
-MOVES: dict[TaskForceStatus, tuple[TaskForceStatus, ...]] = {
-    TF.forming: (TF.active, TF.closed),
-    TF.active: (TF.closed,),
-    TF.closed: (),
-}
-"""Status -> the statuses it may move to."""
-
-MEMBER_MOVES: dict[MemberStatus, tuple[MemberStatus, ...]] = {
-    MemberStatus.active: (MemberStatus.ended, MemberStatus.withdrawn),
-    MemberStatus.ended: (),
-    MemberStatus.withdrawn: (),
-}
+TASKFORCES = Machine.by_target(
+    {TF.forming: (TF.active, TF.closed), TF.active: (TF.closed,), TF.closed: ()},
+    refusal="a task force cannot move from {current} to {move}; {allowed}",
+    final="{current} is final",
+)
+MEMBERS = Machine.by_target(
+    {
+        MemberStatus.active: (MemberStatus.ended, MemberStatus.withdrawn),
+        MemberStatus.ended: (),
+        MemberStatus.withdrawn: (),
+    },
+    refusal="a membership cannot move from {current} to {move}",
+)
+PROPOSALS = Machine.by_target(
+    {ProposalStatus.open: (ProposalStatus.accepted, ProposalStatus.discarded), ProposalStatus.accepted: (),
+     ProposalStatus.discarded: ()},
+    refusal="proposal {subject} is {current}",
+)  # fmt: skip
 
 EDITABLE = frozenset({TF.forming, TF.active})
 """Statuses in which needs, members and proposals may change."""
-
-
-def allowed_moves(status: TaskForceStatus) -> list[str]:
-    """The statuses a task force in ``status`` may move to (empty when final)."""
-    return [s.value for s in MOVES[status]]
-
-
-def can_move(current: TaskForceStatus, target: TaskForceStatus) -> bool:
-    return target in MOVES[current]
-
-
-def allowed_member_moves(status: MemberStatus) -> list[str]:
-    return [s.value for s in MEMBER_MOVES[status]]
-
-
-def can_move_member(current: MemberStatus, target: MemberStatus) -> bool:
-    return target in MEMBER_MOVES[current]

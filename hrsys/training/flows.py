@@ -5,11 +5,18 @@ Enrolment: ``planned -> enrolled -> completed | failed``, and ``withdrawn`` from
 -> in_progress -> done``; ``submitted`` may go back to ``draft`` (returned for
 changes); ``cancelled`` from any state that is not finished. ``done``,
 ``cancelled``, ``completed``, ``failed`` and ``withdrawn`` are final.
+
+The flows are declared as ``state -> states it may move to`` (:data:`ENROLMENT_FLOW`,
+:data:`PLAN_FLOW`) and run by the shared mechanism of :mod:`hrsys.core.states`
+(:data:`ENROLMENTS`, :data:`PLANS`): an illegal move is a 409 (``enrolment_flow``,
+``plan_flow``) whose ``allowed`` lists the states that may follow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from hrsys.core.states import Machine
 
 ENROLMENT_FLOW: dict[str, tuple[str, ...]] = {
     "planned": ("enrolled", "withdrawn"),
@@ -37,13 +44,18 @@ PLAN_ACTIVE = ("submitted", "approved", "in_progress")
 """Plans whose target role counts as a person's target (training-needs analysis)."""
 
 
-def allowed(flow: dict[str, tuple[str, ...]], current: str) -> tuple[str, ...]:
-    """The states ``current`` may move to."""
-    return flow.get(current, ())
-
-
-def can_move(flow: dict[str, tuple[str, ...]], current: str, new: str) -> bool:
-    return new in flow.get(current, ())
+ENROLMENTS = Machine.by_target(
+    ENROLMENT_FLOW,
+    refusal="enrolment {subject} cannot go from {current} to {move}; {allowed}",
+    final="allowed: none (final state)",
+    rule="enrolment_flow",
+)
+PLANS = Machine.by_target(
+    PLAN_FLOW,
+    refusal="plan {subject} cannot go from {current} to {move}; {allowed}",
+    final="allowed: none (final state)",
+    rule="plan_flow",
+)
 
 
 def progress(statuses: Iterable[str]) -> tuple[float, int, int]:

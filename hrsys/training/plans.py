@@ -77,7 +77,7 @@ def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
         progress=pct,
         items_done=done,
         items_open=open_,
-        allowed_next=list(flows.allowed(flows.PLAN_FLOW, plan.status.value)),
+        allowed_next=flows.PLANS.allowed(plan.status.value),
         items=[
             PlanItemOut(
                 id=i.id,
@@ -183,7 +183,7 @@ def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> N
     if plan.status.value not in states:
         raise Conflict(
             f"{what} is possible only while the plan is {' or '.join(states)}; it is {plan.status.value}",
-            allowed=list(flows.allowed(flows.PLAN_FLOW, plan.status.value)),
+            allowed=flows.PLANS.allowed(plan.status.value),
             rule="plan_flow",
         )
 
@@ -210,14 +210,7 @@ def change_status(
     plan = lock_for_edit(session, get_plan(session, plan_id))
     _check_version(plan, data.version)
     new = data.status
-    if not flows.can_move(flows.PLAN_FLOW, plan.status.value, new.value):
-        allowed = flows.allowed(flows.PLAN_FLOW, plan.status.value)
-        raise Conflict(
-            f"plan {plan.id} cannot go from {plan.status.value} to {new.value}; "
-            f"allowed: {', '.join(allowed) if allowed else 'none (final state)'}",
-            allowed=list(allowed),
-            rule="plan_flow",
-        )
+    flows.PLANS.next(plan.status.value, new.value, subject=plan.id)
     if new == PlanStatus.submitted:
         n = session.scalar(sa.select(sa.func.count()).where(DevelopmentPlanItem.plan_id == plan.id)) or 0
         if not n:

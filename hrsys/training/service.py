@@ -402,7 +402,7 @@ def enrolment_out(session: Session, e: Enrolment) -> EnrolmentOut:
         completed_on=e.completed_on,
         confirmed_by_user_id=e.confirmed_by_user_id,
         version=e.version,
-        allowed_next=list(flows.allowed(flows.ENROLMENT_FLOW, e.status.value)),
+        allowed_next=flows.ENROLMENTS.allowed(e.status.value),
         assessments=[RecordedAssessment(id=i, skill=f"{fw}:{sc}", level=lv) for i, fw, sc, lv in assessments],
         completion_reported_by_user_id=e.completion_reported_by_user_id,
     )
@@ -662,14 +662,7 @@ def change_enrolment_status(
     e = lock_for_edit(session, get_enrolment(session, enrolment_id))
     _check_version(e, data.version)
     new = data.status
-    if not flows.can_move(flows.ENROLMENT_FLOW, e.status.value, new.value):
-        allowed = flows.allowed(flows.ENROLMENT_FLOW, e.status.value)
-        raise Conflict(
-            f"enrolment {e.id} cannot go from {e.status.value} to {new.value}; "
-            f"allowed: {', '.join(allowed) if allowed else 'none (final state)'}",
-            allowed=list(allowed),
-            rule="enrolment_flow",
-        )
+    flows.ENROLMENTS.next(e.status.value, new.value, subject=e.id)
     if new == EnrolmentStatus.enrolled:
         sid = data.session_id if data.session_id is not None else e.session_id
         target = session.get(CourseSession, sid) if sid is not None else None
@@ -713,7 +706,7 @@ def report_completion(
     if e.status != EnrolmentStatus.enrolled:
         raise Conflict(
             f"only an enrolled course can be reported complete; this enrolment is {e.status.value}",
-            allowed=list(flows.allowed(flows.ENROLMENT_FLOW, e.status.value)),
+            allowed=flows.ENROLMENTS.allowed(e.status.value),
             rule="enrolment_flow",
         )
     completed_on = data.completed_on or clock.today()

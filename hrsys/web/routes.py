@@ -40,7 +40,8 @@ from hrsys.config import WebSettings
 from hrsys.core import clock
 from hrsys.core.errors import AppError, BadRequest, FieldError, Forbidden, Invalid, NotFound, Unauthorized
 from hrsys.core.exceptions import EXCEPTION_HANDLERS, internal_handler
-from hrsys.secondments import service as secondments
+from hrsys.secondments import lookups as secondment_lookups
+from hrsys.secondments import reports as secondment_reports
 from hrsys.secondments.routes import provide_policy
 from hrsys.skills import assessment_service
 from hrsys.skills.schemas import AssessmentCreate
@@ -538,7 +539,8 @@ class HrController(PageController):
         )
         policy = provide_policy(request.app.state)
         alerts, alerts_error = views.safely(
-            secondments.alerts, db_engine, policy=policy, today=secondments.bangkok_today(), agency=code, limit=10,
+            secondment_reports.alerts, db_engine, policy=policy, today=secondment_lookups.bangkok_today(), agency=code,
+            limit=10,
         )  # fmt: skip
         behind = []
         for tf_id in views.taskforce_ids_in(db_engine, root):
