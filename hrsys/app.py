@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 import anyio
-import msgspec
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SQLAlchemySyncConfig, SyncSessionConfig
 from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from litestar import Litestar
@@ -29,7 +28,7 @@ from hrsys.config import Settings
 from hrsys.core import clock
 from hrsys.core.db import dispose_hot_engines, make_engine, read_only_engine
 from hrsys.core.errors import PROBLEM_MEDIA_TYPE, Conflict, Problem
-from hrsys.core.exceptions import EXCEPTION_HANDLERS
+from hrsys.core.exceptions import EXCEPTION_HANDLERS, problem_body, problem_details_plugin
 from hrsys.core.pg_async import HotReads
 
 log = logging.getLogger("hrsys")
@@ -135,7 +134,7 @@ def transaction_ender(session_key: str, writer: audit.EventWriter) -> Any:
         except Exception as exc:
             log.exception("the request's transaction or its audit events could not be committed")
             problem = _problem(exc)
-            body = msgspec.json.encode(problem)
+            body = problem_body(problem)
             message["status"] = problem.status
             message["headers"] = [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
@@ -253,7 +252,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers(),
         **_with_input_checks(access_setup.app_options()),  # authentication, deny-by-default guard, current_user
-        plugins=[SQLAlchemyPlugin(config=db_config), AdminPlugin()],
+        plugins=[SQLAlchemyPlugin(config=db_config), AdminPlugin(), problem_details_plugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=web_template_config(),
         openapi_config=OpenAPIConfig(

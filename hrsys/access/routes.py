@@ -56,15 +56,18 @@ def _cookies(request: Request[Any, Any, Any], out: LoginOut) -> list[Cookie]:
     ]
 
 
-def _login_out(request: Request[Any, Any, Any], session: Session, signed: service.SignedIn) -> LoginOut:
-    user = service.get_user(session, signed.user_id)
-    return LoginOut(
+def _signed_in(
+    request: Request[Any, Any, Any], session: Session, signed: service.SignedIn, *, cookies: bool = True
+) -> Response[LoginOut]:
+    """The sign-in answer: the token, the CSRF secret and the user; with the cookies unless the caller uses none."""
+    out = LoginOut(
         access_token=signed.issued.token,
         token_type="bearer",
         expires_at=signed.issued.expires_at,
         csrf_token=signed.issued.csrf_token,
-        user=service.user_out(session, user),
+        user=service.user_out(session, service.get_user(session, signed.user_id)),
     )
+    return Response(out, cookies=_cookies(request, out) if cookies else [])
 
 
 class AuthController(Controller):
@@ -96,11 +99,8 @@ class AuthController(Controller):
                 address=client_address(request.scope),
             )
         except service.LoginRefused as exc:
-            response = problem_response(exc.to_problem())
-            response.headers["Retry-After"] = str(exc.retry_after_seconds)
-            return response
-        out = _login_out(request, db_session, signed)
-        return Response(out, cookies=_cookies(request, out))
+            return problem_response(exc.to_problem(), headers={"Retry-After": str(exc.retry_after_seconds)})
+        return _signed_in(request, db_session, signed)
 
     @post("/logout", opt={"access": Access.authenticated}, sync_to_thread=True, status_code=204)
     def logout(
@@ -129,8 +129,8 @@ class AuthController(Controller):
         settings: Settings = request.app.state.settings
         user = service.change_password(db_session, _access(request), current_user, data)
         issued = tokens.issue(request.app.state.secret_key, user.id, user.token_generation, settings.token_minutes)
-        out = _login_out(request, db_session, service.SignedIn(user_id=user.id, issued=issued))
-        return Response(out, cookies=_cookies(request, out) if current_user.via == "cookie" else [])
+        signed = service.SignedIn(user_id=user.id, issued=issued)
+        return _signed_in(request, db_session, signed, cookies=current_user.via == "cookie")
 
 
 class UserController(Controller):

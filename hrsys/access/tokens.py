@@ -9,7 +9,14 @@ claiming ``alg: none`` or RS256 is refused), expiry (no leeway), issuer and audi
 and the presence of every claim. The caller then compares ``gen`` with the user's
 current generation, so signing out (which bumps it) kills every older token at once.
 
-Cost: one HMAC over ~250 bytes, about 20 microseconds to issue or check.
+Cost: one HMAC over ~250 bytes plus PyJWT's claim checks: about 90 microseconds of CPU to check
+(Litestar 2.25's ``Token.decode``, 122 us). The middleware checks a token once per process
+(:class:`hrsys.access.guard.AuthCache`).
+
+Hand-written rather than Litestar's ``litestar.security.jwt.Token``: that class judges ``exp`` and
+``iat`` by the system clock when it is built (``__post_init__``), so it can neither issue a token
+that is already expired nor follow :mod:`hrsys.core.clock` (``clock.frozen`` in tests), and its
+``decode`` answers every failure, expiry included, as "Invalid token" (hrsys's 401 says "expired").
 """
 
 from __future__ import annotations

@@ -36,11 +36,24 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 
 class AppError(Exception):
-    """Base of the errors that services raise; the API turns them into problems."""
+    """Base of the errors that services raise; the API answers each as its problem (:mod:`hrsys.core.exceptions`,
+    through Litestar's problem-details plugin).
+
+    A kind of error names its status, title and ``type`` slug in its class line:
+    ``class Conflict(AppError, status=409, title="Conflict", slug="conflict")``. It stays a plain exception, not
+    Litestar's ``ProblemDetailsException``: services raise it outside any request (commands, imports), and its
+    ``extra`` is the problem's ``extra`` member, which Litestar's exception would spread over the top level.
+    """
 
     status = 400
     title = "Bad request"
     slug = "bad-request"
+
+    def __init_subclass__(cls, *, status: int = 0, title: str = "", slug: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status = status or cls.status
+        cls.title = title or cls.title
+        cls.slug = slug or cls.slug
 
     def __init__(
         self,
@@ -71,18 +84,12 @@ class AppError(Exception):
         )
 
 
-class BadRequest(AppError):
-    status = 400
-    title = "Bad request"
-    slug = "bad-request"
+class BadRequest(AppError, status=400, title="Bad request", slug="bad-request"):
+    pass
 
 
-class Invalid(AppError):
+class Invalid(AppError, status=422, title="Invalid fields", slug="invalid-fields"):
     """422: the request is well-formed but fields are wrong. List them all."""
-
-    status = 422
-    title = "Invalid fields"
-    slug = "invalid-fields"
 
     @classmethod
     def one(cls, field: str, reason: str) -> Invalid:
@@ -94,39 +101,25 @@ class Invalid(AppError):
         return cls(detail, errors=errors)
 
 
-class NotFound(AppError):
-    status = 404
-    title = "Not found"
-    slug = "not-found"
-
+class NotFound(AppError, status=404, title="Not found", slug="not-found"):
     def __init__(self, entity: str, key: object) -> None:
         super().__init__(f"{entity} {key} does not exist")
 
 
-class Conflict(AppError):
+class Conflict(AppError, status=409, title="Conflict", slug="conflict"):
     """409: a unique key, a state rule, an allocation or a stale edit."""
 
-    status = 409
-    title = "Conflict"
-    slug = "conflict"
+
+class Unauthorized(AppError, status=401, title="Not signed in", slug="unauthorized"):
+    pass
 
 
-class Unauthorized(AppError):
-    status = 401
-    title = "Not signed in"
-    slug = "unauthorized"
+class Forbidden(AppError, status=403, title="Forbidden", slug="forbidden"):
+    pass
 
 
-class Forbidden(AppError):
-    status = 403
-    title = "Forbidden"
-    slug = "forbidden"
-
-
-class TooManyRequests(AppError):
-    status = 429
-    title = "Too many requests"
-    slug = "too-many-requests"
+class TooManyRequests(AppError, status=429, title="Too many requests", slug="too-many-requests"):
+    pass
 
 
 def check(errors: list[FieldError]) -> None:

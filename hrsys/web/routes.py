@@ -39,7 +39,7 @@ from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.config import WebSettings
 from hrsys.core import clock
 from hrsys.core.errors import AppError, BadRequest, FieldError, Forbidden, Invalid, NotFound, Unauthorized
-from hrsys.core.exceptions import EXCEPTION_HANDLERS, internal_handler
+from hrsys.core.exceptions import api_error_response
 from hrsys.secondments import lookups as secondment_lookups
 from hrsys.secondments import reports as secondment_reports
 from hrsys.secondments.routes import provide_policy
@@ -132,10 +132,7 @@ def require_form(request: Request[Any, Any, Any]) -> None:
 
 
 def _as_api(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    for kind, handler in EXCEPTION_HANDLERS.items():
-        if isinstance(exc, kind):
-            return handler(request, exc)  # type: ignore[no-any-return]
-    return internal_handler(request, exc)
+    return api_error_response(request, exc)
 
 
 def page_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
