@@ -415,7 +415,7 @@ class RawSelect:
         return list(await conn.fetch(sql, *args))
 
 
-@functools.cache
+@functools.cache  # one dialect object, made once; not a data cache
 def _asyncpg_dialect() -> sa.Dialect:
     found = asyncpg_dialect()
     # Never connected, so it does not know that the server takes backslashes literally (the default since
