@@ -12,22 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.allocation.service import ensure_capacity
-from hrsys.core.errors import Conflict, FieldError, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, check
 from hrsys.people.models import Person
 from hrsys.taskforces import states
-from hrsys.taskforces.models import (
-    TaskForce,
-    TaskForceMember,
-    TaskForceNeed,
-)
-from hrsys.taskforces.schemas import (
-    MemberCreate,
-    MemberOut,
-    MemberUpdate,
-    PersonRef,
-    from_attrs,
-)
-from hrsys.taskforces.service import get, person_errors, require_editable, today
+from hrsys.taskforces.fields import columns, from_attrs
+from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed
+from hrsys.taskforces.schemas import MemberCreate, MemberOut, MemberUpdate, PersonRef
+from hrsys.taskforces.service import get, part_of, person_errors, require_editable, today
 from hrsys.taskforces.states import MemberStatus
 
 M = TaskForceMember.__table__
@@ -152,23 +143,11 @@ def add_member(
     ensure_capacity(session, data.person_id, starts_on, ends_on, allocation)
     member = TaskForceMember(
         taskforce_id=tf.id,
-        person_id=data.person_id,
-        need_id=data.need_id,
-        allocation=allocation,
-        starts_on=starts_on,
-        ends_on=ends_on,
         status=MemberStatus.active,
-        reason=data.reason,
+        **columns(data, allocation=allocation, starts_on=starts_on, ends_on=ends_on),
     )
     session.add(member)
     session.flush()
-    return member
-
-
-def _member(session: Session, tf: TaskForce, member_id: int) -> TaskForceMember:
-    member = session.get(TaskForceMember, member_id)
-    if member is None or member.taskforce_id != tf.id:
-        raise NotFound("member", member_id)
     return member
 
 
@@ -179,7 +158,7 @@ def update_member(
     on = on or today()
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    member = _member(session, tf, member_id)
+    member = part_of(session, tf, TaskForceMember, member_id, "member")
     target = data.status if isinstance(data.status, MemberStatus) else member.status
     if target != member.status and not states.can_move_member(member.status, target):
         raise Conflict(

@@ -12,25 +12,10 @@ from sqlalchemy.orm import Session
 
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
-from hrsys.taskforces.models import (
-    Kpi,
-    KpiActual,
-    TaskForce,
-    TaskForceBudget,
-)
-from hrsys.taskforces.schemas import (
-    ActualCreate,
-    ActualOut,
-    BudgetOut,
-    BudgetPut,
-    KpiCreate,
-    KpiOut,
-    KpiUpdate,
-    changes,
-    columns,
-    from_attrs,
-)
-from hrsys.taskforces.service import get, today
+from hrsys.taskforces.fields import changes, columns, from_attrs
+from hrsys.taskforces.models import Kpi, KpiActual, TaskForceBudget
+from hrsys.taskforces.schemas import ActualCreate, ActualOut, BudgetOut, BudgetPut, KpiCreate, KpiOut, KpiUpdate
+from hrsys.taskforces.service import get, part_of, today
 
 FY_MIN, FY_MAX = 2500, 2700
 
@@ -61,13 +46,6 @@ def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
     return out
 
 
-def _kpi(session: Session, tf: TaskForce, kpi_id: int) -> Kpi:
-    kpi = session.get(Kpi, kpi_id)
-    if kpi is None or kpi.taskforce_id != tf.id:
-        raise NotFound("KPI", kpi_id)
-    return kpi
-
-
 def add_kpi(session: Session, taskforce_id: int, data: KpiCreate) -> Kpi:
     tf = get(session, taskforce_id)
     kpi = Kpi(taskforce_id=tf.id, **columns(data))
@@ -78,7 +56,7 @@ def add_kpi(session: Session, taskforce_id: int, data: KpiCreate) -> Kpi:
 
 def update_kpi(session: Session, taskforce_id: int, kpi_id: int, data: KpiUpdate) -> Kpi:
     tf = get(session, taskforce_id)
-    kpi = _kpi(session, tf, kpi_id)
+    kpi = part_of(session, tf, Kpi, kpi_id, "KPI")
     new = changes(data)
     errors = [
         FieldError(f, "cannot be empty")
@@ -102,7 +80,7 @@ def update_kpi(session: Session, taskforce_id: int, kpi_id: int, data: KpiUpdate
 
 def delete_kpi(session: Session, taskforce_id: int, kpi_id: int) -> None:
     tf = get(session, taskforce_id)
-    kpi = _kpi(session, tf, kpi_id)
+    kpi = part_of(session, tf, Kpi, kpi_id, "KPI")
     session.execute(sa.delete(KpiActual).where(KpiActual.kpi_id == kpi.id))
     session.delete(kpi)
     session.flush()
@@ -114,7 +92,7 @@ def add_actual(
     """Record a dated actual value; one per KPI and day (409 for a second), never in the future (422)."""
     on = on or today()
     tf = get(session, taskforce_id)
-    kpi = _kpi(session, tf, kpi_id)
+    kpi = part_of(session, tf, Kpi, kpi_id, "KPI")
     if data.measured_on > on:
         raise Invalid.one("measured_on", f"is in the future (today is {on})")
     existing = session.scalar(
@@ -135,7 +113,7 @@ def add_actual(
 
 def delete_actual(session: Session, taskforce_id: int, kpi_id: int, actual_id: int) -> None:
     tf = get(session, taskforce_id)
-    kpi = _kpi(session, tf, kpi_id)
+    kpi = part_of(session, tf, Kpi, kpi_id, "KPI")
     actual = session.get(KpiActual, actual_id)
     if actual is None or actual.kpi_id != kpi.id:
         raise NotFound("KPI actual", actual_id)

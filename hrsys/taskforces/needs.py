@@ -6,24 +6,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.core.errors import Conflict, FieldError, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, check
 from hrsys.skills.assessment_service import level_errors, lookup_skill, scale_of, skills_by_id
 from hrsys.skills.models import Framework, Skill
+from hrsys.taskforces.fields import changes, columns, from_attrs
 from hrsys.taskforces.members import filled_count
-from hrsys.taskforces.models import (
-    TaskForce,
-    TaskForceMember,
-    TaskForceNeed,
-)
-from hrsys.taskforces.schemas import (
-    NeedCreate,
-    NeedOut,
-    NeedUpdate,
-    changes,
-    columns,
-    from_attrs,
-)
-from hrsys.taskforces.service import get, require_editable
+from hrsys.taskforces.models import TaskForceMember, TaskForceNeed
+from hrsys.taskforces.schemas import NeedCreate, NeedOut, NeedUpdate
+from hrsys.taskforces.service import get, part_of, require_editable
 from hrsys.taskforces.states import MemberStatus
 
 N = TaskForceNeed.__table__
@@ -48,13 +38,6 @@ def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
     ]
 
 
-def _need(session: Session, tf: TaskForce, need_id: int) -> TaskForceNeed:
-    need = session.get(TaskForceNeed, need_id)
-    if need is None or need.taskforce_id != tf.id:
-        raise NotFound("need", need_id)
-    return need
-
-
 def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForceNeed:
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
@@ -75,7 +58,7 @@ def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpd
     """Change a need. Members already on it keep their own allocation; the headcount cannot go below them."""
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    need = _need(session, tf, need_id)
+    need = part_of(session, tf, TaskForceNeed, need_id, "need")
     if isinstance(data.min_level, int):
         skill = skills_by_id(session, [need.skill_id])[need.skill_id]
         check(level_errors(scale_of(session, skill.framework_id), skill, data.min_level, "min_level", lenient=True))
@@ -96,7 +79,7 @@ def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpd
 def delete_need(session: Session, taskforce_id: int, need_id: int) -> None:
     tf = get(session, taskforce_id, lock=True)
     require_editable(tf)
-    need = _need(session, tf, need_id)
+    need = part_of(session, tf, TaskForceNeed, need_id, "need")
     filled = filled_count(session, need.id)
     if filled:
         raise Conflict(

@@ -265,13 +265,6 @@ def _engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
-def _proposal(session: Session, tf: TaskForce, proposal_id: int) -> TeamProposal:
-    p = session.get(TeamProposal, proposal_id)
-    if p is None or p.taskforce_id != tf.id:
-        raise NotFound("proposal", proposal_id)
-    return p
-
-
 def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser | None = None) -> ProposalOut:
     """The proposal as ``viewer`` may see it: the costs of people whose cost they may not see are None
     (:func:`hrsys.taskforces.visibility.mask_team`); a read of costs they may see leaves an audit event per
@@ -305,7 +298,7 @@ def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser |
 
 def read(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id)
-    return to_out(_proposal(session, tf, proposal_id), session, viewer)
+    return to_out(service.part_of(session, tf, TeamProposal, proposal_id, "proposal"), session, viewer)
 
 
 def list_proposals(session: Session, taskforce_id: int, viewer: CurrentUser | None = None) -> list[ProposalListItem]:
@@ -342,7 +335,7 @@ def _not_open(p: TeamProposal) -> Conflict:
 
 def discard(session: Session, taskforce_id: int, proposal_id: int, viewer: CurrentUser | None = None) -> ProposalOut:
     tf = service.get(session, taskforce_id, lock=True)
-    p = _proposal(session, tf, proposal_id)
+    p = service.part_of(session, tf, TeamProposal, proposal_id, "proposal")
     if p.status != ProposalStatus.open:
         raise _not_open(p)
     p.status = ProposalStatus.discarded
@@ -361,7 +354,7 @@ def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date
     on = on or service.today()
     tf = service.get(session, taskforce_id, lock=True)
     service.require_editable(tf)
-    p = _proposal(session, tf, proposal_id)
+    p = service.part_of(session, tf, TeamProposal, proposal_id, "proposal")
     if p.status != ProposalStatus.open:
         raise _not_open(p)
     period_start = dt.date.fromisoformat(p.result["starts_on"])

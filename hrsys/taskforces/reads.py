@@ -13,20 +13,12 @@ from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.taskforces import states
+from hrsys.taskforces.fields import from_attrs
 from hrsys.taskforces.members import members_out, people_refs
-from hrsys.taskforces.models import (
-    TaskForce,
-    TaskForceMember,
-    TaskForceNeed,
-)
+from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed
 from hrsys.taskforces.monitoring import budget_out, kpis_out
 from hrsys.taskforces.needs import needs_out
-from hrsys.taskforces.schemas import (
-    AgencyRef,
-    TaskForceListItem,
-    TaskForceOut,
-    from_attrs,
-)
+from hrsys.taskforces.schemas import AgencyRef, TaskForceListItem, TaskForceOut
 from hrsys.taskforces.states import MemberStatus, TaskForceStatus
 
 T = TaskForce.__table__

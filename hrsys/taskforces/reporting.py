@@ -12,12 +12,10 @@ from sqlalchemy.orm import Session
 from hrsys.access.identity import CurrentUser
 from hrsys.agencies.models import Agency
 from hrsys.people.models import Person
-from hrsys.taskforces.models import (
-    TaskForceMember,
-)
+from hrsys.taskforces.fields import from_attrs
+from hrsys.taskforces.models import TaskForceMember
 from hrsys.taskforces.monitoring import budget_out, kpis_out
 from hrsys.taskforces.report import ActualFact, BudgetFact, KpiFact, MemberFact, Report, TaskForceFact, build_report
-from hrsys.taskforces.schemas import from_attrs
 from hrsys.taskforces.service import get, today
 from hrsys.taskforces.visibility import cost_visible
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -21,6 +22,7 @@ from hrsys.access.rules import Access
 from hrsys.access.scope import Visibility, require_agency_code, taskforce_visibility
 from hrsys.core.pagination import Page
 from hrsys.taskforces import export, members, monitoring, needs, proposals, reads, reporting, service
+from hrsys.taskforces.fields import from_attrs
 from hrsys.taskforces.report import Report
 from hrsys.taskforces.schemas import (
     ActualCreate,
@@ -44,7 +46,6 @@ from hrsys.taskforces.schemas import (
     TaskForceListItem,
     TaskForceOut,
     TaskForceUpdate,
-    from_attrs,
 )
 from hrsys.taskforces.states import TaskForceStatus
 
@@ -70,6 +71,10 @@ LEAD_READ: dict[str, Any] = {
 
 T = TypeVar("T")
 
+Db = NamedDependency[Session]
+User = NamedDependency[CurrentUser]
+PathId = FromPath[int]
+
 
 def in_transaction(session: Session, work: Callable[[], T]) -> T:
     """Run ``work`` and end the request's transaction in this worker thread: commit if it returns, roll back if
@@ -88,6 +93,16 @@ def in_transaction(session: Session, work: Callable[[], T]) -> T:
         raise
     session.commit()
     return result
+
+
+def transaction(handler: Callable[..., T]) -> Callable[..., T]:
+    """The handler, run by :func:`in_transaction` on its ``db_session`` (the route sees the same signature)."""
+
+    @functools.wraps(handler)
+    def run(self: Any, **kw: Any) -> T:
+        return in_transaction(kw["db_session"], lambda: handler(self, **kw))
+
+    return run
 
 
 class _Row(Protocol):
@@ -134,200 +149,122 @@ class TaskForceController(Controller):
         )
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
-    def create_taskforce(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        data: JSONBody[TaskForceCreate],
-    ) -> TaskForceOut:
+    @transaction
+    def create_taskforce(self, db_session: Db, current_user: User, data: JSONBody[TaskForceCreate]) -> TaskForceOut:
         """Create a task force (status ``forming``) for an agency in your scope."""
-
-        def work() -> TaskForceOut:
-            require_agency_code(db_session, current_user, data.agency)
-            return reads.to_out(db_session, service.create(db_session, data))
-
-        return in_transaction(db_session, work)
+        require_agency_code(db_session, current_user, data.agency)
+        return reads.to_out(db_session, service.create(db_session, data))
 
     @get("/{taskforce_id:int}", opt={"access": Access.authenticated}, **ONE)
-    def read_taskforce(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        taskforce_id: FromPath[int],
-    ) -> TaskForceOut:
+    @transaction
+    def read_taskforce(self, db_session: Db, current_user: User, taskforce_id: PathId) -> TaskForceOut:
         """A task force with its needs, KPIs and budget; its members for those who may see them."""
-
-        def work() -> TaskForceOut:
-            full = taskforce_visibility(db_session, current_user, taskforce_id) is Visibility.full
-            return reads.to_out(db_session, service.get(db_session, taskforce_id), show_members=full)
-
-        return in_transaction(db_session, work)
+        full = taskforce_visibility(db_session, current_user, taskforce_id) is Visibility.full
+        return reads.to_out(db_session, service.get(db_session, taskforce_id), show_members=full)
 
     @patch("/{taskforce_id:int}", **WRITE)
-    def update_taskforce(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[TaskForceUpdate]
-    ) -> TaskForceOut:
+    @transaction
+    def update_taskforce(self, db_session: Db, taskforce_id: PathId, data: JSONBody[TaskForceUpdate]) -> TaskForceOut:
         """Change names, mission, lead, period or budget. Send the ``version`` you read to refuse stale edits."""
-        return in_transaction(
-            db_session, lambda: reads.to_out(db_session, service.update(db_session, taskforce_id, data))
-        )
+        return reads.to_out(db_session, service.update(db_session, taskforce_id, data))
 
     @post("/{taskforce_id:int}/status", status_code=200, **WRITE)
-    def change_status(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> TaskForceOut:
+    @transaction
+    def change_status(self, db_session: Db, taskforce_id: PathId, data: JSONBody[StatusChange]) -> TaskForceOut:
         """Move along forming -> active -> closed (forming -> closed cancels). Illegal moves are 409s that list
         the allowed ones; activating needs a member; closing ends the members and discards open proposals."""
-        return in_transaction(
-            db_session, lambda: reads.to_out(db_session, service.change_status(db_session, taskforce_id, data))
-        )
+        return reads.to_out(db_session, service.change_status(db_session, taskforce_id, data))
 
     # ------------------------------------------------------------------------ needs
 
     @post("/{taskforce_id:int}/needs", **WRITE)
-    def add_need(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[NeedCreate]
-    ) -> NeedOut:
-        return in_transaction(
-            db_session,
-            lambda: _answer(db_session, needs.needs_out, needs.add_need(db_session, taskforce_id, data)),
-        )
+    @transaction
+    def add_need(self, db_session: Db, taskforce_id: PathId, data: JSONBody[NeedCreate]) -> NeedOut:
+        return _answer(db_session, needs.needs_out, needs.add_need(db_session, taskforce_id, data))
 
     @patch("/{taskforce_id:int}/needs/{need_id:int}", **WRITE)
-    def update_need(
-        self,
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        need_id: FromPath[int],
-        data: JSONBody[NeedUpdate],
-    ) -> NeedOut:
-        return in_transaction(
-            db_session,
-            lambda: _answer(db_session, needs.needs_out, needs.update_need(db_session, taskforce_id, need_id, data)),
-        )
+    @transaction
+    def update_need(self, db_session: Db, taskforce_id: PathId, need_id: PathId, data: JSONBody[NeedUpdate]) -> NeedOut:
+        return _answer(db_session, needs.needs_out, needs.update_need(db_session, taskforce_id, need_id, data))
 
     @delete("/{taskforce_id:int}/needs/{need_id:int}", **WRITE)
-    def delete_need(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], need_id: FromPath[int]
-    ) -> None:
+    @transaction
+    def delete_need(self, db_session: Db, taskforce_id: PathId, need_id: PathId) -> None:
         """Delete a need that nobody fills (409 otherwise)."""
-        in_transaction(db_session, lambda: needs.delete_need(db_session, taskforce_id, need_id))
+        needs.delete_need(db_session, taskforce_id, need_id)
 
     # ------------------------------------------------------------------------ members
 
     @post("/{taskforce_id:int}/members", **WRITE)
-    def add_member(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[MemberCreate]
-    ) -> MemberOut:
+    @transaction
+    def add_member(self, db_session: Db, taskforce_id: PathId, data: JSONBody[MemberCreate]) -> MemberOut:
         """Appoint a person. 409 if it would take them past 100% of their time on any day (task forces and
         secondments together), if the need is full, or if they already fill it."""
-        return in_transaction(
-            db_session,
-            lambda: _answer(db_session, members.members_out, members.add_member(db_session, taskforce_id, data)),
-        )
+        return _answer(db_session, members.members_out, members.add_member(db_session, taskforce_id, data))
 
     @patch("/{taskforce_id:int}/members/{member_id:int}", **WRITE)
+    @transaction
     def update_member(
-        self,
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        member_id: FromPath[int],
-        data: JSONBody[MemberUpdate],
+        self, db_session: Db, taskforce_id: PathId, member_id: PathId, data: JSONBody[MemberUpdate]
     ) -> MemberOut:
         """Change allocation or period (checked again), or end or withdraw the membership."""
-        return in_transaction(
-            db_session,
-            lambda: _answer(
-                db_session, members.members_out, members.update_member(db_session, taskforce_id, member_id, data)
-            ),
+        return _answer(
+            db_session, members.members_out, members.update_member(db_session, taskforce_id, member_id, data)
         )
 
     # ------------------------------------------------------------------------ KPIs and budget
 
     @post("/{taskforce_id:int}/kpis", **WRITE)
-    def add_kpi(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], data: JSONBody[KpiCreate]
-    ) -> KpiOut:
+    @transaction
+    def add_kpi(self, db_session: Db, taskforce_id: PathId, data: JSONBody[KpiCreate]) -> KpiOut:
         """A KPI: output, outcome or impact, with unit, baseline, target and due date."""
-        return in_transaction(
-            db_session,
-            lambda: _answer(db_session, monitoring.kpis_out, monitoring.add_kpi(db_session, taskforce_id, data)),
-        )
+        return _answer(db_session, monitoring.kpis_out, monitoring.add_kpi(db_session, taskforce_id, data))
 
     @patch("/{taskforce_id:int}/kpis/{kpi_id:int}", **WRITE)
-    def update_kpi(
-        self,
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        kpi_id: FromPath[int],
-        data: JSONBody[KpiUpdate],
-    ) -> KpiOut:
-        return in_transaction(
-            db_session,
-            lambda: _answer(
-                db_session, monitoring.kpis_out, monitoring.update_kpi(db_session, taskforce_id, kpi_id, data)
-            ),
-        )
+    @transaction
+    def update_kpi(self, db_session: Db, taskforce_id: PathId, kpi_id: PathId, data: JSONBody[KpiUpdate]) -> KpiOut:
+        return _answer(db_session, monitoring.kpis_out, monitoring.update_kpi(db_session, taskforce_id, kpi_id, data))
 
     @delete("/{taskforce_id:int}/kpis/{kpi_id:int}", **WRITE)
-    def delete_kpi(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], kpi_id: FromPath[int]
-    ) -> None:
-        in_transaction(db_session, lambda: monitoring.delete_kpi(db_session, taskforce_id, kpi_id))
+    @transaction
+    def delete_kpi(self, db_session: Db, taskforce_id: PathId, kpi_id: PathId) -> None:
+        monitoring.delete_kpi(db_session, taskforce_id, kpi_id)
 
     @post("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals", **WRITE)
+    @transaction
     def add_actual(
-        self,
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        kpi_id: FromPath[int],
-        data: JSONBody[ActualCreate],
+        self, db_session: Db, taskforce_id: PathId, kpi_id: PathId, data: JSONBody[ActualCreate]
     ) -> ActualOut:
         """Record the value measured on a day (one per day; also after the task force has closed)."""
-        return in_transaction(
-            db_session, lambda: from_attrs(ActualOut, monitoring.add_actual(db_session, taskforce_id, kpi_id, data))
-        )
+        return from_attrs(ActualOut, monitoring.add_actual(db_session, taskforce_id, kpi_id, data))
 
     @delete("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals/{actual_id:int}", **WRITE)
-    def delete_actual(
-        self,
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        kpi_id: FromPath[int],
-        actual_id: FromPath[int],
-    ) -> None:
-        in_transaction(db_session, lambda: monitoring.delete_actual(db_session, taskforce_id, kpi_id, actual_id))
+    @transaction
+    def delete_actual(self, db_session: Db, taskforce_id: PathId, kpi_id: PathId, actual_id: PathId) -> None:
+        monitoring.delete_actual(db_session, taskforce_id, kpi_id, actual_id)
 
     @put("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
+    @transaction
     def put_budget(
-        self,
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        fiscal_year: FromPath[int],
-        data: JSONBody[BudgetPut],
-        current_user: NamedDependency[CurrentUser],
+        self, db_session: Db, taskforce_id: PathId, fiscal_year: PathId, data: JSONBody[BudgetPut], current_user: User
     ) -> list[BudgetOut]:
         """Set the money requested, approved and disbursed in one Thai fiscal year (BE: 2570 is Oct 2026 to
         Sep 2027). Returns every year. The requester never approves (409 ``separation_of_duties``); approved above
         requested needs a second approver after the first (409 ``excess_needs_second_approver``); nothing is
         disbursed for a task force cancelled before it started (409 ``cancelled_no_disbursement``)."""
-        return in_transaction(
-            db_session,
-            lambda: monitoring.put_budget(db_session, taskforce_id, fiscal_year, data, user_id=current_user.id),
-        )
+        return monitoring.put_budget(db_session, taskforce_id, fiscal_year, data, user_id=current_user.id)
 
     @delete("/{taskforce_id:int}/budget/{fiscal_year:int}", **WRITE)
-    def delete_budget(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], fiscal_year: FromPath[int]
-    ) -> None:
-        in_transaction(db_session, lambda: monitoring.delete_budget(db_session, taskforce_id, fiscal_year))
+    @transaction
+    def delete_budget(self, db_session: Db, taskforce_id: PathId, fiscal_year: PathId) -> None:
+        monitoring.delete_budget(db_session, taskforce_id, fiscal_year)
 
     @get("/{taskforce_id:int}/report", **LEAD_READ)
     def report(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        taskforce_id: FromPath[int],
+        db_session: Db,
+        current_user: User,
+        taskforce_id: PathId,
         format: FromQuery[ReportFormat] = ReportFormat.json,
         as_of: Annotated[dt.date | None, QueryParameter(description="Report date (default: today)")] = None,
     ) -> Response[Any]:
@@ -352,61 +289,42 @@ class TaskForceController(Controller):
     # ------------------------------------------------------------------------ proposals
 
     @post("/{taskforce_id:int}/proposals", **WRITE)
+    @transaction
     def create_proposal(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        taskforce_id: FromPath[int],
-        data: JSONBody[ProposalRequest],
+        self, db_session: Db, current_user: User, taskforce_id: PathId, data: JSONBody[ProposalRequest]
     ) -> ProposalOut:
         """Propose a team for the needs still open: least cost (people's cost, preference for civil
         servants, and how well they already work together), a reason per member, and suggestions for
         needs it cannot cover. Kept as an open proposal."""
-        return in_transaction(
-            db_session,
-            lambda: proposals.to_out(
-                proposals.create(db_session, taskforce_id, data, user_id=current_user.id), db_session, current_user
-            ),
+        return proposals.to_out(
+            proposals.create(db_session, taskforce_id, data, user_id=current_user.id), db_session, current_user
         )
 
     @get("/{taskforce_id:int}/proposals", **LEAD_READ)
-    def list_proposals(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        taskforce_id: FromPath[int],
-    ) -> list[ProposalListItem]:
-        return in_transaction(db_session, lambda: proposals.list_proposals(db_session, taskforce_id, current_user))
+    @transaction
+    def list_proposals(self, db_session: Db, current_user: User, taskforce_id: PathId) -> list[ProposalListItem]:
+        return proposals.list_proposals(db_session, taskforce_id, current_user)
 
     @get("/{taskforce_id:int}/proposals/{proposal_id:int}", **LEAD_READ)
+    @transaction
     def read_proposal(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        taskforce_id: FromPath[int],
-        proposal_id: FromPath[int],
+        self, db_session: Db, current_user: User, taskforce_id: PathId, proposal_id: PathId
     ) -> ProposalOut:
-        return in_transaction(db_session, lambda: proposals.read(db_session, taskforce_id, proposal_id, current_user))
+        return proposals.read(db_session, taskforce_id, proposal_id, current_user)
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/accept", status_code=200, **WRITE)
-    def accept_proposal(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
-    ) -> list[MemberOut]:
+    @transaction
+    def accept_proposal(self, db_session: Db, taskforce_id: PathId, proposal_id: PathId) -> list[MemberOut]:
         """Turn the proposal into members in one transaction: 409 (and nothing written) if a need changed or
         anyone is no longer free."""
-        return in_transaction(db_session, lambda: proposals.accept(db_session, taskforce_id, proposal_id))
+        return proposals.accept(db_session, taskforce_id, proposal_id)
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/discard", status_code=200, **WRITE)
+    @transaction
     def discard_proposal(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        taskforce_id: FromPath[int],
-        proposal_id: FromPath[int],
+        self, db_session: Db, current_user: User, taskforce_id: PathId, proposal_id: PathId
     ) -> ProposalOut:
-        return in_transaction(
-            db_session, lambda: proposals.discard(db_session, taskforce_id, proposal_id, current_user)
-        )
+        return proposals.discard(db_session, taskforce_id, proposal_id, current_user)
 
 
 CONTROLLERS = [TaskForceController]

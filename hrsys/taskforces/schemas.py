@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
@@ -26,24 +26,6 @@ Measure = Annotated[float, msgspec.Meta(ge=-1e15, le=1e15)]
 
 MAX_YEARS = 10
 """Longest task-force period accepted."""
-
-S = TypeVar("S", bound=msgspec.Struct)
-
-
-def from_attrs(cls: type[S], source: Any, /, **given: Any) -> S:
-    """A ``cls`` whose fields are ``given``, the others the attributes of the same name of ``source`` (an ORM
-    object, a row, another struct): the one way task forces copy fields from rows to answers."""
-    return cls(**{f: given[f] if f in given else getattr(source, f) for f in cls.__struct_fields__})
-
-
-def columns(data: msgspec.Struct, *leave_out: str) -> dict[str, Any]:
-    """The fields of an input struct, but ``leave_out``, as keyword arguments of its row."""
-    return {f: v for f, v in msgspec.structs.asdict(data).items() if f not in leave_out}
-
-
-def changes(data: msgspec.Struct, *leave_out: str) -> dict[str, Any]:
-    """The fields an update sets (those not ``UNSET``), but ``leave_out``."""
-    return {f: v for f, v in columns(data, *leave_out).items() if v is not msgspec.UNSET}
 
 
 def _period_errors(starts_on: dt.date | None, ends_on: dt.date | None, *, strict: bool) -> list[FieldError]:

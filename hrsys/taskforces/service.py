@@ -11,7 +11,7 @@ success and one 409.
 """
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,19 +21,9 @@ from hrsys.core import clock
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.people.models import Person
 from hrsys.taskforces import states
-from hrsys.taskforces.models import (
-    TaskForce,
-    TaskForceBudget,
-    TaskForceMember,
-    TeamProposal,
-)
-from hrsys.taskforces.schemas import (
-    StatusChange,
-    TaskForceCreate,
-    TaskForceUpdate,
-    changes,
-    columns,
-)
+from hrsys.taskforces.fields import changes, columns
+from hrsys.taskforces.models import Kpi, TaskForce, TaskForceBudget, TaskForceMember, TaskForceNeed, TeamProposal
+from hrsys.taskforces.schemas import StatusChange, TaskForceCreate, TaskForceUpdate
 from hrsys.taskforces.states import MemberStatus, ProposalStatus, TaskForceStatus
 
 T = TaskForce.__table__
@@ -52,6 +42,17 @@ def get(session: Session, taskforce_id: int, *, lock: bool = False) -> TaskForce
     if tf is None:
         raise NotFound("task force", taskforce_id)
     return tf
+
+
+Part = TypeVar("Part", Kpi, TaskForceMember, TaskForceNeed, TeamProposal)
+
+
+def part_of(session: Session, tf: TaskForce, model: type[Part], part_id: int, what: str) -> Part:
+    """The need, member, KPI or proposal ``part_id`` of ``tf``; 404 (``what``) if unknown or of another one."""
+    part = session.get(model, part_id)
+    if part is None or part.taskforce_id != tf.id:
+        raise NotFound(what, part_id)
+    return part
 
 
 def require_editable(tf: Any) -> None:

@@ -11,6 +11,7 @@ from hrsys.taskforces.assembly.structs import (
     CostBreakdown,
     CourseOption,
     Fill,
+    Need,
     Options,
     ProposedMember,
     Suggestion,
@@ -19,6 +20,7 @@ from hrsys.taskforces.assembly.structs import (
     UncoveredNeed,
     satang_to_baht,
 )
+from hrsys.taskforces.fields import from_attrs
 
 
 def describe(
@@ -41,17 +43,7 @@ def describe(
         for j in sorted(st.on[i]):
             nd = m.needs[j]
             sl = c.skills[nd.skill_id]
-            fills.append(
-                Fill(
-                    need_id=nd.id,
-                    skill_id=nd.skill_id,
-                    label=nd.label or f"skill {nd.skill_id}",
-                    min_level=nd.min_level,
-                    level=sl.level,
-                    allocation=nd.allocation,
-                    evidence=sl.evidence,
-                )
-            )
+            fills.append(from_attrs(Fill, nd, need_id=nd.id, label=_label(nd), level=sl.level, evidence=sl.evidence))
         cost_i = sum(m.cost[i][j] for j in st.on[i])
         monthly_i = sum(c.monthly_cost * m.alloc[j] for j in st.on[i])
         people_cost += cost_i
@@ -62,18 +54,13 @@ def describe(
             {m.pool[k].person_id for k, d in m.close[i].items() if d == 1 and st.cnt[k]} | m.current_adjacent[i]
         )
         members.append(
-            ProposedMember(
-                person_id=c.person_id,
-                name=c.name,
-                internal=c.internal,
-                agency_id=c.agency_id,
-                note=c.note,
+            from_attrs(
+                ProposedMember,
+                c,
                 fills=fills,
                 allocation=st.used[i],
-                free=c.free,
                 monthly_cost=satang_to_baht(monthly_i),
                 period_cost=satang_to_baht(cost_i),
-                cost_estimated=c.cost_estimated,
                 worked_with=worked,
                 reason=_reason(c, fills, worked, names, m.in_current[i]),
             )
@@ -106,6 +93,10 @@ def describe(
         candidates=m.p,
         warnings=warnings,
     )
+
+
+def _label(nd: Need) -> str:
+    return nd.label or f"skill {nd.skill_id}"
 
 
 def _reason(c: Candidate, fills: list[Fill], worked: list[int], names: dict[int, str], current: bool) -> str:
@@ -157,55 +148,32 @@ def _uncovered(
         i = m.index.get(c.person_id)
         used = st.used[i] if i is not None else 0
         free_now = max(0, c.free - used)
+        why = [f"level {level} of {nd.min_level} needed"] if gap else []
+        if free_now < nd.allocation:
+            why.append(f"{free_now}% free of {nd.allocation}% needed")
         if c.internal:
             if options.agencies is not None and c.agency_id not in options.agencies:
                 continue
-            if gap == 0 and free_now >= nd.allocation:
+            if not why:
                 continue  # could take it: not a near miss (it was left out for a constraint, see below)
-            why_parts = []
-            if gap:
-                why_parts.append(f"level {level} of {nd.min_level} needed")
-            if free_now < nd.allocation:
-                why_parts.append(f"{free_now}% free of {nd.allocation}% needed")
-            internal.append(
-                Suggestion(
-                    person_id=c.person_id,
-                    name=c.name,
-                    internal=True,
-                    level=level,
-                    gap=gap,
-                    free=free_now,
-                    monthly_cost=c.monthly_cost,
-                    why=", ".join(why_parts),
-                    training=fitting[:1] if gap else [],
-                )
-            )
+            into, training = internal, fitting[:1] if gap else []
         elif gap == 0:
-            reasons = []
-            if free_now < nd.allocation:
-                reasons.append(f"{free_now}% free of {nd.allocation}% needed")
             if options.max_externals is not None and c.person_id not in team_ids and st.n_ext >= options.max_externals:
-                reasons.append(f"the team already has the maximum of {options.max_externals} external experts")
-            external.append(
-                Suggestion(
-                    person_id=c.person_id,
-                    name=c.name,
-                    internal=False,
-                    level=level,
-                    gap=0,
-                    free=free_now,
-                    monthly_cost=c.monthly_cost,
-                    why=", ".join(reasons) or "has the skill at the level",
-                )
-            )
+                why.append(f"the team already has the maximum of {options.max_externals} external experts")
+            into, training = external, []
+            why = why or ["has the skill at the level"]
+        else:
+            continue
+        into.append(
+            from_attrs(Suggestion, c, level=level, gap=gap, free=free_now, why=", ".join(why), training=training)
+        )
     internal.sort(key=lambda s: (s.gap, -s.free, s.monthly_cost, s.person_id))
     external.sort(key=lambda s: (-(s.free >= nd.allocation), -s.level, s.monthly_cost, s.person_id))
-    return UncoveredNeed(
+    return from_attrs(
+        UncoveredNeed,
+        nd,
         need_id=nd.id,
-        skill_id=nd.skill_id,
-        label=nd.label or f"skill {nd.skill_id}",
-        min_level=nd.min_level,
-        essential=nd.essential,
+        label=_label(nd),
         missing=missing,
         nearest_internal=internal[: options.suggestions],
         external_experts=external[: options.suggestions],
