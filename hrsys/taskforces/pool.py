@@ -44,7 +44,7 @@ class Pool(msgspec.Struct, kw_only=True):
     current: list[TeamMate]
     courses: list[CourseOption]
     exact: bool = True
-    """An optimal team over the whole eligible pool exists among ``candidates`` (:func:`exact_pool`)."""
+    """An optimal team over the whole eligible pool exists among ``candidates`` (``walk.exact_pool``)."""
     cheapest: list[int | None] = []
     """Per need, the least monthly cost of anyone eligible with the level (None: nobody besides the team)."""
 
@@ -114,9 +114,9 @@ def load_pool(
     walk_limit: int | None = None,
     suggestions: bool = True,
 ) -> Pool:
-    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module).
+    """Read the narrowed candidate pool, the collaboration graph around it and the courses (see the module docstring).
 
-    ``whole``: every active person with the level of a need instead of :func:`exact_pool` (for the benchmark
+    ``whole``: every active person with the level of a need instead of ``walk.exact_pool`` (for the benchmark
     that checks the narrowing loses nothing). ``suggestions``: also the people short of a level and the
     external experts with it that an uncovered need names (:func:`_narrow_statement`)."""
     ids: set[int] = set(include)

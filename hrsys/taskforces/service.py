@@ -10,6 +10,8 @@ concurrent requests that together would over-book a person or a need give one
 success and one 409.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from typing import Any, TypeVar
 

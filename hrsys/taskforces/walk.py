@@ -198,7 +198,7 @@ def exact_pool(
        ``T`` is replaced by one of those not in ``T`` (at most ``h_j - 1`` are, all on ``j``) at no more cost.
        So the walk reads only people with a history or a second need past the first page.
 
-    The lead and the current members are always read (:func:`load_pool`): they are in the team whatever it
+    The lead and the current members are always read (``pool.load_pool``): they are in the team whatever it
     is, so neither argument applies to them. Each replacement puts someone read in the place of someone not
     read, so after finitely many an optimal team of people read remains. Dominators and people read are
     kept in the pool the solver sees.

@@ -92,8 +92,8 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     include: frozenset[int] = frozenset()
     exclude: frozenset[int] = frozenset()
     communication_cost: int = 50
-    """``lam``: baht for each hop between two members, once for the whole assignment (a tie-breaker: see the
-    module docstring)."""
+    """``lam``: baht for each hop between two members, once for the whole assignment (a tie-breaker: see
+    :mod:`hrsys.taskforces.assembly`)."""
     max_distance: int = 3
     """``D``: the distance of two people who are not connected within ``D - 1`` hops."""
     months: float = 1.0
