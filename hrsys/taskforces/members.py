@@ -18,7 +18,7 @@ from hrsys.taskforces import states
 from hrsys.taskforces.fields import columns, from_attrs
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed
 from hrsys.taskforces.schemas import MemberCreate, MemberOut, MemberUpdate, PersonRef
-from hrsys.taskforces.service import get, part_of, person_errors, require_editable, today
+from hrsys.taskforces.service import added, get, part_of, person_errors, require_editable, today
 from hrsys.taskforces.states import MemberStatus
 
 M = TaskForceMember.__table__
@@ -141,14 +141,14 @@ def add_member(
         _check_need_room(session, need)
     _check_not_already(session, tf, data.person_id, data.need_id)
     ensure_capacity(session, data.person_id, starts_on, ends_on, allocation)
-    member = TaskForceMember(
-        taskforce_id=tf.id,
-        status=MemberStatus.active,
-        **columns(data, allocation=allocation, starts_on=starts_on, ends_on=ends_on),
+    return added(
+        session,
+        TaskForceMember(
+            taskforce_id=tf.id,
+            status=MemberStatus.active,
+            **columns(data, allocation=allocation, starts_on=starts_on, ends_on=ends_on),
+        ),
     )
-    session.add(member)
-    session.flush()
-    return member
 
 
 def update_member(

@@ -15,7 +15,7 @@ from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
 from hrsys.taskforces.fields import changes, columns, from_attrs
 from hrsys.taskforces.models import Kpi, KpiActual, TaskForceBudget
 from hrsys.taskforces.schemas import ActualCreate, ActualOut, BudgetOut, BudgetPut, KpiCreate, KpiOut, KpiUpdate
-from hrsys.taskforces.service import get, part_of, today
+from hrsys.taskforces.service import added, get, part_of, today
 
 FY_MIN, FY_MAX = 2500, 2700
 
@@ -48,10 +48,7 @@ def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
 
 def add_kpi(session: Session, taskforce_id: int, data: KpiCreate) -> Kpi:
     tf = get(session, taskforce_id)
-    kpi = Kpi(taskforce_id=tf.id, **columns(data))
-    session.add(kpi)
-    session.flush()
-    return kpi
+    return added(session, Kpi(taskforce_id=tf.id, **columns(data)))
 
 
 def update_kpi(session: Session, taskforce_id: int, kpi_id: int, data: KpiUpdate) -> Kpi:
@@ -105,10 +102,7 @@ def add_actual(
             errors=[FieldError("measured_on", "already recorded")],
             extra={"actual_id": existing},
         )
-    actual = KpiActual(kpi_id=kpi.id, **columns(data))
-    session.add(actual)
-    session.flush()
-    return actual
+    return added(session, KpiActual(kpi_id=kpi.id, **columns(data)))
 
 
 def delete_actual(session: Session, taskforce_id: int, kpi_id: int, actual_id: int) -> None:

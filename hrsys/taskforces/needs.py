@@ -13,7 +13,7 @@ from hrsys.taskforces.fields import changes, columns, from_attrs
 from hrsys.taskforces.members import filled_count
 from hrsys.taskforces.models import TaskForceMember, TaskForceNeed
 from hrsys.taskforces.schemas import NeedCreate, NeedOut, NeedUpdate
-from hrsys.taskforces.service import get, part_of, require_editable
+from hrsys.taskforces.service import added, get, part_of, require_editable
 from hrsys.taskforces.states import MemberStatus
 
 N = TaskForceNeed.__table__
@@ -48,10 +48,7 @@ def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForce
         errors += level_errors(scale_of(session, skill.framework_id), skill, data.min_level, "min_level", lenient=True)
     check(errors)
     assert skill is not None
-    need = TaskForceNeed(taskforce_id=tf.id, **columns(data, "skill", "skill_id"), skill_id=skill.id)
-    session.add(need)
-    session.flush()
-    return need
+    return added(session, TaskForceNeed(taskforce_id=tf.id, **columns(data, "skill", "skill_id"), skill_id=skill.id))
 
 
 def update_need(session: Session, taskforce_id: int, need_id: int, data: NeedUpdate) -> TaskForceNeed:

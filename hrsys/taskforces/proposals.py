@@ -243,21 +243,21 @@ def create(
         )
     locked = service.get(session, taskforce_id, lock=True)
     service.require_editable(locked)
-    proposal = TeamProposal(
-        taskforce_id=taskforce_id,
-        status=ProposalStatus.open,
-        created_by_user_id=user_id,
-        options=msgspec.to_builtins(data),
-        result={
-            "starts_on": starts_on.isoformat(),
-            "ends_on": ends_on.isoformat(),
-            "needs": [msgspec.to_builtins(n) for n in needs],
-            "team": msgspec.to_builtins(team),
-        },
+    return service.added(
+        session,
+        TeamProposal(
+            taskforce_id=taskforce_id,
+            status=ProposalStatus.open,
+            created_by_user_id=user_id,
+            options=msgspec.to_builtins(data),
+            result={
+                "starts_on": starts_on.isoformat(),
+                "ends_on": ends_on.isoformat(),
+                "needs": [msgspec.to_builtins(n) for n in needs],
+                "team": msgspec.to_builtins(team),
+            },
+        ),
     )
-    session.add(proposal)
-    session.flush()
-    return proposal
 
 
 def _engine_of(session: Session) -> Engine:

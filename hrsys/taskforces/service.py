@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.core import clock
+from hrsys.core.db import Base
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.people.models import Person
 from hrsys.taskforces import states
@@ -47,6 +48,14 @@ def get(session: Session, taskforce_id: int, *, lock: bool = False) -> TaskForce
 
 
 Part = TypeVar("Part", Kpi, TaskForceMember, TaskForceNeed, TeamProposal)
+Row = TypeVar("Row", bound=Base)
+
+
+def added(session: Session, row: Row) -> Row:
+    """``row`` added and flushed (it has its id)."""
+    session.add(row)
+    session.flush()
+    return row
 
 
 def part_of(session: Session, tf: TaskForce, model: type[Part], part_id: int, what: str) -> Part:
@@ -94,10 +103,7 @@ def create(session: Session, data: TaskForceCreate) -> TaskForce:
     check(errors)
     if session.scalar(sa.select(T.c.id).where(T.c.code == data.code)) is not None:
         raise Conflict(f"task force code {data.code} is taken", errors=[FieldError("code", "already in use")])
-    tf = TaskForce(**columns(data, "agency"), agency_id=agency_id, status=TaskForceStatus.forming)
-    session.add(tf)
-    session.flush()
-    return tf
+    return added(session, TaskForce(**columns(data, "agency"), agency_id=agency_id, status=TaskForceStatus.forming))
 
 
 def _members_outside(session: Session, tf: TaskForce, starts_on: dt.date, ends_on: dt.date) -> list[int]:
