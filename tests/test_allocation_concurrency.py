@@ -19,7 +19,7 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from hrsys.core.errors import Conflict
-from hrsys.taskforces import service
+from hrsys.taskforces import members as service
 from hrsys.taskforces.schemas import MemberCreate
 from tests import factories
 from tests.conftest import bearer

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import networkx as nx
 import pytest
 
-from hrsys.taskforces.assembly import (
+from hrsys.taskforces.assembly.solve import assemble
+from hrsys.taskforces.assembly.structs import (
     SATANG,
     Candidate,
     CourseOption,
@@ -26,7 +27,6 @@ from hrsys.taskforces.assembly import (
     SkillLevel,
     Team,
     TeamMate,
-    assemble,
 )
 
 # ----------------------------------------------------------------------------- the reference

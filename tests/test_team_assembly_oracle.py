@@ -17,7 +17,8 @@ import networkx as nx
 import pytest
 from ortools.sat.python import cp_model
 
-from hrsys.taskforces.assembly import SATANG, Candidate, Need, Options, SkillLevel, Team, TeamMate, assemble
+from hrsys.taskforces.assembly.solve import assemble
+from hrsys.taskforces.assembly.structs import SATANG, Candidate, Need, Options, SkillLevel, Team, TeamMate
 
 
 def _dist(graph: nx.Graph, u: int, v: int, cap: int) -> int:

@@ -242,7 +242,7 @@ def test_a_pool_read_in_part_claims_no_optimum_and_keeps_a_true_bound(client, po
     is at most the optimum over the whole eligible pool (solved here to the end)."""
     from hrsys.core.fiscal import months_in_period
     from hrsys.taskforces import proposals
-    from hrsys.taskforces.assembly import assemble
+    from hrsys.taskforces.assembly.solve import assemble
     from hrsys.taskforces.schemas import ProposalRequest
 
     tf, s = pool["tf"], pool["skills"]

@@ -4,7 +4,7 @@
   2 or 3, headcount 1 or 2), everything a proposal does but storing it: narrowing by index,
   reading levels, free time, the collaboration graph and courses, and solving. Target p95 < 300 ms.
   The note gives the share of cases proven optimal against the whole eligible pool within the proposal's
-  time limit (none where the pool was read in part, see :func:`hrsys.taskforces.proposals.exact_pool`), and
+  time limit (none where the pool was read in part, see :func:`hrsys.taskforces.walk.exact_pool`), and
   the worst cost against the answer's true bound.
 - Optimality against the whole eligible pool: the narrowed pool and every active holder of the levels,
   both solved (5 and 10 needs); where the pool was read exactly their optimal costs must be equal, where it
@@ -31,9 +31,11 @@ from hrsys.core.errors import Conflict
 from hrsys.core.fiscal import months_in_period
 from hrsys.people.models import Person, PersonKind
 from hrsys.skills.models import CurrentSkill, Framework, Skill
-from hrsys.taskforces import proposals, service
-from hrsys.taskforces.assembly import Need, Options, assemble
+from hrsys.taskforces import members, proposals
+from hrsys.taskforces.assembly.solve import assemble
+from hrsys.taskforces.assembly.structs import Need, Options
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceStatus
+from hrsys.taskforces.pool import Pool, load_pool
 from hrsys.taskforces.schemas import MemberCreate, ProposalRequest
 
 PERIOD = (dt.date(2027, 1, 1), dt.date(2027, 12, 31))
@@ -122,9 +124,9 @@ def _holders(ctx: BenchContext, needs: list[Need]) -> int:
         )
 
 
-def _load(ctx: BenchContext, needs: list[Need], lead: int | None, *, whole: bool) -> proposals.Pool:
+def _load(ctx: BenchContext, needs: list[Need], lead: int | None, *, whole: bool) -> Pool:
     with Session(ctx.engine) as s:
-        pool = proposals.load_pool(
+        pool = load_pool(
             s,
             needs=needs,
             starts_on=PERIOD[0],
@@ -234,7 +236,7 @@ def _concurrency_rows(ctx: BenchContext) -> list[BenchRow]:
         t0 = time.perf_counter()
         with Session(engine) as s:
             try:
-                service.add_member(s, tf_ids[k], MemberCreate(person_id=person_id, allocation=60))
+                members.add_member(s, tf_ids[k], MemberCreate(person_id=person_id, allocation=60))
                 s.commit()
                 out = "ok"
             except Conflict:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.demo.context import Demo
 from hrsys.skills.models import CurrentSkill, Skill
-from hrsys.taskforces import service
+from hrsys.taskforces import monitoring, needs, service
 from hrsys.taskforces.schemas import ActualCreate, KpiCreate, NeedCreate, TaskForceCreate
 from hrsys.taskforces.states import KpiKind
 
@@ -58,24 +58,24 @@ def load(session: Session, demo: Demo) -> str:
     if len(skills) < 3:
         skills += list(session.scalars(sa.select(Skill.id).order_by(Skill.id).limit(3 - len(skills))))
     for i, skill_id in enumerate(skills):
-        service.add_need(
+        needs.add_need(
             session,
             tf.id,
             NeedCreate(skill_id=skill_id, min_level=3 if i == 2 else 2, allocation=50, headcount=2 if i == 0 else 1),
         )
-    datasets = service.add_kpi(
+    datasets = monitoring.add_kpi(
         session,
         tf.id,
         KpiCreate(kind=KpiKind.output, name_en="Datasets published", name_th="ชุดข้อมูลที่เผยแพร่", unit="datasets",
                   target=40, baseline=0, due_on=today + dt.timedelta(days=300)),
     )  # fmt: skip
-    users = service.add_kpi(
+    users = monitoring.add_kpi(
         session,
         tf.id,
         KpiCreate(kind=KpiKind.outcome, name_en="Agencies using the data", name_th="หน่วยงานที่ใช้ข้อมูล",
                   unit="agencies", target=12, baseline=2, due_on=today + dt.timedelta(days=300)),
     )  # fmt: skip
-    service.add_actual(session, tf.id, datasets.id, ActualCreate(measured_on=today - dt.timedelta(days=30), value=3))
-    service.add_actual(session, tf.id, datasets.id, ActualCreate(measured_on=today - dt.timedelta(days=1), value=5))
-    service.add_actual(session, tf.id, users.id, ActualCreate(measured_on=today - dt.timedelta(days=1), value=5))
+    monitoring.add_actual(session, tf.id, datasets.id, ActualCreate(measured_on=today - dt.timedelta(days=30), value=3))
+    monitoring.add_actual(session, tf.id, datasets.id, ActualCreate(measured_on=today - dt.timedelta(days=1), value=5))
+    monitoring.add_actual(session, tf.id, users.id, ActualCreate(measured_on=today - dt.timedelta(days=1), value=5))
     return f"task force {CODE} led by {lead.first_name_en} {lead.last_name_en}: {len(skills)} needs, 2 KPIs"

@@ -1,3 +1,8 @@
-"""Secondments."""
+"""Secondments of external experts and civil servants.
 
-from hrsys.secondments import extensions as extensions  # registrations with the layers below, at import
+Importing the package registers what secondments tell the layers below them: access, allocation and config
+(:mod:`hrsys.secondments.extensions`) and task forces (:mod:`hrsys.secondments.taskforce_hooks`).
+"""
+
+from hrsys.secondments import extensions as extensions
+from hrsys.secondments import taskforce_hooks as taskforce_hooks

@@ -16,8 +16,8 @@ from hrsys.config import SecondmentSettings, check_at_start, provide
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import POLICY_ENV, SecondmentPolicy, load_policy
-from hrsys.taskforces.extensions import led_by
 from hrsys.taskforces.models import TaskForce
+from hrsys.taskforces.registrations import led_by
 
 BOOKING_SECONDMENT_STATES = (SecondmentStatus.approved, SecondmentStatus.active, SecondmentStatus.extended)
 """Secondment states that hold a person's time (a proposal does not, until approved)."""

@@ -1,3 +1,3 @@
 """Task forces."""
 
-from hrsys.taskforces import extensions as extensions  # registrations with the layers below, at import
+from hrsys.taskforces import registrations as registrations  # registrations with the layers below, at import

@@ -133,6 +133,7 @@ def _sheet_title(name: str) -> str:
 
 
 def to_xlsx(report: Report) -> bytes:
+    # openpyxl takes about 2 s to import (measured): only a request for a workbook pays for it
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter

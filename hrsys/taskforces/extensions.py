@@ -1,73 +1,58 @@
-"""What task forces register with the layers below them (imported by the package, so any use of
-task forces brings it): memberships as commitments of a person's time (:mod:`hrsys.allocation.sources`), and
-the access rules of task forces and of their members (:mod:`hrsys.access.scope`)."""
+"""Extension points of task forces, for what the layers above them know.
+
+Task forces sit below secondments (a secondment may name a task force), so they do not read secondments'
+tables. Two facts of team assembly come from there, and secondments registers them here at the import of
+its package (``hrsys/secondments/taskforce_hooks.py``):
+
+- :class:`CollaborationSource`: more edges of the collaboration graph (knowledge-transfer counterparts).
+  Team proposals ask every source which of the people read have an edge (:func:`hrsys.taskforces.walk.exact_pool`
+  needs it for its proof) and for the edges around the pool (:func:`hrsys.taskforces.pool.collaboration_graph`).
+- :data:`ExpertHosts`: which external experts are hosted by agencies of an HR officer's subtree, whose
+  monthly cost that officer may see (:func:`hrsys.taskforces.visibility.cost_visible`).
+
+Each source gives statements, not rows, so that task forces put them in their own queries (one ``UNION ALL``
+with the task-force part) and the SQL is the same whatever registers. Registration is by name, so a repeated
+import registers nothing twice.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 
-from hrsys.access.identity import CurrentUser
-from hrsys.access.scope import (
-    PersonLink,
-    Target,
-    Visibility,
-    agency_in_scope,
-    hr_officers,
-    register_person_link,
-    register_visibility,
-    subtree_agency_ids,
-    task_force_leads,
-)
-from hrsys.allocation.sources import CommitmentSource, register_source
-from hrsys.taskforces.models import TaskForce, TaskForceMember
-from hrsys.taskforces.states import MemberStatus
-
-m = TaskForceMember
-register_source(CommitmentSource.of("taskforce_member", 10, m, m.status == MemberStatus.active))
-
-T = cast(sa.Table, TaskForce.__table__)
-M = cast(sa.Table, TaskForceMember.__table__)
+from hrsys.taskforces.queries import Target
 
 
-def taskforce_visibility(target: Target, user: CurrentUser, taskforce_id: int) -> Visibility:
-    """Task forces: full for admins, HR officers of the owning agency's subtree and the lead; limited for
-    other signed-in users (mission, needs and KPIs are not personal data); none if it does not exist."""
-    row = target.execute(sa.select(T.c.agency_id, T.c.lead_id).where(T.c.id == taskforce_id)).first()
-    if row is None:
-        return Visibility.none
-    if user.is_admin or (user.person_id is not None and row.lead_id == user.person_id):
-        return Visibility.full
-    if user.is_hr and agency_in_scope(target, user, row.agency_id):
-        return Visibility.full
-    return Visibility.limited
+class CollaborationSource(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    history: Callable[[Target, Sequence[int]], list[sa.Select[Any]]]
+    """Statements of one column, the people among the ids who have an edge of this source."""
+    pairs: Callable[[Target, Sequence[int]], sa.Select[Any]]
+    """A statement of two columns, the edges of this source with at least one end among the ids."""
 
 
-def _member_in_subtree(target: Target, user: CurrentUser, person_id: int) -> bool:
-    """A member of a task force owned by the HR officer's subtree."""
-    member = target.scalar(
-        sa.select(M.c.id)
-        .select_from(M.join(T, T.c.id == M.c.taskforce_id))
-        .where(M.c.person_id == person_id, T.c.agency_id.in_(subtree_agency_ids(user)))
-        .limit(1)
-    )
-    return member is not None
+ExpertHosts = Callable[[Target, list[int], sa.Select[Any]], Iterable[int]]
+"""``(target, external experts' person ids, a statement of agency ids) -> those hosted by one of the agencies``."""
+
+_COLLABORATION: dict[str, CollaborationSource] = {}
+_EXPERT_HOSTS: dict[str, ExpertHosts] = {}
 
 
-def led_by(user: CurrentUser) -> sa.Select[tuple[int]]:
-    """Ids of the task forces ``user``'s person leads."""
-    return sa.select(T.c.id).where(T.c.lead_id == user.person_id)
+def register_collaboration(source: CollaborationSource) -> None:
+    _COLLABORATION[source.name] = source
 
 
-def _member_of_led(target: Target, user: CurrentUser, person_id: int) -> bool:
-    """A member of a task force the reader leads."""
-    member = target.scalar(
-        sa.select(M.c.id).where(M.c.person_id == person_id, M.c.taskforce_id.in_(led_by(user))).limit(1)
-    )
-    return member is not None
+def register_expert_hosts(name: str, hosts: ExpertHosts) -> None:
+    _EXPERT_HOSTS[name] = hosts
 
 
-register_visibility("taskforce", taskforce_visibility)
-register_person_link(PersonLink(rank=20, grants=hr_officers(Visibility.limited), find=_member_in_subtree))
-register_person_link(PersonLink(rank=10, grants=task_force_leads, find=_member_of_led))
+def collaboration_sources() -> list[CollaborationSource]:
+    """The registered sources, in the order of registration."""
+    return list(_COLLABORATION.values())
+
+
+def expert_hosts() -> list[ExpertHosts]:
+    return list(_EXPERT_HOSTS.values())

@@ -36,6 +36,7 @@ from collections import defaultdict
 import msgspec
 
 from hrsys.core.fiscal import fiscal_year_bounds, months_by_fiscal_year
+from hrsys.taskforces.fields import from_attrs
 
 KPI_STATUSES = ("met", "on_track", "behind", "overdue", "no_data")
 
@@ -257,14 +258,9 @@ def build_report(
             for fy, months in months_by_fiscal_year(m.starts_on, served_to).items():
                 staff_by_fy[fy] += float(rate * months)
         member_lines.append(
-            MemberCostLine(
-                person_id=m.person_id,
-                name=m.name,
-                kind=m.kind,
-                status=m.status,
-                allocation=m.allocation,
-                starts_on=m.starts_on,
-                ends_on=m.ends_on,
+            from_attrs(
+                MemberCostLine,
+                m,
                 months_to_date=round(float(months_to_date), 3),
                 monthly_cost=None if m.masked else m.monthly_cost,
                 cost_to_date=round(cost_to_date, 2) if cost_to_date is not None else None,
@@ -344,15 +340,9 @@ def build_report(
             if abs(span) > 0:
                 planned = round((approved + staff_planned) / abs(span), 2)
         lines.append(
-            KpiLine(
-                id=k.id,
-                kind=k.kind,
-                name_en=k.name_en,
-                name_th=k.name_th,
-                unit=k.unit,
-                baseline=k.baseline,
-                target=k.target,
-                due_on=k.due_on,
+            from_attrs(
+                KpiLine,
+                k,
                 latest=latest.value if latest else None,
                 latest_on=latest.measured_on if latest else None,
                 progress_pct=progress,

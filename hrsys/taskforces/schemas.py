@@ -9,7 +9,7 @@ import msgspec
 
 from hrsys.core.errors import FieldError
 from hrsys.core.schemas import Input, Output
-from hrsys.taskforces.assembly import Team
+from hrsys.taskforces.assembly.structs import Team
 from hrsys.taskforces.states import KpiKind, MemberStatus, ProposalStatus, TaskForceStatus
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]

@@ -13,26 +13,24 @@ from collections.abc import Iterable
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from hrsys.access.identity import CurrentUser
 from hrsys.access.scope import subtree_agency_ids, subtree_bounds
 from hrsys.agencies.models import Agency
 from hrsys.people.models import Person, PersonKind
-from hrsys.secondments.models import Secondment
-from hrsys.taskforces.assembly import Team
+from hrsys.taskforces.assembly.structs import Team
+from hrsys.taskforces.extensions import expert_hosts
+from hrsys.taskforces.queries import Target
 
 P = Person.__table__
 A = Agency.__table__
-S = Secondment.__table__
-
-Target = Session | sa.Connection
 
 
 def cost_visible(target: Target, user: CurrentUser | None, person_ids: Iterable[int]) -> set[int]:
     """The people of ``person_ids`` whose monthly cost ``user`` may see (None: no user, everyone: internal
     calls such as the benchmarks). Mirrors the ``full`` rows of ``person_visibility``: admins, oneself, HR
-    officers for people whose home agency is in their subtree and external experts hosted there."""
+    officers for people whose home agency is in their subtree and external experts hosted there (as the
+    registered :data:`~hrsys.taskforces.extensions.ExpertHosts` say)."""
     ids = sorted(set(person_ids))
     if user is None or user.is_admin:
         return set(ids)
@@ -49,14 +47,8 @@ def cost_visible(target: Target, user: CurrentUser | None, person_ids: Iterable[
                 out.add(r.id)
             elif r.kind == PersonKind.external_expert:
                 experts.append(r.id)
-        if experts:
-            out.update(
-                target.scalars(
-                    sa.select(S.c.person_id)
-                    .where(S.c.person_id.in_(experts), S.c.host_agency_id.in_(subtree_agency_ids(user)))
-                    .distinct()
-                )
-            )
+        for hosted in expert_hosts() if experts else []:
+            out.update(hosted(target, experts, subtree_agency_ids(user)))
     return out
 
 

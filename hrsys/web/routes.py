@@ -45,7 +45,9 @@ from hrsys.secondments import reports as secondment_reports
 from hrsys.secondments.routes import provide_policy
 from hrsys.skills import assessment_service
 from hrsys.skills.schemas import AssessmentCreate
-from hrsys.taskforces import proposals
+from hrsys.taskforces import members as taskforce_members
+from hrsys.taskforces import needs as taskforce_needs
+from hrsys.taskforces import proposals, reporting
 from hrsys.taskforces import service as taskforces
 from hrsys.taskforces.schemas import ProposalRequest
 from hrsys.training import needs as training_needs
@@ -541,7 +543,7 @@ class HrController(PageController):
         )  # fmt: skip
         behind = []
         for tf_id in views.taskforce_ids_in(db_engine, root):
-            rep, _ = views.safely(taskforces.report, db_session, tf_id)
+            rep, _ = views.safely(reporting.report, db_session, tf_id)
             if rep is None:
                 continue
             for k in rep.kpis:
@@ -699,10 +701,10 @@ class LeadController(PageController):
     ) -> Template:  # fmt: skip
         lang = lang_of(request)
         tf = taskforces.get(session, taskforce_id)
-        needs = taskforces.needs_out(session, taskforce_id)
-        members = taskforces.members_out(session, taskforce_id)
+        needs = taskforce_needs.needs_out(session, taskforce_id)
+        members = taskforce_members.members_out(session, taskforce_id)
         viewer = request.user  # costs the reader may not see are masked (hrsys/taskforces/visibility.py)
-        rep = taskforces.report(session, taskforce_id, viewer=viewer)
+        rep = reporting.report(session, taskforce_id, viewer=viewer)
         if proposal is None:
             open_ones = [p for p in proposals.list_proposals(session, taskforce_id, viewer) if p.status.value == "open"]
             if open_ones:
