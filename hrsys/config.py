@@ -100,7 +100,7 @@ class SkillSettings(msgspec.Struct, kw_only=True, frozen=True):
 
     def __post_init__(self) -> None:
         if self.assessment_trust_order.strip():
-            from hrsys.skills.profile import parse_trust_order
+            from hrsys.skills.assessments.profile import parse_trust_order
 
             try:
                 parse_trust_order(self.assessment_trust_order)
@@ -109,7 +109,7 @@ class SkillSettings(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def trust_order(self) -> tuple[str, ...]:
-        from hrsys.skills.profile import DEFAULT_TRUST_ORDER, parse_trust_order
+        from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, parse_trust_order
 
         text = self.assessment_trust_order
         return parse_trust_order(text) if text.strip() else DEFAULT_TRUST_ORDER

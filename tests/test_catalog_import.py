@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hrsys.core.errors import Conflict
-from hrsys.skills.catalog_service import import_catalog
-from hrsys.skills.models import CatalogImport, Skill, SkillEquivalence
+from hrsys.skills.catalog.importer import import_catalog
+from hrsys.skills.catalog.models import CatalogImport, Skill, SkillEquivalence
 from hrsys.system.models import VersionStamp
 from tests import factories
 

@@ -64,7 +64,7 @@ def test_filters_and_skill_detail(client, catalog) -> None:
 def test_retired_skills_are_hidden_from_pickers(client, session, catalog) -> None:
     import sqlalchemy as sa
 
-    from hrsys.skills.models import Skill
+    from hrsys.skills.catalog.models import Skill
     from hrsys.system.service import bump_version
 
     assert refs(client.get("/api/v1/skills", params={"q": "DG05"})) == ["TH-DG:DG05"]

@@ -18,7 +18,7 @@ from hrsys.agencies.models import Agency
 from hrsys.careers import cache, service, succession
 from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 
 N = 300
 

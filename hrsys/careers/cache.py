@@ -24,7 +24,7 @@ from hrsys.careers.gap import Requirement
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.careers.paths import RoleNode, TransitionEdge, build_graph
 from hrsys.core import clock
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.system.models import VersionStamp
 from hrsys.system.stamped import StampedCache
 

@@ -29,7 +29,7 @@ def roles_import(settings: Settings, path: Path, dry_run: bool, verbose: bool, a
     """
     from hrsys.careers.importer import format_report, import_roles, report_json
     from hrsys.core.db import make_engine
-    from hrsys.skills.catalog_format import CatalogError
+    from hrsys.skills.catalog.format import CatalogError
 
     engine = make_engine(settings.database_url)
     try:

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill, Framework, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.system.service import bump_version
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog" / "roles"

@@ -1,10 +1,10 @@
 """Knowledge transfer into the counterparts' skill histories.
 
-Each level reached in an end report becomes an :class:`~hrsys.skills.models.Assessment`
+Each level reached in an end report becomes an :class:`~hrsys.skills.assessments.models.Assessment`
 with source ``knowledge_transfer`` and ``secondment_id`` set, appended to the
 counterpart's history; the counterpart's current profile (``current_skill``) is
 then recomputed for that skill (and its equivalents) by the skills package's one
-profile rule (:func:`hrsys.skills.assessment_service.refresh_current`), in the
+profile rule (:func:`hrsys.skills.assessments.service.refresh_current`), in the
 same transaction, under a lock on the counterpart.
 """
 
@@ -15,8 +15,8 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from hrsys.allocation.service import lock_person
-from hrsys.skills.assessment_service import refresh_current
-from hrsys.skills.models import Assessment, AssessmentSource
+from hrsys.skills.assessments.models import Assessment, AssessmentSource
+from hrsys.skills.assessments.service import refresh_current
 
 
 def record_knowledge_transfer_assessment(

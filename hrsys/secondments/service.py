@@ -80,8 +80,8 @@ from hrsys.secondments.schemas import (
     TransitionInput,
     TransitionOut,
 )
-from hrsys.skills.assessment_service import SkillInfo, lookup_skill
-from hrsys.skills.models import Framework, ProficiencyLevel, Skill
+from hrsys.skills.catalog.models import Framework, ProficiencyLevel, Skill
+from hrsys.skills.catalog.refs import SkillInfo, lookup_skill
 from hrsys.taskforces.models import TaskForce
 
 S = SecondmentStatus

@@ -84,7 +84,7 @@ def write_assessments_csv(path: Path, engine: sa.Engine, rows: int, seed: int = 
 def _child_import(url: str, file: str) -> None:
     """Run in a child process: import, report, roll back (so the benchmark leaves no trace)."""
     from hrsys.core.db import make_engine
-    from hrsys.skills.assessment_import import import_assessments, validate_keys
+    from hrsys.skills.assessments.importer import import_assessments, validate_keys
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -137,8 +137,8 @@ def _bench_assessment_import(ctx: BenchContext) -> BenchRow:
 
 
 def _bench_taxonomy(ctx: BenchContext) -> BenchRow:
-    from hrsys.skills.catalog_service import import_csv
-    from hrsys.skills.csv_taxonomy import parse_mapping
+    from hrsys.skills.catalog.importer import import_csv
+    from hrsys.skills.catalog.taxonomy import parse_mapping
     from hrsys.skills.generate import write_synthetic_taxonomy
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,8 +183,8 @@ SEARCHES = [
 
 def benchmarks(ctx: BenchContext) -> list[BenchRow]:
     from hrsys.people.service import list_people, skill_filters
-    from hrsys.skills.assessment_service import person_profile
-    from hrsys.skills.service import search_skills
+    from hrsys.skills.assessments.service import person_profile
+    from hrsys.skills.catalog.service import search_skills
 
     engine = ctx.engine
     rows: list[BenchRow] = []

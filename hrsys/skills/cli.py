@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from hrsys.config import Settings
 from hrsys.core.errors import AppError
-from hrsys.skills.schemas import BulkImportReport, FrameworkImportReport, ImportCounts
+from hrsys.core.import_report import BulkImportReport
+from hrsys.skills.catalog.schemas import FrameworkImportReport, ImportCounts
 
 
 @contextmanager
@@ -103,8 +104,8 @@ def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool)
     in the same transaction.
     """
     from hrsys.careers.importer import format_report, import_roles
-    from hrsys.skills.catalog_format import CatalogError
-    from hrsys.skills.catalog_service import import_catalog
+    from hrsys.skills.catalog.format import CatalogError
+    from hrsys.skills.catalog.importer import import_catalog
 
     roles_report = None
     try:
@@ -166,8 +167,8 @@ def catalog_import_csv(
     verbose: bool,
 ) -> None:
     """Import a large external taxonomy (ESCO, O*NET, ...) from a CSV FILE whose columns --map names."""
-    from hrsys.skills.catalog_service import import_csv
-    from hrsys.skills.csv_taxonomy import parse_mapping
+    from hrsys.skills.catalog.importer import import_csv
+    from hrsys.skills.catalog.taxonomy import parse_mapping
 
     try:
         fields = parse_mapping(mapping)
@@ -215,7 +216,7 @@ def rebuild_profiles_cmd(settings: Settings, as_of: Any) -> None:
     """Recompute every person's current profile (current_skill) from all assessments."""
     import time
 
-    from hrsys.skills.assessment_service import rebuild_profiles
+    from hrsys.skills.assessments.service import rebuild_profiles
 
     started = time.perf_counter()
     with _session(settings, commit=True) as session:
@@ -227,7 +228,7 @@ def rebuild_profiles_cmd(settings: Settings, as_of: Any) -> None:
 @click.pass_obj
 def refresh_expired_cmd(settings: Settings) -> None:
     """Recompute the profiles whose evidence expired (run once a day, e.g. from cron)."""
-    from hrsys.skills.assessment_service import refresh_expired
+    from hrsys.skills.assessments.service import refresh_expired
 
     with _session(settings, commit=True) as session:
         n = refresh_expired(session)
@@ -269,7 +270,7 @@ def print_bulk_report(report: BulkImportReport) -> None:
 @click.pass_obj
 def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: bool, bulk: str) -> None:
     """Append assessments from a CSV or XLSX FILE (streamed; millions of rows) and update the profiles."""
-    from hrsys.skills.assessment_import import import_assessments, validate_keys
+    from hrsys.skills.assessments.importer import import_assessments, validate_keys
 
     bulk_mode = {"auto": None, "on": True, "off": False}[bulk]
     validated: list[str] = []
@@ -295,7 +296,7 @@ def assessments_validate_keys(settings: Settings) -> None:
     """Check the foreign keys that a bulk import added back NOT VALID (PostgreSQL; imports do it themselves
     after their commit, this finishes the work of one that stopped before)."""
     from hrsys.core.db import make_engine
-    from hrsys.skills.assessment_import import validate_keys
+    from hrsys.skills.assessments.importer import validate_keys
 
     engine = make_engine(settings.database_url)
     try:

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.skills import bulk
-from hrsys.skills.assessment_service import CURRENT_COLUMNS, load_equivalences
-from hrsys.skills.models import Assessment, CurrentSkill, Framework, Skill
-from hrsys.skills.profile import DEFAULT_TRUST_ORDER, Evidence, current_profile
+from hrsys.skills.assessments import bulk
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
+from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, Evidence, current_profile
+from hrsys.skills.assessments.service import CURRENT_COLUMNS, load_equivalences
+from hrsys.skills.catalog.models import Framework, Skill
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog"
 ANCHOR = dt.date(2026, 10, 1)
@@ -126,8 +127,8 @@ def _templates(ctx: GenerateContext, skill_ids: list[int], weights: list[float])
 
 def generate(ctx: GenerateContext) -> int:
     """Catalog, synthetic taxonomy, ~10 assessments per person and current profiles; returns rows written."""
-    from hrsys.skills.catalog_service import import_catalog, import_csv
-    from hrsys.skills.csv_taxonomy import parse_mapping
+    from hrsys.skills.catalog.importer import import_catalog, import_csv
+    from hrsys.skills.catalog.taxonomy import parse_mapping
 
     engine = ctx.engine
     with Session(engine) as session:

@@ -30,7 +30,8 @@ from hrsys.core.errors import Conflict
 from hrsys.core.fiscal import months_in_period
 from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people.models import Person, PersonKind
-from hrsys.skills.models import CurrentSkill, Framework, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.taskforces import proposals, service
 from hrsys.taskforces.assembly import Need, Options, assemble
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceStatus

@@ -42,7 +42,8 @@ from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.core.fiscal import months_in_period
 from hrsys.people.models import Person, PersonKind
 from hrsys.secondments.models import KnowledgeTransfer, Secondment
-from hrsys.skills.models import CurrentSkill, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Skill
 from hrsys.taskforces import service
 from hrsys.taskforces.assembly import (
     SATANG,

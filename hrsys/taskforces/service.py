@@ -29,8 +29,8 @@ from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.people.models import Person
-from hrsys.skills.assessment_service import level_errors, lookup_skill, scale_of, skills_by_id
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
+from hrsys.skills.catalog.refs import level_errors, lookup_skill, scale_of, skills_by_id
 from hrsys.taskforces import states
 from hrsys.taskforces.models import (
     Kpi,

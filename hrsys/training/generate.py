@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from hrsys.careers.models import RoleRequirement, RoleTransition
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.system.service import bump_version
 from hrsys.training.models import (
     Course,

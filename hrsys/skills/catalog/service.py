@@ -13,10 +13,9 @@ from sqlalchemy.engine import Engine
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
-from hrsys.skills import search
-from hrsys.skills.assessment_service import resolve_skill_refs
-from hrsys.skills.catalog_format import parse_skill_ref
-from hrsys.skills.models import (
+from hrsys.skills.catalog import search
+from hrsys.skills.catalog.format import parse_skill_ref
+from hrsys.skills.catalog.models import (
     Framework,
     ProficiencyLevel,
     Skill,
@@ -25,7 +24,7 @@ from hrsys.skills.models import (
     SkillProfile,
     SkillProfileLevel,
 )
-from hrsys.skills.schemas import (
+from hrsys.skills.catalog.schemas import (
     FamilyOut,
     FrameworkDetail,
     FrameworkOut,
@@ -46,7 +45,7 @@ EQ = cast(sa.Table, SkillEquivalence.__table__)
 SP = cast(sa.Table, SkillProfile.__table__)
 SPL = cast(sa.Table, SkillProfileLevel.__table__)
 
-__all__ = ["framework_detail", "list_frameworks", "read_skill", "resolve_skill_refs", "search_skills"]
+__all__ = ["framework_detail", "list_frameworks", "read_skill", "search_skills"]
 
 
 def _framework_out(r: Any, skills: int, cls: type[FrameworkOut] = FrameworkOut, **extra: Any) -> Any:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from hrsys.core.db import Base
 from hrsys.core.errors import Conflict, FieldError, Invalid
 from hrsys.people.models import PositionLevel
-from hrsys.skills.catalog_format import (
+from hrsys.skills.catalog import changes
+from hrsys.skills.catalog.format import (
     CatalogError,
     FamilyData,
     FrameworkData,
@@ -30,7 +31,7 @@ from hrsys.skills.catalog_format import (
     load_catalog,
     parse_skill_ref,
 )
-from hrsys.skills.models import (
+from hrsys.skills.catalog.models import (
     CatalogImport,
     Framework,
     ProficiencyLevel,
@@ -40,7 +41,7 @@ from hrsys.skills.models import (
     SkillProfile,
     SkillProfileLevel,
 )
-from hrsys.skills.schemas import FrameworkImportReport, ImportCounts
+from hrsys.skills.catalog.schemas import FrameworkImportReport, ImportCounts
 from hrsys.system.service import bump_version
 
 F = cast(sa.Table, Framework.__table__)
@@ -184,9 +185,7 @@ def import_framework(
     if sync_equivalences:
         equivalences, affected = _sync_equivalences(session, framework_id, meta.code, data, skill_ids)
         if affected:
-            from hrsys.skills.assessment_service import rebuild_profiles
-
-            rebuild_profiles(session, skill_ids=affected)
+            changes.equivalences_changed(session, affected)  # the profiles of these skills are rebuilt
 
     report = FrameworkImportReport(
         framework=meta.code,
@@ -463,7 +462,7 @@ def _sync_equivalences(
 def import_catalog(session: Session, path: str | Path, *, dry_run: bool = False) -> list[FrameworkImportReport]:
     """Import every framework folder under ``path`` (or the one folder), in dependency order.
 
-    Raises :class:`~hrsys.skills.catalog_format.CatalogError` listing every file problem.
+    Raises :class:`~hrsys.skills.catalog.format.CatalogError` listing every file problem.
     """
     frameworks = load_catalog(path, position_levels=PositionLevel.__members__)
     return [import_framework(session, fw, source=str(Path(fw.folder).resolve()), dry_run=dry_run) for fw in frameworks]
@@ -496,7 +495,7 @@ def import_csv(
     profiles and equivalences, and its metadata unless options override it. Any
     bad row stops the import with a 422 listing every one (line, column, reason).
     """
-    from hrsys.skills.csv_taxonomy import read_taxonomy
+    from hrsys.skills.catalog.taxonomy import read_taxonomy
 
     path = Path(path)
     if not path.is_file():
