@@ -1,14 +1,25 @@
-"""What a spreadsheet import answers: the report of rows read, written and refused, and its refusal.
+"""What a spreadsheet import answers: the report of rows read, written and refused, and its refusal; and the
+parameters of the routes that take a spreadsheet.
 
 Shared by every importer (people, assessments, careers) and their routes and commands.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
 
 from hrsys.core.errors import FieldError, Invalid
 from hrsys.core.schemas import Output
+
+Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
+"""The file of an import route (multipart ``data``)."""
+Partial = Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")]
+DryRun = Annotated[bool, QueryParameter(description="Check only; write nothing")]
 
 
 class RowProblem(Output):

@@ -9,10 +9,8 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from litestar import Controller, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -24,11 +22,9 @@ from hrsys.access.rules import Access
 from hrsys.agencies.models import Agency
 from hrsys.core.db import read_engine
 from hrsys.core.errors import NotFound
-from hrsys.core.import_report import BulkImportReport, outcome
+from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.people import export
 from hrsys.people.importer import import_people
-
-Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 class ExportFormat(enum.StrEnum):
@@ -50,8 +46,8 @@ class BulkController(Controller):
         db_session: NamedDependency[Session],
         current_user: NamedDependency[CurrentUser],
         data: Upload,
-        partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
-        dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
+        partial: Partial = False,
+        dry_run: DryRun = False,
     ) -> BulkImportReport:
         """Create or update people from a CSV or XLSX file (all-or-nothing unless ``partial``)."""
         agency_ids = (

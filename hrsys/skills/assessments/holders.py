@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.core.db import read_engine
-from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.assessments.models import current_skill_table as CS
 
 TTL_SECONDS = 600.0
 
-CS = CurrentSkill.__table__
 
 _lock = threading.Lock()
 _cache: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, dict[int, int]]]] = weakref.WeakKeyDictionary()

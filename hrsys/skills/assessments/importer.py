@@ -105,7 +105,9 @@ from hrsys.skills.assessments.rows import (
 )
 from hrsys.skills.assessments.runs import SortedRuns, in_person_order
 from hrsys.skills.assessments.service import today
-from hrsys.skills.catalog.models import Framework, ProficiencyLevel, Skill
+from hrsys.skills.catalog.models import framework_table as F
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.models import skill_table as S
 
 __all__ = [
     "BULK_MIN_ROWS",
@@ -118,9 +120,6 @@ __all__ = [
 ]
 
 P = cast(sa.Table, Person.__table__)
-S = cast(sa.Table, Skill.__table__)
-F = cast(sa.Table, Framework.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
 
 CHUNK = 100_000
 """Rows written per chunk."""

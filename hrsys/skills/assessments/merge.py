@@ -96,9 +96,8 @@ def merge_winners(
         )
         for target, e in prof.entries.items():
             previous = winners.get(target)
-            if previous is None:
+            if previous is None or previous.assessment_id != e.assessment_id:
                 rows.append((pid, target, e.level, e.source, e.assessment_id, e.assessed_on, e.valid_until))
-            elif previous.assessment_id != e.assessment_id:
-                rows.append((pid, target, e.level, e.source, e.assessment_id, e.assessed_on, e.valid_until))
-                replaced.append((pid, target))
+                if previous is not None:
+                    replaced.append((pid, target))
     return rows, replaced, recompute

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import cast
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
@@ -77,3 +78,8 @@ class CurrentSkill(Base):
         # On SQLite the rows live in the primary-key b-tree: a (person, skill) probe is one seek.
         {"sqlite_with_rowid": False},
     )
+
+
+# The tables typed as such, for the modules that write Core statements (see hrsys.skills.catalog.models).
+assessment_table = cast(sa.Table, Assessment.__table__)
+current_skill_table = cast(sa.Table, CurrentSkill.__table__)

@@ -6,10 +6,8 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -17,13 +15,11 @@ from hrsys.access import scope
 from hrsys.access.guard import assessment_person_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
-from hrsys.core.import_report import BulkImportReport, outcome
+from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.core.pagination import Page
 from hrsys.skills.assessments import service as assessment_service
 from hrsys.skills.assessments.importer import import_assessments
 from hrsys.skills.assessments.schemas import AssessmentCreate, AssessmentOut, PersonProfileOut
-
-Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 class AssessmentController(Controller):
@@ -72,8 +68,8 @@ class AssessmentImportController(Controller):
         db_session: NamedDependency[Session],
         current_user: NamedDependency[CurrentUser],
         data: Upload,
-        partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
-        dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
+        partial: Partial = False,
+        dry_run: DryRun = False,
     ) -> BulkImportReport:
         """Append assessments from a CSV or XLSX file and update the people's current profiles."""
         report = import_assessments(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -24,16 +26,22 @@ from hrsys.core.errors import FieldError, NotFound, check
 from hrsys.core.pagination import Page
 from hrsys.people.models import Person
 from hrsys.skills.assessments import bulk
-from hrsys.skills.assessments.models import Assessment, AssessmentSource, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, AssessmentSource
+from hrsys.skills.assessments.models import assessment_table as AS
+from hrsys.skills.assessments.models import current_skill_table as CS
 from hrsys.skills.assessments.profile import Evidence, ProfileEntry, current_profile, equivalence_classes
 from hrsys.skills.assessments.schemas import AssessmentCreate, AssessmentOut, PersonProfileOut, ProfileEntryOut
-from hrsys.skills.catalog.models import ProficiencyLevel, SkillEquivalence
-from hrsys.skills.catalog.refs import level_errors, lookup_skill_refs, resolve_skill_refs, scale_of, skills_by_id
+from hrsys.skills.catalog.models import equivalence_table as EQ
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.refs import (
+    SkillInfo,
+    level_errors,
+    lookup_skill_refs,
+    resolve_skill_refs,
+    scale_of,
+    skills_by_id,
+)
 
-AS = cast(sa.Table, Assessment.__table__)
-CS = cast(sa.Table, CurrentSkill.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
-EQ = cast(sa.Table, SkillEquivalence.__table__)
 P = cast(sa.Table, Person.__table__)
 
 CURRENT_COLUMNS = ("person_id", "skill_id", "level", "source", "assessment_id", "assessed_on", "valid_until")
@@ -92,37 +100,29 @@ def record_assessment(
             errors.append(FieldError("assessor_id", f"no person {data.assessor_id}"))
     check(errors)
     assert skill is not None
-    assessment = Assessment(
-        person_id=person_id,
-        skill_id=skill.id,
-        level=data.level,
-        source=data.source,
-        assessor_id=data.assessor_id,
-        assessor_name=data.assessor_name,
-        evidence=data.evidence,
-        assessed_on=data.assessed_on,
-        valid_until=data.valid_until,
-        recorded_by_user_id=recorded_by_user_id,
-    )
+    fields = msgspec.structs.asdict(data)
+    del fields["skill"]  # the reference: the row takes the skill's id
+    assessment = Assessment(**fields, person_id=person_id, skill_id=skill.id, recorded_by_user_id=recorded_by_user_id)
     session.add(assessment)
     session.flush()
     refresh_current(session, person_id, [skill.id])
-    label = scale.get(data.level, (None, None))
-    return AssessmentOut(
-        id=assessment.id,
-        person_id=person_id,
-        skill=skill.ref,
-        level=assessment.level,
-        level_label_en=label[0],
-        level_label_th=label[1],
-        source=assessment.source,
-        assessor_id=assessment.assessor_id,
-        assessor_name=assessment.assessor_name,
-        evidence=assessment.evidence,
-        assessed_on=assessment.assessed_on,
-        valid_until=assessment.valid_until,
-        recorded_at=assessment.recorded_at,
-        status=_status(assessment.assessed_on, assessment.valid_until, today()),
+    row = {**fields, "id": assessment.id, "person_id": person_id, "recorded_at": assessment.recorded_at}
+    return _assessment_out(row, skill, scale.get(data.level, (None, None)), today())
+
+
+def _assessment_out(
+    row: Mapping[Any, Any], skill: SkillInfo, label: tuple[str | None, str | None], day: dt.date
+) -> AssessmentOut:
+    """An assessment's columns (by name) as the API shows it: with its skill, level labels and status on ``day``."""
+    return msgspec.convert(
+        {
+            **row,
+            "skill": skill.ref,
+            "level_label_en": label[0],
+            "level_label_th": label[1],
+            "status": _status(row["assessed_on"], row["valid_until"], day),
+        },
+        AssessmentOut,
     )
 
 
@@ -152,16 +152,12 @@ def refresh_current(
         session.execute(sa.insert(CS), [_current_row(person_id, e) for e in prof.entries.values()])
 
 
+_entry_fields = operator.attrgetter(*CURRENT_COLUMNS[1:])
+"""A profile entry's values for ``current_skill``, after the person (the columns are its field names)."""
+
+
 def _current_row(person_id: int, e: ProfileEntry) -> dict[str, Any]:
-    return {
-        "person_id": person_id,
-        "skill_id": e.skill_id,
-        "level": e.level,
-        "source": e.source,
-        "assessment_id": e.assessment_id,
-        "assessed_on": e.assessed_on,
-        "valid_until": e.valid_until,
-    }
+    return dict(zip(CURRENT_COLUMNS, (person_id, *_entry_fields(e)), strict=True))
 
 
 def _stream_evidence(conn: sa.Connection, where: list[sa.ColumnElement[bool]]) -> Iterator[tuple[int, list[Evidence]]]:
@@ -316,18 +312,9 @@ def person_profile(engine: Engine, person_id: int, *, as_of: dt.date | None = No
     def out(e: ProfileEntry) -> ProfileEntryOut:
         s = info[e.skill_id]
         lab = labels.get((s.framework_id, e.level), (None, None))
-        return ProfileEntryOut(
-            skill=s.ref,
-            level=e.level,
-            level_label_en=lab[0],
-            level_label_th=lab[1],
-            source=AssessmentSource(e.source),
-            assessment_id=e.assessment_id,
-            assessed_on=e.assessed_on,
-            valid_until=e.valid_until,
-            via=info[e.via_skill_id].ref if e.via_skill_id is not None else None,
-            superseded=e.superseded,
-        )
+        via = info[e.via_skill_id].ref if e.via_skill_id is not None else None
+        fields = {"skill": s.ref, "level_label_en": lab[0], "level_label_th": lab[1], "via": via}
+        return msgspec.convert({**msgspec.structs.asdict(e), **fields}, ProfileEntryOut)
 
     def key(e: ProfileEntry) -> tuple[str, str]:
         s = info[e.skill_id]
@@ -380,23 +367,5 @@ def history(
     items = []
     for r in rows:
         s = info_by_id[r["skill_id"]]
-        lab = labels.get((s.framework_id, r["level"]), (None, None))
-        items.append(
-            AssessmentOut(
-                id=r["id"],
-                person_id=r["person_id"],
-                skill=s.ref,
-                level=r["level"],
-                level_label_en=lab[0],
-                level_label_th=lab[1],
-                source=AssessmentSource(r["source"]),
-                assessor_id=r["assessor_id"],
-                assessor_name=r["assessor_name"],
-                evidence=r["evidence"],
-                assessed_on=r["assessed_on"],
-                valid_until=r["valid_until"],
-                recorded_at=r["recorded_at"],
-                status=_status(r["assessed_on"], r["valid_until"], day),
-            )
-        )
+        items.append(_assessment_out(r, s, labels.get((s.framework_id, r["level"]), (None, None)), day))
     return Page(items=items, total=total, total_exact=True, limit=limit, offset=offset)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -33,24 +33,16 @@ from hrsys.skills.catalog.format import (
 )
 from hrsys.skills.catalog.models import (
     CatalogImport,
-    Framework,
-    ProficiencyLevel,
-    Skill,
-    SkillEquivalence,
-    SkillGroup,
-    SkillProfile,
-    SkillProfileLevel,
 )
+from hrsys.skills.catalog.models import equivalence_table as EQ
+from hrsys.skills.catalog.models import framework_table as F
+from hrsys.skills.catalog.models import group_table as G
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.models import profile_level_table as SPL
+from hrsys.skills.catalog.models import profile_table as SP
+from hrsys.skills.catalog.models import skill_table as S
 from hrsys.skills.catalog.schemas import FrameworkImportReport, ImportCounts
 from hrsys.system.service import bump_version
-
-F = cast(sa.Table, Framework.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
-G = cast(sa.Table, SkillGroup.__table__)
-S = cast(sa.Table, Skill.__table__)
-SP = cast(sa.Table, SkillProfile.__table__)
-SPL = cast(sa.Table, SkillProfileLevel.__table__)
-EQ = cast(sa.Table, SkillEquivalence.__table__)
 
 MAX_CODES_IN_REPORT = 200
 """The report lists codes up to this many per kind (counts are always complete)."""

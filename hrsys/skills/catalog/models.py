@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC, JsonB
@@ -160,3 +160,14 @@ class CatalogImport(Base):
     )
     source: Mapped[str | None] = mapped_column(sa.String(500))
     summary: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+
+# The tables typed as such (``Model.__table__`` is typed as a FromClause), for the modules that write Core
+# statements: ``from hrsys.skills.catalog.models import skill_table as S``.
+framework_table = cast(sa.Table, Framework.__table__)
+level_table = cast(sa.Table, ProficiencyLevel.__table__)
+group_table = cast(sa.Table, SkillGroup.__table__)
+skill_table = cast(sa.Table, Skill.__table__)
+equivalence_table = cast(sa.Table, SkillEquivalence.__table__)
+profile_table = cast(sa.Table, SkillProfile.__table__)
+profile_level_table = cast(sa.Table, SkillProfileLevel.__table__)

@@ -8,19 +8,17 @@ fault (assessments, task-force needs, secondments' knowledge-transfer plans, peo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.core.errors import FieldError, check
 from hrsys.skills.catalog.format import parse_skill_ref
-from hrsys.skills.catalog.models import Framework, ProficiencyLevel, Skill
-from hrsys.skills.catalog.schemas import SkillRef
-
-S = cast(sa.Table, Skill.__table__)
-F = cast(sa.Table, Framework.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
+from hrsys.skills.catalog.models import framework_table as F
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.models import skill_table as S
+from hrsys.skills.catalog.schemas import SkillRef, skill_ref
 
 
 class SkillInfo:
@@ -31,13 +29,7 @@ class SkillInfo:
 
     @property
     def ref(self) -> SkillRef:
-        return SkillRef(
-            ref=f"{self.framework}:{self.code}",
-            framework=self.framework,
-            code=self.code,
-            name_th=self.name_th,
-            name_en=self.name_en,
-        )
+        return skill_ref(self.framework, self.code, self.name_th, self.name_en)
 
 
 _SKILL_INFO_COLS = (S.c.id, S.c.code, S.c.name_th, S.c.name_en, S.c.retired, S.c.framework_id, F.c.code)

@@ -74,6 +74,11 @@ class SkillRef(Output):
     name_en: str
 
 
+def skill_ref(framework: str, code: str, name_th: str | None, name_en: str) -> SkillRef:
+    """How the API names a skill: ``FRAMEWORK:CODE``, with its names."""
+    return SkillRef(ref=f"{framework}:{code}", framework=framework, code=code, name_th=name_th, name_en=name_en)
+
+
 class SkillOut(Output):
     id: int
     ref: str
