@@ -42,7 +42,8 @@ def route_handlers() -> list[Any]:
     from hrsys.people.bulk_routes import BulkController
     from hrsys.people.routes import PeopleController
     from hrsys.secondments.routes import SecondmentController
-    from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
+    from hrsys.skills.assessments.routes import CONTROLLERS as ASSESSMENT_CONTROLLERS
+    from hrsys.skills.catalog.routes import CONTROLLERS as CATALOG_CONTROLLERS
     from hrsys.system.routes import health, ping
     from hrsys.taskforces.routes import CONTROLLERS as TASKFORCE_CONTROLLERS
     from hrsys.training.routes import CONTROLLERS as TRAINING_CONTROLLERS
@@ -56,7 +57,8 @@ def route_handlers() -> list[Any]:
         *ACCESS_CONTROLLERS,
         *CAREER_CONTROLLERS,
         SecondmentController,
-        *SKILL_CONTROLLERS,
+        *CATALOG_CONTROLLERS,
+        *ASSESSMENT_CONTROLLERS,
         BulkController,
         *TRAINING_CONTROLLERS,
         *TASKFORCE_CONTROLLERS,

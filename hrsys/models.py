@@ -13,17 +13,8 @@ from hrsys.secondments.models import (
     SecondmentStatus,
     SecondmentTransition,
 )
-from hrsys.skills.models import (
-    Assessment,
-    AssessmentSource,
-    CatalogImport,
-    CurrentSkill,
-    Framework,
-    ProficiencyLevel,
-    Skill,
-    SkillEquivalence,
-    SkillGroup,
-)
+from hrsys.skills.assessments.models import Assessment, AssessmentSource, CurrentSkill
+from hrsys.skills.catalog.models import CatalogImport, Framework, ProficiencyLevel, Skill, SkillEquivalence, SkillGroup
 from hrsys.taskforces.models import (
     Kpi,
     KpiActual,

@@ -28,7 +28,7 @@ from hrsys.config import Settings
 from hrsys.core import cache
 from hrsys.core.db import make_engine, normalise_url
 from hrsys.core.migrate import install_extra_objects
-from hrsys.skills.assessment_import import validate_keys
+from hrsys.skills.assessments.importer import validate_keys
 from tests import factories
 
 # Cheap password hashing in tests (production keeps RFC 9106's 64 MiB); hashes record their own cost.

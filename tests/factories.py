@@ -87,7 +87,7 @@ def shipped_catalog(session: Session) -> list[Any]:
     """Import the shipped frameworks (``skills_catalog/``: TH-DG and DDAT); returns the import reports."""
     from pathlib import Path
 
-    from hrsys.skills.catalog_service import import_catalog
+    from hrsys.skills.catalog.importer import import_catalog
 
     reports = import_catalog(session, Path(__file__).resolve().parents[1] / "skills_catalog")
     session.commit()
@@ -98,8 +98,8 @@ def assessment(session: Session, person: Person, skill: str, level: int, source:
     """Record an assessment through the service (so the current profile follows). ``skill`` is ``FRAMEWORK:CODE``."""
     import datetime as dt
 
-    from hrsys.skills.assessment_service import record_assessment
-    from hrsys.skills.schemas import AssessmentCreate
+    from hrsys.skills.assessments.schemas import AssessmentCreate
+    from hrsys.skills.assessments.service import record_assessment
 
     data = AssessmentCreate(
         skill=skill,
@@ -120,7 +120,7 @@ def kt_skills(session: Session, codes: list[str], *, framework: str = "KT", leve
     """Skills ``codes`` in a framework (created if missing) whose scale runs 1..``levels``: ``{code: Skill}``."""
     import sqlalchemy as sa
 
-    from hrsys.skills.models import Framework, ProficiencyLevel, Skill
+    from hrsys.skills.catalog.models import Framework, ProficiencyLevel, Skill
 
     fw = session.scalar(sa.select(Framework).where(Framework.code == framework))
     if fw is None:
@@ -178,7 +178,7 @@ def career_skills(session: Session, codes: list[str], framework: str = "TF") -> 
     """A framework (created if missing) and skills ``codes`` in it: ``{code: Skill}``. Refs are ``TF:CODE``."""
     import sqlalchemy as sa
 
-    from hrsys.skills.models import Framework, Skill
+    from hrsys.skills.catalog.models import Framework, Skill
 
     fw = session.scalar(sa.select(Framework).where(Framework.code == framework))
     if fw is None:
@@ -198,7 +198,7 @@ def set_skill_level(session: Session, person: Person, skill: Any, level: int, **
     """Give ``person`` ``level`` in ``skill``: a manager assessment and its ``current_skill`` row."""
     import datetime as dt
 
-    from hrsys.skills.models import Assessment, AssessmentSource, CurrentSkill
+    from hrsys.skills.assessments.models import Assessment, AssessmentSource, CurrentSkill
 
     on = kw.pop("assessed_on", dt.date(2025, 1, 1))
     a = Assessment(

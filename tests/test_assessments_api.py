@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from hrsys.core import clock
-from hrsys.skills.assessment_service import rebuild_profiles, refresh_expired
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.assessments.service import rebuild_profiles, refresh_expired
 from tests import factories
 
 TODAY = clock.today()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hrsys.skills.profile import (
+from hrsys.skills.assessments.profile import (
     DEFAULT_TRUST_ORDER,
     SOURCES,
     Evidence,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hrsys.people.models import PositionLevel
-from hrsys.skills.catalog_format import CatalogError, load_catalog, load_framework, parse_skill_ref
+from hrsys.skills.catalog.format import CatalogError, load_catalog, load_framework, parse_skill_ref
 
 CATALOG = Path(__file__).resolve().parents[1] / "skills_catalog"
 

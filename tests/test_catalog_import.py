@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from hrsys.core.errors import Conflict
 from hrsys.core.stamps import VersionStamp
-from hrsys.skills.catalog_service import import_catalog
-from hrsys.skills.models import CatalogImport, Skill, SkillEquivalence
+from hrsys.skills.catalog.importer import import_catalog
+from hrsys.skills.catalog.models import CatalogImport, Skill, SkillEquivalence
 from tests import factories
 
 CATALOG = Path(__file__).resolve().parents[1] / "skills_catalog"
@@ -123,3 +123,27 @@ def test_cli_import_reports_and_dry_run(settings, db, tmp_path) -> None:
     bad = runner.invoke(main, ["--database-url", settings.database_url, "catalog", "import", str(broken)])
     assert bad.exit_code == 2
     assert "ddat/skills.toml:1: skill[1].name_en: Object missing required field `name_en`" in bad.output
+
+
+def test_an_equivalence_removed_by_an_import_takes_back_the_levels_it_gave(session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The catalog tells the assessments when equivalences change: the profiles they touch are rebuilt in the
+    same transaction (an assessment of TH-DG:DU02 no longer counts for DDAT:DATA-ANALYSIS)."""
+    from hrsys.skills.assessments.models import CurrentSkill
+
+    factories.shipped_catalog(session)
+    person = factories.person(session, factories.agency(session, "DGA"))
+    factories.assessment(session, person, "TH-DG:DU02", 3, "manager")
+    ddat = sa.select(Skill.id).where(Skill.code == "DATA-ANALYSIS")
+    held = sa.select(CurrentSkill.level).where(
+        CurrentSkill.person_id == person.id, CurrentSkill.skill_id == ddat.scalar_subquery()
+    )
+    assert session.scalar(held) == 3
+    edited = _edited_copy(tmp_path)
+    equivalences = edited / "ddat" / "equivalences.toml"
+    blocks = equivalences.read_text(encoding="utf-8").split("[[equivalent]]\n")
+    equivalences.write_text(
+        "[[equivalent]]\n".join(b for b in blocks if 'skill = "DATA-ANALYSIS"' not in b), encoding="utf-8"
+    )
+    (ddat_report,) = import_catalog(session, edited / "ddat")
+    assert ddat_report.equivalences.removed == 1
+    assert session.scalar(held) is None

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from hrsys.core import clock
+from hrsys.core.table_reader import read_table
 from hrsys.people import citizen_id
 from hrsys.people.models import Person
-from hrsys.skills import assessment_import
-from hrsys.skills.assessment_import import import_assessments, validate_keys
-from hrsys.skills.assessment_service import rebuild_profiles
-from hrsys.skills.models import Assessment
-from hrsys.skills.tabular import read_table
+from hrsys.skills.assessments import importer as assessment_import
+from hrsys.skills.assessments.importer import import_assessments, validate_keys
+from hrsys.skills.assessments.models import Assessment
+from hrsys.skills.assessments.service import rebuild_profiles
 from tests import factories
 
 TODAY = clock.today()
@@ -325,15 +325,27 @@ def test_a_header_with_no_rows_under_it_is_refused_like_a_people_file(client, se
     assert "no rows under the header" in errors[0]["reason"]
 
 
-def test_a_bulk_upload_checks_its_keys_after_answering(client, session, people, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """An upload big enough for bulk mode answers once the rows are committed; the foreign keys it added
-    back are checked afterwards, so the schema ends as it was."""
+@pytest.mark.parametrize("route", ["/api/v1/assessments/import", "/hr/upload"], ids=["api", "page"])
+def test_a_large_upload_never_switches_to_bulk_mode(client, session, people, monkeypatch, route) -> None:  # type: ignore[no-untyped-def]
+    """Bulk mode locks the assessment tables (PostgreSQL) and drops indexes and keys: only the command takes
+    it. An upload that the size rule would put in bulk mode, out of person order, keeps every index and key
+    live, writes every row, and leaves no key to check after it has answered."""
+    entered: list[str] = []
+    for writer_class in (assessment_import._SqliteWriter, assessment_import._PostgresWriter):
+        monkeypatch.setattr(writer_class, "_enter_bulk", lambda self: entered.append(self.dialect))
     monkeypatch.setattr(assessment_import, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(assessment_import, "CHUNK", 2)
     before = schema_objects(session)
     session.rollback()  # SQLite: let the app write
-    body = HEADER + "".join(f"{c},TH-DG:DU02,3,manager,{ago(2)},,,\n" for c in CID)
-    r = client.post("/api/v1/assessments/import", files={"data": ("a.csv", body.encode(), "text/csv")})
-    assert r.status_code == 200 and r.json()["written"] == len(CID), r.text
+    order = [7, 0, 5, 2, 6, 1, 4, 3]
+    body = HEADER + "".join(f"{CID[i]},TH-DG:DU02,3,manager,{ago(2)},,,\n" for i in order)
+    files = {("data" if route.startswith("/api") else "file"): ("a.csv", body.encode(), "text/csv")}
+    r = client.post(route, files=files, data=None if route.startswith("/api") else {"kind": "assessments"})
+    assert r.status_code == 200, r.text
+    if route.startswith("/api"):
+        assert r.json()["written"] == len(CID)
+    assert entered == []
+    assert session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == len(CID)
     assert schema_objects(session) == before
     assert validate_keys(session.get_bind()) == []
 

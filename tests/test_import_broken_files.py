@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hrsys.cli import main
+from hrsys.core.table_reader import TableError, read_table
 from hrsys.people.models import Person
-from hrsys.skills.tabular import TableError, read_table
 from tests import factories
 
 HEADER = "citizen_id,title_th,first_name_th,last_name_th,first_name_en,last_name_en,email,agency,"

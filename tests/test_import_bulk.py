@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hrsys.cli import main
+from hrsys.core.table_reader import parse_date
 from hrsys.people import citizen_id
 from hrsys.people.models import Person
-from hrsys.skills.models import Assessment, CurrentSkill
-from hrsys.skills.tabular import parse_date
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
 from tests import factories
 
 CID = [citizen_id.make(f"1100{i:08d}") for i in range(1, 10)]

@@ -17,10 +17,10 @@ from hrsys.cli import main
 from hrsys.people import citizen_id
 from hrsys.people.importer import import_people
 from hrsys.people.models import Person
-from hrsys.skills import assessment_import
-from hrsys.skills.assessment_import import import_assessments
-from hrsys.skills.assessment_service import rebuild_profiles
-from hrsys.skills.models import Assessment
+from hrsys.skills.assessments import importer as assessment_import
+from hrsys.skills.assessments.importer import import_assessments
+from hrsys.skills.assessments.models import Assessment
+from hrsys.skills.assessments.service import rebuild_profiles
 from tests import factories
 
 TODAY = dt.date.today()

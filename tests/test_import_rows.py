@@ -10,23 +10,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hrsys.core.table_reader import read_table
 from hrsys.people import citizen_id
-from hrsys.skills.assessment_rows import (
+from hrsys.skills.assessments.merge import merge_winners, touched_skills
+from hrsys.skills.assessments.profile import (
+    DEFAULT_TRUST_ORDER,
+    SOURCES,
+    Evidence,
+    current_profile,
+    equivalence_classes,
+)
+from hrsys.skills.assessments.rows import (
     HEADER_ALIASES,
     Lookups,
     Problems,
     RowChecker,
     SkillInfo,
-    SortedRuns,
-    in_person_order,
     level_of,
-    merge_winners,
     normalise_source,
     resolve_columns,
-    touched_skills,
 )
-from hrsys.skills.profile import DEFAULT_TRUST_ORDER, SOURCES, Evidence, current_profile, equivalence_classes
-from hrsys.skills.tabular import read_table
+from hrsys.skills.assessments.runs import SortedRuns, in_person_order
 
 DAY = dt.date(2026, 6, 1)
 CID = citizen_id.make("110100000001")

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from hrsys.cli import main
 from hrsys.core.errors import Invalid
-from hrsys.skills.catalog_service import import_csv
-from hrsys.skills.csv_taxonomy import parse_mapping
-from hrsys.skills.models import Skill, SkillGroup
+from hrsys.skills.catalog.importer import import_csv
+from hrsys.skills.catalog.models import Skill, SkillGroup
+from hrsys.skills.catalog.taxonomy import parse_mapping
 from tests import factories
 
 MAP = "id=conceptUri,name_en=preferredLabel,description=description,aliases=altLabels,parent=broaderUri"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hrsys.core.fiscal import add_months, fiscal_year
 from hrsys.secondments.lookups import bangkok_today
 from hrsys.secondments.policy import SecondmentPolicy
-from hrsys.skills.models import Assessment, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
 from tests import factories
 
 T = bangkok_today()

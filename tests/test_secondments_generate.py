@@ -19,7 +19,7 @@ from hrsys.secondments.lifecycle import Action
 from hrsys.secondments.models import KnowledgeTransfer, Secondment, SecondmentTransition
 from hrsys.secondments.policy import SecondmentPolicy
 from hrsys.secondments.rules import Period
-from hrsys.skills.models import Assessment, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
 from tests import factories
 
 

@@ -44,7 +44,7 @@ from hrsys.secondments.schemas import (
     SecondmentUpdate,
     TransitionInput,
 )
-from hrsys.skills.models import Assessment, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
 from tests import factories
 
 POLICY = SecondmentPolicy(

@@ -65,7 +65,7 @@ def test_retired_skills_are_hidden_from_pickers(client, session, catalog) -> Non
     import sqlalchemy as sa
 
     from hrsys.core.stamps import bump_version
-    from hrsys.skills.models import Skill
+    from hrsys.skills.catalog.models import Skill
 
     assert refs(client.get("/api/v1/skills", params={"q": "DG05"})) == ["TH-DG:DG05"]
     session.execute(sa.update(Skill).where(Skill.code == "DG05").values(retired=True))

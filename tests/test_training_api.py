@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hrsys.core import clock
 from hrsys.core.db import read_engine
-from hrsys.skills.models import Assessment, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
 from tests import factories
 from tests.conftest import bearer
 

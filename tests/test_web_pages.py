@@ -18,7 +18,7 @@ from hrsys.app import create_app
 from hrsys.config import Settings, WebSettings
 from hrsys.demo.load import load_into
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 from tests import factories
 from tests.conftest import bearer

@@ -15,7 +15,7 @@ import time
 from sqlalchemy.orm import Session
 
 from hrsys.core.db import make_engine
-from hrsys.skills.assessment_import import import_assessments, validate_keys
+from hrsys.skills.assessments.importer import import_assessments, validate_keys
 
 
 def child_import(url: str, file: str) -> None:

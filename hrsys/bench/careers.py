@@ -18,7 +18,7 @@ from hrsys.agencies.models import Agency
 from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.careers import cache, service, succession
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 from hrsys.training.catalog import course_catalog
 
 N = 300

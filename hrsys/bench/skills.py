@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.generate.skills import write_synthetic_taxonomy
 from hrsys.people.service import list_people, skill_filters
-from hrsys.skills.assessment_service import person_profile
-from hrsys.skills.catalog_service import import_csv
-from hrsys.skills.csv_taxonomy import parse_mapping
-from hrsys.skills.service import search_skills
+from hrsys.skills.assessments.service import person_profile
+from hrsys.skills.catalog.importer import import_csv
+from hrsys.skills.catalog.service import search_skills
+from hrsys.skills.catalog.taxonomy import parse_mapping
 
 FULL_ROWS = 5_000_000
 

@@ -30,7 +30,8 @@ from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.core.errors import Conflict
 from hrsys.core.fiscal import months_in_period
 from hrsys.people.models import Person, PersonKind
-from hrsys.skills.models import CurrentSkill, Framework, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.taskforces import members, proposals
 from hrsys.taskforces.assembly.solve import assemble
 from hrsys.taskforces.assembly.structs import Need, Options

@@ -26,7 +26,7 @@ from hrsys.careers.paths import RoleNode, TransitionEdge, build_graph
 from hrsys.core import clock
 from hrsys.core.cache import StampedCache
 from hrsys.core.stamps import VersionStamp
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
 
 STAMPS = ("career_graph", "catalog")
 

@@ -22,8 +22,8 @@ from typing import Annotated
 import msgspec
 import networkx as nx
 
-from hrsys.skills.catalog_format import SKILL_REF_RE, CatalogError, CatalogProblem
-from hrsys.skills.catalog_format import _FileReader as FileReader
+from hrsys.skills.catalog.format import SKILL_REF_RE, CatalogError, CatalogProblem
+from hrsys.skills.catalog.format import _FileReader as FileReader
 
 FORMAT_VERSION = 1
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]

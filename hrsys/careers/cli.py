@@ -37,7 +37,8 @@ def roles_import(settings: Settings, path: Path, dry_run: bool, verbose: bool, a
     """
     # on use: start-up time of every hrsys command
     from hrsys.careers.importer import format_report, import_roles, report_json
-    from hrsys.skills.catalog_format import CatalogError
+    from hrsys.core.db import make_engine
+    from hrsys.skills.catalog.format import CatalogError
 
     engine = make_engine(settings.database_url)
     try:
@@ -97,8 +98,8 @@ def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool)
     """
     # on use: start-up time of every hrsys command
     from hrsys.careers.importer import format_report, import_roles
-    from hrsys.skills.catalog_format import CatalogError
-    from hrsys.skills.catalog_service import import_catalog
+    from hrsys.skills.catalog.format import CatalogError
+    from hrsys.skills.catalog.importer import import_catalog
 
     roles_report = None
     try:

@@ -29,8 +29,8 @@ from hrsys.careers.service import GRAPH_STAMP, resolve_skills
 from hrsys.core.schemas import Output
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import PositionLevel
-from hrsys.skills.catalog_format import CatalogError, CatalogProblem
-from hrsys.skills.schemas import ImportCounts
+from hrsys.skills.catalog.format import CatalogError, CatalogProblem
+from hrsys.skills.catalog.schemas import ImportCounts
 from hrsys.training.catalog import STAMP as COURSE_STAMP
 from hrsys.training.models import Course, CourseMode, CourseOutcome, CoursePrerequisite
 

@@ -55,8 +55,9 @@ from hrsys.core.db import lock_for_edit, read_engine
 from hrsys.core.errors import AppError, Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
-from hrsys.skills.catalog_format import parse_skill_ref
-from hrsys.skills.models import CurrentSkill, Framework, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.format import parse_skill_ref
+from hrsys.skills.catalog.models import Framework, Skill
 
 GRAPH_STAMP = "career_graph"
 READINESS_FORMULA = (

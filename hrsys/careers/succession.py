@@ -60,7 +60,7 @@ from hrsys.careers.schemas import BenchOut, BenchPerson
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, NotFound
 from hrsys.people.models import Person, PersonKind
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 
 P = Person.__table__
 A = Agency.__table__

@@ -130,7 +130,7 @@ SQLITE_UNCHECKED_KEYS = "sqlite_unchecked_keys"
 """Execution option for a SQLite transaction that does not check foreign keys (``PRAGMA foreign_keys=OFF`` before
 its ``BEGIN``, on again when its connection goes back to the pool). Only for writers that check every key
 themselves under the transaction's write lock: the bulk assessment import
-(:func:`hrsys.skills.assessment_import.import_assessments`), where the checks were a sixth of the time."""
+(:func:`hrsys.skills.assessments.importer.import_assessments`), where the checks were a sixth of the time."""
 
 
 class WriteGate:

@@ -22,7 +22,7 @@ IGNORED_TABLES = frozenset({"piccolo_user", "sessions", "sqlite_sequence"})
 
 # Modules whose database objects live outside the models (search indexes, audit triggers):
 # each has ``EXTRA_OBJECT_NAMES``, ``install(conn)`` and ``uninstall(conn)``, and may have ``optimize(conn)``.
-EXTRA_DDL_MODULES = ("hrsys.people.search", "hrsys.skills.search", "hrsys.access.audit_ddl")
+EXTRA_DDL_MODULES = ("hrsys.people.search", "hrsys.skills.catalog.search", "hrsys.access.audit_ddl")
 
 
 def _extra_modules() -> list[Any]:

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement
 from hrsys.demo.context import Demo
-from hrsys.skills.assessment_service import rebuild_profiles
-from hrsys.skills.catalog_service import import_catalog
-from hrsys.skills.models import Assessment, AssessmentSource, Skill
+from hrsys.skills.assessments.models import Assessment, AssessmentSource
+from hrsys.skills.assessments.service import rebuild_profiles
+from hrsys.skills.catalog.importer import import_catalog
+from hrsys.skills.catalog.models import Skill
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog"
 

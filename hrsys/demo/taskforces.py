@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.demo.context import Demo
-from hrsys.skills.models import CurrentSkill, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Skill
 from hrsys.taskforces import monitoring, needs, service
 from hrsys.taskforces.schemas import ActualCreate, KpiCreate, NeedCreate, TaskForceCreate
 from hrsys.taskforces.states import KpiKind

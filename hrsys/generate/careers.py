@@ -30,7 +30,8 @@ from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track
 from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill, Framework, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Framework, Skill
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog" / "roles"
 TARGET_ROLES = 1_000

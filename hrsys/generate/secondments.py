@@ -48,8 +48,8 @@ from hrsys.secondments.models import (
 )
 from hrsys.secondments.policy import SecondmentPolicy
 from hrsys.secondments.rules import Period
-from hrsys.skills.assessment_service import rebuild_profiles
-from hrsys.skills.models import Assessment, Framework, ProficiencyLevel, Skill
+from hrsys.skills.assessments.models import Assessment
+from hrsys.skills.catalog.models import Framework, ProficiencyLevel, Skill
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 
 ANCHOR = dt.date(2026, 10, 1)
@@ -287,6 +287,8 @@ def generate(ctx: GenerateContext) -> int:
                 )
         affected = sorted({c for p in plans if p.report for c, _, _ in p.kt})
         if affected:
+            from hrsys.skills.assessments.service import rebuild_profiles
+
             with Session(bind=conn) as session:
                 written += rebuild_profiles(session, person_ids=affected, as_of=ANCHOR)
                 session.flush()

@@ -7,7 +7,7 @@
    training, certification, assessment centre, knowledge transfer; certifications
    valid two or three years, so some have expired) and the matching
    ``current_skill`` rows, computed person by person with the profile rule
-   (:func:`hrsys.skills.profile.current_profile`) while the rows are generated.
+   (:func:`hrsys.skills.assessments.profile.current_profile`) while the rows are generated.
 
 Speed: rows come from a pool of pre-drawn assessment templates picked by
 arithmetic on the person id (no random call per row), are written with COPY
@@ -30,12 +30,13 @@ from sqlalchemy.orm import Session
 
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.skills import bulk
-from hrsys.skills.assessment_service import CURRENT_COLUMNS, load_equivalences
-from hrsys.skills.catalog_service import import_catalog, import_csv
-from hrsys.skills.csv_taxonomy import parse_mapping
-from hrsys.skills.models import Assessment, CurrentSkill, Framework, Skill
-from hrsys.skills.profile import DEFAULT_TRUST_ORDER, Evidence, current_profile
+from hrsys.skills.assessments import bulk
+from hrsys.skills.assessments.models import Assessment, CurrentSkill
+from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, Evidence, current_profile
+from hrsys.skills.assessments.service import CURRENT_COLUMNS, load_equivalences
+from hrsys.skills.catalog.importer import import_catalog, import_csv
+from hrsys.skills.catalog.models import Framework, Skill
+from hrsys.skills.catalog.taxonomy import parse_mapping
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog"
 ANCHOR = dt.date(2026, 10, 1)
@@ -127,6 +128,7 @@ def _templates(ctx: GenerateContext, skill_ids: list[int], weights: list[float])
 
 def generate(ctx: GenerateContext) -> int:
     """Catalog, synthetic taxonomy, ~10 assessments per person and current profiles; returns rows written."""
+
     engine = ctx.engine
     with Session(engine) as session:
         if session.scalar(sa.select(sa.func.count()).select_from(Framework)) == 0:

@@ -37,7 +37,7 @@ from hrsys.allocation.rules import Commitment, overbooking
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person, PersonKind
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 from hrsys.taskforces.models import (
     Kpi,
     KpiActual,

@@ -32,7 +32,7 @@ from hrsys.careers.models import RoleRequirement, RoleTransition
 from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.training.models import (
     Course,
     CourseOutcome,

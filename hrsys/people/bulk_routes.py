@@ -1,18 +1,16 @@
-"""Spreadsheet upload and download: people and assessments imports, people-with-profiles export."""
+"""Spreadsheet upload and download: the people import and the people-with-profiles export.
+
+The assessments import is the skills domain's (:mod:`hrsys.skills.assessments.routes`)."""
 
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
-import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Response, get, post
-from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -23,13 +21,10 @@ from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
 from hrsys.agencies.models import Agency
 from hrsys.core.db import read_engine
-from hrsys.core.errors import FieldError, Invalid, NotFound
+from hrsys.core.errors import NotFound
+from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.people import export
 from hrsys.people.importer import import_people
-from hrsys.skills.assessment_import import import_assessments, validate_keys
-from hrsys.skills.schemas import BulkImportReport
-
-Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 class ExportFormat(enum.StrEnum):
@@ -42,26 +37,6 @@ class ExportLayout(enum.StrEnum):
     long = "long"
 
 
-def _outcome(report: BulkImportReport) -> BulkImportReport:
-    """A refused import is a 422 listing every bad row (nothing was written); otherwise the report.
-
-    A file that cannot be read (or not to its end) says so, with the line, in the detail."""
-    if report.problems and not report.committed:
-        unreadable = next((p for p in report.problems if p.column == "file"), None)
-        if unreadable is not None:
-            detail = f"{report.file} cannot be imported: line {unreadable.line}: {unreadable.reason}"
-        elif report.rows:
-            detail = f"{report.rejected_rows} bad row(s) in {report.file}"
-        else:
-            detail = f"{report.file} cannot be imported"
-        raise Invalid(
-            f"{detail}; nothing was written",
-            errors=[FieldError(f"line {p.line}, column {p.column}", p.reason) for p in report.problems],
-            extra={"report": msgspec.to_builtins(report)},
-        )
-    return report
-
-
 class BulkController(Controller):
     tags = ["Bulk import and export"]
 
@@ -71,8 +46,8 @@ class BulkController(Controller):
         db_session: NamedDependency[Session],
         current_user: NamedDependency[CurrentUser],
         data: Upload,
-        partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
-        dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
+        partial: Partial = False,
+        dry_run: DryRun = False,
     ) -> BulkImportReport:
         """Create or update people from a CSV or XLSX file (all-or-nothing unless ``partial``)."""
         agency_ids = (
@@ -83,31 +58,7 @@ class BulkController(Controller):
         )
         if dry_run:
             return report
-        return _outcome(report)
-
-    @post("/api/v1/assessments/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def assessments_import(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        data: Upload,
-        partial: Annotated[bool, QueryParameter(description="Write the good rows even if some are bad")] = False,
-        dry_run: Annotated[bool, QueryParameter(description="Check only; write nothing")] = False,
-    ) -> Response[BulkImportReport]:
-        """Append assessments from a CSV or XLSX file and update the people's current profiles."""
-        report = import_assessments(
-            db_session,
-            data.file,
-            filename=data.filename,
-            partial=partial,
-            dry_run=dry_run,
-            person_scope=scope.people_condition(current_user),  # others are "no such person"
-        )
-        if dry_run:
-            return Response(report)
-        # after the response, so after the commit: the keys a bulk import added back NOT VALID
-        engine = cast(Engine, db_session.get_bind())
-        return Response(_outcome(report), background=BackgroundTask(validate_keys, engine))
+        return outcome(report)
 
     @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def people_export(

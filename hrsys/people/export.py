@@ -30,7 +30,8 @@ from hrsys.core import clock, tabular
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, NotFound
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill, Framework, Skill
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Framework, Skill
 
 P = cast(sa.Table, Person.__table__)
 A = cast(sa.Table, Agency.__table__)

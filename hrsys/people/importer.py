@@ -26,7 +26,7 @@ or whose header has no rows under it is refused with the reason on line 1. A
 file that breaks part-way (a line that is not UTF-8, a cell over the csv
 module's limit, a damaged workbook) is refused with the line where it breaks,
 even with ``partial``: the rest of the file was never read
-(:meth:`hrsys.skills.tabular.Table.readable_rows`, as the assessments import).
+(:meth:`hrsys.core.table_reader.Table.readable_rows`, as the assessments import).
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ from hrsys.access import audit
 from hrsys.agencies.models import Agency
 from hrsys.careers.models import Role
 from hrsys.core.db import utcnow
+from hrsys.core.import_report import BulkImportReport, RowProblem
+from hrsys.core.table_reader import TableError, cell_text, parse_date, read_table
 from hrsys.core.validation import field_errors
 from hrsys.people.models import Person
 from hrsys.people.schemas import PersonCreate
-from hrsys.skills.schemas import BulkImportReport, RowProblem
-from hrsys.skills.tabular import TableError, cell_text, parse_date, read_table
 
 P = cast(sa.Table, Person.__table__)
 

@@ -30,8 +30,8 @@ from hrsys.people.schemas import (
     PersonUpdate,
     _position_errors,
 )
-from hrsys.skills.holders import holders
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.holders import holders
+from hrsys.skills.assessments.models import CurrentSkill
 
 P = Person.__table__
 over_cap.listen(Person)
@@ -558,7 +558,7 @@ def _plan_list(
     for i, (skill_id, level) in enumerate(skills):
         params[f"sk{i}"], params[f"lv{i}"] = skill_id, level
     if skills:
-        from hrsys.skills.assessment_service import today
+        from hrsys.skills.assessments.service import today
 
         params["day"] = today()
         if count_by_skill is None:
@@ -853,7 +853,7 @@ def skill_filters(engine: Engine, skills: Sequence[str] | None, min_level: int =
     """
     if not skills:
         return []
-    from hrsys.skills.assessment_service import resolve_skill_filters
+    from hrsys.skills.catalog.refs import resolve_skill_filters
 
     with read_engine(engine).connect() as conn:
         filters = resolve_skill_filters(conn, skills, min_level)

@@ -3,11 +3,11 @@
 A plan names, per civil-servant counterpart (never the secondee), the skills to learn and
 the target level on each skill's framework scale (:func:`plan_errors` checks it, one 422
 for every item at fault; :func:`add_plan` writes it). Each level reached in an end report
-(:func:`record_end_report`) becomes an :class:`~hrsys.skills.models.Assessment`
+(:func:`record_end_report`) becomes an :class:`~hrsys.skills.assessments.models.Assessment`
 with source ``knowledge_transfer`` and ``secondment_id`` set, appended to the
 counterpart's history; the counterpart's current profile (``current_skill``) is
 then recomputed for that skill (and its equivalents) by the skills package's one
-profile rule (:func:`hrsys.skills.assessment_service.refresh_current`), in the
+profile rule (:func:`hrsys.skills.assessments.service.refresh_current`), in the
 same transaction, under a lock on the counterpart.
 """
 
@@ -25,8 +25,10 @@ from hrsys.people.models import Person, PersonKind
 from hrsys.secondments.lookups import PER
 from hrsys.secondments.models import KnowledgeTransfer, Secondment
 from hrsys.secondments.schemas import EndReportInput, KnowledgeTransferItem, KnowledgeTransferResult
-from hrsys.skills.assessment_service import SkillInfo, lookup_skill, refresh_current
-from hrsys.skills.models import Assessment, AssessmentSource, ProficiencyLevel, Skill
+from hrsys.skills.assessments.models import Assessment, AssessmentSource
+from hrsys.skills.assessments.service import refresh_current
+from hrsys.skills.catalog.models import ProficiencyLevel, Skill
+from hrsys.skills.catalog.refs import SkillInfo, lookup_skill
 
 
 def scale_max(session: Session, skill_ids: set[int]) -> dict[int, int]:

@@ -26,7 +26,7 @@ from hrsys.secondments.schemas import (
     TransitionOut,
     from_row,
 )
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
 
 
 def _person_refs(session: Session, ids: set[int]) -> dict[int, PersonRef]:

@@ -22,7 +22,8 @@ from hrsys.access import audit
 from hrsys.config import Settings
 from hrsys.core.db import make_engine
 from hrsys.core.errors import AppError
-from hrsys.skills.schemas import BulkImportReport, FrameworkImportReport, ImportCounts
+from hrsys.core.import_report import BulkImportReport
+from hrsys.skills.catalog.schemas import FrameworkImportReport, ImportCounts
 
 
 @contextmanager
@@ -136,8 +137,8 @@ def catalog_import_csv(
 ) -> None:
     """Import a large external taxonomy (ESCO, O*NET, ...) from a CSV FILE whose columns --map names."""
     # on use: start-up time of every hrsys command
-    from hrsys.skills.catalog_service import import_csv
-    from hrsys.skills.csv_taxonomy import parse_mapping
+    from hrsys.skills.catalog.importer import import_csv
+    from hrsys.skills.catalog.taxonomy import parse_mapping
 
     try:
         fields = parse_mapping(mapping)
@@ -183,7 +184,9 @@ def _progress(label: str) -> Callable[[int], None]:
 @click.pass_obj
 def rebuild_profiles_cmd(settings: Settings, as_of: Any) -> None:
     """Recompute every person's current profile (current_skill) from all assessments."""
-    from hrsys.skills.assessment_service import rebuild_profiles  # on use: start-up time of every hrsys command
+    import time
+
+    from hrsys.skills.assessments.service import rebuild_profiles  # on use: start-up time of every hrsys command
 
     started = time.perf_counter()
     with open_session(settings, commit=True) as session:
@@ -195,7 +198,7 @@ def rebuild_profiles_cmd(settings: Settings, as_of: Any) -> None:
 @click.pass_obj
 def refresh_expired_cmd(settings: Settings) -> None:
     """Recompute the profiles whose evidence expired (run once a day, e.g. from cron)."""
-    from hrsys.skills.assessment_service import refresh_expired  # on use: start-up time of every hrsys command
+    from hrsys.skills.assessments.service import refresh_expired  # on use: start-up time of every hrsys command
 
     with open_session(settings, commit=True) as session:
         n = refresh_expired(session)
@@ -238,7 +241,7 @@ def print_bulk_report(report: BulkImportReport) -> None:
 def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: bool, bulk: str) -> None:
     """Append assessments from a CSV or XLSX FILE (streamed; millions of rows) and update the profiles."""
     # on use: start-up time of every hrsys command
-    from hrsys.skills.assessment_import import import_assessments, validate_keys
+    from hrsys.skills.assessments.importer import import_assessments, validate_keys
 
     bulk_mode = {"auto": None, "on": True, "off": False}[bulk]
     validated: list[str] = []
@@ -263,7 +266,8 @@ def assessments_import(settings: Settings, file: Path, partial: bool, dry_run: b
 def assessments_validate_keys(settings: Settings) -> None:
     """Check the foreign keys that a bulk import added back NOT VALID (PostgreSQL; imports do it themselves
     after their commit, this finishes the work of one that stopped before)."""
-    from hrsys.skills.assessment_import import validate_keys  # on use: start-up time of every hrsys command
+    from hrsys.core.db import make_engine
+    from hrsys.skills.assessments.importer import validate_keys  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:

@@ -5,7 +5,7 @@ it): the assessment trust order for ``settings.skills.trust_order``, its text ch
 from __future__ import annotations
 
 from hrsys.config import SkillSettings, check_at_start, provide
-from hrsys.skills.profile import DEFAULT_TRUST_ORDER, parse_trust_order
+from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, parse_trust_order
 
 TRUST_ORDER_ENV = "HRSYS_ASSESSMENT_TRUST_ORDER"
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.core.errors import Conflict, FieldError, check
-from hrsys.skills.assessment_service import level_errors, lookup_skill, scale_of, skills_by_id
-from hrsys.skills.models import Framework, Skill
+from hrsys.skills.catalog.models import Framework, Skill
+from hrsys.skills.catalog.refs import level_errors, lookup_skill, scale_of, skills_by_id
 from hrsys.taskforces.fields import changes, columns, from_attrs
 from hrsys.taskforces.members import filled_count
 from hrsys.taskforces.models import TaskForceMember, TaskForceNeed

@@ -21,7 +21,7 @@ from hrsys.allocation.service import ensure_capacity
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.core.fiscal import months_in_period
-from hrsys.skills.models import Skill
+from hrsys.skills.catalog.models import Skill
 from hrsys.taskforces import service
 from hrsys.taskforces.assembly.solve import assemble
 from hrsys.taskforces.assembly.structs import SATANG, Need, Options, Team, period_cost

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 
 CS = CurrentSkill.__table__
 

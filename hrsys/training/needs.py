@@ -27,7 +27,7 @@ from hrsys.core import tabular
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid
 from hrsys.people.models import Person, PersonKind
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import CurrentSkill
 from hrsys.training import catalog as course_cache
 from hrsys.training import flows
 from hrsys.training.models import DevelopmentPlan

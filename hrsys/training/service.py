@@ -29,7 +29,8 @@ from hrsys.core.db import lock_for_edit, read_engine, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
-from hrsys.skills.models import Assessment, AssessmentSource, Framework, Skill
+from hrsys.skills.assessments.models import Assessment, AssessmentSource
+from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.training import catalog as course_cache
 from hrsys.training import flows
 from hrsys.training.models import (
@@ -605,7 +606,7 @@ def _check_version(e: Enrolment, version: int | None) -> None:
 
 def _complete(session: Session, e: Enrolment, completed_on: dt.date, actor_user_id: int | None) -> None:
     """Mark completed, record a training assessment per outcome, refresh the profile, tick plan items."""
-    from hrsys.skills.assessment_service import refresh_current
+    from hrsys.skills.assessments.service import refresh_current
 
     course = session.get(Course, e.course_id)
     assert course is not None

@@ -26,7 +26,8 @@ from hrsys.core.cache import TtlCache
 from hrsys.core.db import read_engine
 from hrsys.core.errors import AppError
 from hrsys.people.models import Person
-from hrsys.skills.models import CurrentSkill, Skill, SkillGroup
+from hrsys.skills.assessments.models import CurrentSkill
+from hrsys.skills.catalog.models import Skill, SkillGroup
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 
 A = Agency.__table__
@@ -107,7 +108,7 @@ def profile_groups(engine: Engine, entries: list[Any]) -> list[tuple[str, list[A
     Keys are the English and Thai names joined by a NUL character (the framework code for a skill without a
     group). One query for the skills' groups and one for the group tree.
     """
-    from hrsys.skills.models import Framework
+    from hrsys.skills.catalog.models import Framework
 
     F = Framework.__table__
     refs = {e.skill.ref for e in entries}
@@ -270,7 +271,7 @@ def self_assessable_skills(engine: Engine, person_id: int, role_id: int | None) 
         ids += [i for i in conn.scalars(sa.select(CS.c.skill_id).where(CS.c.person_id == person_id)) if i not in ids]
         if not ids:
             ids = list(conn.scalars(sa.select(S.c.id).where(S.c.retired.is_(False)).order_by(S.c.id).limit(30)))
-        from hrsys.skills.models import Framework
+        from hrsys.skills.catalog.models import Framework
 
         F = Framework.__table__
         rows = conn.execute(

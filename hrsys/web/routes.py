@@ -43,8 +43,8 @@ from hrsys.core.exceptions import api_error_response
 from hrsys.secondments import lookups as secondment_lookups
 from hrsys.secondments import reports as secondment_reports
 from hrsys.secondments.routes import provide_policy
-from hrsys.skills import assessment_service
-from hrsys.skills.schemas import AssessmentCreate
+from hrsys.skills.assessments import service as assessment_service
+from hrsys.skills.assessments.schemas import AssessmentCreate
 from hrsys.taskforces import members as taskforce_members
 from hrsys.taskforces import needs as taskforce_needs
 from hrsys.taskforces import proposals, reporting
@@ -576,7 +576,7 @@ class HrController(PageController):
     ) -> Template:
         """People of the officer's subtree holding a skill at a level (current profiles)."""
         from hrsys.people.service import list_people_for
-        from hrsys.skills.service import search_skills
+        from hrsys.skills.catalog.service import search_skills
 
         results = None
         error = None
@@ -618,7 +618,7 @@ class HrController(PageController):
     ) -> Template:
         """Import people or assessments from CSV/XLSX; the row-level problems are listed on the page."""
         from hrsys.people.importer import import_people
-        from hrsys.skills.assessment_import import import_assessments
+        from hrsys.skills.assessments.importer import import_assessments
 
         require_form(request)
         t = i18n.translator(lang_of(request))
@@ -639,7 +639,7 @@ class HrController(PageController):
         else:
             report = import_assessments(
                 db_session, upload.file, filename=upload.filename, partial=partial, dry_run=dry_run,
-                person_scope=scope.people_condition(current_user),
+                person_scope=scope.people_condition(current_user), bulk_mode=False,  # never bulk from a request
             )  # fmt: skip
         refused = bool(report.problems) and not report.committed
         status = 422 if refused and not dry_run else 200

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from hrsys.skills.catalog_format import GroupData, SkillData
+from hrsys.skills.catalog.format import GroupData, SkillData
 
 FIELDS = ("code", "name_en", "name_th", "description", "aliases", "group", "parent")
 REQUIRED = ("code", "name_en")

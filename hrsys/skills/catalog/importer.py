@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -21,7 +21,8 @@ from hrsys.core.db import Base
 from hrsys.core.errors import Conflict, FieldError, Invalid
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import PositionLevel
-from hrsys.skills.catalog_format import (
+from hrsys.skills.catalog import changes
+from hrsys.skills.catalog.format import (
     CatalogError,
     FamilyData,
     FrameworkData,
@@ -31,25 +32,17 @@ from hrsys.skills.catalog_format import (
     load_catalog,
     parse_skill_ref,
 )
-from hrsys.skills.models import (
+from hrsys.skills.catalog.models import (
     CatalogImport,
-    Framework,
-    ProficiencyLevel,
-    Skill,
-    SkillEquivalence,
-    SkillGroup,
-    SkillProfile,
-    SkillProfileLevel,
 )
-from hrsys.skills.schemas import FrameworkImportReport, ImportCounts
-
-F = cast(sa.Table, Framework.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
-G = cast(sa.Table, SkillGroup.__table__)
-S = cast(sa.Table, Skill.__table__)
-SP = cast(sa.Table, SkillProfile.__table__)
-SPL = cast(sa.Table, SkillProfileLevel.__table__)
-EQ = cast(sa.Table, SkillEquivalence.__table__)
+from hrsys.skills.catalog.models import equivalence_table as EQ
+from hrsys.skills.catalog.models import framework_table as F
+from hrsys.skills.catalog.models import group_table as G
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.models import profile_level_table as SPL
+from hrsys.skills.catalog.models import profile_table as SP
+from hrsys.skills.catalog.models import skill_table as S
+from hrsys.skills.catalog.schemas import FrameworkImportReport, ImportCounts
 
 MAX_CODES_IN_REPORT = 200
 """The report lists codes up to this many per kind (counts are always complete)."""
@@ -184,9 +177,7 @@ def import_framework(
     if sync_equivalences:
         equivalences, affected = _sync_equivalences(session, framework_id, meta.code, data, skill_ids)
         if affected:
-            from hrsys.skills.assessment_service import rebuild_profiles
-
-            rebuild_profiles(session, skill_ids=affected)
+            changes.equivalences_changed(session, affected)  # the profiles of these skills are rebuilt
 
     report = FrameworkImportReport(
         framework=meta.code,
@@ -463,7 +454,7 @@ def _sync_equivalences(
 def import_catalog(session: Session, path: str | Path, *, dry_run: bool = False) -> list[FrameworkImportReport]:
     """Import every framework folder under ``path`` (or the one folder), in dependency order.
 
-    Raises :class:`~hrsys.skills.catalog_format.CatalogError` listing every file problem.
+    Raises :class:`~hrsys.skills.catalog.format.CatalogError` listing every file problem.
     """
     frameworks = load_catalog(path, position_levels=PositionLevel.__members__)
     return [import_framework(session, fw, source=str(Path(fw.folder).resolve()), dry_run=dry_run) for fw in frameworks]
@@ -496,7 +487,7 @@ def import_csv(
     profiles and equivalences, and its metadata unless options override it. Any
     bad row stops the import with a 422 listing every one (line, column, reason).
     """
-    from hrsys.skills.csv_taxonomy import read_taxonomy
+    from hrsys.skills.catalog.taxonomy import read_taxonomy
 
     path = Path(path)
     if not path.is_file():

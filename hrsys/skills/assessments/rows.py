@@ -1,8 +1,8 @@
-"""Checking assessment rows from a spreadsheet, and merging new evidence into current profiles.
+"""Checking assessment rows from a spreadsheet.
 
-Pure (no database, no web framework): :mod:`hrsys.skills.assessment_import` loads
+Pure (no database, no web framework): :mod:`hrsys.skills.assessments.importer` loads
 the lookups, streams the file through :class:`RowChecker` and writes what it
-yields; :func:`merge_winners` tells it which ``current_skill`` rows change.
+yields.
 
 **Checking.** :class:`RowChecker` turns each raw row into a typed row or into
 problems (line, column, reason) for every cell at fault. Every lookup is a
@@ -11,34 +11,16 @@ levels by number or level code of the skill's framework; sources by name or
 alias; dates by their text (a file holds a few thousand distinct dates). Results
 are cached per distinct cell value (skill and level together), so a row costs a
 handful of dictionary look-ups: O(1) per row, O(distinct values) memory.
-
-**Merging.** The profile rule (:func:`hrsys.skills.profile.current_profile`)
-picks, per person and skill, the maximum of a total order over the valid
-evidence. So when ``W`` is today's winner over the old evidence, the winner over
-old and new evidence is the winner over ``{W}`` plus the new evidence: the
-other old candidates all rank below ``W``. That holds while ``W`` is still valid
-today and no old evidence has become valid since ``W`` was chosen (assessments
-are never dated in the future: the API and this import refuse that). When ``W``
-has expired, the evidence that shows through is somewhere in the history, so
-:func:`merge_winners` hands the person back for a recomputation from all their
-assessments. The rule itself stays in ``profile.py``: this module only chooses
-its input. ``tests/test_import_rows.py`` checks the merge against the rule over
-the whole history on random histories.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-import struct
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
-import msgspec
-
-from hrsys.skills.profile import SOURCES, Evidence, current_profile
-from hrsys.skills.tabular import cell_text, parse_date
+from hrsys.core.table_reader import cell_text, parse_date
+from hrsys.skills.assessments.profile import SOURCES
 
 MAX_PROBLEMS = 1000
 
@@ -431,201 +413,3 @@ class RowChecker:
             if bad:
                 continue
             yield (pid, sl[0], sl[1], src, assessor, evidence, on, until)  # type: ignore[misc]
-
-
-# --- putting rows in person order ------------------------------------------------------------------
-
-_Spilled = tuple[int, int, int, int, str, str | None, str | None, dt.date, dt.date | None]
-"""A row on disk: ``(person_id, skill_id, sequence, level, ...)``; the sequence number keeps file order."""
-_FRAME = struct.Struct("<I")
-
-
-class SortedRuns:
-    """An external merge sort of checked rows by (person, skill), stable: file order stays within a pair.
-
-    :meth:`add` collects rows; every ``run_rows`` of them are sorted in memory and
-    written to a temporary file as msgpack frames of ``frame_rows`` rows.
-    :meth:`chunks` merges the k runs (:func:`heapq.merge`, comparing plain tuples
-    whose third field is the row's sequence number, so no two compare equal) and
-    hands them out in lists of ``size`` rows.
-
-    Cost: O(n log n) comparisons in all; memory O(run_rows + k * frame_rows) rows;
-    temporary disk about 50 bytes a row (deleted when closed). Used when a large
-    file does not come in person order: the writer then touches every index in
-    order instead of at random (about twice as fast at 5 million rows).
-    """
-
-    def __init__(self, *, run_rows: int = 500_000, frame_rows: int = 5_000) -> None:
-        self.run_rows = run_rows
-        self.frame_rows = frame_rows
-        self.files: list[IO[bytes]] = []
-        self.pending: list[_Spilled] = []
-        self.count = 0
-        self._encode = msgspec.msgpack.Encoder().encode
-        self._decode = msgspec.msgpack.Decoder(list[_Spilled]).decode
-
-    def add(self, rows: Sequence[Row], ids: Sequence[int] | None = None) -> None:
-        """Collect ``rows``; with ``ids`` (rising, as rows already written are numbered), each row keeps its id
-        as its sequence number and drops its free text, which nothing downstream needs then."""
-        pending = self.pending
-        if ids is None:
-            seq = self.count
-            for pid, sid, level, src, who, evidence, on, until in rows:
-                pending.append((pid, sid, seq, level, src, who, evidence, on, until))
-                seq += 1
-            self.count = seq
-        else:
-            for aid, (pid, sid, level, src, _who, _evidence, on, until) in zip(ids, rows, strict=True):
-                pending.append((pid, sid, aid, level, src, None, None, on, until))
-            self.count += len(rows)
-        if len(pending) >= self.run_rows:
-            self._spill()
-
-    def _spill(self) -> None:
-        if not self.pending:
-            return
-        self.pending.sort()
-        fh = tempfile.TemporaryFile(prefix="hrsys-import-")  # noqa: SIM115 - closed by close()
-        for i in range(0, len(self.pending), self.frame_rows):
-            frame = self._encode(self.pending[i : i + self.frame_rows])
-            fh.write(_FRAME.pack(len(frame)))
-            fh.write(frame)
-        fh.seek(0)
-        self.files.append(fh)
-        self.pending = []
-
-    def _read(self, fh: IO[bytes]) -> Iterator[_Spilled]:
-        while head := fh.read(_FRAME.size):
-            (size,) = _FRAME.unpack(head)
-            yield from self._decode(fh.read(size))
-
-    def chunks(self, size: int) -> Iterator[tuple[list[Row], list[int]]]:
-        """All rows added, in (person, skill, file) order, each list with its sequence numbers.
-
-        A list ends at the first change of person after ``size`` rows, so that no person is split
-        between two lists (the writer then reads a list's current profiles while it still writes the
-        previous list's); one person's rows alone are cut at ``2 * size``.
-        """
-        if self.files:
-            self._spill()
-            merged: Iterable[_Spilled] = heapq.merge(*(self._read(fh) for fh in self.files))
-        else:  # it all fitted in memory
-            self.pending.sort()
-            merged, self.pending = self.pending, []
-        chunk: list[Row] = []
-        seqs: list[int] = []
-        last = None
-        for pid, sid, seq, level, src, who, evidence, on, until in merged:
-            if len(chunk) >= size and (pid != last or len(chunk) >= 2 * size):
-                yield chunk, seqs
-                chunk, seqs = [], []
-            chunk.append((pid, sid, level, src, who, evidence, on, until))
-            seqs.append(seq)
-            last = pid
-        if chunk:
-            yield chunk, seqs
-        self.close()
-
-    def close(self) -> None:
-        for fh in self.files:
-            fh.close()
-        self.files = []
-        self.pending = []
-
-
-def in_person_order(rows: Sequence[Row]) -> bool:
-    """Whether a chunk, sorted by person, covers a (nearly) consecutive run of person ids.
-
-    True for files grouped by person in the order people were loaded (by id, or
-    by agency when people were imported agency by agency); False when people
-    come in no particular order, which would make every write land at random in
-    the indexes.
-    """
-    if not rows:
-        return True
-    people = {r[0] for r in rows}
-    return max(people) - min(people) < 3 * len(people)
-
-
-# --- merging new evidence into current profiles ------------------------------------------------------
-
-
-def touched_skills(evidence: Iterable[Evidence], classes: Mapping[int, Iterable[int]]) -> set[int]:
-    """The skills whose current level the evidence may change: each assessed skill's whole equivalence class."""
-    targets: set[int] = set()
-    for ev in evidence:
-        members = classes.get(ev.skill_id)
-        if members is None:
-            targets.add(ev.skill_id)
-        else:
-            targets.update(members)
-            targets.add(ev.skill_id)
-    return targets
-
-
-CurrentRow = tuple[int, int, int, str, int, dt.date, dt.date | None]
-"""A ``current_skill`` row: ``(person_id, skill_id, level, source, assessment_id, assessed_on, valid_until)``."""
-
-
-def merge_winners(
-    new: Mapping[int, Sequence[Evidence]],
-    old: Mapping[int, Mapping[int, Any]],
-    *,
-    day: dt.date,
-    trust_order: Sequence[str],
-    classes: Mapping[int, Iterable[int]],
-    evidence_of: Callable[[Any], Evidence] | None = None,
-) -> tuple[list[CurrentRow], list[tuple[int, int]], set[int]]:
-    """The ``current_skill`` rows that new evidence changes, the rows they replace, and the people to recompute.
-
-    ``new``: person -> their new assessments. ``old``: person -> skill -> their
-    current winner for that skill (at least for the skills the new evidence
-    touches, see :func:`touched_skills`), as an :class:`Evidence` whose
-    ``skill_id`` is the skill actually assessed, or as any record that
-    ``evidence_of`` turns into one (only touched winners are converted).
-
-    Returns ``(rows, replaced, recompute)``: the rows to write; the (person,
-    skill) pairs among them that already have a row (to delete first); and the
-    people whose touched winner has expired by ``day``, whom the caller must
-    recompute from their whole history (they are left out of the first two).
-
-    Cost: one :func:`current_profile` call per person over their new evidence
-    and touched winners, O(n k log(n k)) for n rows and classes of at most k
-    skills. Guarantee (module docstring): for every touched skill the result
-    equals the rule applied to the whole history.
-    """
-    rows: list[CurrentRow] = []
-    replaced: list[tuple[int, int]] = []
-    recompute: set[int] = set()
-    empty: Mapping[int, Any] = {}
-    for pid, evidence in new.items():
-        targets = touched_skills(evidence, classes)
-        current = old.get(pid, empty)
-        winners: dict[int, Evidence] = {}
-        lapsed = False
-        if current:
-            for target in targets & current.keys():
-                w = current[target]
-                ev = evidence_of(w) if evidence_of is not None else w
-                if ev.valid_until is not None and ev.valid_until < day:
-                    lapsed = True
-                    break
-                winners[target] = ev
-        if lapsed:
-            recompute.add(pid)
-            continue
-        prof = current_profile(
-            [*evidence, *winners.values()] if winners else evidence,
-            as_of=day,
-            trust_order=trust_order,
-            equivalents=classes,
-            only=targets,
-        )
-        for target, e in prof.entries.items():
-            previous = winners.get(target)
-            if previous is None:
-                rows.append((pid, target, e.level, e.source, e.assessment_id, e.assessed_on, e.valid_until))
-            elif previous.assessment_id != e.assessment_id:
-                rows.append((pid, target, e.level, e.source, e.assessment_id, e.assessed_on, e.valid_until))
-                replaced.append((pid, target))
-    return rows, replaced, recompute

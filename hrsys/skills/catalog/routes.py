@@ -1,27 +1,18 @@
+"""Catalog routes: frameworks, and skill search and lookup (signed-in users)."""
+
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from hrsys.access.guard import assessment_person_guard
 from hrsys.access.rules import Access
 from hrsys.core.pagination import Page
-from hrsys.skills import assessment_service, service
-from hrsys.skills.schemas import (
-    AssessmentCreate,
-    AssessmentOut,
-    FrameworkDetail,
-    FrameworkOut,
-    PersonProfileOut,
-    SkillHit,
-    SkillOut,
-)
+from hrsys.skills.catalog import service
+from hrsys.skills.catalog.schemas import FrameworkDetail, FrameworkOut, SkillHit, SkillOut
 
 
 class FrameworkController(Controller):
@@ -75,41 +66,4 @@ class SkillController(Controller):
         return service.read_skill(db_engine, ref)
 
 
-class AssessmentController(Controller):
-    path = "/api/v1/people/{person_id:int}"
-    tags = ["Assessments"]
-    guards = [assessment_person_guard()]  # the person's scope; about yourself, self-assessments only
-
-    @post("/assessments", opt={"access": Access.person}, sync_to_thread=True)
-    def record(
-        self, db_session: NamedDependency[Session], person_id: FromPath[int], data: JSONBody[AssessmentCreate]
-    ) -> AssessmentOut:
-        """Record an assessment (append-only: a correction is a new assessment) and update the profile."""
-        return assessment_service.record_assessment(db_session, person_id, data)
-
-    @get("/assessments", opt={"access": Access.person}, sync_to_thread=False)
-    def history(
-        self,
-        db_engine: NamedDependency[Engine],
-        person_id: FromPath[int],
-        skill: Annotated[
-            str | None, QueryParameter(description="FRAMEWORK:CODE: only this skill and its equivalents")
-        ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> Page[AssessmentOut]:
-        """The person's assessments, newest first, each marked valid, expired or future."""
-        return assessment_service.history(db_engine, person_id, skill=skill, limit=limit, offset=offset)
-
-    @get("/profile", opt={"access": Access.person}, sync_to_thread=False)
-    def profile(
-        self,
-        db_engine: NamedDependency[Engine],
-        person_id: FromPath[int],
-        as_of: Annotated[dt.date | None, QueryParameter(description="The profile as it was on this day")] = None,
-    ) -> PersonProfileOut:
-        """The current level per skill by the profile rule, each with the assessment it comes from."""
-        return assessment_service.person_profile(db_engine, person_id, as_of=as_of)
-
-
-CONTROLLERS = [FrameworkController, SkillController, AssessmentController]
+CONTROLLERS = [FrameworkController, SkillController]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import heapq
 import operator
 import threading
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -14,56 +16,36 @@ from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
 from hrsys.core.stamps import VersionStamp
-from hrsys.skills import search
-from hrsys.skills.assessment_service import resolve_skill_refs
-from hrsys.skills.catalog_format import parse_skill_ref
-from hrsys.skills.models import (
-    Framework,
-    ProficiencyLevel,
-    Skill,
-    SkillEquivalence,
-    SkillGroup,
-    SkillProfile,
-    SkillProfileLevel,
-)
-from hrsys.skills.schemas import (
-    FamilyOut,
+from hrsys.skills.catalog import search
+from hrsys.skills.catalog.format import parse_skill_ref
+from hrsys.skills.catalog.models import equivalence_table as EQ
+from hrsys.skills.catalog.models import framework_table as F
+from hrsys.skills.catalog.models import group_table as G
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.models import profile_level_table as SPL
+from hrsys.skills.catalog.models import profile_table as SP
+from hrsys.skills.catalog.models import skill_table as S
+from hrsys.skills.catalog.schemas import (
     FrameworkDetail,
     FrameworkOut,
-    GroupOut,
     LevelOut,
-    ProfileOut,
     SkillHit,
     SkillOut,
-    SkillRef,
+    skill_ref,
 )
 
-F = cast(sa.Table, Framework.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
-G = cast(sa.Table, SkillGroup.__table__)
-S = cast(sa.Table, Skill.__table__)
-EQ = cast(sa.Table, SkillEquivalence.__table__)
-SP = cast(sa.Table, SkillProfile.__table__)
-SPL = cast(sa.Table, SkillProfileLevel.__table__)
-
-__all__ = ["framework_detail", "list_frameworks", "read_skill", "resolve_skill_refs", "search_skills"]
+__all__ = ["framework_detail", "list_frameworks", "read_skill", "search_skills"]
 
 
 def _framework_out(r: Any, skills: int, cls: type[FrameworkOut] = FrameworkOut, **extra: Any) -> Any:
-    return cls(
-        code=r["code"],
-        name_th=r["name_th"],
-        name_en=r["name_en"],
-        version=r["version"],
-        source=r["source"],
-        source_url=r["source_url"],
-        licence=r["licence"],
-        attribution=r["attribution"],
-        description=r["description"],
-        skills=skills,
-        retired=r["retired"],
-        **extra,
-    )
+    """The framework row ``r`` as ``cls`` (its columns by name), with its number of active ``skills`` and
+    the ``extra`` fields."""
+    return msgspec.convert({**r, "skills": skills, **extra}, cls)
+
+
+def _scale_out(levels: Sequence[Any]) -> list[LevelOut]:
+    """Rows of ``proficiency_level`` as the scale the API shows."""
+    return msgspec.convert(levels, list[LevelOut])
 
 
 def _active_counts(conn: sa.Connection) -> dict[int, int]:
@@ -129,40 +111,14 @@ def framework_detail(engine: Engine, code: str) -> FrameworkDetail:
         fw,
         total,
         FrameworkDetail,
-        scale=[
-            LevelOut(
-                level=lv["level"],
-                code=lv["code"],
-                label_th=lv["label_th"],
-                label_en=lv["label_en"],
-                descriptor=lv["descriptor"],
-            )
-            for lv in levels
-        ],
+        scale=_scale_out(levels),
         groups=[
-            GroupOut(
-                code=g["code"],
-                name_th=g["name_th"],
-                name_en=g["name_en"],
-                description=g["description"],
-                parent=code_of.get(g["parent_id"]) if g["parent_id"] else None,
-                skills=group_count(g["id"]),
-            )
+            {**g, "parent": code_of.get(g["parent_id"]) if g["parent_id"] else None, "skills": group_count(g["id"])}
             for g in groups
         ],
-        families=[FamilyOut(**f) for f in fw["families"] or []],
+        families=fw["families"] or [],
         profiles=[
-            ProfileOut(
-                code=p["code"],
-                name_th=p["name_th"],
-                name_en=p["name_en"],
-                family=p["family"],
-                role=p["role"],
-                role_level=p["role_level"],
-                description=p["description"],
-                position_levels=list(p["position_levels"] or []),
-                levels=levels_by_profile.get(p["id"], {}),
-            )
+            {**p, "position_levels": list(p["position_levels"] or []), "levels": levels_by_profile.get(p["id"], {})}
             for p in profiles
         ],
     )
@@ -417,28 +373,15 @@ def read_skill(engine: Engine, ref: str) -> SkillOut:
             .mappings()
             .all()
         )
-    return SkillOut(
-        id=sid,
-        ref=f"{parsed[0]}:{row['code']}",
-        framework=parsed[0],
-        code=row["code"],
-        name_th=row["name_th"],
-        name_en=row["name_en"],
-        group=row["group_code"],
-        description=row["description"],
-        aliases=row["aliases"].split("\n") if row["aliases"] else [],
-        retired=row["retired"],
-        equivalents=[
-            SkillRef(ref=f"{r[0]}:{r[1]}", framework=r[0], code=r[1], name_th=r[2], name_en=r[3]) for r in eq_rows
-        ],
-        scale=[
-            LevelOut(
-                level=lv["level"],
-                code=lv["code"],
-                label_th=lv["label_th"],
-                label_en=lv["label_en"],
-                descriptor=lv["descriptor"],
-            )
-            for lv in levels
-        ],
+    return msgspec.convert(
+        {
+            **row,
+            "ref": f"{parsed[0]}:{row['code']}",
+            "framework": parsed[0],
+            "group": row["group_code"],
+            "aliases": row["aliases"].split("\n") if row["aliases"] else [],
+            "equivalents": [skill_ref(*r) for r in eq_rows],
+            "scale": _scale_out(levels),
+        },
+        SkillOut,
     )

@@ -15,11 +15,10 @@ from sqlalchemy.engine import Engine
 
 from hrsys.core.cache import TtlCache
 from hrsys.core.db import read_engine
-from hrsys.skills.models import CurrentSkill
+from hrsys.skills.assessments.models import current_skill_table as CS
 
 TTL_SECONDS = 600.0
 
-CS = CurrentSkill.__table__
 
 _levels_by_skill: TtlCache[int, dict[int, int]] = TtlCache(TTL_SECONDS, max_keys=100_000)
 """Per engine, per skill id (a catalogue has some thousands of skills)."""

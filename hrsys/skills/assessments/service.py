@@ -3,15 +3,18 @@
 Writing an assessment and refreshing the person's ``current_skill`` rows for the
 skill's equivalence class happen in one transaction, under a lock on the person
 so that two concurrent assessments of one person cannot interleave. Every level
-comes from :func:`hrsys.skills.profile.current_profile`, the one rule.
+comes from :func:`hrsys.skills.assessments.profile.current_profile`, the one rule. Skills are found by
+:mod:`hrsys.skills.catalog.refs`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -22,37 +25,23 @@ from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, NotFound, check
 from hrsys.core.pagination import Page
 from hrsys.people.models import Person
-from hrsys.skills import bulk
-from hrsys.skills.catalog_format import parse_skill_ref
-from hrsys.skills.models import (
-    Assessment,
-    AssessmentSource,
-    CurrentSkill,
-    Framework,
-    ProficiencyLevel,
-    Skill,
-    SkillEquivalence,
-)
-from hrsys.skills.profile import (
-    Evidence,
-    ProfileEntry,
-    current_profile,
-    equivalence_classes,
-)
-from hrsys.skills.schemas import (
-    AssessmentCreate,
-    AssessmentOut,
-    PersonProfileOut,
-    ProfileEntryOut,
-    SkillRef,
+from hrsys.skills.assessments import bulk
+from hrsys.skills.assessments.models import Assessment, AssessmentSource
+from hrsys.skills.assessments.models import assessment_table as AS
+from hrsys.skills.assessments.models import current_skill_table as CS
+from hrsys.skills.assessments.profile import Evidence, ProfileEntry, current_profile, equivalence_classes
+from hrsys.skills.assessments.schemas import AssessmentCreate, AssessmentOut, PersonProfileOut, ProfileEntryOut
+from hrsys.skills.catalog.models import equivalence_table as EQ
+from hrsys.skills.catalog.models import level_table as L
+from hrsys.skills.catalog.refs import (
+    SkillInfo,
+    level_errors,
+    lookup_skill_refs,
+    resolve_skill_refs,
+    scale_of,
+    skills_by_id,
 )
 
-AS = cast(sa.Table, Assessment.__table__)
-CS = cast(sa.Table, CurrentSkill.__table__)
-S = cast(sa.Table, Skill.__table__)
-F = cast(sa.Table, Framework.__table__)
-L = cast(sa.Table, ProficiencyLevel.__table__)
-EQ = cast(sa.Table, SkillEquivalence.__table__)
 P = cast(sa.Table, Person.__table__)
 
 CURRENT_COLUMNS = ("person_id", "skill_id", "level", "source", "assessment_id", "assessed_on", "valid_until")
@@ -74,119 +63,6 @@ def today() -> dt.date:
 def load_equivalences(conn: sa.Connection | Session) -> dict[int, frozenset[int]]:
     """Every skill that has equivalents -> its class (a few hundred rows at most; one query)."""
     return equivalence_classes((a, b) for a, b in conn.execute(sa.select(EQ.c.skill_a_id, EQ.c.skill_b_id)))
-
-
-# --- skill references ------------------------------------------------------------------------------
-
-
-class SkillInfo:
-    __slots__ = ("code", "framework", "framework_id", "id", "name_en", "name_th", "retired")
-
-    def __init__(self, row: Any) -> None:
-        self.id, self.code, self.name_th, self.name_en, self.retired, self.framework_id, self.framework = row
-
-    @property
-    def ref(self) -> SkillRef:
-        return SkillRef(
-            ref=f"{self.framework}:{self.code}",
-            framework=self.framework,
-            code=self.code,
-            name_th=self.name_th,
-            name_en=self.name_en,
-        )
-
-
-_SKILL_INFO_COLS = (S.c.id, S.c.code, S.c.name_th, S.c.name_en, S.c.retired, S.c.framework_id, F.c.code)
-
-
-def skills_by_id(conn: sa.Connection | Session, ids: Iterable[int]) -> dict[int, SkillInfo]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    rows = conn.execute(sa.select(*_SKILL_INFO_COLS).join(F, F.c.id == S.c.framework_id).where(S.c.id.in_(ids)))
-    return {r[0]: SkillInfo(r) for r in rows}
-
-
-def lookup_skill_refs(
-    conn: sa.Connection | Session, refs: Sequence[str], *, field: str = "skill"
-) -> tuple[dict[str, SkillInfo], list[FieldError]]:
-    """``FRAMEWORK:CODE`` references -> the skills found, and an error for every malformed or unknown one
-    (``field``, or ``field[i]`` for several), so that callers can report them with their other errors."""
-    errors: list[FieldError] = []
-    parsed: dict[str, tuple[str, str]] = {}
-    for i, ref in enumerate(refs):
-        p = parse_skill_ref(ref)
-        label = field if len(refs) == 1 else f"{field}[{i}]"
-        if p is None:
-            errors.append(FieldError(label, f"{ref!r} is not a skill reference; write FRAMEWORK:CODE, e.g. TH-DG:DU02"))
-        else:
-            parsed[ref] = p
-    found: dict[tuple[str, str], SkillInfo] = {}
-    by_fw: dict[str, list[str]] = {}
-    for fw, code in set(parsed.values()):
-        by_fw.setdefault(fw, []).append(code)
-    for fw, codes in by_fw.items():
-        rows = conn.execute(
-            sa.select(*_SKILL_INFO_COLS).join(F, F.c.id == S.c.framework_id).where(F.c.code == fw, S.c.code.in_(codes))
-        )
-        for r in rows:
-            info = SkillInfo(r)
-            found[(info.framework, info.code)] = info
-    for i, ref in enumerate(refs):
-        if ref in parsed and parsed[ref] not in found:
-            label = field if len(refs) == 1 else f"{field}[{i}]"
-            errors.append(FieldError(label, f"no skill {ref}"))
-    return {ref: found[p] for ref, p in parsed.items() if p in found}, errors
-
-
-def resolve_skill_refs(
-    conn: sa.Connection | Session, refs: Sequence[str], *, field: str = "skill"
-) -> dict[str, SkillInfo]:
-    """``FRAMEWORK:CODE`` references -> skills; 422 listing every malformed or unknown one."""
-    found, errors = lookup_skill_refs(conn, refs, field=field)
-    check(errors)
-    return found
-
-
-def lookup_skill(
-    conn: sa.Connection | Session,
-    *,
-    ref: str | None,
-    skill_id: int | None,
-    field: str = "skill",
-    id_field: str = "skill_id",
-) -> tuple[SkillInfo | None, list[FieldError]]:
-    """The skill an input names, as ``FRAMEWORK:CODE`` in ``field`` or by id in ``id_field`` (exactly one of
-    them); the errors say which field is at fault. Every input that takes a skill resolves it here."""
-    if (ref is None) == (skill_id is None):
-        return None, [FieldError(field, f"name the skill as FRAMEWORK:CODE in {field}, or by id in {id_field}")]
-    if ref is not None:
-        found, errors = lookup_skill_refs(conn, [ref], field=field)
-        return found.get(ref), errors
-    assert skill_id is not None
-    info = skills_by_id(conn, [skill_id]).get(skill_id)
-    return info, ([] if info else [FieldError(id_field, f"no skill with id {skill_id}")])
-
-
-def level_errors(
-    scale: Iterable[int], skill: SkillInfo, level: int, field: str, *, lenient: bool = False
-) -> list[FieldError]:
-    """An error unless ``level`` is on ``scale``, the skill's framework proficiency scale. With ``lenient``, a
-    framework that defines no scale takes any level from 1 to 10 (as secondments' knowledge transfer does)."""
-    scale = sorted(scale)
-    if level in scale or (lenient and not scale and 1 <= level <= 10):
-        return []
-    if not scale:
-        return [FieldError(field, f"{skill.framework} defines no proficiency scale")]
-    return [FieldError(field, f"{level} is not a level of {skill.framework}; use one of {', '.join(map(str, scale))}")]
-
-
-def scale_of(conn: sa.Connection | Session, framework_id: int) -> dict[int, tuple[str, str]]:
-    """Level -> (label_en, label_th) of a framework's scale."""
-    rows = conn.execute(
-        sa.select(L.c.level, L.c.label_en, L.c.label_th).where(L.c.framework_id == framework_id).order_by(L.c.level)
-    )
-    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 # --- writing -----------------------------------------------------------------------------------------
@@ -224,37 +100,29 @@ def record_assessment(
             errors.append(FieldError("assessor_id", f"no person {data.assessor_id}"))
     check(errors)
     assert skill is not None
-    assessment = Assessment(
-        person_id=person_id,
-        skill_id=skill.id,
-        level=data.level,
-        source=data.source,
-        assessor_id=data.assessor_id,
-        assessor_name=data.assessor_name,
-        evidence=data.evidence,
-        assessed_on=data.assessed_on,
-        valid_until=data.valid_until,
-        recorded_by_user_id=recorded_by_user_id,
-    )
+    fields = msgspec.structs.asdict(data)
+    del fields["skill"]  # the reference: the row takes the skill's id
+    assessment = Assessment(**fields, person_id=person_id, skill_id=skill.id, recorded_by_user_id=recorded_by_user_id)
     session.add(assessment)
     session.flush()
     refresh_current(session, person_id, [skill.id])
-    label = scale.get(data.level, (None, None))
-    return AssessmentOut(
-        id=assessment.id,
-        person_id=person_id,
-        skill=skill.ref,
-        level=assessment.level,
-        level_label_en=label[0],
-        level_label_th=label[1],
-        source=assessment.source,
-        assessor_id=assessment.assessor_id,
-        assessor_name=assessment.assessor_name,
-        evidence=assessment.evidence,
-        assessed_on=assessment.assessed_on,
-        valid_until=assessment.valid_until,
-        recorded_at=assessment.recorded_at,
-        status=_status(assessment.assessed_on, assessment.valid_until, today()),
+    row = {**fields, "id": assessment.id, "person_id": person_id, "recorded_at": assessment.recorded_at}
+    return _assessment_out(row, skill, scale.get(data.level, (None, None)), today())
+
+
+def _assessment_out(
+    row: Mapping[Any, Any], skill: SkillInfo, label: tuple[str | None, str | None], day: dt.date
+) -> AssessmentOut:
+    """An assessment's columns (by name) as the API shows it: with its skill, level labels and status on ``day``."""
+    return msgspec.convert(
+        {
+            **row,
+            "skill": skill.ref,
+            "level_label_en": label[0],
+            "level_label_th": label[1],
+            "status": _status(row["assessed_on"], row["valid_until"], day),
+        },
+        AssessmentOut,
     )
 
 
@@ -284,16 +152,12 @@ def refresh_current(
         session.execute(sa.insert(CS), [_current_row(person_id, e) for e in prof.entries.values()])
 
 
+_entry_fields = operator.attrgetter(*CURRENT_COLUMNS[1:])
+"""A profile entry's values for ``current_skill``, after the person (the columns are its field names)."""
+
+
 def _current_row(person_id: int, e: ProfileEntry) -> dict[str, Any]:
-    return {
-        "person_id": person_id,
-        "skill_id": e.skill_id,
-        "level": e.level,
-        "source": e.source,
-        "assessment_id": e.assessment_id,
-        "assessed_on": e.assessed_on,
-        "valid_until": e.valid_until,
-    }
+    return dict(zip(CURRENT_COLUMNS, (person_id, *_entry_fields(e)), strict=True))
 
 
 def _stream_evidence(conn: sa.Connection, where: list[sa.ColumnElement[bool]]) -> Iterator[tuple[int, list[Evidence]]]:
@@ -448,18 +312,9 @@ def person_profile(engine: Engine, person_id: int, *, as_of: dt.date | None = No
     def out(e: ProfileEntry) -> ProfileEntryOut:
         s = info[e.skill_id]
         lab = labels.get((s.framework_id, e.level), (None, None))
-        return ProfileEntryOut(
-            skill=s.ref,
-            level=e.level,
-            level_label_en=lab[0],
-            level_label_th=lab[1],
-            source=AssessmentSource(e.source),
-            assessment_id=e.assessment_id,
-            assessed_on=e.assessed_on,
-            valid_until=e.valid_until,
-            via=info[e.via_skill_id].ref if e.via_skill_id is not None else None,
-            superseded=e.superseded,
-        )
+        via = info[e.via_skill_id].ref if e.via_skill_id is not None else None
+        fields = {"skill": s.ref, "level_label_en": lab[0], "level_label_th": lab[1], "via": via}
+        return msgspec.convert({**msgspec.structs.asdict(e), **fields}, ProfileEntryOut)
 
     def key(e: ProfileEntry) -> tuple[str, str]:
         s = info[e.skill_id]
@@ -512,66 +367,5 @@ def history(
     items = []
     for r in rows:
         s = info_by_id[r["skill_id"]]
-        lab = labels.get((s.framework_id, r["level"]), (None, None))
-        items.append(
-            AssessmentOut(
-                id=r["id"],
-                person_id=r["person_id"],
-                skill=s.ref,
-                level=r["level"],
-                level_label_en=lab[0],
-                level_label_th=lab[1],
-                source=AssessmentSource(r["source"]),
-                assessor_id=r["assessor_id"],
-                assessor_name=r["assessor_name"],
-                evidence=r["evidence"],
-                assessed_on=r["assessed_on"],
-                valid_until=r["valid_until"],
-                recorded_at=r["recorded_at"],
-                status=_status(r["assessed_on"], r["valid_until"], day),
-            )
-        )
+        items.append(_assessment_out(r, s, labels.get((s.framework_id, r["level"]), (None, None)), day))
     return Page(items=items, total=total, total_exact=True, limit=limit, offset=offset)
-
-
-# --- people by skill ---------------------------------------------------------------------------------
-
-
-def resolve_skill_filters(
-    conn: sa.Connection | Session, values: Sequence[str], min_level: int
-) -> list[tuple[SkillInfo, int]]:
-    """People-by-skill filters -> (skill, level) pairs; one 422 naming every malformed reference or level,
-    unknown skill, and level beyond the top of the skill's scale (``skill`` or ``skill[i]``; ``min_level``
-    when it is the default level that is too high). A framework without a scale goes up to 10."""
-    errors: list[FieldError] = []
-    if not 0 <= min_level <= 10:
-        errors.append(FieldError("min_level", "must be between 0 and 10"))
-    tops: dict[int, int] = {}
-    out: list[tuple[SkillInfo, int]] = []
-    for i, raw in enumerate(values):
-        label = "skill" if len(values) == 1 else f"skill[{i}]"
-        ref, sep, lv = raw.strip().partition("@")
-        level = min_level
-        if sep:
-            if not lv.isdigit() or not 0 <= int(lv) <= 10:
-                errors.append(FieldError(label, f"the level after '@' must be a number 0..10, got {lv!r}"))
-                continue
-            level = int(lv)
-        found, ref_errors = lookup_skill_refs(conn, [ref], field=label)
-        errors += ref_errors
-        info = found.get(ref)
-        if info is None:
-            continue
-        if info.framework_id not in tops:
-            tops[info.framework_id] = max(scale_of(conn, info.framework_id), default=10)
-        top = tops[info.framework_id]
-        if level > top and (sep or 0 <= min_level <= 10):
-            errors.append(
-                FieldError(
-                    label if sep else "min_level",
-                    f"{info.framework}:{info.code} has levels up to {top} on its framework's scale, not {level}",
-                )
-            )
-        out.append((info, level))
-    check(errors)
-    return out

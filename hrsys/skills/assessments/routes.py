@@ -1,0 +1,89 @@
+"""Assessment routes: a person's assessments and profile, and the assessments import (HR)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from hrsys.access import scope
+from hrsys.access.guard import assessment_person_guard
+from hrsys.access.identity import CurrentUser
+from hrsys.access.rules import Access
+from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
+from hrsys.core.pagination import Page
+from hrsys.skills.assessments import service as assessment_service
+from hrsys.skills.assessments.importer import import_assessments
+from hrsys.skills.assessments.schemas import AssessmentCreate, AssessmentOut, PersonProfileOut
+
+
+class AssessmentController(Controller):
+    path = "/api/v1/people/{person_id:int}"
+    tags = ["Assessments"]
+    guards = [assessment_person_guard()]  # the person's scope; about yourself, self-assessments only
+
+    @post("/assessments", opt={"access": Access.person}, sync_to_thread=True)
+    def record(
+        self, db_session: NamedDependency[Session], person_id: FromPath[int], data: JSONBody[AssessmentCreate]
+    ) -> AssessmentOut:
+        """Record an assessment (append-only: a correction is a new assessment) and update the profile."""
+        return assessment_service.record_assessment(db_session, person_id, data)
+
+    @get("/assessments", opt={"access": Access.person}, sync_to_thread=False)
+    def history(
+        self,
+        db_engine: NamedDependency[Engine],
+        person_id: FromPath[int],
+        skill: Annotated[
+            str | None, QueryParameter(description="FRAMEWORK:CODE: only this skill and its equivalents")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> Page[AssessmentOut]:
+        """The person's assessments, newest first, each marked valid, expired or future."""
+        return assessment_service.history(db_engine, person_id, skill=skill, limit=limit, offset=offset)
+
+    @get("/profile", opt={"access": Access.person}, sync_to_thread=False)
+    def profile(
+        self,
+        db_engine: NamedDependency[Engine],
+        person_id: FromPath[int],
+        as_of: Annotated[dt.date | None, QueryParameter(description="The profile as it was on this day")] = None,
+    ) -> PersonProfileOut:
+        """The current level per skill by the profile rule, each with the assessment it comes from."""
+        return assessment_service.person_profile(db_engine, person_id, as_of=as_of)
+
+
+class AssessmentImportController(Controller):
+    tags = ["Bulk import and export"]
+
+    @post("/api/v1/assessments/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
+    def assessments_import(
+        self,
+        db_session: NamedDependency[Session],
+        current_user: NamedDependency[CurrentUser],
+        data: Upload,
+        partial: Partial = False,
+        dry_run: DryRun = False,
+    ) -> BulkImportReport:
+        """Append assessments from a CSV or XLSX file and update the people's current profiles."""
+        report = import_assessments(
+            db_session,
+            data.file,
+            filename=data.filename,
+            partial=partial,
+            dry_run=dry_run,
+            person_scope=scope.people_condition(current_user),  # others are "no such person"
+            bulk_mode=False,  # never from a request: bulk mode locks the assessment tables (the command does it)
+        )
+        if dry_run:
+            return report
+        return outcome(report)
+
+
+CONTROLLERS = [AssessmentController, AssessmentImportController]
