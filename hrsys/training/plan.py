@@ -65,12 +65,12 @@ covering it fits in what is left of the budget.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import highspy
 import msgspec
+import networkx as nx
 import numpy as np
 
 from hrsys.core import solver
@@ -552,28 +552,15 @@ def _greedy_budget(inst: _Instance, budget: float) -> set[int]:
 
 
 def topological_order(courses: Mapping[int, PlanCourse], chosen: Iterable[int]) -> list[int]:
-    """``chosen`` with every course after its prerequisites (Kahn's algorithm, smallest id first)."""
+    """``chosen`` with every course after its prerequisites, the smallest id first among those ready."""
     chosen_set = set(chosen)
-    indegree = {c: 0 for c in chosen_set}
-    dependants: dict[int, list[int]] = {c: [] for c in chosen_set}
-    for c in chosen_set:
-        for p in courses[c].prerequisites:
-            if p in chosen_set:
-                indegree[c] += 1
-                dependants[p].append(c)
-    ready = [c for c, d in indegree.items() if d == 0]
-    heapq.heapify(ready)
-    out: list[int] = []
-    while ready:
-        c = heapq.heappop(ready)
-        out.append(c)
-        for nxt in dependants[c]:
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                heapq.heappush(ready, nxt)
-    if len(out) != len(chosen_set):  # pragma: no cover - prerequisites are kept acyclic on write
-        raise ValueError("prerequisite cycle among the chosen courses")
-    return out
+    g = nx.DiGraph()
+    g.add_nodes_from(chosen_set)
+    g.add_edges_from((p, c) for c in chosen_set for p in courses[c].prerequisites if p in chosen_set)
+    try:
+        return list(nx.lexicographical_topological_sort(g))
+    except nx.NetworkXUnfeasible:  # pragma: no cover - prerequisites are kept acyclic on write
+        raise ValueError("prerequisite cycle among the chosen courses") from None
 
 
 def index_outcomes(courses: Iterable[PlanCourse]) -> dict[int, list[tuple[int, int]]]:
