@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.skills.catalog_format import CatalogError
 from hrsys.skills.catalog_service import import_catalog
+from hrsys.training.catalog_import import import_roles
 from hrsys.training.models import Course, CoursePrerequisite
 
 CATALOG = Path(__file__).resolve().parents[1] / "skills_catalog"

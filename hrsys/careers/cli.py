@@ -27,9 +27,9 @@ def roles_import(settings: Settings, path: Path, dry_run: bool, verbose: bool, a
 
     Idempotent: a second run reports everything unchanged. Any problem refuses the whole import.
     """
-    from hrsys.careers.importer import format_report, import_roles, report_json
     from hrsys.core.db import make_engine
     from hrsys.skills.catalog_format import CatalogError
+    from hrsys.training.catalog_import import format_report, import_roles, report_json
 
     engine = make_engine(settings.database_url)
     try:

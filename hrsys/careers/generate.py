@@ -57,7 +57,7 @@ PERSON_ROLE_LEVEL = {p: lv for lv, ps in POSITION_LEVELS_BY_ROLE_LEVEL.items() f
 
 def generate(ctx: GenerateContext) -> int:
     """Shipped and synthetic roles, their requirements and transitions, and everyone's role; rows written."""
-    from hrsys.careers.importer import import_roles
+    from hrsys.training.catalog_import import import_roles
 
     engine = ctx.engine
     with Session(engine) as session:

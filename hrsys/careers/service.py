@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from hrsys.careers import cache
+from hrsys.careers import cache, extensions
 from hrsys.careers.gap import Gap, compute_gap
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track, TransitionKind
 from hrsys.careers.paths import (
@@ -296,12 +296,11 @@ def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
 
 
 def delete_role(session: Session, code: str) -> None:
-    """Delete a role nobody holds or plans toward; otherwise 409 (retire it instead)."""
-    from hrsys.training.models import DevelopmentPlan
-
+    """Delete a role nobody holds or plans toward (plans: as training registers them in
+    :mod:`hrsys.careers.extensions`); otherwise 409 (retire it instead)."""
     role = get_role(session, code)
     holders = session.scalar(sa.select(sa.func.count()).where(Person.role_id == role.id)) or 0
-    plans = session.scalar(sa.select(sa.func.count()).where(DevelopmentPlan.target_role_id == role.id)) or 0
+    plans = extensions.role_targets(session, role.id)
     if holders or plans:
         raise Conflict(
             f"role {code} is held by {holders} people and targeted by {plans} development plans; "

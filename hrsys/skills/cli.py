@@ -102,9 +102,9 @@ def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool)
     A ``roles`` folder inside PATH (roles, transitions, courses) is imported after the frameworks,
     in the same transaction.
     """
-    from hrsys.careers.importer import format_report, import_roles
     from hrsys.skills.catalog_format import CatalogError
     from hrsys.skills.catalog_service import import_catalog
+    from hrsys.training.catalog_import import format_report, import_roles
 
     roles_report = None
     try:

@@ -11,11 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement
 from hrsys.skills.assessment_service import rebuild_profiles
 from hrsys.skills.catalog_service import import_catalog
 from hrsys.skills.models import Assessment, AssessmentSource, Skill
+from hrsys.training.catalog_import import import_roles
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog"
 

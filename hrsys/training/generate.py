@@ -61,7 +61,7 @@ def _insert(conn: sa.Connection, table: Any, rows: list[dict[str, Any]]) -> int:
 
 def generate(ctx: GenerateContext) -> int:
     """Courses, outcomes, prerequisites, sessions, enrolments and development plans; returns rows written."""
-    from hrsys.careers.importer import import_roles
+    from hrsys.training.catalog_import import import_roles
 
     with Session(ctx.engine) as session:
         if not session.scalar(sa.select(sa.func.count()).select_from(Course)):
