@@ -29,7 +29,7 @@ from hrsys.core.db import read_engine
 from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.people.models import Person
 from hrsys.training import catalog as course_cache
-from hrsys.training import needs, service
+from hrsys.training import needs, training_plan
 from hrsys.training.plan import Need, PlanCourse, solve
 
 N = 200
@@ -253,7 +253,7 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
         latency_row(
             "training plan, person x role over the course catalog (in-process)",
             ctx.database,
-            time_calls(lambda i: service.training_plan(e, *pairs[i % len(pairs)]), n=N),
+            time_calls(lambda i: training_plan.training_plan(e, *pairs[i % len(pairs)]), n=N),
             100,
         )
     ]

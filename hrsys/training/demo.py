@@ -19,7 +19,7 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers.service import load_profile
 from hrsys.core import clock
 from hrsys.training import catalog as course_cache
-from hrsys.training import plans, service
+from hrsys.training import completions, enrolments, plans
 from hrsys.training.models import Course, CoursePrerequisite, CourseSession, EnrolmentStatus, PlanStatus
 from hrsys.training.plan import Need, solve
 from hrsys.training.schemas import (
@@ -62,7 +62,7 @@ def load(session: Session, demo: Any) -> str:
     for i, person in enumerate(learners):
         course = rng.choice(open_courses)
         if i % 8 == 7:
-            service.create_enrolment(session, EnrolmentCreate(person_id=person.id, course=course.code))
+            enrolments.create_enrolment(session, EnrolmentCreate(person_id=person.id, course=course.code))
             counts["planned"] += 1
             continue
         slot = sessions[course.id][0]
@@ -78,16 +78,16 @@ def load(session: Session, demo: Any) -> str:
             )
             session.add(slot)
             session.flush()
-        e = service.create_enrolment(
+        e = enrolments.create_enrolment(
             session, EnrolmentCreate(person_id=person.id, course=course.code, session_id=slot.id)
         )
         if i % 4 == 0:
-            service.change_enrolment_status(
+            completions.change_enrolment_status(
                 session, e.id, EnrolmentStatusChange(status=EnrolmentStatus.completed, completed_on=done_on)
             )
             counts["completed"] += 1
         elif reports:
-            service.report_completion(session, e.id, CompletionReport(completed_on=done_on))
+            completions.report_completion(session, e.id, CompletionReport(completed_on=done_on))
             counts["pending"] += 1
         else:
             counts["enrolled"] += 1

@@ -22,6 +22,7 @@ from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
 from hrsys.training import flows
+from hrsys.training.enrolments import user_person_id
 from hrsys.training.models import (
     Course,
     DevelopmentPlan,
@@ -43,6 +44,7 @@ from hrsys.training.schemas import (
     PlanStatusChange,
     PlanUpdate,
 )
+from hrsys.training.training_plan import training_plan
 
 
 def get_plan(session: Session, plan_id: int) -> DevelopmentPlan:
@@ -259,8 +261,6 @@ def _check_approver(session: Session, plan: DevelopmentPlan, actor_user_id: int 
             rule="separation_of_duties",
             extra={"submitted_by_user_id": actor_user_id},
         )
-    from hrsys.training.service import user_person_id
-
     if user_person_id(session, actor_user_id) == plan.person_id:
         raise Conflict(
             "this development plan is yours: another HR officer must approve it",
@@ -368,8 +368,6 @@ def create_from_training_plan(
 
     Each item is due at the end of the course's next session with a free seat, when there is one.
     """
-    from hrsys.training.service import training_plan
-
     if session.get(Person, person_id) is None:
         raise NotFound("person", person_id)
     tp = training_plan(

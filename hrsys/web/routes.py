@@ -49,7 +49,8 @@ from hrsys.taskforces import service as taskforces
 from hrsys.taskforces.schemas import ProposalRequest
 from hrsys.training import needs as training_needs
 from hrsys.training import plans as dev_plans
-from hrsys.training import service as training
+from hrsys.training.enrolments import list_enrolments
+from hrsys.training.training_plan import training_plan
 from hrsys.web import charts, i18n
 from hrsys.web import data as views
 
@@ -358,7 +359,7 @@ class StaffController(PageController):
         profile = assessment_service.person_profile(engine, pid)
         history = assessment_service.history(engine, pid, limit=20)
         plans = dev_plans.list_plans(session, person_id=pid)
-        enrolments = training.list_enrolments(session, person_id=pid, limit=50)
+        enrolments = list_enrolments(session, person_id=pid, limit=50)
         cd = career_cache.career_data(engine)
         roles = sorted((r for r in cd.roles.values() if not r.retired), key=lambda r: (str(r.track), r.level, r.code))
         # the target role: asked for, else the newest active plan's, else the best next move
@@ -387,7 +388,7 @@ class StaffController(PageController):
                 paths, paths_error = views.safely(careers.person_paths, engine, pid, target, k=3)
                 if paths is not None:
                     paths_svg = paths_diagram(engine, paths, lang)
-            plan, plan_error = views.safely(training.training_plan, engine, pid, target)
+            plan, plan_error = views.safely(training_plan, engine, pid, target)
         return render(
             request,
             "me.html",
