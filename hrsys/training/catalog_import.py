@@ -29,7 +29,7 @@ from hrsys.careers import importer as roles_import
 from hrsys.careers.catalog_format import RolesCatalog, load_roles_catalog
 from hrsys.careers.importer import Problem, tally
 from hrsys.careers.models import Track, TransitionKind
-from hrsys.careers.service import GRAPH_STAMP, resolve_skills
+from hrsys.careers.roles import GRAPH_STAMP, resolve_skills
 from hrsys.core.schemas import Output
 from hrsys.people.models import PositionLevel
 from hrsys.skills.catalog_format import CatalogError, CatalogProblem

@@ -15,7 +15,7 @@ import networkx as nx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.careers.service import resolve_skills
+from hrsys.careers.roles import resolve_skills
 from hrsys.core import clock
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.skills.models import Framework, Skill
