@@ -184,20 +184,22 @@ def list_roles(
     ]
 
 
+def _columns(data: RoleCreate | RoleUpdate) -> dict[str, Any]:
+    """The role's own columns that ``data`` gives (position levels as their codes; requirements are rows)."""
+    out = {
+        k: v for k, v in msgspec.structs.asdict(data).items()
+        if k not in ("requirements", "version") and v is not msgspec.UNSET
+    }  # fmt: skip
+    if "position_levels" in out:
+        out["position_levels"] = [str(p) for p in out["position_levels"]]
+    return out
+
+
 def create_role(session: Session, data: RoleCreate) -> Role:
     if session.scalar(sa.select(Role.id).where(Role.code == data.code)) is not None:
         raise Conflict(f"role code {data.code} is taken", errors=[FieldError("code", "already in use")])
     rows = _requirement_rows(session, data.requirements)
-    role = Role(
-        code=data.code,
-        title_th=data.title_th,
-        title_en=data.title_en,
-        track=data.track,
-        level=data.level,
-        description=data.description,
-        position_levels=[str(p) for p in data.position_levels],
-        critical=data.critical,
-    )
+    role = Role(**_columns(data))
     session.add(role)
     session.flush()
     if rows:
@@ -213,12 +215,8 @@ def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
             f"role {code} was changed by someone else (version {role.version}, you sent {data.version})",
             rule="stale_edit",
         )
-    for name in ("title_th", "title_en", "track", "level", "description", "critical", "retired"):
-        value = getattr(data, name)
-        if value is not msgspec.UNSET:
-            setattr(role, name, value)
-    if data.position_levels is not msgspec.UNSET:
-        role.position_levels = [str(p) for p in data.position_levels]
+    for name, value in _columns(data).items():
+        setattr(role, name, value)
     if data.requirements is not msgspec.UNSET:
         rows = _requirement_rows(session, data.requirements)
         session.execute(sa.delete(RoleRequirement).where(RoleRequirement.role_id == role.id))

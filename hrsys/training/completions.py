@@ -33,18 +33,11 @@ from hrsys.training.models import (
     PlanItemStatus,
     PlanStatus,
 )
+from hrsys.training.refusals import check_move, check_version
 from hrsys.training.schemas import (
     CompletionReport,
     EnrolmentStatusChange,
 )
-
-
-def _check_version(e: Enrolment, version: int | None) -> None:
-    if version is not None and version != e.version:
-        raise Conflict(
-            f"enrolment {e.id} was changed by someone else (version {e.version}, you sent {version})",
-            rule="stale_edit",
-        )
 
 
 def change_enrolment_status(
@@ -52,16 +45,9 @@ def change_enrolment_status(
 ) -> Enrolment:
     """Move an enrolment along its flow (HR). Completion records assessments; a full session is a 409."""
     e = lock_for_edit(session, get_enrolment(session, enrolment_id))
-    _check_version(e, data.version)
+    check_version("enrolment", e, data.version)
     new = data.status
-    if not flows.can_move(flows.ENROLMENT_FLOW, e.status.value, new.value):
-        allowed = flows.allowed(flows.ENROLMENT_FLOW, e.status.value)
-        raise Conflict(
-            f"enrolment {e.id} cannot go from {e.status.value} to {new.value}; "
-            f"allowed: {', '.join(allowed) if allowed else 'none (final state)'}",
-            allowed=list(allowed),
-            rule="enrolment_flow",
-        )
+    check_move(flows.ENROLMENT_FLOW, "enrolment", e, new.value, "enrolment_flow")
     if new == EnrolmentStatus.enrolled:
         sid = data.session_id if data.session_id is not None else e.session_id
         target = session.get(CourseSession, sid) if sid is not None else None

@@ -40,6 +40,7 @@ from hrsys.training.schemas import (
     OutcomeOut,
     SessionCreate,
     SessionOut,
+    copied,
 )
 
 STAMP = course_cache.STAMP
@@ -84,16 +85,7 @@ def seats_taken(session: Session | sa.Connection, session_ids: Sequence[int]) ->
 
 def session_out(s: CourseSession | sa.Row[Any], course_code: str, taken: int) -> SessionOut:
     """A session with its seats taken and free (``s``: the row or a result row of its columns)."""
-    return SessionOut(
-        id=s.id,
-        course=course_code,
-        starts_on=s.starts_on,
-        ends_on=s.ends_on,
-        capacity=s.capacity,
-        location=s.location,
-        taken=taken,
-        free=max(0, s.capacity - taken),
-    )
+    return copied(SessionOut, s, course=course_code, taken=taken, free=max(0, s.capacity - taken))
 
 
 def course_out(session: Session, course: Course) -> CourseOut:
@@ -107,22 +99,17 @@ def course_out(session: Session, course: Course) -> CourseOut:
         sa.select(CourseSession).where(CourseSession.course_id == course.id).order_by(CourseSession.starts_on)
     ).all()
     taken = seats_taken(session, [s.id for s in sessions])
-    return CourseOut(
-        id=course.id,
-        code=course.code,
-        title_th=course.title_th,
-        title_en=course.title_en,
-        provider=course.provider,
-        hours=course.hours,
-        cost_baht=course.cost_baht,
-        mode=course.mode,
-        description=course.description,
-        certified_v6=course.certified_v6,
-        active=course.active,
+    return copied(
+        CourseOut,
+        course,
         outcomes=_outcomes_out(session, [course.id]).get(course.id, []),
         prerequisites=list(prereqs),
         sessions=[session_out(s, course.code, taken.get(s.id, 0)) for s in sessions],
     )
+
+
+def _list_item(c: Course, outcomes: list[OutcomeOut]) -> CourseListItem:
+    return copied(CourseListItem, c, outcomes=outcomes)
 
 
 def list_courses(
@@ -160,22 +147,7 @@ def list_courses(
         stmt = stmt.where(Course.id.in_(sa.select(CourseOutcome.course_id).where(CourseOutcome.skill_id == ids[skill])))
     courses = session.scalars(stmt.order_by(Course.code).limit(limit).offset(offset)).all()
     outcomes = _outcomes_out(session, [c.id for c in courses])
-    return [
-        CourseListItem(
-            id=c.id,
-            code=c.code,
-            title_th=c.title_th,
-            title_en=c.title_en,
-            provider=c.provider,
-            hours=c.hours,
-            cost_baht=c.cost_baht,
-            mode=c.mode,
-            certified_v6=c.certified_v6,
-            active=c.active,
-            outcomes=outcomes.get(c.id, []),
-        )
-        for c in courses
-    ]
+    return [_list_item(c, outcomes.get(c.id, [])) for c in courses]
 
 
 def _outcome_rows(session: Session, outcomes: Sequence[OutcomeIn]) -> list[dict[str, Any]]:
@@ -223,6 +195,12 @@ def _refuse_prerequisite_cycle(session: Session, course: Course, prereq_ids: Seq
             )
 
 
+def _columns(data: CourseCreate | CourseUpdate) -> dict[str, Any]:
+    """The course's own columns that ``data`` gives (its outcomes and prerequisites are rows of their own)."""
+    fields = msgspec.structs.asdict(data)
+    return {k: v for k, v in fields.items() if k not in ("outcomes", "prerequisites") and v is not msgspec.UNSET}
+
+
 def create_course(session: Session, data: CourseCreate) -> Course:
     if session.scalar(sa.select(Course.id).where(Course.code == data.code)) is not None:
         raise Conflict(f"course code {data.code} is taken", errors=[FieldError("code", "already in use")])
@@ -238,18 +216,7 @@ def create_course(session: Session, data: CourseCreate) -> Course:
         errors += exc.errors
         prereq_ids = []
     check(errors)
-    course = Course(
-        code=data.code,
-        title_th=data.title_th,
-        title_en=data.title_en,
-        provider=data.provider,
-        hours=data.hours,
-        cost_baht=data.cost_baht,
-        mode=data.mode,
-        description=data.description,
-        certified_v6=data.certified_v6,
-        active=data.active,
-    )
+    course = Course(**_columns(data))
     session.add(course)
     session.flush()
     if outcome_rows:
@@ -264,11 +231,8 @@ def create_course(session: Session, data: CourseCreate) -> Course:
 
 def update_course(session: Session, code: str, data: CourseUpdate) -> Course:
     course = get_course(session, code)
-    for name in ("title_th", "title_en", "provider", "hours", "cost_baht", "mode", "description", "certified_v6",
-                 "active"):  # fmt: skip
-        value = getattr(data, name)
-        if value is not msgspec.UNSET:
-            setattr(course, name, value)
+    for name, value in _columns(data).items():
+        setattr(course, name, value)
     errors: list[FieldError] = []
     outcome_rows = prereq_ids = None
     if data.outcomes is not msgspec.UNSET:
@@ -327,13 +291,7 @@ def delete_course(session: Session, code: str) -> None:
 
 def add_session(session: Session, code: str, data: SessionCreate) -> SessionOut:
     course = get_course(session, code)
-    s = CourseSession(
-        course_id=course.id,
-        starts_on=data.starts_on,
-        ends_on=data.ends_on,
-        capacity=data.capacity,
-        location=data.location,
-    )
+    s = CourseSession(course_id=course.id, **msgspec.structs.asdict(data))
     session.add(s)
     session.flush()
     return session_out(s, course.code, 0)

@@ -33,6 +33,7 @@ from hrsys.training.schemas import (
     EnrolmentCreate,
     EnrolmentOut,
     RecordedAssessment,
+    copied,
 )
 
 
@@ -52,21 +53,14 @@ def enrolment_out(session: Session, e: Enrolment) -> EnrolmentOut:
         .where(Assessment.enrolment_id == e.id)
         .order_by(Assessment.id)
     ).all()
-    return EnrolmentOut(
-        id=e.id,
-        person_id=e.person_id,
+    return copied(
+        EnrolmentOut,
+        e,
         course=code,
         course_title_en=title,
-        session_id=e.session_id,
-        status=e.status,
         pending_confirmation=e.status == EnrolmentStatus.enrolled and e.completion_reported_at is not None,
-        completion_reported_at=e.completion_reported_at,
-        completed_on=e.completed_on,
-        confirmed_by_user_id=e.confirmed_by_user_id,
-        version=e.version,
         allowed_next=list(flows.allowed(flows.ENROLMENT_FLOW, e.status.value)),
         assessments=[RecordedAssessment(id=i, skill=f"{fw}:{sc}", level=lv) for i, fw, sc, lv in assessments],
-        completion_reported_by_user_id=e.completion_reported_by_user_id,
     )
 
 

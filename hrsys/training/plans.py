@@ -33,6 +33,7 @@ from hrsys.training.models import (
     PlanItemStatus,
     PlanStatus,
 )
+from hrsys.training.refusals import check_move, check_version
 from hrsys.training.schemas import (
     PlanCreate,
     PlanFromTraining,
@@ -43,6 +44,7 @@ from hrsys.training.schemas import (
     PlanOut,
     PlanStatusChange,
     PlanUpdate,
+    copied,
 )
 from hrsys.training.training_plan import training_plan
 
@@ -65,36 +67,15 @@ def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
         session.scalar(sa.select(Role.code).where(Role.id == plan.target_role_id)) if plan.target_role_id else None
     )
     pct, done, open_ = flows.progress(i.status.value for i, _ in items)
-    return PlanOut(
-        id=plan.id,
-        person_id=plan.person_id,
+    return copied(
+        PlanOut,
+        plan,
         target_role=role_code,
-        title=plan.title,
-        status=plan.status,
-        notes=plan.notes,
-        approved_by_user_id=plan.approved_by_user_id,
-        approved_at=plan.approved_at,
-        submitted_by_user_id=plan.submitted_by_user_id,
-        version=plan.version,
         progress=pct,
         items_done=done,
         items_open=open_,
         allowed_next=list(flows.allowed(flows.PLAN_FLOW, plan.status.value)),
-        items=[
-            PlanItemOut(
-                id=i.id,
-                position=i.position,
-                kind=i.kind,
-                course=code,
-                secondment_id=i.secondment_id,
-                description=i.description,
-                due_on=i.due_on,
-                status=i.status,
-            )
-            for i, code in items
-        ],
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
+        items=[copied(PlanItemOut, i, course=code) for i, code in items],
     )
 
 
@@ -173,14 +154,6 @@ def create_plan(session: Session, data: PlanCreate) -> DevelopmentPlan:
     return plan
 
 
-def _check_version(plan: DevelopmentPlan, version: int | None) -> None:
-    if version is not None and version != plan.version:
-        raise Conflict(
-            f"plan {plan.id} was changed by someone else (version {plan.version}, you sent {version})",
-            rule="stale_edit",
-        )
-
-
 def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> None:
     if plan.status.value not in states:
         raise Conflict(
@@ -192,7 +165,7 @@ def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> N
 
 def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    _check_version(plan, data.version if isinstance(data.version, int) else None)
+    check_version("plan", plan, data.version if isinstance(data.version, int) else None)
     if plan.status.value in ("done", "cancelled"):
         _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing the plan")
     if data.target_role is not msgspec.UNSET:
@@ -210,16 +183,9 @@ def change_status(
     session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
 ) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    _check_version(plan, data.version)
+    check_version("plan", plan, data.version)
     new = data.status
-    if not flows.can_move(flows.PLAN_FLOW, plan.status.value, new.value):
-        allowed = flows.allowed(flows.PLAN_FLOW, plan.status.value)
-        raise Conflict(
-            f"plan {plan.id} cannot go from {plan.status.value} to {new.value}; "
-            f"allowed: {', '.join(allowed) if allowed else 'none (final state)'}",
-            allowed=list(allowed),
-            rule="plan_flow",
-        )
+    check_move(flows.PLAN_FLOW, "plan", plan, new.value, "plan_flow")
     if new == PlanStatus.submitted:
         n = session.scalar(sa.select(sa.func.count()).where(DevelopmentPlanItem.plan_id == plan.id)) or 0
         if not n:

@@ -33,6 +33,7 @@ from hrsys.training.schemas import (
     PlannedCourse,
     SessionOut,
     TrainingPlanOut,
+    copied,
 )
 
 
@@ -145,16 +146,10 @@ def training_plan(
             if level > outcomes_after.get(sid, 0):
                 outcomes_after[sid] = level
         planned.append(
-            PlannedCourse(
+            copied(
+                PlannedCourse,
+                info,
                 position=pos,
-                code=info.code,
-                title_en=info.title_en,
-                title_th=info.title_th,
-                provider=info.provider,
-                hours=info.hours,
-                cost_baht=info.cost_baht,
-                mode=info.mode,
-                certified_v6=info.certified_v6,
                 closes=closes,
                 prerequisite_only=not closes,
                 next_session=sessions.get(cid),
