@@ -30,7 +30,8 @@ from hrsys.generate.context import BenchContext, BenchRow, latency_row, time_cal
 from hrsys.people.models import Person
 from hrsys.training import catalog as course_cache
 from hrsys.training import needs, training_plan
-from hrsys.training.plan import Need, PlanCourse, solve
+from hrsys.training.plan import solve
+from hrsys.training.plan_instance import Need, PlanCourse
 
 N = 200
 

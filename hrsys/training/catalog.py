@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from hrsys.system.models import VersionStamp
 from hrsys.system.stamped import StampedCache
 from hrsys.training.models import Course, CourseOutcome, CoursePrerequisite
-from hrsys.training.plan import PlanCourse, index_outcomes
+from hrsys.training.plan import index_outcomes
+from hrsys.training.plan_instance import PlanCourse
 
 STAMP = "training_catalog"
 STAMPS = (STAMP, "catalog")

@@ -21,7 +21,8 @@ from hrsys.core import clock
 from hrsys.training import catalog as course_cache
 from hrsys.training import completions, enrolments, plans
 from hrsys.training.models import Course, CoursePrerequisite, CourseSession, EnrolmentStatus, PlanStatus
-from hrsys.training.plan import Need, solve
+from hrsys.training.plan import solve
+from hrsys.training.plan_instance import Need
 from hrsys.training.schemas import (
     CompletionReport,
     EnrolmentCreate,

@@ -27,7 +27,8 @@ from hrsys.training.models import (
     Enrolment,
     EnrolmentStatus,
 )
-from hrsys.training.plan import Need, solve
+from hrsys.training.plan import solve
+from hrsys.training.plan_instance import Need
 from hrsys.training.schemas import (
     PlanGapItem,
     PlannedCourse,
