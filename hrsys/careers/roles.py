@@ -89,6 +89,15 @@ def _transition_out(t: RoleTransition, codes: dict[int, str]) -> TransitionOut:
     )
 
 
+def _listed(role: Role) -> dict[str, Any]:
+    """The fields a role shows in lists and when read alone."""
+    return {
+        "id": role.id, "code": role.code, "title_th": role.title_th, "title_en": role.title_en, "track": role.track,
+        "level": role.level, "position_levels": list(role.position_levels or []), "critical": role.critical,
+        "retired": role.retired,
+    }  # fmt: skip
+
+
 def role_out(session: Session, role: Role) -> RoleOut:
     Q, S, F = RoleRequirement, Skill, Framework
     reqs = session.execute(
@@ -106,16 +115,8 @@ def role_out(session: Session, role: Role) -> RoleOut:
     ids = {role.id} | {t.from_role_id for t in moves} | {t.to_role_id for t in moves}
     codes = dict(session.execute(sa.select(Role.id, Role.code).where(Role.id.in_(ids))).tuples().all())
     return RoleOut(
-        id=role.id,
-        code=role.code,
-        title_th=role.title_th,
-        title_en=role.title_en,
-        track=role.track,
-        level=role.level,
+        **_listed(role),
         description=role.description,
-        position_levels=list(role.position_levels or []),
-        critical=role.critical,
-        retired=role.retired,
         version=role.version,
         requirements=[
             RequirementOut(
@@ -167,21 +168,7 @@ def list_roles(
             )
         )
     rows = session.execute(stmt.order_by(Role.track, Role.level, Role.code)).all()
-    return [
-        RoleListItem(
-            id=r.id,
-            code=r.code,
-            title_th=r.title_th,
-            title_en=r.title_en,
-            track=r.track,
-            level=r.level,
-            position_levels=list(r.position_levels or []),
-            critical=r.critical,
-            retired=r.retired,
-            requirements=n or 0,
-        )
-        for r, n in rows
-    ]
+    return [RoleListItem(**_listed(r), requirements=n or 0) for r, n in rows]
 
 
 def _columns(data: RoleCreate | RoleUpdate) -> dict[str, Any]:
