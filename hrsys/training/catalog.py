@@ -17,8 +17,7 @@ from sqlalchemy.engine import Engine
 from hrsys.system.models import VersionStamp
 from hrsys.system.stamped import StampedCache
 from hrsys.training.models import Course, CourseOutcome, CoursePrerequisite
-from hrsys.training.plan import index_outcomes
-from hrsys.training.plan_instance import PlanCourse
+from hrsys.training.plan_instance import PlanCourse, index_outcomes
 
 STAMP = "training_catalog"
 STAMPS = (STAMP, "catalog")

@@ -72,7 +72,7 @@ import msgspec
 import networkx as nx
 
 from hrsys.training.plan_exact import exact_budget, exact_cover
-from hrsys.training.plan_instance import EPS, Instance, Need, PlanCourse, drop_redundant
+from hrsys.training.plan_instance import EPS, Instance, Need, PlanCourse, drop_redundant, index_outcomes
 
 EXACT_TIME_LIMIT = 2.0
 """Seconds HiGHS may take per solve with ``method=auto`` before the greedy plan is used instead."""
@@ -211,17 +211,6 @@ def topological_order(courses: Mapping[int, PlanCourse], chosen: Iterable[int]) 
         return list(nx.lexicographical_topological_sort(g))
     except nx.NetworkXUnfeasible:  # pragma: no cover - prerequisites are kept acyclic on write
         raise ValueError("prerequisite cycle among the chosen courses") from None
-
-
-def index_outcomes(courses: Iterable[PlanCourse]) -> dict[int, list[tuple[int, int]]]:
-    """``{skill_id: [(course_id, level), ...]}`` for available courses: the look-up ``solve`` needs."""
-    by_skill: dict[int, list[tuple[int, int]]] = {}
-    for c in courses:
-        if not c.available:
-            continue
-        for skill, level in c.outcomes:
-            by_skill.setdefault(skill, []).append((c.id, level))
-    return by_skill
 
 
 def solve(

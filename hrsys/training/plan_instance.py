@@ -209,3 +209,14 @@ def drop_redundant(inst: Instance, chosen: set[int], must_cover: int) -> set[int
                 changed = True
                 break
     return chosen
+
+
+def index_outcomes(courses: Iterable[PlanCourse]) -> dict[int, list[tuple[int, int]]]:
+    """``{skill_id: [(course_id, level), ...]}`` for available courses: the look-up ``solve`` needs."""
+    by_skill: dict[int, list[tuple[int, int]]] = {}
+    for c in courses:
+        if not c.available:
+            continue
+        for skill, level in c.outcomes:
+            by_skill.setdefault(skill, []).append((c.id, level))
+    return by_skill
