@@ -15,7 +15,6 @@ import click
 import hrsys.models  # noqa: F401  every domain, so each has registered its rules with the layers below
 from hrsys.access.cli import attach_people_commands, users
 from hrsys.bench.cli import bench
-from hrsys.careers.cli import catalog_import, roles
 from hrsys.config import Settings, SettingsError
 from hrsys.core import clock
 from hrsys.core.db import make_engine
@@ -23,6 +22,7 @@ from hrsys.demo.cli import demo
 from hrsys.generate.cli import generate
 from hrsys.secondments.cli import secondments
 from hrsys.skills.cli import assessments, catalog, people
+from hrsys.training.cli import catalog_import, roles
 
 
 @click.group()

@@ -204,7 +204,7 @@ def test_a_row_written_by_hrsys_reads_back_right_in_the_admin(client, session, m
 
 def test_json_float_and_boolean_columns_and_the_career_graph_is_told(client, look) -> None:  # type: ignore[no-untyped-def]
     from hrsys.careers.models import Role, Track
-    from hrsys.careers.service import GRAPH_STAMP
+    from hrsys.careers.roles import GRAPH_STAMP
 
     body = {
         "code": "DATA-ENG-2",

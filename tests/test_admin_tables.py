@@ -75,7 +75,7 @@ def test_what_is_left_out_and_how_rows_are_named(site) -> None:  # type: ignore[
 
 def test_rules_name_real_tables_columns_and_cache_stamps(site) -> None:  # type: ignore[no-untyped-def]
     from hrsys.careers.cache import STAMPS as CAREER_STAMPS
-    from hrsys.careers.service import GRAPH_STAMP
+    from hrsys.careers.roles import GRAPH_STAMP
     from hrsys.training.catalog import STAMP as TRAINING_STAMP
 
     tables = METADATA.tables

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.skills.catalog.format import CatalogError
 from hrsys.skills.catalog.importer import import_catalog
+from hrsys.training.catalog_import import import_roles
 from hrsys.training.models import Course, CoursePrerequisite
 
 CATALOG = Path(__file__).resolve().parents[1] / "skills_catalog"
@@ -129,7 +129,7 @@ def test_a_promotion_closing_a_cycle_or_a_prerequisite_cycle_is_refused(catalog,
 
 
 def test_cli_import_dry_run_and_report(catalog, database_url) -> None:
-    from hrsys.careers.cli import roles
+    from hrsys.training.cli import roles
 
     catalog.close()
     runner = CliRunner()

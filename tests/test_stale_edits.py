@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hrsys.agencies import service as agencies
 from hrsys.agencies.models import Agency
 from hrsys.agencies.schemas import AgencyUpdate
-from hrsys.careers import service as careers
+from hrsys.careers import roles as careers
 from hrsys.careers.models import Role
 from hrsys.careers.schemas import RoleUpdate
 from hrsys.core.errors import AppError

@@ -16,7 +16,8 @@ import random
 import pytest
 
 from hrsys.bench.oracles import cp_sat_optimum as cp_sat
-from hrsys.training.plan import EPS, Need, PlanCourse, harmonic, solve, topological_order
+from hrsys.training.plan import harmonic, solve, topological_order
+from hrsys.training.plan_instance import EPS, Need, PlanCourse
 
 WEIGHTS = (0.01, 0.1, 0.25, 1.0, 2.0, 7.5, 100.0)
 """Weights the API accepts (0 < w <= 100), with two decimals so that the CP-SAT oracle can scale them."""

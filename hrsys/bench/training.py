@@ -29,8 +29,9 @@ from hrsys.careers.service import load_profile
 from hrsys.core.db import read_engine
 from hrsys.people.models import Person
 from hrsys.training import catalog as course_cache
-from hrsys.training import needs, service
-from hrsys.training.plan import Need, PlanCourse, solve
+from hrsys.training import needs, training_plan
+from hrsys.training.plan import solve
+from hrsys.training.plan_instance import Need, PlanCourse
 
 N = 200
 
@@ -194,7 +195,7 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
         latency_row(
             "training plan, person x role over the course catalog (in-process)",
             ctx.database,
-            time_calls(lambda i: service.training_plan(e, *pairs[i % len(pairs)]), n=N),
+            time_calls(lambda i: training_plan.training_plan(e, *pairs[i % len(pairs)]), n=N),
             100,
         )
     ]

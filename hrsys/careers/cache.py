@@ -1,7 +1,7 @@
 """The career graph, cached per process and per engine, reloaded when its version stamp moves.
 
 Every write to roles, requirements or transitions bumps the ``career_graph``
-version stamp in its own transaction (:func:`hrsys.system.service.bump_version`);
+version stamp in its own transaction (:func:`hrsys.core.stamps.bump_version`);
 a catalog import bumps ``catalog`` (skill names). Each read compares both stamps
 (version and time of change, so a stamp that restarts from zero after a reset is
 still seen as new) with those the cache was built at and reloads on any

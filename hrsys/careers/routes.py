@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.access.guard import person_guard, query_agency_guard
 from hrsys.access.rules import Access
-from hrsys.careers import service, succession
+from hrsys.careers import roles, service, succession
 from hrsys.careers.models import Track
 from hrsys.careers.schemas import (
     BenchOut,
@@ -47,14 +47,14 @@ class RoleController(Controller):
         include_retired: FromQuery[bool] = False,
     ) -> list[RoleListItem]:
         """Roles by track and level, optionally filtered."""
-        return service.list_roles(
+        return roles.list_roles(
             db_session, track=track, level=level, q=q, critical=critical, include_retired=include_retired
         )
 
     @post("/", opt={"access": Access.admin}, sync_to_thread=True)
     def create_role(self, db_session: NamedDependency[Session], data: JSONBody[RoleCreate]) -> RoleOut:
         """A role with its requirements (skills as ``FRAMEWORK:CODE``)."""
-        return service.role_out(db_session, service.create_role(db_session, data))
+        return roles.role_out(db_session, roles.create_role(db_session, data))
 
     @get("/graph", opt={"access": Access.authenticated}, sync_to_thread=True)
     def read_graph(
@@ -77,19 +77,19 @@ class RoleController(Controller):
 
     @get("/{code:str}", opt={"access": Access.authenticated}, sync_to_thread=True)
     def read_role(self, db_session: NamedDependency[Session], code: FromPath[str]) -> RoleOut:
-        return service.role_out(db_session, service.get_role(db_session, code))
+        return roles.role_out(db_session, roles.get_role(db_session, code))
 
     @patch("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
     def update_role(
         self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[RoleUpdate]
     ) -> RoleOut:
         """Change fields; ``requirements`` replaces the whole set. Send ``version`` to refuse stale edits (409)."""
-        return service.role_out(db_session, service.update_role(db_session, code, data))
+        return roles.role_out(db_session, roles.update_role(db_session, code, data))
 
     @delete("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
     def delete_role(self, db_session: NamedDependency[Session], code: FromPath[str]) -> None:
         """Delete a role nobody holds or plans toward (else 409: retire it)."""
-        service.delete_role(db_session, code)
+        roles.delete_role(db_session, code)
 
     @get("/{code:str}/bench", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def bench(
@@ -120,28 +120,28 @@ class TransitionController(Controller):
         from_role: Annotated[str | None, QueryParameter(name="from", description="Role code")] = None,
         to_role: Annotated[str | None, QueryParameter(name="to", description="Role code")] = None,
     ) -> list[TransitionOut]:
-        return service.list_transitions(db_session, from_role=from_role, to_role=to_role)
+        return roles.list_transitions(db_session, from_role=from_role, to_role=to_role)
 
     @post("/", opt={"access": Access.admin}, sync_to_thread=True)
     def create_transition(
         self, db_session: NamedDependency[Session], data: JSONBody[TransitionCreate]
     ) -> TransitionOut:
         """A move between roles. A self-loop is a 422; so is a promotion or specialisation that closes a cycle."""
-        return service.transition_out(db_session, service.create_transition(db_session, data))
+        return roles.transition_out(db_session, roles.create_transition(db_session, data))
 
     @get("/{transition_id:int}", opt={"access": Access.authenticated}, sync_to_thread=True)
     def read_transition(self, db_session: NamedDependency[Session], transition_id: FromPath[int]) -> TransitionOut:
-        return service.transition_out(db_session, service.get_transition(db_session, transition_id))
+        return roles.transition_out(db_session, roles.get_transition(db_session, transition_id))
 
     @patch("/{transition_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
     def update_transition(
         self, db_session: NamedDependency[Session], transition_id: FromPath[int], data: JSONBody[TransitionUpdate]
     ) -> TransitionOut:
-        return service.transition_out(db_session, service.update_transition(db_session, transition_id, data))
+        return roles.transition_out(db_session, roles.update_transition(db_session, transition_id, data))
 
     @delete("/{transition_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
     def delete_transition(self, db_session: NamedDependency[Session], transition_id: FromPath[int]) -> None:
-        service.delete_transition(db_session, transition_id)
+        roles.delete_transition(db_session, transition_id)
 
 
 class PersonCareerController(Controller):

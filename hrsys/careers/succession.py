@@ -14,7 +14,8 @@ On the bench:
 - *one training plan away*: not ready, but every unmet essential requirement is
   taught to its level by some plannable course (a set-cover instance is feasible
   exactly when each element is covered by some set, and prerequisites are
-  acyclic), whatever the plan's cost.
+  acyclic), whatever the plan's cost. What courses teach is training's data: it
+  comes through :mod:`hrsys.careers.extensions`, where training registers it.
 
 Levels are read from ``current_skill`` as the skills package maintains it (a
 lapsed certification leaves it at the daily ``hrsys assessments refresh-expired``).
@@ -54,7 +55,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
-from hrsys.careers import cache
+from hrsys.careers import cache, extensions
 from hrsys.careers.gap import readiness_score
 from hrsys.careers.schemas import BenchOut, BenchPerson
 from hrsys.core.db import read_engine
@@ -165,14 +166,12 @@ def bench_strength(
     min_share: float = DEFAULT_MIN_SHARE,
 ) -> BenchOut:
     """The role's bench in ``agency``'s subtree (everywhere when None), most ready first."""
-    from hrsys.training.catalog import course_catalog
-
     started = time.perf_counter()
     data = cache.career_data(engine)
     role = data.role(role_code)
     if role is None:
         raise NotFound("role", role_code)
-    teachable = course_catalog(engine).teachable
+    teachable = extensions.teachable_levels(engine)
     reqs = list(role.requirements)
     essentials = [r for r in reqs if r.essential]
     desirables = [r for r in reqs if not r.essential]

@@ -11,13 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement
 from hrsys.demo.context import Demo
 from hrsys.skills.assessments.models import Assessment, AssessmentSource
 from hrsys.skills.assessments.service import rebuild_profiles
 from hrsys.skills.catalog.importer import import_catalog
 from hrsys.skills.catalog.models import Skill
+from hrsys.training.catalog_import import import_roles
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog"
 

@@ -20,9 +20,10 @@ from hrsys.careers.service import load_profile
 from hrsys.core import clock
 from hrsys.demo.context import Demo
 from hrsys.training import catalog as course_cache
-from hrsys.training import plans, service
+from hrsys.training import completions, enrolments, plans
 from hrsys.training.models import Course, CoursePrerequisite, CourseSession, EnrolmentStatus, PlanStatus
-from hrsys.training.plan import Need, solve
+from hrsys.training.plan import solve
+from hrsys.training.plan_instance import Need
 from hrsys.training.schemas import (
     CompletionReport,
     EnrolmentCreate,
@@ -63,7 +64,7 @@ def load(session: Session, demo: Demo) -> str:
     for i, person in enumerate(learners):
         course = rng.choice(open_courses)
         if i % 8 == 7:
-            service.create_enrolment(session, EnrolmentCreate(person_id=person.id, course=course.code))
+            enrolments.create_enrolment(session, EnrolmentCreate(person_id=person.id, course=course.code))
             counts["planned"] += 1
             continue
         slot = sessions[course.id][0]
@@ -79,16 +80,16 @@ def load(session: Session, demo: Demo) -> str:
             )
             session.add(slot)
             session.flush()
-        e = service.create_enrolment(
+        e = enrolments.create_enrolment(
             session, EnrolmentCreate(person_id=person.id, course=course.code, session_id=slot.id)
         )
         if i % 4 == 0:
-            service.change_enrolment_status(
+            completions.change_enrolment_status(
                 session, e.id, EnrolmentStatusChange(status=EnrolmentStatus.completed, completed_on=done_on)
             )
             counts["completed"] += 1
         elif reports:
-            service.report_completion(session, e.id, CompletionReport(completed_on=done_on))
+            completions.report_completion(session, e.id, CompletionReport(completed_on=done_on))
             counts["pending"] += 1
         else:
             counts["enrolled"] += 1

@@ -25,13 +25,13 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.careers.importer import import_roles
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track
 from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
 from hrsys.skills.assessments.models import CurrentSkill
 from hrsys.skills.catalog.models import Framework, Skill
+from hrsys.training.catalog_import import import_roles
 
 CATALOG = Path(__file__).resolve().parents[2] / "skills_catalog" / "roles"
 TARGET_ROLES = 1_000

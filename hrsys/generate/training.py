@@ -27,12 +27,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.careers.importer import import_roles
 from hrsys.careers.models import RoleRequirement, RoleTransition
 from hrsys.core.stamps import bump_version
 from hrsys.generate.context import GenerateContext
 from hrsys.people.models import Person
 from hrsys.skills.catalog.models import Framework, Skill
+from hrsys.training.catalog_import import import_roles
 from hrsys.training.models import (
     Course,
     CourseOutcome,

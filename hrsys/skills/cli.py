@@ -1,7 +1,7 @@
 """Commands: ``hrsys catalog import-csv``, ``hrsys assessments ...`` and ``hrsys people import|export``.
 
 ``hrsys catalog import`` (frameworks, and a catalog's roles folder) joins the ``catalog`` group from
-:mod:`hrsys.careers.cli`, since it imports roles too.
+:mod:`hrsys.training.cli`, since it imports roles and courses too.
 """
 
 from __future__ import annotations

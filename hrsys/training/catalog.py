@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from hrsys.core.cache import StampedCache
 from hrsys.core.stamps import VersionStamp
 from hrsys.training.models import Course, CourseOutcome, CoursePrerequisite
-from hrsys.training.plan import PlanCourse, index_outcomes
+from hrsys.training.plan_instance import PlanCourse, index_outcomes
 
 STAMP = "training_catalog"
 STAMPS = (STAMP, "catalog")

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from hrsys.agencies.models import Agency
 from hrsys.careers import cache as career_cache
+from hrsys.careers.models import RoleRequirement
 from hrsys.core import tabular
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid
@@ -66,8 +67,6 @@ def training_needs(
         role_counts = dict(
             conn.execute(sa.select(pairs.c.role_id, sa.func.count()).group_by(pairs.c.role_id)).tuples().all()
         )
-        from hrsys.careers.models import RoleRequirement
-
         RQ = RoleRequirement.__table__
         level_counts = conn.execute(
             sa.select(pairs.c.role_id, CS.c.skill_id, CS.c.level, sa.func.count())
@@ -152,7 +151,7 @@ def to_csv(report: TrainingNeedsOut, table: str = "skills") -> bytes:
 
 def to_xlsx(report: TrainingNeedsOut) -> bytes:
     """The report as a workbook: a summary sheet, the skill gaps and the courses."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy to import: only when a workbook is asked for
 
     wb = Workbook()
     ws = wb.active

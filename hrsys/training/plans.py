@@ -22,6 +22,7 @@ from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.people.models import Person
 from hrsys.training import flows
+from hrsys.training.enrolments import user_person_id
 from hrsys.training.models import (
     Course,
     DevelopmentPlan,
@@ -32,6 +33,7 @@ from hrsys.training.models import (
     PlanItemStatus,
     PlanStatus,
 )
+from hrsys.training.refusals import check_version
 from hrsys.training.schemas import (
     PlanCreate,
     PlanFromTraining,
@@ -42,7 +44,9 @@ from hrsys.training.schemas import (
     PlanOut,
     PlanStatusChange,
     PlanUpdate,
+    copied,
 )
+from hrsys.training.training_plan import training_plan
 
 
 def get_plan(session: Session, plan_id: int) -> DevelopmentPlan:
@@ -63,36 +67,15 @@ def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
         session.scalar(sa.select(Role.code).where(Role.id == plan.target_role_id)) if plan.target_role_id else None
     )
     pct, done, open_ = flows.progress(i.status.value for i, _ in items)
-    return PlanOut(
-        id=plan.id,
-        person_id=plan.person_id,
+    return copied(
+        PlanOut,
+        plan,
         target_role=role_code,
-        title=plan.title,
-        status=plan.status,
-        notes=plan.notes,
-        approved_by_user_id=plan.approved_by_user_id,
-        approved_at=plan.approved_at,
-        submitted_by_user_id=plan.submitted_by_user_id,
-        version=plan.version,
         progress=pct,
         items_done=done,
         items_open=open_,
         allowed_next=flows.PLANS.allowed(plan.status.value),
-        items=[
-            PlanItemOut(
-                id=i.id,
-                position=i.position,
-                kind=i.kind,
-                course=code,
-                secondment_id=i.secondment_id,
-                description=i.description,
-                due_on=i.due_on,
-                status=i.status,
-            )
-            for i, code in items
-        ],
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
+        items=[copied(PlanItemOut, i, course=code) for i, code in items],
     )
 
 
@@ -171,14 +154,6 @@ def create_plan(session: Session, data: PlanCreate) -> DevelopmentPlan:
     return plan
 
 
-def _check_version(plan: DevelopmentPlan, version: int | None) -> None:
-    if version is not None and version != plan.version:
-        raise Conflict(
-            f"plan {plan.id} was changed by someone else (version {plan.version}, you sent {version})",
-            rule="stale_edit",
-        )
-
-
 def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> None:
     if plan.status.value not in states:
         raise Conflict(
@@ -190,7 +165,7 @@ def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> N
 
 def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    _check_version(plan, data.version if isinstance(data.version, int) else None)
+    check_version("plan", plan, data.version if isinstance(data.version, int) else None)
     if plan.status.value in ("done", "cancelled"):
         _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing the plan")
     if data.target_role is not msgspec.UNSET:
@@ -208,7 +183,7 @@ def change_status(
     session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
 ) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    _check_version(plan, data.version)
+    check_version("plan", plan, data.version)
     new = data.status
     flows.PLANS.next(plan.status.value, new.value, subject=plan.id)
     if new == PlanStatus.submitted:
@@ -252,8 +227,6 @@ def _check_approver(session: Session, plan: DevelopmentPlan, actor_user_id: int 
             rule="separation_of_duties",
             extra={"submitted_by_user_id": actor_user_id},
         )
-    from hrsys.training.service import user_person_id
-
     if user_person_id(session, actor_user_id) == plan.person_id:
         raise Conflict(
             "this development plan is yours: another HR officer must approve it",
@@ -361,8 +334,6 @@ def create_from_training_plan(
 
     Each item is due at the end of the course's next session with a free seat, when there is one.
     """
-    from hrsys.training.service import training_plan
-
     if session.get(Person, person_id) is None:
         raise NotFound("person", person_id)
     tp = training_plan(

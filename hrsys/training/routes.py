@@ -12,8 +12,8 @@ from hrsys.access import scope
 from hrsys.access.guard import body_person_guard, enrolment_guard, person_guard, plan_guard, query_agency_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
-from hrsys.training import needs, plans, service
-from hrsys.training.models import CourseMode, EnrolmentStatus, PlanStatus
+from hrsys.training import completions, courses, enrolments, needs, plans, training_plan
+from hrsys.training.models import CourseMode, Enrolment, EnrolmentStatus, PlanStatus
 from hrsys.training.schemas import (
     CompletionReport,
     CourseCreate,
@@ -67,7 +67,7 @@ class CourseController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[CourseListItem]:
         """Courses with their outcomes, by code."""
-        return service.list_courses(
+        return courses.list_courses(
             db_session, q=q, skill=skill, mode=mode, certified_v6=certified_v6, include_inactive=include_inactive,
             limit=limit, offset=offset,
         )  # fmt: skip
@@ -75,35 +75,35 @@ class CourseController(Controller):
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
     def create_course(self, db_session: NamedDependency[Session], data: JSONBody[CourseCreate]) -> CourseOut:
         """A course with outcomes (skill raised to a level) and prerequisites (other course codes)."""
-        return service.course_out(db_session, service.create_course(db_session, data))
+        return courses.course_out(db_session, courses.create_course(db_session, data))
 
     @get("/{code:str}", opt={"access": Access.authenticated}, sync_to_thread=True)
     def read_course(self, db_session: NamedDependency[Session], code: FromPath[str]) -> CourseOut:
-        return service.course_out(db_session, service.get_course(db_session, code))
+        return courses.course_out(db_session, courses.get_course(db_session, code))
 
     @patch("/{code:str}", opt={"access": Access.hr}, sync_to_thread=True)
     def update_course(
         self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[CourseUpdate]
     ) -> CourseOut:
         """Change fields; outcomes and prerequisites replace the lists. A prerequisite cycle is a 422 naming it."""
-        return service.course_out(db_session, service.update_course(db_session, code, data))
+        return courses.course_out(db_session, courses.update_course(db_session, code, data))
 
     @delete("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
     def delete_course(self, db_session: NamedDependency[Session], code: FromPath[str]) -> None:
         """Delete an unused course; one with enrolments, plan items or dependants is a 409 (deactivate it)."""
-        service.delete_course(db_session, code)
+        courses.delete_course(db_session, code)
 
     @get("/{code:str}/sessions", opt={"access": Access.authenticated}, sync_to_thread=True)
     def list_sessions(
         self, db_session: NamedDependency[Session], code: FromPath[str], upcoming: FromQuery[bool] = False
     ) -> list[SessionOut]:
-        return service.list_sessions(db_session, code, upcoming=upcoming)
+        return courses.list_sessions(db_session, code, upcoming=upcoming)
 
     @post("/{code:str}/sessions", opt={"access": Access.hr}, sync_to_thread=True)
     def add_session(
         self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[SessionCreate]
     ) -> SessionOut:
-        return service.add_session(db_session, code, data)
+        return courses.add_session(db_session, code, data)
 
 
 class EnrolmentController(Controller):
@@ -125,8 +125,8 @@ class EnrolmentController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[EnrolmentOut]:
         """Enrolments by person, course, session or status; ``pending=true`` lists completions to confirm."""
-        in_scope = scope.person_id_condition(current_user, service.Enrolment.person_id)
-        return service.list_enrolments(
+        in_scope = scope.person_id_condition(current_user, Enrolment.person_id)
+        return enrolments.list_enrolments(
             db_session, person_id=person_id, course=course, session_id=session_id, status=status, pending=pending,
             limit=limit, offset=offset, extra_conditions=[in_scope] if in_scope is not None else [],
         )  # fmt: skip
@@ -142,12 +142,12 @@ class EnrolmentController(Controller):
         (``prerequisites_not_met``). Nobody enrols themselves (409 ``separation_of_duties``): plan it, and
         another HR officer enrols you.
         """
-        e = service.create_enrolment(db_session, data, actor_user_id=actor_id(request))
-        return service.enrolment_out(db_session, e)
+        e = enrolments.create_enrolment(db_session, data, actor_user_id=actor_id(request))
+        return enrolments.enrolment_out(db_session, e)
 
     @get("/{enrolment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def read_enrolment(self, db_session: NamedDependency[Session], enrolment_id: FromPath[int]) -> EnrolmentOut:
-        return service.enrolment_out(db_session, service.get_enrolment(db_session, enrolment_id))
+        return enrolments.enrolment_out(db_session, enrolments.get_enrolment(db_session, enrolment_id))
 
     @post("/{enrolment_id:int}/status", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def change_status(
@@ -161,8 +161,8 @@ class EnrolmentController(Controller):
 
         Enrolling checks the prerequisites as creating does; a completion dated before the session starts is a 422.
         """
-        e = service.change_enrolment_status(db_session, enrolment_id, data, actor_user_id=actor_id(request))
-        return service.enrolment_out(db_session, e)
+        e = completions.change_enrolment_status(db_session, enrolment_id, data, actor_user_id=actor_id(request))
+        return enrolments.enrolment_out(db_session, e)
 
     @post("/{enrolment_id:int}/report-completion", opt={"access": Access.person}, sync_to_thread=True, status_code=200)
     def report_completion(
@@ -177,8 +177,8 @@ class EnrolmentController(Controller):
         A completion dated before the session starts is a 422 on ``completed_on``. Whoever reports it never
         confirms it (409 ``separation_of_duties``).
         """
-        e = service.report_completion(db_session, enrolment_id, data, actor_user_id=actor_id(request))
-        return service.enrolment_out(db_session, e)
+        e = completions.report_completion(db_session, enrolment_id, data, actor_user_id=actor_id(request))
+        return enrolments.enrolment_out(db_session, e)
 
     @post("/{enrolment_id:int}/confirm", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def confirm(
@@ -188,8 +188,8 @@ class EnrolmentController(Controller):
 
         Not by the user who reported it, nor by the learner (409 ``separation_of_duties``).
         """
-        e = service.confirm_completion(db_session, enrolment_id, actor_user_id=actor_id(request))
-        return service.enrolment_out(db_session, e)
+        e = completions.confirm_completion(db_session, enrolment_id, actor_user_id=actor_id(request))
+        return enrolments.enrolment_out(db_session, e)
 
 
 class PersonTrainingController(Controller):
@@ -209,13 +209,13 @@ class PersonTrainingController(Controller):
         method: Annotated[Literal["auto", "exact", "greedy"], QueryParameter()] = "auto",
     ) -> TrainingPlanOut:
         """The cheapest courses (prerequisites first) that close the gap to a role; says which algorithm ran."""
-        return service.training_plan(
+        return training_plan.training_plan(
             db_engine, person_id, role, cost=cost, budget=budget, essential_only=essential_only, method=method
         )
 
     @get("/enrolments", opt={"access": Access.person}, sync_to_thread=True)
     def enrolments(self, db_session: NamedDependency[Session], person_id: FromPath[int]) -> list[EnrolmentOut]:
-        return service.list_enrolments(db_session, person_id=person_id)
+        return enrolments.list_enrolments(db_session, person_id=person_id)
 
     @get("/development-plans", opt={"access": Access.person}, sync_to_thread=True)
     def development_plans(

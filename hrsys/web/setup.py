@@ -1,4 +1,5 @@
-"""Plugging the pages into the app: the Jinja2 template config and the static files (CSS, the Thai font)."""
+"""Plugging the pages into the app: the Jinja2 template config, the page controllers and the static files (CSS,
+the Thai font)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from hrsys.access.rules import Access
+from hrsys.web.hr import HrController
+from hrsys.web.lead import LeadController
+from hrsys.web.sign_in import SignInController
+from hrsys.web.staff import StaffController
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
+CONTROLLERS = [SignInController, StaffController, HrController, LeadController]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -23,8 +29,6 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 def route_handlers() -> list[Any]:
     """The page controllers and ``/static`` (public: stylesheet and font files only)."""
-    from hrsys.web.routes import CONTROLLERS
-
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],

@@ -1,5 +1,7 @@
 """``hrsys roles ...``: load the roles catalog (roles, transitions, courses) and draw the career graph.
 
+It lives in training, the lowest layer that knows both roles and courses (a roles folder holds both).
+
 Also ``hrsys catalog import`` (:data:`catalog_import`): the frameworks of a catalog folder and, when it
 has one, its roles folder in the same transaction; the top-level command adds it to the ``catalog``
 group of :mod:`hrsys.skills.cli`.
@@ -36,9 +38,8 @@ def roles_import(settings: Settings, path: Path, dry_run: bool, verbose: bool, a
     Idempotent: a second run reports everything unchanged. Any problem refuses the whole import.
     """
     # on use: start-up time of every hrsys command
-    from hrsys.careers.importer import format_report, import_roles, report_json
-    from hrsys.core.db import make_engine
     from hrsys.skills.catalog.format import CatalogError
+    from hrsys.training.catalog_import import format_report, import_roles, report_json
 
     engine = make_engine(settings.database_url)
     try:
@@ -97,9 +98,9 @@ def catalog_import(settings: Settings, path: Path, dry_run: bool, verbose: bool)
     in the same transaction.
     """
     # on use: start-up time of every hrsys command
-    from hrsys.careers.importer import format_report, import_roles
     from hrsys.skills.catalog.format import CatalogError
     from hrsys.skills.catalog.importer import import_catalog
+    from hrsys.training.catalog_import import format_report, import_roles
 
     roles_report = None
     try:
