@@ -41,7 +41,7 @@ def route_handlers() -> list[Any]:
     from hrsys.agencies.routes import AgencyController
     from hrsys.careers.routes import CONTROLLERS as CAREER_CONTROLLERS
     from hrsys.people.bulk_routes import BulkController
-    from hrsys.people.routes import PeopleController
+    from hrsys.people.routes import people_controller
     from hrsys.secondments.routes import SecondmentController
     from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
     from hrsys.system.routes import health, ping
@@ -53,7 +53,7 @@ def route_handlers() -> list[Any]:
         health,
         ping,
         AgencyController,
-        PeopleController,
+        people_controller(),
         *ACCESS_CONTROLLERS,
         *CAREER_CONTROLLERS,
         SecondmentController,

@@ -182,8 +182,9 @@ SEARCHES = [
 
 
 def benchmarks(ctx: BenchContext) -> list[BenchRow]:
-    from hrsys.people.service import list_people, skill_filters
+    from hrsys.people.listing import list_people
     from hrsys.skills.assessment_service import person_profile
+    from hrsys.skills.people_list import skill_filters
     from hrsys.skills.service import search_skills
 
     engine = ctx.engine

@@ -574,7 +574,7 @@ class HrController(PageController):
         min_level: Annotated[str | None, QueryParameter(max_length=3)] = None,
     ) -> Template:
         """People of the officer's subtree holding a skill at a level (current profiles)."""
-        from hrsys.people.service import list_people_for
+        from hrsys.people.listing import list_people_for
         from hrsys.skills.service import search_skills
 
         results = None
@@ -597,7 +597,7 @@ class HrController(PageController):
                     error = err or i18n.translate("nothing", lang_of(request))
             if error is None:
                 results, error = views.safely(
-                    list_people_for, db_engine, current_user, skills=[ref], min_level=level, limit=100
+                    list_people_for, db_engine, current_user, skill=[ref], min_level=level, limit=100
                 )
         return render(
             request, "people.html", skill=skill or "", min_level=level, results=results, error=error, chosen=chosen
