@@ -43,6 +43,7 @@ def route_handlers() -> list[Any]:
     from hrsys.people.bulk_routes import BulkController
     from hrsys.people.routes import people_controller
     from hrsys.secondments.routes import SecondmentController
+    from hrsys.skills.export_routes import PeopleExportController
     from hrsys.skills.routes import CONTROLLERS as SKILL_CONTROLLERS
     from hrsys.system.routes import health, ping
     from hrsys.taskforces.routes import CONTROLLERS as TASKFORCE_CONTROLLERS
@@ -59,6 +60,7 @@ def route_handlers() -> list[Any]:
         SecondmentController,
         *SKILL_CONTROLLERS,
         BulkController,
+        PeopleExportController,
         *TRAINING_CONTROLLERS,
         *TASKFORCE_CONTROLLERS,
         *web_route_handlers(),  # web pages and /static

@@ -34,7 +34,7 @@ GENERATE_STEPS = [
     "hrsys.secondments.generate",
 ]
 BENCH_MODULES = [
-    "hrsys.people.bench",
+    "hrsys.bench.people",
     "hrsys.skills.bench",
     "hrsys.careers.bench",
     "hrsys.training.bench",

@@ -1,45 +1,28 @@
-"""Spreadsheet upload and download: people and assessments imports, people-with-profiles export."""
+"""Spreadsheet uploads: the people and assessments imports (the export with profiles is skills's)."""
 
 from __future__ import annotations
 
-import enum
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import msgspec
-import sqlalchemy as sa
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, QueryParameter
-from litestar.response import Stream
+from litestar.params import Body, QueryParameter
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access import scope
-from hrsys.access.guard import query_agency_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
-from hrsys.agencies.models import Agency
-from hrsys.core.db import read_engine
-from hrsys.core.errors import FieldError, Invalid, NotFound
-from hrsys.people import export
+from hrsys.core.errors import FieldError, Invalid
 from hrsys.people.importer import import_people
 from hrsys.skills.assessment_import import import_assessments, validate_keys
 from hrsys.skills.schemas import BulkImportReport
 
 Upload = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
-
-
-class ExportFormat(enum.StrEnum):
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-class ExportLayout(enum.StrEnum):
-    wide = "wide"
-    long = "long"
 
 
 def _outcome(report: BulkImportReport) -> BulkImportReport:
@@ -108,27 +91,3 @@ class BulkController(Controller):
         # after the response, so after the commit: the keys a bulk import added back NOT VALID
         engine = cast(Engine, db_session.get_bind())
         return Response(_outcome(report), background=BackgroundTask(validate_keys, engine))
-
-    @get("/api/v1/people/export", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
-    def people_export(
-        self,
-        db_engine: NamedDependency[Engine],
-        agency: Annotated[str, QueryParameter(description="Agency code: that agency and its sub-agencies")],
-        format: FromQuery[ExportFormat] = ExportFormat.csv,
-        layout: FromQuery[ExportLayout] = ExportLayout.wide,
-        include_inactive: FromQuery[bool] = False,
-    ) -> Response[Any]:
-        """The people of an agency subtree with their current skill levels, as CSV (UTF-8) or XLSX."""
-        with read_engine(db_engine).connect() as conn:
-            if conn.scalar(sa.select(Agency.id).where(Agency.code == agency)) is None:
-                raise NotFound("agency", agency)
-        name = f"people-{agency}.{format.value}"
-        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        kw = {"layout": layout.value, "include_inactive": include_inactive}
-        if format == ExportFormat.xlsx:
-            return Response(
-                export.export_xlsx(db_engine, agency, **kw),
-                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers=headers,
-            )
-        return Stream(export.export_csv(db_engine, agency, **kw), media_type="text/csv", headers=headers)

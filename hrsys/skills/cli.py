@@ -340,7 +340,7 @@ def people_import(settings: Settings, file: Path, partial: bool, dry_run: bool) 
 def people_export(settings: Settings, agency: str, output: Path, layout: str, include_inactive: bool) -> None:
     """Write the people of an agency subtree with their current skill levels to OUTPUT (CSV or XLSX)."""
     from hrsys.core.db import make_engine
-    from hrsys.people import export
+    from hrsys.skills import people_export as export
 
     engine = make_engine(settings.database_url)
     try:
