@@ -181,8 +181,16 @@ def _bind_scope(engine: Engine, ids: list[int]) -> Bound:
     return Bound({"scope_ids": list_param(list(ids) or [-1], engine.dialect.name)}, None, people)
 
 
-def _equals(column: str) -> Callable[[Hashable, str], list[sa.ColumnElement[bool]]]:
-    return lambda _variant, _dialect: [P.c[column] == sa.bindparam(column)]
+def equals(column: str, annotation: Any, order: int) -> ListFilter:
+    """A filter ``person.<column> = value``, its query parameter of the same name (a column of the list's
+    covering index: every fast path but the name index's stays open)."""
+    return ListFilter(
+        column,
+        lambda _variant, _dialect: [P.c[column] == sa.bindparam(column)],
+        (Param(column, Annotated[annotation, QueryParameter()]),),
+        fast_paths=ALL_BUT_NAME_INDEX,
+        order=order,
+    )
 
 
 for _declared in (
@@ -207,34 +215,10 @@ for _declared in (
         order=15,
         empty_is_a_value=True,
     ),
-    ListFilter(
-        "kind",
-        _equals("kind"),
-        (Param("kind", Annotated[PersonKind | None, QueryParameter()]),),
-        fast_paths=ALL_BUT_NAME_INDEX,
-        order=20,
-    ),
-    ListFilter(
-        "position_type",
-        _equals("position_type"),
-        (Param("position_type", Annotated[PositionType | None, QueryParameter()]),),
-        fast_paths=ALL_BUT_NAME_INDEX,
-        order=30,
-    ),
-    ListFilter(
-        "position_level",
-        _equals("position_level"),
-        (Param("position_level", Annotated[PositionLevel | None, QueryParameter()]),),
-        fast_paths=ALL_BUT_NAME_INDEX,
-        order=40,
-    ),
-    ListFilter(
-        "active",
-        _equals("active"),
-        (Param("active", Annotated[bool | None, QueryParameter()]),),
-        fast_paths=ALL_BUT_NAME_INDEX,
-        order=70,
-    ),
+    equals("kind", PersonKind | None, 20),
+    equals("position_type", PositionType | None, 30),
+    equals("position_level", PositionLevel | None, 40),
+    equals("active", bool | None, 70),
 ):
     register(_declared)
 
