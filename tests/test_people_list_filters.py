@@ -91,6 +91,7 @@ def people(session: Session) -> dict[str, list[Any]]:
             session,
             home,
             first_name_th=NAMES[i % 4] + str(i),
+            first_name_en=f"Test{i}",
             role_id=roles[i % 3].id if i % 3 < 2 else None,
             active=i % 7 != 0,
             **position,

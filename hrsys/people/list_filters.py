@@ -66,7 +66,7 @@ class Param:
     default: Any = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Bound:
     """A filter's value as the statement takes it."""
 
@@ -124,6 +124,7 @@ class ListFilter:
 class _Registry:
     filters: dict[str, ListFilter] = field(default_factory=dict)
     ordered: tuple[ListFilter, ...] = ()
+    open_paths: dict[tuple[str, ...], frozenset[FastPath]] = field(default_factory=dict)
 
 
 _registry = _Registry()
@@ -135,6 +136,7 @@ def register(declared_filter: ListFilter) -> None:
         raise ValueError(f"{declared_filter.name}: no filter may open the name index's fast path")
     _registry.filters[declared_filter.name] = declared_filter
     _registry.ordered = tuple(sorted(_registry.filters.values(), key=lambda f: f.order))
+    _registry.open_paths.clear()
 
 
 def declared() -> tuple[ListFilter, ...]:
@@ -144,6 +146,15 @@ def declared() -> tuple[ListFilter, ...]:
 
 def get(name: str) -> ListFilter | None:
     return _registry.filters.get(name)
+
+
+def open_paths(names: tuple[str, ...]) -> frozenset[FastPath]:
+    """The fast paths that every one of the filters ``names`` leaves open (kept per set of names)."""
+    found = _registry.open_paths.get(names)
+    if found is None:
+        paths = [_registry.filters[name].fast_paths for name in names]
+        found = _registry.open_paths[names] = frozenset(FastPath).intersection(*paths)
+    return found
 
 
 # --- the people list's own filters ---------------------------------------------------------------------

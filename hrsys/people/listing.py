@@ -286,7 +286,7 @@ def _plan_list(
     for declared, value in given:
         bound[declared.name] = found = declared.bound(engine, value)
         params.update(found.params)
-    opened = set.intersection(*(set(d.fast_paths) for d, _ in given)) if given else set(list_filters.FastPath)
+    opened = list_filters.open_paths(tuple(d.name for d, _ in given))
     agency_mode = bound[AGENCY].variant if AGENCY in bound else None
     subtree_size = bound[AGENCY].people if AGENCY in bound else None
     probes = [(d, bound[d.name]) for d, _ in given if d.probe]

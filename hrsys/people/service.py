@@ -57,33 +57,12 @@ def get(session: Session, person_id: int) -> Person:
 def to_out(session: Session, person: Person) -> PersonOut:
     agency = session.get(Agency, person.agency_id) if person.agency_id else None
     role_code = roles.code_of(session, person.role_id) if person.role_id else None
-    return PersonOut(
-        id=person.id,
-        kind=person.kind,
-        title_th=person.title_th,
-        first_name_th=person.first_name_th,
-        last_name_th=person.last_name_th,
-        first_name_en=person.first_name_en,
-        last_name_en=person.last_name_en,
-        email=person.email,
-        phone=person.phone,
-        citizen_id=person.citizen_id,
-        date_of_birth=person.date_of_birth,
-        agency=AgencyRef(code=agency.code, name_th=agency.name_th, name_en=agency.name_en) if agency else None,
-        organisation=person.organisation,
-        sector=person.sector,
-        position_type=person.position_type,
-        position_level=person.position_level,
-        role=role_code,
-        role_since=person.role_since,
-        salary_grade=person.salary_grade,
-        monthly_cost_baht=person.monthly_cost_baht,
-        hired_on=person.hired_on,
-        active=person.active,
-        version=person.version,
-        created_at=person.created_at,
-        updated_at=person.updated_at,
-    )
+    agency_ref = AgencyRef(code=agency.code, name_th=agency.name_th, name_en=agency.name_en) if agency else None
+    return PersonOut(**{f: getattr(person, f) for f in _OUT_COLUMNS}, agency=agency_ref, role=role_code)
+
+
+_OUT_COLUMNS = [f.name for f in msgspec.structs.fields(PersonOut) if f.name not in ("agency", "role", "masked")]
+"""The fields of :class:`PersonOut` that are the person's own columns."""
 
 
 def _resolve_refs(
@@ -119,28 +98,8 @@ def create(session: Session, data: PersonCreate) -> Person:
     check(errors)
     email = data.email.lower() if data.email else None
     _unique_conflicts(session, email, data.citizen_id, None)
-    person = Person(
-        kind=data.kind,
-        title_th=data.title_th,
-        first_name_th=data.first_name_th,
-        last_name_th=data.last_name_th,
-        first_name_en=data.first_name_en,
-        last_name_en=data.last_name_en,
-        email=email,
-        phone=data.phone,
-        citizen_id=data.citizen_id,
-        date_of_birth=data.date_of_birth,
-        agency_id=agency_id,
-        organisation=data.organisation,
-        sector=data.sector,
-        position_type=data.position_type,
-        position_level=data.position_level,
-        role_id=role_id,
-        role_since=data.role_since,
-        salary_grade=data.salary_grade,
-        monthly_cost_baht=data.monthly_cost_baht,
-        hired_on=data.hired_on,
-    )
+    own = {k: v for k, v in msgspec.structs.asdict(data).items() if k not in ("agency", "role", "email")}
+    person = Person(**own, email=email, agency_id=agency_id, role_id=role_id)
     session.add(person)
     session.flush()
     session.refresh(person)
