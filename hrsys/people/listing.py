@@ -224,21 +224,24 @@ def _page(
     if total > COUNT_CAP and plan.memo_key is not None and not plan.page_only:
         first_page_by_id = plan.offset == 0 and plan.shape.sort is PeopleSort.id and len(rows) == plan.limit
         over_cap.remember(engine, plan.memo_key, walked=rows[-1][ROW.id] if first_page_by_id else None)
-    refs, c = tree.refs, ROW
+    refs = tree.refs
+    # the positions of the columns, by name, as locals: an attribute per cell cost 15 us a page
+    at_id, at_kind, at_first_th, at_last_th, at_first_en, at_last_en = ROW[:6]
+    at_agency, at_org, at_type, at_level, at_role, at_active = ROW[6:12]
     items = [
         PersonListItem(
-            id=r[c.id],
-            kind=_KINDS[r[c.kind]],
-            first_name_th=r[c.first_name_th],
-            last_name_th=r[c.last_name_th],
-            first_name_en=r[c.first_name_en],
-            last_name_en=r[c.last_name_en],
-            agency=refs.get(r[c.agency_id]) if r[c.agency_id] is not None else None,
-            organisation=r[c.organisation],
-            position_type=_TYPES[r[c.position_type]],
-            position_level=_LEVELS[r[c.position_level]],
-            role=codes.get(r[c.role_id]) if r[c.role_id] is not None else None,
-            active=bool(r[c.active]),
+            id=r[at_id],
+            kind=_KINDS[r[at_kind]],
+            first_name_th=r[at_first_th],
+            last_name_th=r[at_last_th],
+            first_name_en=r[at_first_en],
+            last_name_en=r[at_last_en],
+            agency=refs.get(r[at_agency]) if r[at_agency] is not None else None,
+            organisation=r[at_org],
+            position_type=_TYPES[r[at_type]],
+            position_level=_LEVELS[r[at_level]],
+            role=codes.get(r[at_role]) if r[at_role] is not None else None,
+            active=bool(r[at_active]),
         )
         for r in rows
     ]
