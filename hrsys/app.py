@@ -40,8 +40,9 @@ def route_handlers() -> list[Any]:
     from hrsys.agencies.routes import AgencyController
     from hrsys.careers.routes import CONTROLLERS as CAREER_CONTROLLERS
     from hrsys.people.bulk_routes import BulkController
-    from hrsys.people.routes import PeopleController
+    from hrsys.people.routes import people_controller
     from hrsys.secondments.routes import SecondmentController
+    from hrsys.skills.assessments.export_routes import PeopleExportController
     from hrsys.skills.assessments.routes import CONTROLLERS as ASSESSMENT_CONTROLLERS
     from hrsys.skills.catalog.routes import CONTROLLERS as CATALOG_CONTROLLERS
     from hrsys.system.routes import health, ping
@@ -53,13 +54,14 @@ def route_handlers() -> list[Any]:
         health,
         ping,
         AgencyController,
-        PeopleController,
+        people_controller(),
         *ACCESS_CONTROLLERS,
         *CAREER_CONTROLLERS,
         SecondmentController,
         *CATALOG_CONTROLLERS,
         *ASSESSMENT_CONTROLLERS,
         BulkController,
+        PeopleExportController,
         *TRAINING_CONTROLLERS,
         *TASKFORCE_CONTROLLERS,
         *web_route_handlers(),  # web pages and /static

@@ -196,8 +196,9 @@ def test_people_by_skill_gives_the_same_people_and_totals_whichever_way_it_count
     import random
 
     from hrsys.agencies.cache import agency_trees
+    from hrsys.people.listing import list_people
     from hrsys.people.models import Person
-    from hrsys.people.service import list_people, skill_filters
+    from hrsys.skills.assessments.people_list import skill_filters
 
     ministry, dept, other = org
     rng = random.Random(7)

@@ -293,7 +293,7 @@ def test_a_list_over_the_count_cap_says_so_on_every_page_and_ends_exactly(client
 def test_a_subtree_lists_the_same_pages_whichever_way_it_is_walked(db, session) -> None:  # type: ignore[no-untyped-def]
     """SQLite walks a subtree's people in id order or reads its index entries and sorts them (a plan choice,
     by the subtree's share of everyone): the pages and totals never differ."""
-    from hrsys.people.service import list_people
+    from hrsys.people.listing import list_people
 
     ministry, dept, prov, other = _tree(session)
     for i in range(40):
@@ -319,7 +319,7 @@ def test_a_subtree_lists_the_same_pages_whichever_way_it_is_walked(db, session) 
 def test_one_agencys_pages_read_from_its_covering_index_match_the_table(db, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """SQLite reads an agency's first pages from an index that holds the list's columns, later pages from
     the table: every field, order and total is the same either way, whatever the filters and the sort."""
-    from hrsys.people import service
+    from hrsys.people import listing as service
     from hrsys.people.models import PersonKind
 
     if db.dialect.name != "sqlite":
@@ -383,7 +383,8 @@ def test_the_api_lists_what_the_service_lists_for_every_filter_and_page(client, 
     one statement for first pages and another for later ones: both give the same rows, role codes and
     totals, and an unknown role is a 422 on both."""
     from hrsys.core.errors import Invalid
-    from hrsys.people.service import PeopleSort, list_people
+    from hrsys.people.list_sql import PeopleSort
+    from hrsys.people.listing import list_people
 
     ministry, dept, prov, other = _tree(session)
     analyst = factories.career_role(session, "ANALYST")
@@ -494,8 +495,8 @@ def test_a_name_search_over_the_cap_finds_the_same_people_when_asked_again(clien
     import sqlalchemy as sa
 
     from hrsys.core.pagination import COUNT_CAP
+    from hrsys.people.listing import _plan_list, list_people
     from hrsys.people.models import Person, PersonKind
-    from hrsys.people.service import _plan_list, list_people
 
     _ministry, dept, _prov, _other = _tree(session)
     ids = factories.people(session, dept, COUNT_CAP + 30)

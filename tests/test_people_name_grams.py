@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.people import search
+from hrsys.people.list_sql import PeopleSort
+from hrsys.people.listing import _plan_list, list_people
 from hrsys.people.models import Person, PersonKind
-from hrsys.people.service import PeopleSort, _plan_list, list_people
 from tests import factories
 
 NAMES = [

@@ -25,7 +25,7 @@ from hrsys.access.identity import CurrentUser
 from hrsys.access.models import User, UserRole
 from hrsys.agencies.models import Agency
 from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
-from hrsys.people import service as people
+from hrsys.people import listing as people
 from hrsys.people.models import Person
 
 SIGNIN_PASSWORD = "bench-sign-in-password-2025"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hrsys.agencies.models import Agency
 from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.generate import names
-from hrsys.people import service
+from hrsys.people import listing
 
 PAGE = 50
 
@@ -42,20 +42,20 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
         latency_row(
             "people list, page of 50 by agency subtree (in-process)",
             ctx.database,
-            time_calls(lambda i: service.list_people(e, agency=agencies[i % 500], limit=PAGE), n=500),
+            time_calls(lambda i: listing.list_people(e, agency=agencies[i % 500], limit=PAGE), n=500),
             5,
         ),
         latency_row(
             "people list, Thai name search (in-process)",
             ctx.database,
-            time_calls(lambda i: service.list_people(e, q=fragments[i % 200], limit=PAGE), n=500),
+            time_calls(lambda i: listing.list_people(e, q=fragments[i % 200], limit=PAGE), n=500),
             5,
         ),
         latency_row(
             "people list, name search within an agency subtree (in-process)",
             ctx.database,
             time_calls(
-                lambda i: service.list_people(e, q=fragments[i % 200], agency=agencies[i % 500], limit=PAGE), n=500
+                lambda i: listing.list_people(e, q=fragments[i % 200], agency=agencies[i % 500], limit=PAGE), n=500
             ),
             None,
         ),

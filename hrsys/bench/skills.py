@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from hrsys.bench.context import BenchContext, BenchRow, latency_row, time_calls
 from hrsys.generate.skills import write_synthetic_taxonomy
-from hrsys.people.service import list_people, skill_filters
+from hrsys.people.listing import list_people
+from hrsys.skills.assessments.people_list import skill_filters
 from hrsys.skills.assessments.service import person_profile
 from hrsys.skills.catalog.importer import import_csv
 from hrsys.skills.catalog.service import search_skills

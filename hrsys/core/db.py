@@ -22,7 +22,6 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,15 +101,6 @@ def normalise_url(url: str) -> str:
     elif u.drivername in {"sqlite+aiosqlite", "sqlite+pysqlite"}:
         u = u.set(drivername="sqlite")
     return u.render_as_string(hide_password=False)
-
-
-def _sqlite_from_hint(self: Any, table: Any, text: str | None) -> str | None:
-    return text
-
-
-# SQLite's compiler ignores ``Select.with_hint``; let it render hints such as
-# ``INDEXED BY ix_name`` after the table, where SQLite expects them.
-SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
 
 
 def _sqlite_datetime_converter(value: bytes) -> dt.datetime:

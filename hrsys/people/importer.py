@@ -43,11 +43,11 @@ from sqlalchemy.orm import Session
 
 from hrsys.access import audit
 from hrsys.agencies.models import Agency
-from hrsys.careers.models import Role
 from hrsys.core.db import utcnow
 from hrsys.core.import_report import BulkImportReport, RowProblem
 from hrsys.core.table_reader import TableError, cell_text, parse_date, read_table
 from hrsys.core.validation import field_errors
+from hrsys.people import roles as role_codes
 from hrsys.people.models import Person
 from hrsys.people.schemas import PersonCreate
 
@@ -154,7 +154,7 @@ def import_people(
     for h in unknown:
         problems.add(1, h, f"unknown column; known columns are {', '.join(COLUMNS)}")
     agencies = dict(session.execute(sa.select(Agency.code, Agency.id)).tuples().all())
-    roles = dict(session.execute(sa.select(Role.code, Role.id)).tuples().all())
+    roles = role_codes.ids(session)  # careers' roles, by code
     seen_cid: dict[str, int] = {}
     seen_email: dict[str, int] = {}
     rows = 0

@@ -108,7 +108,7 @@ LIST_COLUMNS = (
     "role_id",
     "active",
 )
-"""The people list's columns, in the order its page is built from (``hrsys.people.service``); the SQLite
+"""The people list's columns, in the order its statements select them (``hrsys.people.list_sql``); the SQLite
 index ``ix_person_agency_page`` holds them all, led by the agency and the id."""
 
 
@@ -157,7 +157,7 @@ class Person(TimestampMixin, Base):
     __table_args__ = (
         sa.Index("ix_person_agency_id_id", "agency_id", "id"),
         # SQLite only: an agency's list page from one index range, without a table lookup per row
-        # (see ``hrsys.people.service._Shape.covering``). PostgreSQL finds its rows fast enough by key.
+        # (see ``hrsys.people.list_sql.Shape.covering``). PostgreSQL finds its rows fast enough by key.
         sa.Index(
             "ix_person_agency_page",
             "agency_id",

@@ -12,7 +12,7 @@ list ends, whatever was remembered, and a page past the end counts again.
 With the list, a worker remembers how far its first page walked in id order (the
 last id on it): on PostgreSQL a name search then reads its first page by a walk that tests
 each row with ``strpos`` on a generic plan, when that walk is known to be short
-(:data:`hrsys.people.service.WALK_ROWS`), instead of planning a ``LIKE`` for the
+(:data:`hrsys.people.listing.WALK_ROWS`), instead of planning a ``LIKE`` for the
 fragment every time.
 
 What can be out of date is only the "or more": it would take more than

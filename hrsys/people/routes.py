@@ -1,5 +1,8 @@
+"""``/api/v1/people``: the list (its query parameters derived from the declared filters) and one person."""
+
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -14,70 +17,75 @@ from hrsys.access.identity import CurrentUser
 from hrsys.access.masking import mask
 from hrsys.access.rules import Access
 from hrsys.core.pagination import Page
-from hrsys.people import service
-from hrsys.people.models import PersonKind, PositionLevel, PositionType
+from hrsys.people import list_filters, listing, service
+from hrsys.people.list_filters import SEARCH_ORDER, Param
+from hrsys.people.list_sql import PeopleSort
 from hrsys.people.schemas import PersonCreate, PersonListItem, PersonOut, PersonUpdate
-from hrsys.people.service import PeopleSort
+
+_SEARCH = Param(
+    "q", Annotated[str | None, QueryParameter(description="Substring of a Thai or English name", max_length=100)]
+)
+_PAGE = (
+    Param("sort", FromQuery[PeopleSort], PeopleSort.id),
+    Param("limit", Annotated[int, QueryParameter(ge=1, le=200)], 50),
+    Param("offset", Annotated[int, QueryParameter(ge=0)], 0),
+)
+
+
+def _list_parameters() -> list[Param]:
+    """The list's query parameters: every declared filter's, the name search and the page, in order."""
+    ordered = [(f.order, p) for f in list_filters.declared() for p in f.params]
+    ordered.append((SEARCH_ORDER, _SEARCH))
+    return [p for _, p in sorted(ordered, key=lambda pair: pair[0])] + list(_PAGE)
+
+
+async def _list_people(
+    self: Controller, request: Request[CurrentUser | None, Any, Any], **values: Any
+) -> Page[PersonListItem]:
+    """People filtered by agency subtree, kind, position, role and current skills, or found by name.
+
+    HR officers see the people of their agency subtree only.
+    """
+    # The hottest read: the engine and the user come straight from the request (no dependency
+    # injection, which costs a task group per request); one round trip, prepared per filter
+    # shape; inline on SQLite, on asyncpg in the event loop on PostgreSQL.
+    engine: Engine = request.app.state.engine
+    return await listing.list_people_for_async(engine, request.app.state.hot_reads, signed_in(request), **values)
+
+
+def _list_handler() -> Any:
+    """``GET /api/v1/people`` with a query parameter for each declared filter (read when the app is built,
+    after every domain registered its filters)."""
+
+    async def list_people(self: Controller, request: Request[CurrentUser | None, Any, Any], **values: Any) -> Any:
+        return await _list_people(self, request, **values)
+
+    params = _list_parameters()
+    kind = inspect.Parameter.KEYWORD_ONLY
+    list_people.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *(inspect.Parameter(p.name, kind, default=p.default) for p in params),
+        ]
+    )
+    list_people.__annotations__ = {
+        "request": Request[CurrentUser | None, Any, Any],
+        **{p.name: p.annotation for p in params},
+        "return": Page[PersonListItem],
+    }
+    list_people.__doc__ = _list_people.__doc__
+    return get("/", opt={"access": Access.hr})(list_people)
+
+
+def people_controller() -> type[Controller]:
+    """The people controller, its list's parameters from the filters declared by now (app composition)."""
+    return type("PeopleController", (PeopleController,), {"list_people": _list_handler()})
 
 
 class PeopleController(Controller):
     path = "/api/v1/people"
     tags = ["People"]
-
-    @get("/", opt={"access": Access.hr})
-    async def list_people(
-        self,
-        request: Request[CurrentUser | None, Any, Any],
-        agency: Annotated[
-            str | None, QueryParameter(description="Agency code: that agency and its sub-agencies")
-        ] = None,
-        kind: FromQuery[PersonKind | None] = None,
-        position_type: FromQuery[PositionType | None] = None,
-        position_level: FromQuery[PositionLevel | None] = None,
-        role: Annotated[str | None, QueryParameter(description="Current role code")] = None,
-        q: Annotated[
-            str | None, QueryParameter(description="Substring of a Thai or English name", max_length=100)
-        ] = None,
-        active: FromQuery[bool | None] = None,
-        skill: Annotated[
-            list[str] | None,
-            QueryParameter(
-                description="Holds this skill now: FRAMEWORK:CODE, optionally @LEVEL (e.g. TH-DG:DU02@3); "
-                "repeat for several skills (all required)"
-            ),
-        ] = None,
-        min_level: Annotated[
-            int, QueryParameter(ge=0, le=10, description="Minimum level for skills given without @LEVEL")
-        ] = 1,
-        sort: FromQuery[PeopleSort] = PeopleSort.id,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> Page[PersonListItem]:
-        """People filtered by agency subtree, kind, position, role and current skills, or found by name.
-
-        HR officers see the people of their agency subtree only.
-        """
-        # The hottest read: the engine and the user come straight from the request (no dependency
-        # injection, which costs a task group per request); one round trip, prepared per filter
-        # shape; inline on SQLite, on asyncpg in the event loop on PostgreSQL.
-        engine: Engine = request.app.state.engine
-        return await service.list_people_for_async(
-            engine,
-            request.app.state.hot_reads,
-            signed_in(request),
-            skills=skill,
-            min_level=min_level,
-            agency=agency,
-            kind=kind,
-            position_type=position_type,
-            position_level=position_level,
-            role=role,
-            q=q,
-            active=active,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-        )
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
     def create_person(

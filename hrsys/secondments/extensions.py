@@ -13,6 +13,7 @@ from hrsys.access import scope
 from hrsys.access.identity import CurrentUser
 from hrsys.allocation.sources import CommitmentSource, register_source
 from hrsys.config import SecondmentSettings, check_at_start, provide
+from hrsys.people.service import register_history, rows_of
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import POLICY_ENV, SecondmentPolicy, load_policy
@@ -102,3 +103,6 @@ def _secondee_of_led(target: scope.Target, user: CurrentUser, person_id: int) ->
 scope.register_visibility("secondment", secondment_visibility)
 scope.register_person_link(scope.PersonLink(rank=10, grants=_hr_officers_of_the_host, find=_hosted_in_subtree))
 scope.register_person_link(scope.PersonLink(rank=20, grants=scope.task_force_leads, find=_secondee_of_led))
+
+
+register_history("secondments", 3, rows_of(Secondment))  # a person seconded is never deleted

@@ -311,7 +311,7 @@ def people_import(settings: Settings, file: Path, partial: bool, dry_run: bool) 
 @click.pass_obj
 def people_export(settings: Settings, agency: str, output: Path, layout: str, include_inactive: bool) -> None:
     """Write the people of an agency subtree with their current skill levels to OUTPUT (CSV or XLSX)."""
-    from hrsys.people import export  # on use: start-up time of every hrsys command
+    from hrsys.skills.assessments import people_export as export  # on use: start-up time of every hrsys command
 
     engine = make_engine(settings.database_url)
     try:

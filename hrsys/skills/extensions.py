@@ -5,6 +5,9 @@ it): the assessment trust order for ``settings.skills.trust_order``, its text ch
 from __future__ import annotations
 
 from hrsys.config import SkillSettings, check_at_start, provide
+from hrsys.people.service import register_history, rows_of
+from hrsys.skills.assessments import people_list
+from hrsys.skills.assessments.models import Assessment
 from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, parse_trust_order
 
 TRUST_ORDER_ENV = "HRSYS_ASSESSMENT_TRUST_ORDER"
@@ -17,3 +20,7 @@ def _trust_order(section: SkillSettings) -> tuple[str, ...]:
 
 provide("skills.trust_order", _trust_order)
 check_at_start("skills.trust_order", lambda section: f"{TRUST_ORDER_ENV}={section.assessment_trust_order!r}")
+
+
+people_list.register()  # the people list's filter by current skills
+register_history("skill assessments", 1, rows_of(Assessment))  # a person assessed is never deleted

@@ -21,6 +21,7 @@ from hrsys.access.scope import (
     task_force_leads,
 )
 from hrsys.allocation.sources import CommitmentSource, register_source
+from hrsys.people.service import register_history, rows_of
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 from hrsys.taskforces.states import MemberStatus
 
@@ -71,3 +72,6 @@ def _member_of_led(target: Target, user: CurrentUser, person_id: int) -> bool:
 register_visibility("taskforce", taskforce_visibility)
 register_person_link(PersonLink(rank=20, grants=hr_officers(Visibility.limited), find=_member_in_subtree))
 register_person_link(PersonLink(rank=10, grants=task_force_leads, find=_member_of_led))
+
+
+register_history("task-force memberships", 2, rows_of(TaskForceMember))  # a member is never deleted

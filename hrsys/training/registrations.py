@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.careers import extensions
+from hrsys.people.service import register_history, rows_of
 from hrsys.training.catalog import course_catalog
-from hrsys.training.models import DevelopmentPlan
+from hrsys.training.models import DevelopmentPlan, Enrolment
 
 
 def teachable(engine: Engine) -> Mapping[int, int]:
@@ -29,3 +30,4 @@ def plans_targeting(session: Session, role_id: int) -> int:
 def register() -> None:
     extensions.register_teachable(teachable)
     extensions.register_role_targets(plans_targeting)
+    register_history("enrolments", 4, rows_of(Enrolment))  # a person enrolled is never deleted

@@ -24,7 +24,7 @@ from hrsys.careers import overview as careers_overview
 from hrsys.careers import succession
 from hrsys.core.errors import NotFound
 from hrsys.people.importer import COLUMNS, import_people
-from hrsys.people.service import list_people_for
+from hrsys.people.listing import list_people_for
 from hrsys.secondments import lookups as secondment_lookups
 from hrsys.secondments import reports as secondment_reports
 from hrsys.secondments.routes import provide_policy
@@ -146,7 +146,7 @@ class HrController(PageController):
                     error = err or i18n.translate("nothing", lang_of(request))
             if error is None:
                 results, error = safely(
-                    list_people_for, db_engine, current_user, skills=[ref], min_level=level, limit=100
+                    list_people_for, db_engine, current_user, skill=[ref], min_level=level, limit=100
                 )
         return render(
             request, "people.html", skill=skill or "", min_level=level, results=results, error=error, chosen=chosen

@@ -12,6 +12,8 @@ as a formula (a name starting with ``=``, ``+``, ``-``, ``@``...) gets a ``'`` i
 front, numbers stay numbers. Each export, from the API or the command, leaves one
 audit event (``export`` of ``person``: who, format, agency, layout, how many
 rows, and whether the file went out whole), written when the last row has gone.
+
+It lives with skills, whose data it reads; role codes come through :mod:`hrsys.people.roles` (careers).
 """
 
 from __future__ import annotations
@@ -25,17 +27,16 @@ from sqlalchemy.engine import Engine
 
 from hrsys.access import audit
 from hrsys.agencies.models import Agency
-from hrsys.careers.models import Role
 from hrsys.core import clock, tabular
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, NotFound
+from hrsys.people import roles
 from hrsys.people.models import Person
 from hrsys.skills.assessments.models import CurrentSkill
 from hrsys.skills.catalog.models import Framework, Skill
 
 P = cast(sa.Table, Person.__table__)
 A = cast(sa.Table, Agency.__table__)
-R = cast(sa.Table, Role.__table__)
 CS = cast(sa.Table, CurrentSkill.__table__)
 S = cast(sa.Table, Skill.__table__)
 F = cast(sa.Table, Framework.__table__)
@@ -66,6 +67,7 @@ LONG_COLUMNS = [
     "valid_until",
 ]
 PAGE = 5000
+ROLE = PERSON_COLUMNS.index("role")
 
 
 def _subtree_path(conn: sa.Connection, agency: str) -> str:
@@ -78,6 +80,7 @@ def _subtree_path(conn: sa.Connection, agency: str) -> str:
 def _people_pages(conn: sa.Connection, path: str, include_inactive: bool) -> Iterator[list[Any]]:
     hi = path[:-1] + "0"
     last = 0
+    role_codes = {rid: code for code, rid in roles.ids(conn).items()}  # once: a few thousand at most
     while True:
         stmt = (
             sa.select(
@@ -92,10 +95,10 @@ def _people_pages(conn: sa.Connection, path: str, include_inactive: bool) -> Ite
                 A.c.code,
                 P.c.position_type,
                 P.c.position_level,
-                R.c.code,
+                P.c.role_id,
                 P.c.active,
             )
-            .select_from(P.join(A, A.c.id == P.c.agency_id).outerjoin(R, R.c.id == P.c.role_id))
+            .select_from(P.join(A, A.c.id == P.c.agency_id))
             .where(A.c.path >= path, A.c.path < hi, P.c.id > last)
             .order_by(P.c.id)
             .limit(PAGE)
@@ -105,7 +108,7 @@ def _people_pages(conn: sa.Connection, path: str, include_inactive: bool) -> Ite
         rows = conn.execute(stmt).all()
         if not rows:
             return
-        yield [list(r) for r in rows]
+        yield [[*r[:ROLE], role_codes.get(r[ROLE]) if r[ROLE] is not None else None, *r[ROLE + 1 :]] for r in rows]
         last = rows[-1][0]
 
 
