@@ -34,6 +34,7 @@ from hrsys.careers.schemas import (
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.lookups import get_or_404
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
 from hrsys.skills.catalog.format import parse_skill_ref
@@ -282,10 +283,7 @@ def list_transitions(
 
 
 def get_transition(session: Session, transition_id: int) -> RoleTransition:
-    t = session.get(RoleTransition, transition_id)
-    if t is None:
-        raise NotFound("transition", transition_id)
-    return t
+    return get_or_404(session, RoleTransition, transition_id, "transition")
 
 
 def create_transition(session: Session, data: TransitionCreate) -> RoleTransition:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers.roles import resolve_skills
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.stamps import bump_version
 from hrsys.skills.catalog.models import Framework, Skill
@@ -40,7 +41,6 @@ from hrsys.training.schemas import (
     OutcomeOut,
     SessionCreate,
     SessionOut,
-    copied,
 )
 
 STAMP = course_cache.STAMP

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers.models import Role
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
 from hrsys.training import flows
 from hrsys.training.enrolments import user_person_id
@@ -44,16 +46,12 @@ from hrsys.training.schemas import (
     PlanOut,
     PlanStatusChange,
     PlanUpdate,
-    copied,
 )
 from hrsys.training.training_plan import training_plan
 
 
 def get_plan(session: Session, plan_id: int) -> DevelopmentPlan:
-    plan = session.get(DevelopmentPlan, plan_id)
-    if plan is None:
-        raise NotFound("development plan", plan_id)
-    return plan
+    return get_or_404(session, DevelopmentPlan, plan_id, "development plan")
 
 
 def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
@@ -264,9 +262,7 @@ def add_item(session: Session, plan_id: int, data: PlanItemIn) -> DevelopmentPla
 
 
 def _get_item(session: Session, plan: DevelopmentPlan, item_id: int) -> DevelopmentPlanItem:
-    item = session.get(DevelopmentPlanItem, item_id)
-    if item is None or item.plan_id != plan.id:
-        raise NotFound("plan item", item_id)
+    item = part_or_404(session, DevelopmentPlanItem, item_id, "plan item", plan_id=plan.id)
     return item
 
 
