@@ -33,7 +33,7 @@ from hrsys.careers.schemas import (
 )
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit
-from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, check_version
 from hrsys.core.lookups import get_or_404
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
@@ -198,11 +198,7 @@ def create_role(session: Session, data: RoleCreate) -> Role:
 
 def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
     role = lock_for_edit(session, get_role(session, code))
-    if data.version is not msgspec.UNSET and data.version != role.version:
-        raise Conflict(
-            f"role {code} was changed by someone else (version {role.version}, you sent {data.version})",
-            rule="stale_edit",
-        )
+    check_version("role", code, role.version, data.version)
     for name, value in _columns(data).items():
         setattr(role, name, value)
     if data.requirements is not msgspec.UNSET:

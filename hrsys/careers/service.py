@@ -38,6 +38,7 @@ from hrsys.careers.schemas import (
 )
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import AppError, Invalid, NotFound
 from hrsys.people.models import Person
@@ -244,17 +245,13 @@ def person_gap(engine: Engine, person_id: int, role_code: str | None) -> GapOut:
         rid = _role_or_422(data, role_code, "role")
     role = data.roles[rid]
     gap = compute_gap(role.requirements, profile)
-    return GapOut(
+    return copied(
+        GapOut,
+        gap,
         person_id=person_id,
         role=role.code,
         role_title_en=role.title_en,
         role_title_th=role.title_th,
-        readiness=gap.readiness,
-        ready_now=gap.ready_now,
-        essentials_met=gap.essentials_met,
-        essentials_total=gap.essentials_total,
-        total_shortfall=gap.total_shortfall,
-        weighted_shortfall=gap.weighted_shortfall,
         items=gap_items(data, gap),
         formula=READINESS_FORMULA,
     )

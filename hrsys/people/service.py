@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.core.db import lock_for_edit
-from hrsys.core.errors import Conflict, FieldError, check
+from hrsys.core.errors import Conflict, FieldError, check, check_version
 from hrsys.core.lookups import get_or_404
 from hrsys.people import roles
 from hrsys.people.models import Person
@@ -106,11 +106,7 @@ def create(session: Session, data: PersonCreate) -> Person:
 
 def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
     person = lock_for_edit(session, get(session, person_id))
-    if data.version is not msgspec.UNSET and data.version != person.version:
-        raise Conflict(
-            f"person {person_id} was changed by someone else (version {person.version}, you sent {data.version})",
-            rule="stale_edit",
-        )
+    check_version("person", person_id, person.version, data.version)
     changes = {
         f: getattr(data, f)
         for f in msgspec.structs.asdict(data)

@@ -22,7 +22,7 @@ from hrsys.agencies.models import Agency
 from hrsys.core import clock
 from hrsys.core.copying import changes, columns
 from hrsys.core.db import Base
-from hrsys.core.errors import Conflict, FieldError, check
+from hrsys.core.errors import Conflict, FieldError, check, check_version
 from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
 from hrsys.taskforces import states
@@ -74,11 +74,7 @@ def require_editable(tf: Any) -> None:
 
 
 def _stale(tf: TaskForce, version: int | None) -> None:
-    if version is not None and version != tf.version:
-        raise Conflict(
-            f"task force {tf.code} was changed by someone else (version {tf.version}, you sent {version})",
-            rule="stale_edit",
-        )
+    check_version("task force", tf.code, tf.version, version)
 
 
 def person_errors(session: Session, person_id: int, field: str) -> list[FieldError]:

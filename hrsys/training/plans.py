@@ -20,7 +20,7 @@ from hrsys.careers.models import Role
 from hrsys.core import clock
 from hrsys.core.copying import copied
 from hrsys.core.db import lock_for_edit, utcnow
-from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, check_version
 from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
 from hrsys.training import flows
@@ -35,7 +35,6 @@ from hrsys.training.models import (
     PlanItemStatus,
     PlanStatus,
 )
-from hrsys.training.refusals import check_version
 from hrsys.training.schemas import (
     PlanCreate,
     PlanFromTraining,
@@ -163,7 +162,7 @@ def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> N
 
 def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    check_version("plan", plan, data.version if isinstance(data.version, int) else None)
+    check_version("plan", plan.id, plan.version, data.version if isinstance(data.version, int) else None)
     if plan.status.value in ("done", "cancelled"):
         _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing the plan")
     if data.target_role is not msgspec.UNSET:
@@ -181,7 +180,7 @@ def change_status(
     session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
 ) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    check_version("plan", plan, data.version)
+    check_version("plan", plan.id, plan.version, data.version)
     new = data.status
     flows.PLANS.next(plan.status.value, new.value, subject=plan.id)
     if new == PlanStatus.submitted:

@@ -12,6 +12,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
 from hrsys.core.pagination import COUNT_CAP, Page, page_errors
@@ -311,20 +312,7 @@ def search_skills(
             ranked += [(3, e) for e in heapq.nsmallest(want - len(ranked), rest, key=_tie)]
     else:
         ranked = [(3, e) for e in found[:want]]
-    items = [
-        SkillHit(
-            id=e.id,
-            ref=f"{e.framework}:{e.code}",
-            framework=e.framework,
-            code=e.code,
-            name_th=e.name_th,
-            name_en=e.name_en,
-            group=e.group,
-            rank=rank,
-            retired=e.retired,
-        )
-        for rank, e in ranked[offset:]
-    ]
+    items = [copied(SkillHit, e, ref=f"{e.framework}:{e.code}", rank=rank) for rank, e in ranked[offset:]]
     return Page(items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset)
 
 
