@@ -13,6 +13,7 @@ from hrsys.agencies.schemas import AgencyCreate, AgencyNode, AgencyOut, AgencyUp
 from hrsys.core.copying import copied
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, Invalid, NotFound, check_version
+from hrsys.core.lookups import contains_text
 from hrsys.core.stamps import bump_version
 
 
@@ -58,14 +59,7 @@ def list_agencies(
     if kind is not None:
         stmt = stmt.where(Agency.kind == kind)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Agency.name_en).like(like),
-                Agency.name_th.like(f"%{q}%"),
-                sa.func.lower(Agency.code).like(like),
-            )
-        )
+        stmt = stmt.where(contains_text(q, Agency.name_en, Agency.name_th, Agency.code))
     rows = session.execute(stmt.order_by(Agency.path)).all()
     return [to_out(a, pc) for a, pc in rows]
 

@@ -34,7 +34,7 @@ from hrsys.careers.schemas import (
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, check_version
-from hrsys.core.lookups import get_or_404
+from hrsys.core.lookups import contains_text, get_or_404
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
 from hrsys.skills.catalog.format import parse_skill_ref
@@ -160,14 +160,7 @@ def list_roles(
     if not include_retired:
         stmt = stmt.where(Role.retired.is_(False))
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Role.code).like(like),
-                sa.func.lower(Role.title_en).like(like),
-                Role.title_th.like(f"%{q}%"),
-            )
-        )
+        stmt = stmt.where(contains_text(q, Role.code, Role.title_en, Role.title_th))
     rows = session.execute(stmt.order_by(Role.track, Role.level, Role.code)).all()
     return [RoleListItem(**_listed(r), requirements=n or 0) for r, n in rows]
 

@@ -209,17 +209,12 @@ def gap_items(data: cache.CareerData, gap: Gap, only_unmet: bool = False) -> lis
             continue
         info = data.skills.get(i.skill_id)
         out.append(
-            GapItemOut(
+            copied(
+                GapItemOut,
+                i,
                 skill=info.ref if info else str(i.skill_id),
-                skill_id=i.skill_id,
                 name_en=info.name_en if info else "",
                 name_th=info.name_th if info else None,
-                need=i.need,
-                have=i.have,
-                shortfall=i.shortfall,
-                essential=i.essential,
-                weight=i.weight,
-                met=i.met,
             )
         )
     return out

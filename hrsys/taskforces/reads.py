@@ -12,6 +12,7 @@ from hrsys.agencies.models import Agency
 from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid, check
+from hrsys.core.lookups import contains_text
 from hrsys.core.pagination import COUNT_CAP, Page, page_errors
 from hrsys.taskforces import states
 from hrsys.taskforces.members import members_out, people_refs
@@ -64,12 +65,7 @@ def list_taskforces(
     if status is not None:
         conds.append(T.c.status == status)
     if q:
-        like = f"%{q.lower()}%"
-        conds.append(
-            sa.or_(
-                sa.func.lower(T.c.name_en).like(like), T.c.name_th.like(f"%{q}%"), sa.func.lower(T.c.code).like(like)
-            )
-        )
+        conds.append(contains_text(q, T.c.name_en, T.c.name_th, T.c.code))
     if active_on is not None:
         conds.append(sa.and_(T.c.starts_on <= active_on, T.c.ends_on >= active_on))
     n_needs = sa.select(sa.func.count()).where(N.c.taskforce_id == T.c.id).scalar_subquery()
