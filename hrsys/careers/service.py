@@ -111,15 +111,7 @@ def graph(
     data = cache.career_data(engine)
     g = _subgraph(data, around, radius)
     nodes = [
-        GraphNode(
-            code=r.code,
-            title_th=r.title_th,
-            title_en=r.title_en,
-            track=Track(r.track),
-            level=r.level,
-            critical=r.id in data.critical,
-            retired=r.retired,
-        )
+        copied(GraphNode, r, track=Track(r.track), critical=r.id in data.critical)
         for r in sorted((data.roles[n] for n in g), key=lambda r: (r.track, r.level, r.code))
         if (track is None or r.track == track) and (include_retired or not r.retired)
     ]
