@@ -318,14 +318,18 @@ def taskforce_visibility(target: Target, user: CurrentUser, taskforce_id: int) -
     return _visibility("taskforce")(target, user, taskforce_id)
 
 
+def _require(vis: Visibility, what: str, key: int, write: bool) -> Visibility:
+    """404 for what ``user`` cannot see at all (unknown or not, alike); 403 for a write without full scope."""
+    if vis is Visibility.none:
+        raise NotFound(what, key)
+    if write and vis < Visibility.full:
+        raise Forbidden(f"{what} {key} is not yours to change")
+    return vis
+
+
 def require_taskforce(target: Target, user: CurrentUser, taskforce_id: int, *, write: bool = False) -> Visibility:
     """404 for an unknown task force; 403 for a write by someone without full scope on it."""
-    vis = taskforce_visibility(target, user, taskforce_id)
-    if vis is Visibility.none:
-        raise NotFound("task force", taskforce_id)
-    if write and vis < Visibility.full:
-        raise Forbidden(f"task force {taskforce_id} is not yours to change")
-    return vis
+    return _require(taskforce_visibility(target, user, taskforce_id), "task force", taskforce_id, write)
 
 
 def secondment_visibility(target: Target, user: CurrentUser, secondment_id: int) -> Visibility:
@@ -334,9 +338,4 @@ def secondment_visibility(target: Target, user: CurrentUser, secondment_id: int)
 
 
 def require_secondment(target: Target, user: CurrentUser, secondment_id: int, *, write: bool = False) -> Visibility:
-    vis = secondment_visibility(target, user, secondment_id)
-    if vis is Visibility.none:
-        raise NotFound("secondment", secondment_id)
-    if write and vis < Visibility.full:
-        raise Forbidden(f"secondment {secondment_id} is not yours to change")
-    return vis
+    return _require(secondment_visibility(target, user, secondment_id), "secondment", secondment_id, write)

@@ -33,12 +33,12 @@ from hrsys.core.errors import (
     Conflict,
     FieldError,
     Invalid,
-    NotFound,
     TooManyRequests,
     Unauthorized,
     check,
 )
-from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.core.lookups import get_or_404
+from hrsys.core.pagination import COUNT_CAP, Page, page_errors
 
 U = cast(sa.Table, User.__table__)
 LA = cast(sa.Table, LoginAttempt.__table__)
@@ -97,10 +97,7 @@ class _With:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("user", user_id)
-    return user
+    return get_or_404(session, User, user_id, "user")
 
 
 def create_user(session: Session, access: AccessSettings, data: UserCreate) -> User:
@@ -176,11 +173,7 @@ def list_users(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[UserOut]:
-    errors = []
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
+    errors = page_errors(limit, offset)
     check(errors)
     conds: list[sa.ColumnElement[bool]] = []
     if role is not None:
@@ -368,11 +361,7 @@ def list_audit(
 
     ``actor`` is a user id or a user name; ``since`` inclusive, ``until`` exclusive.
     """
-    errors = []
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
+    errors = page_errors(limit, offset)
     if since is not None and until is not None and until <= since:
         errors.append(FieldError("until", "must be after since"))
     check(errors)

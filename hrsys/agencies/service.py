@@ -10,8 +10,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hrsys.agencies.models import Agency
 from hrsys.agencies.schemas import AgencyCreate, AgencyNode, AgencyOut, AgencyUpdate
+from hrsys.core.copying import copied
 from hrsys.core.db import lock_for_edit
-from hrsys.core.errors import Conflict, Invalid, NotFound
+from hrsys.core.errors import Conflict, Invalid, NotFound, check_version
+from hrsys.core.lookups import contains_text
 from hrsys.core.stamps import bump_version
 
 
@@ -26,17 +28,7 @@ def subtree_ids_select(path: str) -> sa.Select[tuple[int]]:
 
 
 def to_out(agency: Agency, parent_code: str | None) -> AgencyOut:
-    return AgencyOut(
-        id=agency.id,
-        code=agency.code,
-        name_th=agency.name_th,
-        name_en=agency.name_en,
-        kind=agency.kind,
-        parent=parent_code,
-        depth=agency.depth,
-        province=agency.province,
-        version=agency.version,
-    )
+    return copied(AgencyOut, agency, parent=parent_code)
 
 
 def get_by_code(session: Session, code: str) -> Agency:
@@ -67,14 +59,7 @@ def list_agencies(
     if kind is not None:
         stmt = stmt.where(Agency.kind == kind)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Agency.name_en).like(like),
-                Agency.name_th.like(f"%{q}%"),
-                sa.func.lower(Agency.code).like(like),
-            )
-        )
+        stmt = stmt.where(contains_text(q, Agency.name_en, Agency.name_th, Agency.code))
     rows = session.execute(stmt.order_by(Agency.path)).all()
     return [to_out(a, pc) for a, pc in rows]
 
@@ -128,11 +113,7 @@ def create(session: Session, data: AgencyCreate) -> AgencyOut:
 
 def update(session: Session, code: str, data: AgencyUpdate) -> AgencyOut:
     agency = lock_for_edit(session, get_by_code(session, code))
-    if data.version is not None and data.version != agency.version:
-        raise Conflict(
-            f"agency {code} was changed by someone else (version {agency.version}, you sent {data.version})",
-            rule="stale_edit",
-        )
+    check_version("agency", code, agency.version, data.version)
     for field in ("name_th", "name_en", "kind", "province"):
         value = getattr(data, field)
         if value is not None:

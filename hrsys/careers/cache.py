@@ -25,7 +25,7 @@ from hrsys.careers.models import Role, RoleRequirement, RoleTransition
 from hrsys.careers.paths import RoleNode, TransitionEdge, build_graph
 from hrsys.core import clock
 from hrsys.core.cache import StampedCache
-from hrsys.core.stamps import VersionStamp
+from hrsys.core.stamps import read_stamps
 from hrsys.skills.catalog.models import Framework, Skill
 
 STAMPS = ("career_graph", "catalog")
@@ -58,12 +58,7 @@ class CareerData:
 
 
 def read_stamp(conn: sa.Connection) -> tuple[Any, ...]:
-    rows = conn.execute(
-        sa.select(VersionStamp.name, VersionStamp.version, VersionStamp.updated_at)
-        .where(VersionStamp.name.in_(STAMPS))
-        .order_by(VersionStamp.name)
-    ).all()
-    return tuple(tuple(r) for r in rows)
+    return read_stamps(conn, STAMPS)
 
 
 def _version(stamp: tuple[Any, ...]) -> int:

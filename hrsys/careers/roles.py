@@ -33,7 +33,8 @@ from hrsys.careers.schemas import (
 )
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit
-from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, check_version
+from hrsys.core.lookups import contains_text, get_or_404
 from hrsys.core.stamps import bump_version
 from hrsys.people.models import Person
 from hrsys.skills.catalog.format import parse_skill_ref
@@ -159,14 +160,7 @@ def list_roles(
     if not include_retired:
         stmt = stmt.where(Role.retired.is_(False))
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Role.code).like(like),
-                sa.func.lower(Role.title_en).like(like),
-                Role.title_th.like(f"%{q}%"),
-            )
-        )
+        stmt = stmt.where(contains_text(q, Role.code, Role.title_en, Role.title_th))
     rows = session.execute(stmt.order_by(Role.track, Role.level, Role.code)).all()
     return [RoleListItem(**_listed(r), requirements=n or 0) for r, n in rows]
 
@@ -197,11 +191,7 @@ def create_role(session: Session, data: RoleCreate) -> Role:
 
 def update_role(session: Session, code: str, data: RoleUpdate) -> Role:
     role = lock_for_edit(session, get_role(session, code))
-    if data.version is not msgspec.UNSET and data.version != role.version:
-        raise Conflict(
-            f"role {code} was changed by someone else (version {role.version}, you sent {data.version})",
-            rule="stale_edit",
-        )
+    check_version("role", code, role.version, data.version)
     for name, value in _columns(data).items():
         setattr(role, name, value)
     if data.requirements is not msgspec.UNSET:
@@ -282,10 +272,7 @@ def list_transitions(
 
 
 def get_transition(session: Session, transition_id: int) -> RoleTransition:
-    t = session.get(RoleTransition, transition_id)
-    if t is None:
-        raise NotFound("transition", transition_id)
-    return t
+    return get_or_404(session, RoleTransition, transition_id, "transition")
 
 
 def create_transition(session: Session, data: TransitionCreate) -> RoleTransition:

@@ -38,6 +38,7 @@ from hrsys.careers.schemas import (
 )
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import AppError, Invalid, NotFound
 from hrsys.people.models import Person
@@ -110,15 +111,7 @@ def graph(
     data = cache.career_data(engine)
     g = _subgraph(data, around, radius)
     nodes = [
-        GraphNode(
-            code=r.code,
-            title_th=r.title_th,
-            title_en=r.title_en,
-            track=Track(r.track),
-            level=r.level,
-            critical=r.id in data.critical,
-            retired=r.retired,
-        )
+        copied(GraphNode, r, track=Track(r.track), critical=r.id in data.critical)
         for r in sorted((data.roles[n] for n in g), key=lambda r: (r.track, r.level, r.code))
         if (track is None or r.track == track) and (include_retired or not r.retired)
     ]
@@ -208,17 +201,12 @@ def gap_items(data: cache.CareerData, gap: Gap, only_unmet: bool = False) -> lis
             continue
         info = data.skills.get(i.skill_id)
         out.append(
-            GapItemOut(
+            copied(
+                GapItemOut,
+                i,
                 skill=info.ref if info else str(i.skill_id),
-                skill_id=i.skill_id,
                 name_en=info.name_en if info else "",
                 name_th=info.name_th if info else None,
-                need=i.need,
-                have=i.have,
-                shortfall=i.shortfall,
-                essential=i.essential,
-                weight=i.weight,
-                met=i.met,
             )
         )
     return out
@@ -244,17 +232,13 @@ def person_gap(engine: Engine, person_id: int, role_code: str | None) -> GapOut:
         rid = _role_or_422(data, role_code, "role")
     role = data.roles[rid]
     gap = compute_gap(role.requirements, profile)
-    return GapOut(
+    return copied(
+        GapOut,
+        gap,
         person_id=person_id,
         role=role.code,
         role_title_en=role.title_en,
         role_title_th=role.title_th,
-        readiness=gap.readiness,
-        ready_now=gap.ready_now,
-        essentials_met=gap.essentials_met,
-        essentials_total=gap.essentials_total,
-        total_shortfall=gap.total_shortfall,
-        weighted_shortfall=gap.weighted_shortfall,
         items=gap_items(data, gap),
         formula=READINESS_FORMULA,
     )

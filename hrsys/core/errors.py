@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from hrsys.core.copying import copied
+
 log = logging.getLogger("hrsys")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -72,16 +74,7 @@ class AppError(Exception):
         self.extra = extra
 
     def to_problem(self) -> Problem:
-        return Problem(
-            type=f"/problems/{self.slug}",
-            title=self.title,
-            status=self.status,
-            detail=self.detail,
-            errors=self.errors,
-            allowed=self.allowed,
-            rule=self.rule,
-            extra=self.extra,
-        )
+        return copied(Problem, self, type=f"/problems/{self.slug}")
 
 
 class BadRequest(AppError, status=400, title="Bad request", slug="bad-request"):
@@ -126,3 +119,13 @@ def check(errors: list[FieldError]) -> None:
     """Raise :class:`Invalid` listing ``errors`` if there are any."""
     if errors:
         raise Invalid.many(errors)
+
+
+def check_version(what: str, key: object, current: int, sent: object) -> None:
+    """409 ``stale_edit`` when the caller sent a ``version`` (not ``None``, not ``UNSET``) other than the row's
+    ``current`` one: the edit was made on a copy someone else has since changed."""
+    if sent is not None and sent is not msgspec.UNSET and sent != current:
+        raise Conflict(
+            f"{what} {key} was changed by someone else (version {current}, you sent {sent})",
+            rule="stale_edit",
+        )

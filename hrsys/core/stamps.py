@@ -8,6 +8,8 @@ when it has moved, so several workers on one PostgreSQL database stay correct.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
@@ -44,3 +46,14 @@ def bump_version(session: Session, name: str) -> None:
 
 def read_version(conn: sa.Connection, name: str) -> int:
     return conn.scalar(sa.select(VersionStamp.version).where(VersionStamp.name == name)) or 0
+
+
+def read_stamps(conn: sa.Connection, names: Collection[str]) -> tuple[Any, ...]:
+    """The (name, version, updated_at) of the stamps ``names``, in name order: the stamp of a cache built from
+    the tables those stamps guard (see :class:`hrsys.core.cache.StampedCache`)."""
+    rows = conn.execute(
+        sa.select(VersionStamp.name, VersionStamp.version, VersionStamp.updated_at)
+        .where(VersionStamp.name.in_(names))
+        .order_by(VersionStamp.name)
+    ).all()
+    return tuple(tuple(r) for r in rows)

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from hrsys.access.identity import CurrentUser
 from hrsys.agencies.cache import AgencyTree, agency_trees
 from hrsys.core.db import RawSelect, hot_read_engine, read_engine, run_sync, sqlite_reader
-from hrsys.core.errors import FieldError, check
-from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.core.errors import check
+from hrsys.core.pagination import COUNT_CAP, Page, page_errors
 from hrsys.people import list_filters, over_cap, roles, search
 from hrsys.people.list_filters import AGENCY, SCOPE, Bound, FastPath, ListFilter
 from hrsys.people.list_sql import ROW, PeopleSort, Shape, statement
@@ -274,11 +274,7 @@ def _plan_list(
     **filters: Any,
 ) -> _ListPlan:
     """The statement and parameters of a list (see :func:`list_people` for the filters)."""
-    errors = []
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
+    errors = page_errors(limit, offset)
     check(errors)
     dialect = engine.dialect.name
     params: dict[str, Any] = {"limit": limit, "offset": offset}

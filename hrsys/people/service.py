@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.core.db import lock_for_edit
-from hrsys.core.errors import Conflict, FieldError, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, check, check_version
+from hrsys.core.lookups import get_or_404
 from hrsys.people import roles
 from hrsys.people.models import Person
 from hrsys.people.schemas import AgencyRef, PersonCreate, PersonOut, PersonUpdate, _position_errors
@@ -48,10 +49,7 @@ def rows_of(model: type) -> Callable[[Session, int], bool]:
 
 
 def get(session: Session, person_id: int) -> Person:
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound("person", person_id)
-    return person
+    return get_or_404(session, Person, person_id, "person")
 
 
 def to_out(session: Session, person: Person) -> PersonOut:
@@ -108,11 +106,7 @@ def create(session: Session, data: PersonCreate) -> Person:
 
 def update(session: Session, person_id: int, data: PersonUpdate) -> Person:
     person = lock_for_edit(session, get(session, person_id))
-    if data.version is not msgspec.UNSET and data.version != person.version:
-        raise Conflict(
-            f"person {person_id} was changed by someone else (version {person.version}, you sent {data.version})",
-            rule="stale_edit",
-        )
+    check_version("person", person_id, person.version, data.version)
     changes = {
         f: getattr(data, f)
         for f in msgspec.structs.asdict(data)

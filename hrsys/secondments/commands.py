@@ -27,7 +27,7 @@ from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity, lock_person
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit
-from hrsys.core.errors import Conflict, FieldError, Invalid, check
+from hrsys.core.errors import Conflict, FieldError, Invalid, check, check_version
 from hrsys.people.models import Person, PersonKind
 from hrsys.secondments import knowledge, lifecycle, rules
 from hrsys.secondments.lifecycle import Action, CoiDecision, SecondmentStatus
@@ -239,11 +239,7 @@ def update(
     """Change a secondment. Terms (dates, allocation, cost, sender, task force) only before activation;
     in ``approved`` the rules and the allocation are checked again."""
     s = lock_for_edit(session, get(session, secondment_id))
-    if data.version is not msgspec.UNSET and data.version != s.version:
-        raise Conflict(
-            f"secondment {s.id} was changed by someone else (version {s.version}, you sent {data.version})",
-            rule="stale_edit",
-        )
+    check_version("secondment", s.id, s.version, data.version)
     if s.status in lifecycle.FINAL:
         raise _closed(s, "it can no longer be changed")
     changes = {f: v for f, v in msgspec.structs.asdict(data).items() if f != "version" and v is not msgspec.UNSET}

@@ -10,13 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, check
-from hrsys.core.pagination import MAX_LIMIT, Page
+from hrsys.core.pagination import Page, page_errors
 from hrsys.secondments import lifecycle
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.lookups import AG, PER, SEC, TF, person_names, require_agency, subtree
-from hrsys.secondments.schemas import SecondmentListItem, from_row
+from hrsys.secondments.schemas import SecondmentListItem
 
 _ITEM_COLUMNS = (
     SEC.c.id,
@@ -56,11 +57,7 @@ def list_secondments(
 ) -> Page[SecondmentListItem]:
     """Secondments by state, host agency subtree, person or task force; ``ending_within=N`` gives
     those in progress whose last day is within N days, soonest first. One round trip."""
-    errors = []
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
+    errors = page_errors(limit, offset)
     if ending_within is not None and not 0 <= ending_within <= 3650:
         errors.append(FieldError("ending_within", "must be between 0 and 3650 days"))
     check(errors)
@@ -93,7 +90,7 @@ def list_secondments(
         else:
             total = rows[0].total
     items = [
-        from_row(
+        copied(
             SecondmentListItem,
             r,
             person_kind=r.kind,

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.core import clock
-from hrsys.core.errors import Invalid, NotFound
+from hrsys.core.errors import Invalid
+from hrsys.core.lookups import get_or_404
 from hrsys.people.models import Person
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.models import ConflictOfInterestReview, KnowledgeTransfer, Secondment, SecondmentTransition
@@ -49,10 +50,7 @@ def bangkok_today() -> dt.date:
 
 
 def get(session: Session, secondment_id: int) -> Secondment:
-    s = session.get(Secondment, secondment_id)
-    if s is None:
-        raise NotFound("secondment", secondment_id)
-    return s
+    return get_or_404(session, Secondment, secondment_id, "secondment")
 
 
 def latest_review(session: Session, secondment_id: int) -> ConflictOfInterestReview | None:

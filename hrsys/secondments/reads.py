@@ -10,6 +10,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.core.copying import copied
 from hrsys.secondments import costs, lifecycle
 from hrsys.secondments.lookups import AG, PER, TF, get, latest_review, person_names
 from hrsys.secondments.models import ConflictOfInterestReview, KnowledgeTransfer, Secondment, SecondmentTransition
@@ -24,7 +25,6 @@ from hrsys.secondments.schemas import (
     SecondmentOut,
     SkillRef,
     TransitionOut,
-    from_row,
 )
 from hrsys.skills.catalog.models import Framework, Skill
 
@@ -47,7 +47,7 @@ def _person_refs(session: Session, ids: set[int]) -> dict[int, PersonRef]:
         .where(PER.c.id.in_(ids))
     )
     return {
-        r.id: from_row(
+        r.id: copied(
             PersonRef,
             r,
             **person_names(r, prefix=""),
@@ -94,15 +94,15 @@ def detail(session: Session, s: Secondment, *, policy: SecondmentPolicy) -> Seco
     review = latest_review(session, s.id)
     line = msgspec.convert(s, costs.CostLine, from_attributes=True)
     ended = s.status in lifecycle.ENDED
-    return from_row(
+    return copied(
         SecondmentOut,
         s,
         allowed_actions=lifecycle.allowed_actions(s.status),
         person=people[s.person_id],
-        host_agency=from_row(AgencyRef, host),
+        host_agency=copied(AgencyRef, host),
         taskforce=taskforce,
         sending_agency=agencies[s.sending_agency_id].code if s.sending_agency_id in agencies else None,
-        cost=from_row(
+        cost=copied(
             CostSharing,
             s,
             host_baht_per_month=round(s.monthly_cost_baht * s.host_share_pct / 100, 2),
@@ -111,7 +111,7 @@ def detail(session: Session, s: Secondment, *, policy: SecondmentPolicy) -> Seco
         cost_by_fiscal_year=costs.cost_by_fiscal_year(line) if s.status in lifecycle.SECONDED else [],
         coi=review_out(review) if review else None,
         knowledge_transfer=[
-            from_row(
+            copied(
                 KnowledgeTransferOut,
                 k,
                 counterpart=people[k.counterpart_id],
@@ -133,7 +133,7 @@ def _of(session: Session, model: type[SecondmentTransition | ConflictOfInterestR
 
 def history(session: Session, secondment_id: int) -> list[TransitionOut]:
     return [
-        from_row(TransitionOut, t, actor=t.actor_label, details=t.details or {})
+        copied(TransitionOut, t, actor=t.actor_label, details=t.details or {})
         for t in _of(session, SecondmentTransition, secondment_id)
     ]
 

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, check
 from hrsys.core.fiscal import fiscal_year_bounds
-from hrsys.core.pagination import MAX_LIMIT
+from hrsys.core.pagination import page_errors
 from hrsys.secondments import costs, lifecycle, rules
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.lookups import AG, COI, KT, PER, SEC, TR, person_names, require_agency, subtree
@@ -32,7 +33,6 @@ from hrsys.secondments.schemas import (
     CostReport,
     CostTotals,
     CoverageReport,
-    from_row,
 )
 
 S = SecondmentStatus
@@ -79,7 +79,7 @@ def _alert_group(
     )
     rows = conn.execute(stmt).all()
     items = [
-        from_row(
+        copied(
             AlertItem,
             r,
             secondment_id=r.id,
@@ -112,8 +112,7 @@ def alerts(
     errors = []
     if not 0 <= horizon <= 3650:
         errors.append(FieldError("ending_within", "must be between 0 and 3650 days"))
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
+    errors += page_errors(limit)
     check(errors)
     in_progress = SEC.c.status.in_([str(x) for x in lifecycle.IN_PROGRESS])
     scope = [SEC.c.host_agency_id.in_(subtree(agency))] if agency is not None else []
@@ -229,7 +228,7 @@ def _career_alerts(conn: sa.Connection, policy: SecondmentPolicy, agency: str | 
         scope = set(conn.scalars(sa.select(AG.c.id).where(AG.c.id.in_(subtree(agency)))))
         flagged = [(pid, pos) for pid, pos in flagged if hosts[pid] & scope or people[pid].agency_id in scope]
     items = [
-        from_row(
+        copied(
             CareerCapItem,
             pos,
             person_id=pid,
@@ -285,7 +284,7 @@ def cost_report(engine: Engine, *, fiscal_year: int, agency: str | None = None) 
             )
         }
     rows = [
-        from_row(AgencyCostRow, r, agency=from_row(AgencyRef, names[r.agency_id]))
+        copied(AgencyCostRow, r, agency=copied(AgencyRef, names[r.agency_id]))
         for r in sorted(by_agency, key=lambda r: (-r.total_baht, -r.paid_as_sender_baht, names[r.agency_id].code))
     ]
     totals = CostTotals(

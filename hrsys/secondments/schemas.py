@@ -204,12 +204,6 @@ class EndReportInput(Input):
 OutT = TypeVar("OutT", bound=msgspec.Struct)
 
 
-def from_row(cls: type[OutT], row: Any, **given: Any) -> OutT:
-    """A ``cls`` whose fields are read from the attributes of the same names of ``row`` (an ORM object, a
-    result row or a struct), except those ``given``: the one way rows become response bodies here."""
-    return cls(**{f: getattr(row, f) for f in cls.__struct_fields__ if f not in given}, **given)
-
-
 class PersonRef(Output):
     id: int
     kind: PersonKind

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.allocation.service import ensure_capacity
+from hrsys.core.copying import columns, copied
 from hrsys.core.errors import Conflict, FieldError, check
 from hrsys.people.models import Person
 from hrsys.taskforces import states
-from hrsys.taskforces.fields import columns, from_attrs
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed
 from hrsys.taskforces.schemas import MemberCreate, MemberOut, MemberUpdate, PersonRef
 from hrsys.taskforces.service import added, get, part_of, person_errors, require_editable, today
@@ -49,8 +49,7 @@ def members_out(session: Session, taskforce_id: int) -> list[MemberOut]:
     rows = session.execute(sa.select(M).where(M.c.taskforce_id == taskforce_id).order_by(M.c.id)).all()
     people = people_refs(session, {r.person_id for r in rows})
     return [
-        from_attrs(MemberOut, r, person=people[r.person_id], allowed_moves=states.MEMBERS.allowed(r.status))
-        for r in rows
+        copied(MemberOut, r, person=people[r.person_id], allowed_moves=states.MEMBERS.allowed(r.status)) for r in rows
     ]
 
 

@@ -10,9 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.core.copying import changes, columns, copied
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
-from hrsys.taskforces.fields import changes, columns, from_attrs
+from hrsys.core.lookups import part_or_404
 from hrsys.taskforces.models import Kpi, KpiActual, TaskForceBudget
 from hrsys.taskforces.schemas import ActualCreate, ActualOut, BudgetOut, BudgetPut, KpiCreate, KpiOut, KpiUpdate
 from hrsys.taskforces.service import added, get, part_of, today
@@ -29,8 +30,8 @@ def kpis_out(session: Session, taskforce_id: int) -> list[KpiOut]:
             .where(KpiActual.kpi_id.in_([k.id for k in kpis]))
             .order_by(KpiActual.kpi_id, KpiActual.measured_on)
         ):
-            actuals[a.kpi_id].append(from_attrs(ActualOut, a))
-    return [from_attrs(KpiOut, k, actuals=actuals.get(k.id, [])) for k in kpis]
+            actuals[a.kpi_id].append(copied(ActualOut, a))
+    return [copied(KpiOut, k, actuals=actuals.get(k.id, [])) for k in kpis]
 
 
 def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
@@ -42,7 +43,7 @@ def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
     out = []
     for b in rows:
         lo, hi = fiscal_year_bounds(b.fiscal_year)
-        out.append(from_attrs(BudgetOut, b, starts_on=lo, ends_on=hi))
+        out.append(copied(BudgetOut, b, starts_on=lo, ends_on=hi))
     return out
 
 
@@ -108,9 +109,7 @@ def add_actual(
 def delete_actual(session: Session, taskforce_id: int, kpi_id: int, actual_id: int) -> None:
     tf = get(session, taskforce_id)
     kpi = part_of(session, tf, Kpi, kpi_id, "KPI")
-    actual = session.get(KpiActual, actual_id)
-    if actual is None or actual.kpi_id != kpi.id:
-        raise NotFound("KPI actual", actual_id)
+    actual = part_or_404(session, KpiActual, actual_id, "KPI actual", kpi_id=kpi.id)
     session.delete(actual)
     session.flush()
 

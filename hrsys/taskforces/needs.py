@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hrsys.core.copying import changes, columns, copied
 from hrsys.core.errors import Conflict, FieldError, check
 from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.skills.catalog.refs import level_errors, lookup_skill, scale_of, skills_by_id
-from hrsys.taskforces.fields import changes, columns, from_attrs
 from hrsys.taskforces.members import filled_count
 from hrsys.taskforces.models import TaskForceMember, TaskForceNeed
 from hrsys.taskforces.schemas import NeedCreate, NeedOut, NeedUpdate
@@ -33,9 +33,7 @@ def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
         .where(N.c.taskforce_id == taskforce_id)
         .order_by(N.c.id)
     )
-    return [
-        from_attrs(NeedOut, r, skill=f"{r.framework}:{r.code}", skill_code=r.code, skill_name=r.name_en) for r in rows
-    ]
+    return [copied(NeedOut, r, skill=f"{r.framework}:{r.code}", skill_code=r.code, skill_name=r.name_en) for r in rows]
 
 
 def add_need(session: Session, taskforce_id: int, data: NeedCreate) -> TaskForceNeed:

@@ -18,6 +18,7 @@ from hrsys.access import audit
 from hrsys.access.identity import CurrentUser
 from hrsys.agencies.models import Agency
 from hrsys.allocation.service import ensure_capacity
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.core.fiscal import months_in_period
@@ -277,15 +278,12 @@ def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser |
                 person_id=pid,
                 after={"view": "full", "fields": ["monthly_cost_baht"], "via": f"team proposal {p.id}"},
             )
-    return ProposalOut(
-        id=p.id,
-        taskforce_id=p.taskforce_id,
-        status=p.status,
+    return copied(
+        ProposalOut,
+        p,
         allowed_moves=PROPOSALS.allowed(p.status),
-        created_at=p.created_at,
         starts_on=dt.date.fromisoformat(p.result["starts_on"]),
         ends_on=dt.date.fromisoformat(p.result["ends_on"]),
-        options=p.options,
         team=team,
     )
 
@@ -310,10 +308,9 @@ def list_proposals(session: Session, taskforce_id: int, viewer: CurrentUser | No
         team = p.result.get("team", {})
         masked = any(m["person_id"] not in visible for m in team.get("members", []))
         out.append(
-            ProposalListItem(
-                id=p.id,
-                status=p.status,
-                created_at=p.created_at,
+            copied(
+                ProposalListItem,
+                p,
                 members=len(team.get("members", [])),
                 uncovered=sum(u.get("missing", 0) for u in team.get("uncovered", [])),
                 total_cost=None if masked else team.get("cost", {}).get("total", 0.0),

@@ -9,11 +9,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
-from hrsys.core.errors import FieldError, Invalid, check
-from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.core.errors import Invalid, check
+from hrsys.core.lookups import contains_text
+from hrsys.core.pagination import COUNT_CAP, Page, page_errors
 from hrsys.taskforces import states
-from hrsys.taskforces.fields import from_attrs
 from hrsys.taskforces.members import members_out, people_refs
 from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed
 from hrsys.taskforces.monitoring import budget_out, kpis_out
@@ -30,10 +31,10 @@ A = Agency.__table__
 def to_out(session: Session, tf: TaskForce, *, show_members: bool = True) -> TaskForceOut:
     agency = session.execute(sa.select(A.c.code, A.c.name_th, A.c.name_en).where(A.c.id == tf.agency_id)).one()
     lead = people_refs(session, {tf.lead_id}).get(tf.lead_id) if tf.lead_id else None
-    return from_attrs(
+    return copied(
         TaskForceOut,
         tf,
-        agency=from_attrs(AgencyRef, agency),
+        agency=copied(AgencyRef, agency),
         lead=lead,
         allowed_moves=states.TASKFORCES.allowed(tf.status),
         needs=needs_out(session, tf.id),
@@ -54,11 +55,7 @@ def list_taskforces(
     offset: int = 0,
 ) -> Page[TaskForceListItem]:
     """A page of task forces (newest first) with counts of needs and active members, in one round trip."""
-    errors = []
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
+    errors = page_errors(limit, offset)
     check(errors)
     conds: list[sa.ColumnElement[bool]] = []
     if agency is not None:
@@ -68,12 +65,7 @@ def list_taskforces(
     if status is not None:
         conds.append(T.c.status == status)
     if q:
-        like = f"%{q.lower()}%"
-        conds.append(
-            sa.or_(
-                sa.func.lower(T.c.name_en).like(like), T.c.name_th.like(f"%{q}%"), sa.func.lower(T.c.code).like(like)
-            )
-        )
+        conds.append(contains_text(q, T.c.name_en, T.c.name_th, T.c.code))
     if active_on is not None:
         conds.append(sa.and_(T.c.starts_on <= active_on, T.c.ends_on >= active_on))
     n_needs = sa.select(sa.func.count()).where(N.c.taskforce_id == T.c.id).scalar_subquery()
@@ -109,5 +101,5 @@ def list_taskforces(
         total = rows[0].total if rows else (conn.scalar(counted) or 0)
         if not rows and agency is not None and conn.scalar(sa.select(A.c.id).where(A.c.code == agency)) is None:
             raise Invalid.one("agency", f"no agency with code {agency}")
-    items = [from_attrs(TaskForceListItem, r) for r in rows]
+    items = [copied(TaskForceListItem, r) for r in rows]
     return Page(items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset)

@@ -35,8 +35,8 @@ from collections import defaultdict
 
 import msgspec
 
+from hrsys.core.copying import copied
 from hrsys.core.fiscal import fiscal_year_bounds, months_by_fiscal_year
-from hrsys.taskforces.fields import from_attrs
 
 KPI_STATUSES = ("met", "on_track", "behind", "overdue", "no_data")
 
@@ -258,7 +258,7 @@ def build_report(
             for fy, months in months_by_fiscal_year(m.starts_on, served_to).items():
                 staff_by_fy[fy] += float(rate * months)
         member_lines.append(
-            from_attrs(
+            copied(
                 MemberCostLine,
                 m,
                 months_to_date=round(float(months_to_date), 3),
@@ -340,7 +340,7 @@ def build_report(
             if abs(span) > 0:
                 planned = round((approved + staff_planned) / abs(span), 2)
         lines.append(
-            from_attrs(
+            copied(
                 KpiLine,
                 k,
                 latest=latest.value if latest else None,

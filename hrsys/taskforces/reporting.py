@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from hrsys.access.identity import CurrentUser
 from hrsys.agencies.models import Agency
+from hrsys.core.copying import copied
 from hrsys.people.models import Person
-from hrsys.taskforces.fields import from_attrs
 from hrsys.taskforces.models import TaskForceMember
 from hrsys.taskforces.monitoring import budget_out, kpis_out
 from hrsys.taskforces.report import ActualFact, BudgetFact, KpiFact, MemberFact, Report, TaskForceFact, build_report
@@ -32,9 +32,9 @@ def report(
     as_of = as_of or today()
     tf = get(session, taskforce_id)
     agency = session.scalar(sa.select(A.c.code).where(A.c.id == tf.agency_id)) or ""
-    facts = from_attrs(TaskForceFact, tf, agency=agency, status=tf.status.value)
+    facts = copied(TaskForceFact, tf, agency=agency, status=tf.status.value)
     kpis = [
-        from_attrs(KpiFact, k, kind=k.kind.value, actuals=tuple(from_attrs(ActualFact, a) for a in k.actuals))
+        copied(KpiFact, k, kind=k.kind.value, actuals=tuple(copied(ActualFact, a) for a in k.actuals))
         for k in kpis_out(session, tf.id)
     ]
     budgets = [
@@ -60,7 +60,7 @@ def report(
         .order_by(M.c.id)
     )
     members = [
-        from_attrs(
+        copied(
             MemberFact,
             r,
             name=f"{r.first_name_th} {r.last_name_th}",

@@ -20,9 +20,9 @@ from hrsys.access.guard import taskforce_guard
 from hrsys.access.identity import CurrentUser
 from hrsys.access.rules import Access
 from hrsys.access.scope import Visibility, require_agency_code, taskforce_visibility
+from hrsys.core.copying import copied
 from hrsys.core.pagination import Page
 from hrsys.taskforces import export, members, monitoring, needs, proposals, reads, reporting, service
-from hrsys.taskforces.fields import from_attrs
 from hrsys.taskforces.report import Report
 from hrsys.taskforces.schemas import (
     ActualCreate,
@@ -236,7 +236,7 @@ class TaskForceController(Controller):
         self, db_session: Db, taskforce_id: PathId, kpi_id: PathId, data: JSONBody[ActualCreate]
     ) -> ActualOut:
         """Record the value measured on a day (one per day; also after the task force has closed)."""
-        return from_attrs(ActualOut, monitoring.add_actual(db_session, taskforce_id, kpi_id, data))
+        return copied(ActualOut, monitoring.add_actual(db_session, taskforce_id, kpi_id, data))
 
     @delete("/{taskforce_id:int}/kpis/{kpi_id:int}/actuals/{actual_id:int}", **WRITE)
     @transaction

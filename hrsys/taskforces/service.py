@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from hrsys.agencies.models import Agency
 from hrsys.core import clock
+from hrsys.core.copying import changes, columns
 from hrsys.core.db import Base
-from hrsys.core.errors import Conflict, FieldError, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, check, check_version
+from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
 from hrsys.taskforces import states
-from hrsys.taskforces.fields import changes, columns
 from hrsys.taskforces.models import Kpi, TaskForce, TaskForceBudget, TaskForceMember, TaskForceNeed, TeamProposal
 from hrsys.taskforces.schemas import StatusChange, TaskForceCreate, TaskForceUpdate
 from hrsys.taskforces.states import MemberStatus, ProposalStatus, TaskForceStatus
@@ -41,10 +42,9 @@ def today() -> dt.date:
 
 def get(session: Session, taskforce_id: int, *, lock: bool = False) -> TaskForce:
     """The task force, locked against concurrent membership changes when ``lock``; 404 if unknown."""
-    tf = session.get(TaskForce, taskforce_id, with_for_update={"key_share": True} if lock else None)
-    if tf is None:
-        raise NotFound("task force", taskforce_id)
-    return tf
+    return get_or_404(
+        session, TaskForce, taskforce_id, "task force", with_for_update={"key_share": True} if lock else None
+    )
 
 
 Part = TypeVar("Part", Kpi, TaskForceMember, TaskForceNeed, TeamProposal)
@@ -60,10 +60,7 @@ def added(session: Session, row: Row) -> Row:
 
 def part_of(session: Session, tf: TaskForce, model: type[Part], part_id: int, what: str) -> Part:
     """The need, member, KPI or proposal ``part_id`` of ``tf``; 404 (``what``) if unknown or of another one."""
-    part = session.get(model, part_id)
-    if part is None or part.taskforce_id != tf.id:
-        raise NotFound(what, part_id)
-    return part
+    return part_or_404(session, model, part_id, what, taskforce_id=tf.id)
 
 
 def require_editable(tf: Any) -> None:
@@ -77,11 +74,7 @@ def require_editable(tf: Any) -> None:
 
 
 def _stale(tf: TaskForce, version: int | None) -> None:
-    if version is not None and version != tf.version:
-        raise Conflict(
-            f"task force {tf.code} was changed by someone else (version {tf.version}, you sent {version})",
-            rule="stale_edit",
-        )
+    check_version("task force", tf.code, tf.version, version)
 
 
 def person_errors(session: Session, person_id: int, field: str) -> list[FieldError]:

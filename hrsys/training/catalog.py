@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hrsys.core.cache import StampedCache
-from hrsys.core.stamps import VersionStamp
+from hrsys.core.stamps import read_stamps
 from hrsys.training.models import Course, CourseOutcome, CoursePrerequisite
 from hrsys.training.plan_instance import PlanCourse, index_outcomes
 
@@ -54,12 +54,7 @@ class CourseCatalog:
 
 
 def read_stamp(conn: sa.Connection) -> tuple[Any, ...]:
-    rows = conn.execute(
-        sa.select(VersionStamp.name, VersionStamp.version, VersionStamp.updated_at)
-        .where(VersionStamp.name.in_(STAMPS))
-        .order_by(VersionStamp.name)
-    ).all()
-    return tuple(tuple(r) for r in rows)
+    return read_stamps(conn, STAMPS)
 
 
 def load(conn: sa.Connection, stamp: tuple[Any, ...] = ()) -> CourseCatalog:

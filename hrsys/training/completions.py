@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit, utcnow
-from hrsys.core.errors import Conflict, Invalid
+from hrsys.core.errors import Conflict, Invalid, check_version
 from hrsys.skills.assessments.models import Assessment, AssessmentSource
 from hrsys.skills.assessments.service import refresh_current
 from hrsys.training import flows
@@ -33,7 +33,6 @@ from hrsys.training.models import (
     PlanItemStatus,
     PlanStatus,
 )
-from hrsys.training.refusals import check_version
 from hrsys.training.schemas import (
     CompletionReport,
     EnrolmentStatusChange,
@@ -45,7 +44,7 @@ def change_enrolment_status(
 ) -> Enrolment:
     """Move an enrolment along its flow (HR). Completion records assessments; a full session is a 409."""
     e = lock_for_edit(session, get_enrolment(session, enrolment_id))
-    check_version("enrolment", e, data.version)
+    check_version("enrolment", e.id, e.version, data.version)
     new = data.status
     flows.ENROLMENTS.next(e.status.value, new.value, subject=e.id)
     if new == EnrolmentStatus.enrolled:

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers.roles import resolve_skills
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.lookups import contains_text
 from hrsys.core.stamps import bump_version
 from hrsys.skills.catalog.models import Framework, Skill
 from hrsys.training import catalog as course_cache
@@ -40,7 +42,6 @@ from hrsys.training.schemas import (
     OutcomeOut,
     SessionCreate,
     SessionOut,
-    copied,
 )
 
 STAMP = course_cache.STAMP
@@ -131,15 +132,7 @@ def list_courses(
     if certified_v6 is not None:
         stmt = stmt.where(Course.certified_v6 == certified_v6)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Course.code).like(like),
-                sa.func.lower(Course.title_en).like(like),
-                Course.title_th.like(f"%{q}%"),
-                sa.func.lower(Course.provider).like(like),
-            )
-        )
+        stmt = stmt.where(contains_text(q, Course.code, Course.title_en, Course.title_th, Course.provider))
     if skill is not None:
         ids = resolve_skills(session, [skill])
         if skill not in ids:

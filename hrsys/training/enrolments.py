@@ -14,7 +14,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.copying import copied
+from hrsys.core.errors import Conflict, FieldError, Invalid, check
+from hrsys.core.lookups import get_or_404
 from hrsys.people.models import Person
 from hrsys.skills.assessments.models import Assessment
 from hrsys.skills.catalog.models import Framework, Skill
@@ -34,15 +36,11 @@ from hrsys.training.schemas import (
     EnrolmentCreate,
     EnrolmentOut,
     RecordedAssessment,
-    copied,
 )
 
 
 def get_enrolment(session: Session, enrolment_id: int) -> Enrolment:
-    e = session.get(Enrolment, enrolment_id)
-    if e is None:
-        raise NotFound("enrolment", enrolment_id)
-    return e
+    return get_or_404(session, Enrolment, enrolment_id, "enrolment")
 
 
 def enrolment_out(session: Session, e: Enrolment) -> EnrolmentOut:

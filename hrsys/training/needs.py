@@ -25,6 +25,7 @@ from hrsys.agencies.models import Agency
 from hrsys.careers import cache as career_cache
 from hrsys.careers.models import RoleRequirement
 from hrsys.core import tabular
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid
 from hrsys.people.models import Person, PersonKind
@@ -111,18 +112,7 @@ def training_needs(
         if not closed:
             continue
         per = None if course.cost_baht == 0 else round(closed * 100_000 / course.cost_baht, 3)
-        values.append(
-            CourseValue(
-                code=course.code,
-                title_en=course.title_en,
-                provider=course.provider,
-                cost_baht=course.cost_baht,
-                hours=course.hours,
-                shortfall_closed=closed,
-                people_helped=helped,
-                per_100k_baht=per,
-            )
-        )
+        values.append(copied(CourseValue, course, shortfall_closed=closed, people_helped=helped, per_100k_baht=per))
     values.sort(key=lambda v: (v.per_100k_baht is not None, -(v.per_100k_baht or 0), -v.shortfall_closed, v.code))
     return TrainingNeedsOut(
         agency=agency,

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers.models import Role
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.db import lock_for_edit, utcnow
-from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
+from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, check_version
+from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
 from hrsys.training import flows
 from hrsys.training.enrolments import user_person_id
@@ -33,7 +35,6 @@ from hrsys.training.models import (
     PlanItemStatus,
     PlanStatus,
 )
-from hrsys.training.refusals import check_version
 from hrsys.training.schemas import (
     PlanCreate,
     PlanFromTraining,
@@ -44,16 +45,12 @@ from hrsys.training.schemas import (
     PlanOut,
     PlanStatusChange,
     PlanUpdate,
-    copied,
 )
 from hrsys.training.training_plan import training_plan
 
 
 def get_plan(session: Session, plan_id: int) -> DevelopmentPlan:
-    plan = session.get(DevelopmentPlan, plan_id)
-    if plan is None:
-        raise NotFound("development plan", plan_id)
-    return plan
+    return get_or_404(session, DevelopmentPlan, plan_id, "development plan")
 
 
 def plan_out(session: Session, plan: DevelopmentPlan) -> PlanOut:
@@ -165,7 +162,7 @@ def _require_state(plan: DevelopmentPlan, states: Sequence[str], what: str) -> N
 
 def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    check_version("plan", plan, data.version if isinstance(data.version, int) else None)
+    check_version("plan", plan.id, plan.version, data.version if isinstance(data.version, int) else None)
     if plan.status.value in ("done", "cancelled"):
         _require_state(plan, ("draft", "submitted", "approved", "in_progress"), "changing the plan")
     if data.target_role is not msgspec.UNSET:
@@ -183,7 +180,7 @@ def change_status(
     session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
 ) -> DevelopmentPlan:
     plan = lock_for_edit(session, get_plan(session, plan_id))
-    check_version("plan", plan, data.version)
+    check_version("plan", plan.id, plan.version, data.version)
     new = data.status
     flows.PLANS.next(plan.status.value, new.value, subject=plan.id)
     if new == PlanStatus.submitted:
@@ -264,9 +261,7 @@ def add_item(session: Session, plan_id: int, data: PlanItemIn) -> DevelopmentPla
 
 
 def _get_item(session: Session, plan: DevelopmentPlan, item_id: int) -> DevelopmentPlanItem:
-    item = session.get(DevelopmentPlanItem, item_id)
-    if item is None or item.plan_id != plan.id:
-        raise NotFound("plan item", item_id)
+    item = part_or_404(session, DevelopmentPlanItem, item_id, "plan item", plan_id=plan.id)
     return item
 
 

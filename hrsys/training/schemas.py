@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -20,12 +20,6 @@ Hours = Annotated[float, msgspec.Meta(gt=0, le=5000)]
 Baht = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 CostUnit = Literal["baht", "hours"]
 S = TypeVar("S", bound=msgspec.Struct)
-
-
-def copied(cls: type[S], source: Any, **given: Any) -> S:
-    """A ``cls`` with the fields in ``given``, and every other field read from ``source``'s attribute of that name
-    (a row, a cached record): the one place rows become API structs."""
-    return cls(**{f: given[f] if f in given else getattr(source, f) for f in cls.__struct_fields__})
 
 
 # --- courses --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers.gap import compute_gap
 from hrsys.careers.service import load_profile, person_facts
 from hrsys.core import clock
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import Invalid
 from hrsys.training import catalog as course_cache
@@ -34,7 +35,6 @@ from hrsys.training.schemas import (
     PlannedCourse,
     SessionOut,
     TrainingPlanOut,
-    copied,
 )
 
 

@@ -51,6 +51,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
+from hrsys.core.copying import copied
+
 SOURCES = ("self", "manager", "assessment_centre", "certification", "training", "knowledge_transfer")
 
 DEFAULT_TRUST_ORDER: tuple[str, ...] = (
@@ -170,13 +172,10 @@ def current_profile(
 
 
 def _entry(skill_id: int, ev: Evidence, superseded: int) -> ProfileEntry:
-    return ProfileEntry(
+    return copied(
+        ProfileEntry,
+        ev,
         skill_id=skill_id,
-        level=ev.level,
-        source=ev.source,
-        assessment_id=ev.assessment_id,
-        assessed_on=ev.assessed_on,
-        valid_until=ev.valid_until,
         via_skill_id=None if ev.skill_id == skill_id else ev.skill_id,
         superseded=superseded,
     )

@@ -12,9 +12,10 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hrsys.core.copying import copied
 from hrsys.core.db import read_engine
 from hrsys.core.errors import FieldError, Invalid, NotFound, check
-from hrsys.core.pagination import COUNT_CAP, MAX_LIMIT, Page
+from hrsys.core.pagination import COUNT_CAP, Page, page_errors
 from hrsys.core.stamps import VersionStamp
 from hrsys.skills.catalog import search
 from hrsys.skills.catalog.format import parse_skill_ref
@@ -253,11 +254,7 @@ def search_skills(
     skills come in framework and file order. O(n) scan or O(m) candidates, then
     O(m log k) ranking for a page of k = offset + limit.
     """
-    errors: list[FieldError] = []
-    if not 1 <= limit <= MAX_LIMIT:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
+    errors = page_errors(limit, offset)
     if q is not None and len(q) > 200:
         errors.append(FieldError("q", "at most 200 characters"))
     check(errors)
@@ -315,20 +312,7 @@ def search_skills(
             ranked += [(3, e) for e in heapq.nsmallest(want - len(ranked), rest, key=_tie)]
     else:
         ranked = [(3, e) for e in found[:want]]
-    items = [
-        SkillHit(
-            id=e.id,
-            ref=f"{e.framework}:{e.code}",
-            framework=e.framework,
-            code=e.code,
-            name_th=e.name_th,
-            name_en=e.name_en,
-            group=e.group,
-            rank=rank,
-            retired=e.retired,
-        )
-        for rank, e in ranked[offset:]
-    ]
+    items = [copied(SkillHit, e, ref=f"{e.framework}:{e.code}", rank=rank) for rank, e in ranked[offset:]]
     return Page(items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset)
 
 

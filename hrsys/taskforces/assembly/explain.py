@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hrsys.core.copying import copied
 from hrsys.taskforces.assembly.model import Model, State
 from hrsys.taskforces.assembly.structs import (
     Candidate,
@@ -20,7 +21,6 @@ from hrsys.taskforces.assembly.structs import (
     UncoveredNeed,
     satang_to_baht,
 )
-from hrsys.taskforces.fields import from_attrs
 
 
 def describe(
@@ -43,7 +43,7 @@ def describe(
         for j in sorted(st.on[i]):
             nd = m.needs[j]
             sl = c.skills[nd.skill_id]
-            fills.append(from_attrs(Fill, nd, need_id=nd.id, label=_label(nd), level=sl.level, evidence=sl.evidence))
+            fills.append(copied(Fill, nd, need_id=nd.id, label=_label(nd), level=sl.level, evidence=sl.evidence))
         cost_i = sum(m.cost[i][j] for j in st.on[i])
         monthly_i = sum(c.monthly_cost * m.alloc[j] for j in st.on[i])
         people_cost += cost_i
@@ -54,7 +54,7 @@ def describe(
             {m.pool[k].person_id for k, d in m.close[i].items() if d == 1 and st.cnt[k]} | m.current_adjacent[i]
         )
         members.append(
-            from_attrs(
+            copied(
                 ProposedMember,
                 c,
                 fills=fills,
@@ -164,12 +164,10 @@ def _uncovered(
             why = why or ["has the skill at the level"]
         else:
             continue
-        into.append(
-            from_attrs(Suggestion, c, level=level, gap=gap, free=free_now, why=", ".join(why), training=training)
-        )
+        into.append(copied(Suggestion, c, level=level, gap=gap, free=free_now, why=", ".join(why), training=training))
     internal.sort(key=lambda s: (s.gap, -s.free, s.monthly_cost, s.person_id))
     external.sort(key=lambda s: (-(s.free >= nd.allocation), -s.level, s.monthly_cost, s.person_id))
-    return from_attrs(
+    return copied(
         UncoveredNeed,
         nd,
         need_id=nd.id,

@@ -1,4 +1,7 @@
-"""Copying fields by name, between rows, input structs and answers: the one way task forces do it (pure)."""
+"""Copying fields by name between rows, input structs and answer structs: the one way services do it (pure).
+
+Nothing is converted: a date stays a date, an enum member stays a member, exactly as a direct call of the struct
+would take them; the JSON key order of an answer is its struct's field order, whatever the order of ``given``."""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ import msgspec
 S = TypeVar("S", bound=msgspec.Struct)
 
 
-def from_attrs(cls: type[S], source: Any, /, **given: Any) -> S:
+def copied(cls: type[S], source: Any, /, **given: Any) -> S:
     """A ``cls`` whose fields are ``given``, and the others the attributes of the same name of ``source`` (an
-    ORM object, a row, another struct). Built like a direct call of ``cls``: nothing is converted."""
+    ORM object, a result row, a cached record, another struct)."""
     return cls(**{f: given[f] if f in given else getattr(source, f) for f in cls.__struct_fields__})
 
 
