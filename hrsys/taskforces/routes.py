@@ -10,16 +10,15 @@ from collections.abc import Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access import audit
 from hrsys.access.guard import taskforce_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.access.scope import Visibility, require_agency_code, taskforce_visibility
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.core.pagination import Page
 from hrsys.taskforces import export, members, monitoring, needs, proposals, reads, reporting, service
 from hrsys.taskforces.fields import from_attrs
@@ -71,8 +70,6 @@ LEAD_READ: dict[str, Any] = {
 
 T = TypeVar("T")
 
-Db = NamedDependency[Session]
-User = NamedDependency[CurrentUser]
 PathId = FromPath[int]
 
 
@@ -133,7 +130,7 @@ class TaskForceController(Controller):
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=True)
     def list_taskforces(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         agency: Annotated[
             str | None, QueryParameter(description="Agency code: that agency and its sub-agencies")
         ] = None,

@@ -7,15 +7,13 @@ from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access import scope
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import CurrentUser, User
 from hrsys.access.rules import Access
 from hrsys.agencies import overview as agencies_overview
 from hrsys.agencies.overview import AgencyInfo
@@ -23,6 +21,7 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers import overview as careers_overview
 from hrsys.careers import succession
 from hrsys.core.errors import NotFound
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.people.importer import COLUMNS, import_people
 from hrsys.people.listing import list_people_for
 from hrsys.secondments import lookups as secondment_lookups
@@ -61,9 +60,9 @@ class HrController(PageController):
     def dashboard(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         agency: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
         """Heat map, bench strength of critical roles, training needs, secondment alerts, KPIs behind target."""
@@ -120,8 +119,8 @@ class HrController(PageController):
     def people_search(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        current_user: NamedDependency[CurrentUser],
+        db_engine: DbEngine,
+        current_user: User,
         skill: Annotated[str | None, QueryParameter(max_length=170)] = None,
         min_level: Annotated[str | None, QueryParameter(max_length=3)] = None,
     ) -> Template:
@@ -160,8 +159,8 @@ class HrController(PageController):
     def upload(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         """Import people or assessments from CSV/XLSX; the row-level problems are listed on the page."""

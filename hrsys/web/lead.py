@@ -6,17 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.guard import taskforce_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.core.errors import FieldError, Invalid
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.taskforces import members as taskforce_members
 from hrsys.taskforces import needs as taskforce_needs
 from hrsys.taskforces import overview as taskforces_overview
@@ -64,8 +63,8 @@ class LeadController(PageController):
     def my_taskforces(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        current_user: NamedDependency[CurrentUser],
+        db_engine: DbEngine,
+        current_user: User,
     ) -> Template:
         """The task forces I lead (HR officers: of their subtree; admins: all)."""
         return render(request, "lead.html", taskforces=taskforces_overview.my_taskforces(db_engine, current_user))
@@ -105,7 +104,7 @@ class LeadController(PageController):
     def taskforce_page(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         taskforce_id: FromPath[int],
         accepted: FromQuery[bool] = False,
     ) -> Template:
@@ -117,8 +116,8 @@ class LeadController(PageController):
     def propose(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         taskforce_id: FromPath[int],
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
@@ -132,9 +131,7 @@ class LeadController(PageController):
 
     @post("/lead/taskforces/{taskforce_id:int}/proposals/{proposal_id:int}/accept", opt={"access": Access.lead},
           guards=[taskforce_guard()], sync_to_thread=True, status_code=303)  # fmt: skip
-    def accept(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
-    ) -> Redirect:
+    def accept(self, db_session: Db, taskforce_id: FromPath[int], proposal_id: FromPath[int]) -> Redirect:
         """Turn the proposal into members (409 page if a need changed meanwhile)."""
         proposals.accept(db_session, taskforce_id, proposal_id)
         db_session.commit()

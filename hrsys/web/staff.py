@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -16,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.guard import person_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import CurrentUser, User
 from hrsys.access.rules import Access
 from hrsys.careers import cache as career_cache
 from hrsys.careers import overview as careers_overview
@@ -24,6 +23,7 @@ from hrsys.careers import service as careers
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.core import clock
 from hrsys.core.errors import FieldError, Forbidden, Invalid, NotFound
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.skills import overview as skills_overview
 from hrsys.skills.assessments import service as assessment_service
 from hrsys.skills.assessments.schemas import AssessmentCreate
@@ -83,9 +83,9 @@ class StaffController(PageController):
     def my_page(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         target: Annotated[str | None, QueryParameter(max_length=80)] = None,
         saved: FromQuery[bool] = False,
     ) -> Template:
@@ -180,9 +180,9 @@ class StaffController(PageController):
     def person_page(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         person_id: FromPath[int],
         target: Annotated[str | None, QueryParameter(max_length=80)] = None,
     ) -> Template:
@@ -194,9 +194,9 @@ class StaffController(PageController):
     def self_assess(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         data: Annotated[SelfAssessmentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         """Record a self-assessment (source: self, today); a bad field re-shows the page with the reason."""
