@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
@@ -33,7 +33,7 @@ from hrsys.taskforces import overview as taskforces_overview
 from hrsys.taskforces import reporting
 from hrsys.training import needs as training_needs
 from hrsys.web import charts, i18n
-from hrsys.web.pages import PageController, lang_of, render, require_form
+from hrsys.web.pages import PageController, PageRequest, lang_of, render, require_form
 from hrsys.web.panels import panel_cache, safely
 
 
@@ -51,7 +51,7 @@ def _hr_root(engine: Engine, user: CurrentUser, agency: str | None) -> AgencyInf
     return None
 
 
-def _upload_page(request: Request[Any, Any, Any], status_code: int = 200, **context: Any) -> Template:
+def _upload_page(request: PageRequest, status_code: int = 200, **context: Any) -> Template:
     return render(request, "upload.html", status_code, people_columns=COLUMNS, **context)
 
 
@@ -59,7 +59,7 @@ class HrController(PageController):
     @get("/hr", opt={"access": Access.hr}, sync_to_thread=True)
     def dashboard(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_engine: DbEngine,
         db_session: Db,
         current_user: User,
@@ -118,7 +118,7 @@ class HrController(PageController):
     @get("/hr/people", opt={"access": Access.hr}, sync_to_thread=True)
     def people_search(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_engine: DbEngine,
         current_user: User,
         skill: Annotated[str | None, QueryParameter(max_length=170)] = None,
@@ -152,13 +152,13 @@ class HrController(PageController):
         )
 
     @get("/hr/upload", opt={"access": Access.hr}, sync_to_thread=False)
-    def upload_page(self, request: Request[Any, Any, Any]) -> Template:
+    def upload_page(self, request: PageRequest) -> Template:
         return _upload_page(request, report=None, kind="people", error=None)
 
     @post("/hr/upload", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def upload(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_session: Db,
         current_user: User,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],

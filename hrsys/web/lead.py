@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -23,7 +23,7 @@ from hrsys.taskforces import proposals, reporting
 from hrsys.taskforces import service as taskforces
 from hrsys.taskforces.schemas import ProposalRequest
 from hrsys.web import charts, i18n
-from hrsys.web.pages import PageController, lang_of, render, require_form
+from hrsys.web.pages import PageController, PageRequest, lang_of, render, require_form
 
 
 def _kpi_svg(kpis: list[Any], lang: str) -> str | None:
@@ -60,18 +60,13 @@ def proposal_options(form: dict[str, Any]) -> ProposalRequest:
 
 class LeadController(PageController):
     @get("/lead", opt={"access": Access.lead}, sync_to_thread=True)
-    def my_taskforces(
-        self,
-        request: Request[Any, Any, Any],
-        db_engine: DbEngine,
-        current_user: User,
-    ) -> Template:
+    def my_taskforces(self, request: PageRequest, db_engine: DbEngine, current_user: User) -> Template:
         """The task forces I lead (HR officers: of their subtree; admins: all)."""
         return render(request, "lead.html", taskforces=taskforces_overview.my_taskforces(db_engine, current_user))
 
     def _page(
-        self, request: Request[Any, Any, Any], session: Session, taskforce_id: int, *, proposal: Any = None,
-        accepted: bool = False, message: str | None = None, status_code: int = 200,
+        self, request: PageRequest, session: Session, taskforce_id: int, *, proposal: Any = None,
+        accepted: bool = False, message: str | None = None, status_code: int = 200
     ) -> Template:  # fmt: skip
         lang = lang_of(request)
         tf = taskforces.get(session, taskforce_id)
@@ -102,11 +97,7 @@ class LeadController(PageController):
     @get("/lead/taskforces/{taskforce_id:int}", opt={"access": Access.lead}, guards=[taskforce_guard()],
          sync_to_thread=True)  # fmt: skip
     def taskforce_page(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: Db,
-        taskforce_id: FromPath[int],
-        accepted: FromQuery[bool] = False,
+        self, request: PageRequest, db_session: Db, taskforce_id: FromPath[int], accepted: FromQuery[bool] = False
     ) -> Template:
         """Needs and coverage, the open proposal, members and allocation, KPIs against target."""
         return self._page(request, db_session, taskforce_id, accepted=accepted)
@@ -115,7 +106,7 @@ class LeadController(PageController):
           guards=[taskforce_guard()], sync_to_thread=True, status_code=303)  # fmt: skip
     def propose(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_session: Db,
         current_user: User,
         taskforce_id: FromPath[int],

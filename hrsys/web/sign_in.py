@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -20,7 +20,7 @@ from hrsys.core import clock
 from hrsys.core.errors import Unauthorized
 from hrsys.core.handler_params import Db, DbEngine
 from hrsys.web import i18n
-from hrsys.web.pages import SIGN_IN, PageController, lang_of, render, require_form
+from hrsys.web.pages import SIGN_IN, PageController, PageRequest, lang_of, render, require_form
 
 
 def safe_next(target: str | None) -> str:
@@ -47,19 +47,19 @@ class SignInForm:
 
 class SignInController(PageController):
     @get("/", opt={"access": Access.public}, sync_to_thread=False)
-    def home(self, request: Request[Any, Any, Any]) -> Redirect:
+    def home(self, request: PageRequest) -> Redirect:
         """The start page of each kind of user (the sign-in page for visitors)."""
         user: CurrentUser | None = request.scope.get("user")
         return Redirect(home_of(user) if user else SIGN_IN, status_code=303)
 
     @get(SIGN_IN, opt={"access": Access.public}, sync_to_thread=False)
-    def sign_in_page(self, request: Request[Any, Any, Any], next: FromQuery[str] = "/") -> Template:
+    def sign_in_page(self, request: PageRequest, next: FromQuery[str] = "/") -> Template:
         return render(request, "sign_in.html", next=safe_next(next), error=None, username="")
 
     @post(SIGN_IN, opt={"access": Access.public}, sync_to_thread=True, status_code=303)
     def sign_in(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_engine: DbEngine,
         data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -31,7 +31,7 @@ from hrsys.training import plans as dev_plans
 from hrsys.training.enrolments import list_enrolments
 from hrsys.training.training_plan import training_plan
 from hrsys.web import charts, i18n
-from hrsys.web.pages import PageController, lang_of, render, require_form
+from hrsys.web.pages import PageController, PageRequest, lang_of, render, require_form
 from hrsys.web.panels import safely
 
 
@@ -82,7 +82,7 @@ class StaffController(PageController):
     @get("/me", opt={"access": Access.person}, sync_to_thread=True)
     def my_page(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_engine: DbEngine,
         db_session: Db,
         current_user: User,
@@ -94,7 +94,7 @@ class StaffController(PageController):
 
     def _render(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         engine: Engine,
         session: Session,
         user: CurrentUser,
@@ -179,7 +179,7 @@ class StaffController(PageController):
     @get("/people/{person_id:int}", opt={"access": Access.person}, guards=[person_guard()], sync_to_thread=True)
     def person_page(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_engine: DbEngine,
         db_session: Db,
         current_user: User,
@@ -193,7 +193,7 @@ class StaffController(PageController):
     @post("/me/assessments", opt={"access": Access.person}, sync_to_thread=True, status_code=303)
     def self_assess(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         db_engine: DbEngine,
         db_session: Db,
         current_user: User,
