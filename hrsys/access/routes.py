@@ -30,7 +30,7 @@ from hrsys.access.scope import Visibility, require_person
 from hrsys.config import Settings
 from hrsys.core import clock
 from hrsys.core.exceptions import problem_response
-from hrsys.core.handler_params import Db, DbEngine
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 
 
@@ -141,8 +141,8 @@ class UserController(Controller):
         role: FromQuery[UserRole | None] = None,
         agency: Annotated[str | None, QueryParameter(description="Agency code of HR officers")] = None,
         q: Annotated[str | None, QueryParameter(description="Substring of the user name", max_length=100)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[UserOut]:
         return service.list_users(db_session, role=role, agency=agency, q=q, limit=limit, offset=offset)
 
@@ -186,8 +186,8 @@ class AuditController(Controller):
         action: Annotated[str | None, QueryParameter(description="create, update, delete, read, export ...")] = None,
         since: Annotated[dt.datetime | None, QueryParameter(description="From this time (inclusive)")] = None,
         until: Annotated[dt.datetime | None, QueryParameter(description="Before this time")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[AuditEventOut]:
         """The audit trail, newest first. Events cannot be changed or deleted."""
         return service.list_audit(

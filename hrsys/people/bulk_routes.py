@@ -20,12 +20,7 @@ class BulkController(Controller):
 
     @post("/api/v1/people/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def people_import(
-        self,
-        db_session: Db,
-        current_user: User,
-        data: Upload,
-        partial: Partial = False,
-        dry_run: DryRun = False,
+        self, db_session: Db, current_user: User, data: Upload, partial: Partial = False, dry_run: DryRun = False
     ) -> BulkImportReport:
         """Create or update people from a CSV or XLSX file (all-or-nothing unless ``partial``)."""
         agency_ids = (

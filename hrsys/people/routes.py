@@ -14,7 +14,7 @@ from hrsys.access.guard import signed_in
 from hrsys.access.identity import CurrentUser, User
 from hrsys.access.masking import mask
 from hrsys.access.rules import Access
-from hrsys.core.handler_params import Db
+from hrsys.core.handler_params import Db, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.people import list_filters, listing, service
 from hrsys.people.list_filters import SEARCH_ORDER, Param
@@ -26,8 +26,8 @@ _SEARCH = Param(
 )
 _PAGE = (
     Param("sort", FromQuery[PeopleSort], PeopleSort.id),
-    Param("limit", Annotated[int, QueryParameter(ge=1, le=200)], 50),
-    Param("offset", Annotated[int, QueryParameter(ge=0)], 0),
+    Param("limit", Limit, 50),
+    Param("offset", Offset, 0),
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hrsys.access.guard import body_agency_guard, query_agency_guard, secondment_guard
 from hrsys.access.rules import Access
 from hrsys.core.fiscal import fiscal_year
-from hrsys.core.handler_params import Db, DbEngine
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.secondments import commands, lists, lookups, reads, reports
 from hrsys.secondments.lifecycle import Action, SecondmentStatus
@@ -138,8 +138,8 @@ class SecondmentController(Controller):
             int | None,
             QueryParameter(ge=0, le=3650, description="Only those in progress whose last day is within N days"),
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[SecondmentListItem]:
         """Secondments filtered by state, host agency, person or task force; ``ending_within=60`` lists
         those ending in the next 60 days, soonest first."""

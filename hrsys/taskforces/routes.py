@@ -18,7 +18,7 @@ from hrsys.access.guard import taskforce_guard
 from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.access.scope import Visibility, require_agency_code, taskforce_visibility
-from hrsys.core.handler_params import Db, DbEngine
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.taskforces import export, members, monitoring, needs, proposals, reads, reporting, service
 from hrsys.taskforces.fields import from_attrs
@@ -137,8 +137,8 @@ class TaskForceController(Controller):
         status: FromQuery[TaskForceStatus | None] = None,
         q: Annotated[str | None, QueryParameter(description="Substring of a name or code", max_length=100)] = None,
         active_on: Annotated[dt.date | None, QueryParameter(description="Only task forces running on this day")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[TaskForceListItem]:
         """Task forces, newest first, with their number of needs and active members."""
         return reads.list_taskforces(

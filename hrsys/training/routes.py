@@ -9,7 +9,7 @@ from hrsys.access import scope
 from hrsys.access.guard import body_person_guard, enrolment_guard, person_guard, plan_guard, query_agency_guard
 from hrsys.access.identity import User
 from hrsys.access.rules import Access
-from hrsys.core.handler_params import Db, DbEngine
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.training import completions, courses, enrolments, needs, plans, training_plan
 from hrsys.training.models import CourseMode, Enrolment, EnrolmentStatus, PlanStatus
 from hrsys.training.schemas import (
@@ -61,8 +61,8 @@ class CourseController(Controller):
         mode: FromQuery[CourseMode | None] = None,
         certified_v6: FromQuery[bool | None] = None,
         include_inactive: FromQuery[bool] = False,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[CourseListItem]:
         """Courses with their outcomes, by code."""
         return courses.list_courses(
@@ -114,7 +114,7 @@ class EnrolmentController(Controller):
         status: FromQuery[EnrolmentStatus | None] = None,
         pending: Annotated[bool | None, QueryParameter(description="Reported complete, awaiting confirmation")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[EnrolmentOut]:
         """Enrolments by person, course, session or status; ``pending=true`` lists completions to confirm."""
         in_scope = scope.person_id_condition(current_user, Enrolment.person_id)

@@ -12,7 +12,7 @@ from hrsys.access import scope
 from hrsys.access.guard import assessment_person_guard
 from hrsys.access.identity import User
 from hrsys.access.rules import Access
-from hrsys.core.handler_params import Db, DbEngine
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.core.pagination import Page
 from hrsys.skills.assessments import service as assessment_service
@@ -38,8 +38,8 @@ class AssessmentController(Controller):
         skill: Annotated[
             str | None, QueryParameter(description="FRAMEWORK:CODE: only this skill and its equivalents")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[AssessmentOut]:
         """The person's assessments, newest first, each marked valid, expired or future."""
         return assessment_service.history(db_engine, person_id, skill=skill, limit=limit, offset=offset)
@@ -60,12 +60,7 @@ class AssessmentImportController(Controller):
 
     @post("/api/v1/assessments/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def assessments_import(
-        self,
-        db_session: Db,
-        current_user: User,
-        data: Upload,
-        partial: Partial = False,
-        dry_run: DryRun = False,
+        self, db_session: Db, current_user: User, data: Upload, partial: Partial = False, dry_run: DryRun = False
     ) -> BulkImportReport:
         """Append assessments from a CSV or XLSX file and update the people's current profiles."""
         report = import_assessments(

@@ -8,7 +8,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from hrsys.access.rules import Access
-from hrsys.core.handler_params import DbEngine
+from hrsys.core.handler_params import DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.skills.catalog import service
 from hrsys.skills.catalog.schemas import FrameworkDetail, FrameworkOut, SkillHit, SkillOut
@@ -45,8 +45,8 @@ class SkillController(Controller):
         framework: Annotated[str | None, QueryParameter(description="Framework code, e.g. TH-DG")] = None,
         group: Annotated[str | None, QueryParameter(description="Skill group code (sub-groups included)")] = None,
         include_retired: Annotated[bool, QueryParameter(description="Also retired skills")] = False,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 20,
+        offset: Offset = 0,
     ) -> Page[SkillHit]:
         """Search or browse skills, ranked: exact code, code prefix, name prefix, then substring."""
         return service.search_skills(
