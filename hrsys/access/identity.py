@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from litestar.di import NamedDependency
 
 from hrsys.access.models import UserRole
 
@@ -37,3 +38,7 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def label(self) -> str:
         return f"{self.username} ({self.role.value})"
+
+
+User = NamedDependency[CurrentUser]
+"""The signed-in user as a handler dependency (``current_user``)."""

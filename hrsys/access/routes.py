@@ -7,14 +7,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access import audit, pdpa, service, tokens
 from hrsys.access.guard import client_address
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.models import UserRole
 from hrsys.access.policy import CSRF_COOKIE, SESSION_COOKIE, AccessSettings
 from hrsys.access.rules import Access
@@ -32,6 +30,7 @@ from hrsys.access.scope import Visibility, require_person
 from hrsys.config import Settings
 from hrsys.core import clock
 from hrsys.core.exceptions import problem_response
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 
 
@@ -78,8 +77,8 @@ class AuthController(Controller):
     def login(
         self,
         request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
+        db_engine: DbEngine,
+        db_session: Db,
         data: JSONBody[LoginInput],
     ) -> Response[Any]:
         """Sign in: a bearer token for the API, and a session cookie (HTTP-only) plus CSRF secret for web pages.
@@ -103,9 +102,7 @@ class AuthController(Controller):
         return _signed_in(request, db_session, signed)
 
     @post("/logout", opt={"access": Access.authenticated}, sync_to_thread=True, status_code=204)
-    def logout(
-        self, db_session: NamedDependency[Session], current_user: NamedDependency[CurrentUser]
-    ) -> Response[None]:
+    def logout(self, db_session: Db, current_user: User) -> Response[None]:
         """Sign out everywhere: every token of this user stops working, and the cookies are cleared."""
         service.sign_out(db_session, current_user)
         response: Response[None] = Response(None, status_code=204)
@@ -114,15 +111,15 @@ class AuthController(Controller):
         return response
 
     @get("/me", opt={"access": Access.authenticated}, sync_to_thread=True)
-    def me(self, db_session: NamedDependency[Session], current_user: NamedDependency[CurrentUser]) -> UserOut:
+    def me(self, db_session: Db, current_user: User) -> UserOut:
         return service.user_out(db_session, service.get_user(db_session, current_user.id))
 
     @post("/password", opt={"access": Access.authenticated}, sync_to_thread=True, status_code=200)
     def change_password(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         data: JSONBody[PasswordChange],
     ) -> Response[LoginOut]:
         """Change your password; every other sign-in ends and this one gets a new token."""
@@ -140,31 +137,29 @@ class UserController(Controller):
     @get("/", opt={"access": Access.admin}, sync_to_thread=True)
     def list_users(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         role: FromQuery[UserRole | None] = None,
         agency: Annotated[str | None, QueryParameter(description="Agency code of HR officers")] = None,
         q: Annotated[str | None, QueryParameter(description="Substring of the user name", max_length=100)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[UserOut]:
         return service.list_users(db_session, role=role, agency=agency, q=q, limit=limit, offset=offset)
 
     @post("/", opt={"access": Access.admin}, sync_to_thread=True)
-    def create_user(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], data: JSONBody[UserCreate]
-    ) -> UserOut:
+    def create_user(self, request: Request[Any, Any, Any], db_session: Db, data: JSONBody[UserCreate]) -> UserOut:
         """Create a user. HR officers need an agency (their scope); staff and leads a person."""
         return service.user_out(db_session, service.create_user(db_session, _access(request), data))
 
     @get("/{user_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
-    def read_user(self, db_session: NamedDependency[Session], user_id: FromPath[int]) -> UserOut:
+    def read_user(self, db_session: Db, user_id: FromPath[int]) -> UserOut:
         return service.user_out(db_session, service.get_user(db_session, user_id))
 
     @patch("/{user_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
     def update_user(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         user_id: FromPath[int],
         data: JSONBody[UserUpdate],
     ) -> UserOut:
@@ -172,7 +167,7 @@ class UserController(Controller):
         return service.user_out(db_session, service.update_user(db_session, _access(request), user_id, data))
 
     @post("/{user_id:int}/unlock", opt={"access": Access.admin}, sync_to_thread=True, status_code=200)
-    def unlock(self, db_session: NamedDependency[Session], user_id: FromPath[int]) -> UserOut:
+    def unlock(self, db_session: Db, user_id: FromPath[int]) -> UserOut:
         """Lift a lock-out after failed sign-ins."""
         return service.user_out(db_session, service.unlock(db_session, user_id))
 
@@ -184,15 +179,15 @@ class AuditController(Controller):
     @get("/", opt={"access": Access.admin}, sync_to_thread=True)
     def list_events(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         actor: Annotated[str | None, QueryParameter(description="User id or user name of the actor")] = None,
         person: Annotated[int | None, QueryParameter(description="Person the events concern")] = None,
         entity: Annotated[str | None, QueryParameter(description="Table name, e.g. person")] = None,
         action: Annotated[str | None, QueryParameter(description="create, update, delete, read, export ...")] = None,
         since: Annotated[dt.datetime | None, QueryParameter(description="From this time (inclusive)")] = None,
         until: Annotated[dt.datetime | None, QueryParameter(description="Before this time")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[AuditEventOut]:
         """The audit trail, newest first. Events cannot be changed or deleted."""
         return service.list_audit(
@@ -215,8 +210,8 @@ class PrivacyController(Controller):
     @get("/people/{person_id:int}/export", opt={"access": Access.person}, sync_to_thread=True)
     def export_person(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         person_id: FromPath[int],
     ) -> dict[str, Any]:
         """Everything hrsys holds about a person (PDPA subject access): the person, an HR officer in scope, admins."""
@@ -229,7 +224,7 @@ class PrivacyController(Controller):
     def anonymise_experts(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         dry_run: FromQuery[bool] = True,
         retention_days: Annotated[int | None, QueryParameter(ge=0, le=36500)] = None,
     ) -> AnonymiseResult:

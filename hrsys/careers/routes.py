@@ -3,10 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access.guard import person_guard, query_agency_guard
 from hrsys.access.rules import Access
@@ -26,6 +23,7 @@ from hrsys.careers.schemas import (
     TransitionOut,
     TransitionUpdate,
 )
+from hrsys.core.handler_params import Db, DbEngine
 
 SVG_MEDIA_TYPE = "image/svg+xml"
 
@@ -39,7 +37,7 @@ class RoleController(Controller):
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=True)
     def list_roles(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         track: FromQuery[Track | None] = None,
         level: Annotated[int | None, QueryParameter(ge=1, le=12)] = None,
         q: Annotated[str | None, QueryParameter(description="Substring of a code or title", max_length=100)] = None,
@@ -52,14 +50,14 @@ class RoleController(Controller):
         )
 
     @post("/", opt={"access": Access.admin}, sync_to_thread=True)
-    def create_role(self, db_session: NamedDependency[Session], data: JSONBody[RoleCreate]) -> RoleOut:
+    def create_role(self, db_session: Db, data: JSONBody[RoleCreate]) -> RoleOut:
         """A role with its requirements (skills as ``FRAMEWORK:CODE``)."""
         return roles.role_out(db_session, roles.create_role(db_session, data))
 
     @get("/graph", opt={"access": Access.authenticated}, sync_to_thread=True)
     def read_graph(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         format: Annotated[Literal["json", "svg"], QueryParameter(description="json (default) or svg")] = "json",
         around: Annotated[str | None, QueryParameter(description="Only the roles near this role code")] = None,
         radius: Annotated[int, QueryParameter(ge=1, le=6, description="Transitions away from `around`")] = 1,
@@ -76,25 +74,23 @@ class RoleController(Controller):
         return service.graph(db_engine, around=around, radius=radius, track=track, include_retired=include_retired)
 
     @get("/{code:str}", opt={"access": Access.authenticated}, sync_to_thread=True)
-    def read_role(self, db_session: NamedDependency[Session], code: FromPath[str]) -> RoleOut:
+    def read_role(self, db_session: Db, code: FromPath[str]) -> RoleOut:
         return roles.role_out(db_session, roles.get_role(db_session, code))
 
     @patch("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
-    def update_role(
-        self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[RoleUpdate]
-    ) -> RoleOut:
+    def update_role(self, db_session: Db, code: FromPath[str], data: JSONBody[RoleUpdate]) -> RoleOut:
         """Change fields; ``requirements`` replaces the whole set. Send ``version`` to refuse stale edits (409)."""
         return roles.role_out(db_session, roles.update_role(db_session, code, data))
 
     @delete("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
-    def delete_role(self, db_session: NamedDependency[Session], code: FromPath[str]) -> None:
+    def delete_role(self, db_session: Db, code: FromPath[str]) -> None:
         """Delete a role nobody holds or plans toward (else 409: retire it)."""
         roles.delete_role(db_session, code)
 
     @get("/{code:str}/bench", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def bench(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         code: FromPath[str],
         agency: Annotated[str | None, QueryParameter(description="Agency code: that agency and its subtree")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -116,31 +112,29 @@ class TransitionController(Controller):
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=True)
     def list_transitions(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         from_role: Annotated[str | None, QueryParameter(name="from", description="Role code")] = None,
         to_role: Annotated[str | None, QueryParameter(name="to", description="Role code")] = None,
     ) -> list[TransitionOut]:
         return roles.list_transitions(db_session, from_role=from_role, to_role=to_role)
 
     @post("/", opt={"access": Access.admin}, sync_to_thread=True)
-    def create_transition(
-        self, db_session: NamedDependency[Session], data: JSONBody[TransitionCreate]
-    ) -> TransitionOut:
+    def create_transition(self, db_session: Db, data: JSONBody[TransitionCreate]) -> TransitionOut:
         """A move between roles. A self-loop is a 422; so is a promotion or specialisation that closes a cycle."""
         return roles.transition_out(db_session, roles.create_transition(db_session, data))
 
     @get("/{transition_id:int}", opt={"access": Access.authenticated}, sync_to_thread=True)
-    def read_transition(self, db_session: NamedDependency[Session], transition_id: FromPath[int]) -> TransitionOut:
+    def read_transition(self, db_session: Db, transition_id: FromPath[int]) -> TransitionOut:
         return roles.transition_out(db_session, roles.get_transition(db_session, transition_id))
 
     @patch("/{transition_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
     def update_transition(
-        self, db_session: NamedDependency[Session], transition_id: FromPath[int], data: JSONBody[TransitionUpdate]
+        self, db_session: Db, transition_id: FromPath[int], data: JSONBody[TransitionUpdate]
     ) -> TransitionOut:
         return roles.transition_out(db_session, roles.update_transition(db_session, transition_id, data))
 
     @delete("/{transition_id:int}", opt={"access": Access.admin}, sync_to_thread=True)
-    def delete_transition(self, db_session: NamedDependency[Session], transition_id: FromPath[int]) -> None:
+    def delete_transition(self, db_session: Db, transition_id: FromPath[int]) -> None:
         roles.delete_transition(db_session, transition_id)
 
 
@@ -152,7 +146,7 @@ class PersonCareerController(Controller):
     @get("/gap", opt={"access": Access.person}, sync_to_thread=True)
     def gap(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         person_id: FromPath[int],
         role: Annotated[str | None, QueryParameter(description="Role code; default: the person's current role")] = None,
     ) -> GapOut:
@@ -162,7 +156,7 @@ class PersonCareerController(Controller):
     @get("/paths", opt={"access": Access.person}, sync_to_thread=True)
     def paths(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         person_id: FromPath[int],
         to: Annotated[str, QueryParameter(description="Target role code")],
         k: Annotated[int, QueryParameter(ge=1, le=10)] = 3,
@@ -177,7 +171,7 @@ class PersonCareerController(Controller):
     @get("/next-moves", opt={"access": Access.person}, sync_to_thread=True)
     def next_moves(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         person_id: FromPath[int],
         from_role: Annotated[
             str | None, QueryParameter(name="from", description="Start role; default: the current role")

@@ -6,12 +6,11 @@ The assessments import and the people-with-profiles export are the skills domain
 from __future__ import annotations
 
 from litestar import Controller, post
-from litestar.di import NamedDependency
-from sqlalchemy.orm import Session
 
 from hrsys.access import scope
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
+from hrsys.core.handler_params import Db
 from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.people.importer import import_people
 
@@ -21,12 +20,7 @@ class BulkController(Controller):
 
     @post("/api/v1/people/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def people_import(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        data: Upload,
-        partial: Partial = False,
-        dry_run: DryRun = False,
+        self, db_session: Db, current_user: User, data: Upload, partial: Partial = False, dry_run: DryRun = False
     ) -> BulkImportReport:
         """Create or update people from a CSV or XLSX file (all-or-nothing unless ``partial``)."""
         agency_ids = (

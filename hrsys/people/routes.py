@@ -6,16 +6,15 @@ import inspect
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access import audit, scope
 from hrsys.access.guard import signed_in
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import CurrentUser, User
 from hrsys.access.masking import mask
 from hrsys.access.rules import Access
+from hrsys.core.handler_params import Db, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.people import list_filters, listing, service
 from hrsys.people.list_filters import SEARCH_ORDER, Param
@@ -27,8 +26,8 @@ _SEARCH = Param(
 )
 _PAGE = (
     Param("sort", FromQuery[PeopleSort], PeopleSort.id),
-    Param("limit", Annotated[int, QueryParameter(ge=1, le=200)], 50),
-    Param("offset", Annotated[int, QueryParameter(ge=0)], 0),
+    Param("limit", Limit, 50),
+    Param("offset", Offset, 0),
 )
 
 
@@ -90,8 +89,8 @@ class PeopleController(Controller):
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
     def create_person(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         data: JSONBody[PersonCreate],
     ) -> PersonOut:
         """Add a person. HR officers add civil servants of their agency subtree, and external experts."""
@@ -102,8 +101,8 @@ class PeopleController(Controller):
     @get("/{person_id:int}", opt={"access": Access.person}, sync_to_thread=True)
     def read_person(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         person_id: FromPath[int],
     ) -> PersonOut:
         """A person's record: yourself, people in your scope (sensitive fields masked for a limited view).
@@ -123,8 +122,8 @@ class PeopleController(Controller):
     @patch("/{person_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def update_person(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         person_id: FromPath[int],
         data: JSONBody[PersonUpdate],
     ) -> PersonOut:
@@ -138,8 +137,8 @@ class PeopleController(Controller):
     @delete("/{person_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
     def delete_person(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         person_id: FromPath[int],
     ) -> None:
         """Delete a person entered by mistake; anyone with history is a 409 (deactivate instead)."""

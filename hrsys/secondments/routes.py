@@ -9,12 +9,12 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.guard import body_agency_guard, query_agency_guard, secondment_guard
 from hrsys.access.rules import Access
 from hrsys.core.fiscal import fiscal_year
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.secondments import commands, lists, lookups, reads, reports
 from hrsys.secondments.lifecycle import Action, SecondmentStatus
@@ -106,7 +106,7 @@ def _action_route(action: Action) -> Any:
     handler.__doc__ = doc
     handler.__annotations__ = {  # real types (this module's annotations are strings), the body's per action
         "request": Request[Any, Any, Any],
-        "db_session": NamedDependency[Session],
+        "db_session": Db,
         "policy": NamedDependency[SecondmentPolicy],
         "secondment_id": FromPath[int],
         "data": Annotated[body, Body(media_type=RequestEncodingType.JSON)],  # JSONBody[body]
@@ -129,7 +129,7 @@ class SecondmentController(Controller):
     @get("/", opt={"access": Access.hr}, sync_to_thread=True)
     def list_secondments(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         status: FromQuery[list[SecondmentStatus] | None] = None,
         agency: AgencyQuery = None,
         person_id: FromQuery[int | None] = None,
@@ -138,8 +138,8 @@ class SecondmentController(Controller):
             int | None,
             QueryParameter(ge=0, le=3650, description="Only those in progress whose last day is within N days"),
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[SecondmentListItem]:
         """Secondments filtered by state, host agency, person or task force; ``ending_within=60`` lists
         those ending in the next 60 days, soonest first."""
@@ -159,7 +159,7 @@ class SecondmentController(Controller):
     def create_secondment(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         policy: NamedDependency[SecondmentPolicy],
         data: JSONBody[SecondmentCreate],
     ) -> SecondmentOut:
@@ -170,7 +170,7 @@ class SecondmentController(Controller):
     @get("/alerts", opt={"access": Access.hr}, sync_to_thread=True)
     def alerts(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         policy: NamedDependency[SecondmentPolicy],
         agency: AgencyQuery = None,
         ending_within: Annotated[int | None, QueryParameter(ge=0, le=3650)] = None,
@@ -190,7 +190,7 @@ class SecondmentController(Controller):
     @get("/costs", opt={"access": Access.hr}, sync_to_thread=True)
     def costs(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         fiscal_year_be: Annotated[
             int | None,
             QueryParameter(
@@ -204,7 +204,7 @@ class SecondmentController(Controller):
         return reports.cost_report(db_engine, fiscal_year=year, agency=agency)
 
     @get("/coverage", opt={"access": Access.hr}, sync_to_thread=True)
-    def coverage(self, db_engine: NamedDependency[Engine], agency: AgencyQuery = None) -> CoverageReport:
+    def coverage(self, db_engine: DbEngine, agency: AgencyQuery = None) -> CoverageReport:
         """Knowledge-transfer coverage per host agency (skills passed on over skills planned)."""
         return reports.coverage_report(db_engine, agency=agency)
 
@@ -216,7 +216,7 @@ class SecondmentController(Controller):
     @get("/{secondment_id:int}", opt={"access": Access.person}, sync_to_thread=True)
     def read_secondment(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         policy: NamedDependency[SecondmentPolicy],
         secondment_id: FromPath[int],
     ) -> SecondmentOut:
@@ -226,7 +226,7 @@ class SecondmentController(Controller):
     def update_secondment(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         policy: NamedDependency[SecondmentPolicy],
         secondment_id: FromPath[int],
         data: JSONBody[SecondmentUpdate],
@@ -236,7 +236,7 @@ class SecondmentController(Controller):
         return reads.detail(db_session, s, policy=policy)
 
     @get("/{secondment_id:int}/history", opt={"access": Access.hr}, sync_to_thread=True)
-    def history(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[TransitionOut]:
+    def history(self, db_session: Db, secondment_id: FromPath[int]) -> list[TransitionOut]:
         """Every move of the state machine: from, to, who, when, why."""
         return reads.history(db_session, secondment_id)
 
@@ -251,13 +251,13 @@ class SecondmentController(Controller):
     terminate = _action_route(Action.terminate)
 
     @get("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
-    def list_reviews(self, db_session: NamedDependency[Session], secondment_id: FromPath[int]) -> list[CoiReviewOut]:
+    def list_reviews(self, db_session: Db, secondment_id: FromPath[int]) -> list[CoiReviewOut]:
         """Every conflict-of-interest declaration and its decision, oldest first."""
         return reads.reviews(db_session, secondment_id)
 
     @post("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
     def declare(
-        self, db_session: NamedDependency[Session], secondment_id: FromPath[int], data: JSONBody[InterestsDeclaration]
+        self, db_session: Db, secondment_id: FromPath[int], data: JSONBody[InterestsDeclaration]
     ) -> CoiReviewOut:
         """Declare interests; opens a new (pending) review that replaces the previous one."""
         return reads.review_out(commands.declare_interests(db_session, secondment_id, data))
@@ -266,7 +266,7 @@ class SecondmentController(Controller):
     def decide(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         secondment_id: FromPath[int],
         data: JSONBody[CoiDecisionInput],
     ) -> CoiReviewOut:
@@ -277,7 +277,7 @@ class SecondmentController(Controller):
     @put("/{secondment_id:int}/knowledge-transfer", opt={"access": Access.hr}, sync_to_thread=True)
     def set_plan(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         policy: NamedDependency[SecondmentPolicy],
         secondment_id: FromPath[int],
         data: JSONBody[KnowledgeTransferPlan],
@@ -290,7 +290,7 @@ class SecondmentController(Controller):
     def end_report(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         policy: NamedDependency[SecondmentPolicy],
         secondment_id: FromPath[int],
         data: JSONBody[EndReportInput],

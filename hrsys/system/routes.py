@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from litestar import Response, get
-from litestar.di import NamedDependency
-from sqlalchemy.engine import Engine
 
 from hrsys.access.rules import Access
+from hrsys.core.handler_params import DbEngine
 from hrsys.system.service import database_health
 
 
 @get("/health", opt={"access": Access.public}, tags=["System"], sync_to_thread=True)
-def health(db_engine: NamedDependency[Engine]) -> Response[dict[str, object]]:
+def health(db_engine: DbEngine) -> Response[dict[str, object]]:
     """Liveness and database status; 503 when the database does not answer."""
     db = database_health(db_engine)
     status = "ok" if db["status"] == "ok" else "degraded"

@@ -10,17 +10,16 @@ from collections.abc import Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access import audit
 from hrsys.access.guard import taskforce_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.access.scope import Visibility, require_agency_code, taskforce_visibility
 from hrsys.core.copying import copied
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.taskforces import export, members, monitoring, needs, proposals, reads, reporting, service
 from hrsys.taskforces.report import Report
@@ -71,8 +70,6 @@ LEAD_READ: dict[str, Any] = {
 
 T = TypeVar("T")
 
-Db = NamedDependency[Session]
-User = NamedDependency[CurrentUser]
 PathId = FromPath[int]
 
 
@@ -133,15 +130,15 @@ class TaskForceController(Controller):
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=True)
     def list_taskforces(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         agency: Annotated[
             str | None, QueryParameter(description="Agency code: that agency and its sub-agencies")
         ] = None,
         status: FromQuery[TaskForceStatus | None] = None,
         q: Annotated[str | None, QueryParameter(description="Substring of a name or code", max_length=100)] = None,
         active_on: Annotated[dt.date | None, QueryParameter(description="Only task forces running on this day")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[TaskForceListItem]:
         """Task forces, newest first, with their number of needs and active members."""
         return reads.list_taskforces(

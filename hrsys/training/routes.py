@@ -3,15 +3,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access import scope
 from hrsys.access.guard import body_person_guard, enrolment_guard, person_guard, plan_guard, query_agency_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.training import completions, courses, enrolments, needs, plans, training_plan
 from hrsys.training.models import CourseMode, Enrolment, EnrolmentStatus, PlanStatus
 from hrsys.training.schemas import (
@@ -53,7 +51,7 @@ class CourseController(Controller):
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=True)
     def list_courses(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         q: Annotated[
             str | None, QueryParameter(description="Substring of code, title or provider", max_length=100)
         ] = None,
@@ -63,8 +61,8 @@ class CourseController(Controller):
         mode: FromQuery[CourseMode | None] = None,
         certified_v6: FromQuery[bool | None] = None,
         include_inactive: FromQuery[bool] = False,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[CourseListItem]:
         """Courses with their outcomes, by code."""
         return courses.list_courses(
@@ -73,36 +71,30 @@ class CourseController(Controller):
         )  # fmt: skip
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
-    def create_course(self, db_session: NamedDependency[Session], data: JSONBody[CourseCreate]) -> CourseOut:
+    def create_course(self, db_session: Db, data: JSONBody[CourseCreate]) -> CourseOut:
         """A course with outcomes (skill raised to a level) and prerequisites (other course codes)."""
         return courses.course_out(db_session, courses.create_course(db_session, data))
 
     @get("/{code:str}", opt={"access": Access.authenticated}, sync_to_thread=True)
-    def read_course(self, db_session: NamedDependency[Session], code: FromPath[str]) -> CourseOut:
+    def read_course(self, db_session: Db, code: FromPath[str]) -> CourseOut:
         return courses.course_out(db_session, courses.get_course(db_session, code))
 
     @patch("/{code:str}", opt={"access": Access.hr}, sync_to_thread=True)
-    def update_course(
-        self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[CourseUpdate]
-    ) -> CourseOut:
+    def update_course(self, db_session: Db, code: FromPath[str], data: JSONBody[CourseUpdate]) -> CourseOut:
         """Change fields; outcomes and prerequisites replace the lists. A prerequisite cycle is a 422 naming it."""
         return courses.course_out(db_session, courses.update_course(db_session, code, data))
 
     @delete("/{code:str}", opt={"access": Access.admin}, sync_to_thread=True)
-    def delete_course(self, db_session: NamedDependency[Session], code: FromPath[str]) -> None:
+    def delete_course(self, db_session: Db, code: FromPath[str]) -> None:
         """Delete an unused course; one with enrolments, plan items or dependants is a 409 (deactivate it)."""
         courses.delete_course(db_session, code)
 
     @get("/{code:str}/sessions", opt={"access": Access.authenticated}, sync_to_thread=True)
-    def list_sessions(
-        self, db_session: NamedDependency[Session], code: FromPath[str], upcoming: FromQuery[bool] = False
-    ) -> list[SessionOut]:
+    def list_sessions(self, db_session: Db, code: FromPath[str], upcoming: FromQuery[bool] = False) -> list[SessionOut]:
         return courses.list_sessions(db_session, code, upcoming=upcoming)
 
     @post("/{code:str}/sessions", opt={"access": Access.hr}, sync_to_thread=True)
-    def add_session(
-        self, db_session: NamedDependency[Session], code: FromPath[str], data: JSONBody[SessionCreate]
-    ) -> SessionOut:
+    def add_session(self, db_session: Db, code: FromPath[str], data: JSONBody[SessionCreate]) -> SessionOut:
         return courses.add_session(db_session, code, data)
 
 
@@ -114,15 +106,15 @@ class EnrolmentController(Controller):
     @get("/", opt={"access": Access.hr}, sync_to_thread=True)
     def list_enrolments(
         self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        db_session: Db,
+        current_user: User,
         person_id: FromQuery[int | None] = None,
         course: FromQuery[str | None] = None,
         session_id: FromQuery[int | None] = None,
         status: FromQuery[EnrolmentStatus | None] = None,
         pending: Annotated[bool | None, QueryParameter(description="Reported complete, awaiting confirmation")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[EnrolmentOut]:
         """Enrolments by person, course, session or status; ``pending=true`` lists completions to confirm."""
         in_scope = scope.person_id_condition(current_user, Enrolment.person_id)
@@ -133,7 +125,7 @@ class EnrolmentController(Controller):
 
     @post("/", opt={"access": Access.hr}, sync_to_thread=True)
     def create_enrolment(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], data: JSONBody[EnrolmentCreate]
+        self, request: Request[Any, Any, Any], db_session: Db, data: JSONBody[EnrolmentCreate]
     ) -> EnrolmentOut:
         """Plan a course for a person, or enrol them in a session.
 
@@ -146,14 +138,14 @@ class EnrolmentController(Controller):
         return enrolments.enrolment_out(db_session, e)
 
     @get("/{enrolment_id:int}", opt={"access": Access.hr}, sync_to_thread=True)
-    def read_enrolment(self, db_session: NamedDependency[Session], enrolment_id: FromPath[int]) -> EnrolmentOut:
+    def read_enrolment(self, db_session: Db, enrolment_id: FromPath[int]) -> EnrolmentOut:
         return enrolments.enrolment_out(db_session, enrolments.get_enrolment(db_session, enrolment_id))
 
     @post("/{enrolment_id:int}/status", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def change_status(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         enrolment_id: FromPath[int],
         data: JSONBody[EnrolmentStatusChange],
     ) -> EnrolmentOut:
@@ -168,7 +160,7 @@ class EnrolmentController(Controller):
     def report_completion(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         enrolment_id: FromPath[int],
         data: JSONBody[CompletionReport],
     ) -> EnrolmentOut:
@@ -181,9 +173,7 @@ class EnrolmentController(Controller):
         return enrolments.enrolment_out(db_session, e)
 
     @post("/{enrolment_id:int}/confirm", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
-    def confirm(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[Session], enrolment_id: FromPath[int]
-    ) -> EnrolmentOut:
+    def confirm(self, request: Request[Any, Any, Any], db_session: Db, enrolment_id: FromPath[int]) -> EnrolmentOut:
         """Confirm a reported completion: the enrolment completes and its assessments are recorded.
 
         Not by the user who reported it, nor by the learner (409 ``separation_of_duties``).
@@ -200,7 +190,7 @@ class PersonTrainingController(Controller):
     @get("/training-plan", opt={"access": Access.person}, sync_to_thread=True)
     def training_plan(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         person_id: FromPath[int],
         role: Annotated[str, QueryParameter(description="Target role code")],
         cost: Annotated[Literal["baht", "hours"], QueryParameter(description="What to minimise")] = "baht",
@@ -214,13 +204,13 @@ class PersonTrainingController(Controller):
         )
 
     @get("/enrolments", opt={"access": Access.person}, sync_to_thread=True)
-    def enrolments(self, db_session: NamedDependency[Session], person_id: FromPath[int]) -> list[EnrolmentOut]:
+    def enrolments(self, db_session: Db, person_id: FromPath[int]) -> list[EnrolmentOut]:
         return enrolments.list_enrolments(db_session, person_id=person_id)
 
     @get("/development-plans", opt={"access": Access.person}, sync_to_thread=True)
     def development_plans(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         person_id: FromPath[int],
         status: FromQuery[PlanStatus | None] = None,
     ) -> list[PlanOut]:
@@ -229,8 +219,8 @@ class PersonTrainingController(Controller):
     @post("/development-plans/from-training-plan", opt={"access": Access.person}, sync_to_thread=True)
     def plan_from_training(
         self,
-        db_session: NamedDependency[Session],
-        db_engine: NamedDependency[Engine],
+        db_session: Db,
+        db_engine: DbEngine,
         person_id: FromPath[int],
         data: JSONBody[PlanFromTraining],
     ) -> PlanFromTrainingOut:
@@ -244,25 +234,23 @@ class DevelopmentPlanController(Controller):
     tags = ["Training plans and development plans"]
 
     @post("/", opt={"access": Access.person}, sync_to_thread=True)
-    def create_plan(self, db_session: NamedDependency[Session], data: JSONBody[PlanCreate]) -> PlanOut:
+    def create_plan(self, db_session: Db, data: JSONBody[PlanCreate]) -> PlanOut:
         """A draft plan with items (course, secondment, mentoring, on-the-job)."""
         return plans.plan_out(db_session, plans.create_plan(db_session, data))
 
     @get("/{plan_id:int}", opt={"access": Access.person}, sync_to_thread=True)
-    def read_plan(self, db_session: NamedDependency[Session], plan_id: FromPath[int]) -> PlanOut:
+    def read_plan(self, db_session: Db, plan_id: FromPath[int]) -> PlanOut:
         return plans.plan_out(db_session, plans.get_plan(db_session, plan_id))
 
     @patch("/{plan_id:int}", opt={"access": Access.person}, sync_to_thread=True)
-    def update_plan(
-        self, db_session: NamedDependency[Session], plan_id: FromPath[int], data: JSONBody[PlanUpdate]
-    ) -> PlanOut:
+    def update_plan(self, db_session: Db, plan_id: FromPath[int], data: JSONBody[PlanUpdate]) -> PlanOut:
         return plans.plan_out(db_session, plans.update_plan(db_session, plan_id, data))
 
     @post("/{plan_id:int}/status", opt={"access": Access.person}, sync_to_thread=True, status_code=200)
     def change_status(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        db_session: Db,
         plan_id: FromPath[int],
         data: JSONBody[PlanStatusChange],
     ) -> PlanOut:
@@ -274,15 +262,13 @@ class DevelopmentPlanController(Controller):
         return plans.plan_out(db_session, plan)
 
     @post("/{plan_id:int}/items", opt={"access": Access.person}, sync_to_thread=True)
-    def add_item(
-        self, db_session: NamedDependency[Session], plan_id: FromPath[int], data: JSONBody[PlanItemIn]
-    ) -> PlanOut:
+    def add_item(self, db_session: Db, plan_id: FromPath[int], data: JSONBody[PlanItemIn]) -> PlanOut:
         return plans.plan_out(db_session, plans.add_item(db_session, plan_id, data))
 
     @patch("/{plan_id:int}/items/{item_id:int}", opt={"access": Access.person}, sync_to_thread=True)
     def update_item(
         self,
-        db_session: NamedDependency[Session],
+        db_session: Db,
         plan_id: FromPath[int],
         item_id: FromPath[int],
         data: JSONBody[PlanItemUpdate],
@@ -291,9 +277,7 @@ class DevelopmentPlanController(Controller):
         return plans.plan_out(db_session, plans.update_item(db_session, plan_id, item_id, data))
 
     @delete("/{plan_id:int}/items/{item_id:int}", opt={"access": Access.person}, sync_to_thread=True, status_code=200)
-    def delete_item(
-        self, db_session: NamedDependency[Session], plan_id: FromPath[int], item_id: FromPath[int]
-    ) -> PlanOut:
+    def delete_item(self, db_session: Db, plan_id: FromPath[int], item_id: FromPath[int]) -> PlanOut:
         return plans.plan_out(db_session, plans.delete_item(db_session, plan_id, item_id))
 
 
@@ -304,7 +288,7 @@ class TrainingNeedsController(Controller):
     @get("/", opt={"access": Access.hr}, sync_to_thread=True, guards=[query_agency_guard()])
     def training_needs(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         agency: Annotated[str | None, QueryParameter(description="Agency code: that agency and its subtree")] = None,
         against: Annotated[
             Literal["current", "target"], QueryParameter(description="Current or target roles")

@@ -34,6 +34,16 @@ class GapBar:
     essential: bool = True
 
 
+def _svg_start(name: str, width: int, height: int, title: str, desc: str) -> str:
+    """The opening of a chart: the ``svg`` element labelled by its title and description (ids ``NAME-title``,
+    ``NAME-desc``)."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-labelledby="{name}-title {name}-desc">'
+        f'<title id="{name}-title">{_e(title)}</title><desc id="{name}-desc">{_e(desc)}</desc>'
+    )
+
+
 def gap_chart(bars: Sequence[GapBar], *, title: str, max_level: int, have_label: str, need_label: str) -> str:
     """One row per skill: a green bar to the level held, a grey outline to the level needed, red where short.
 
@@ -45,9 +55,7 @@ def gap_chart(bars: Sequence[GapBar], *, title: str, max_level: int, have_label:
     scale = bar_w / max(1, max_level)
     desc = "; ".join(f"{b.label}: {have_label} {b.have}, {need_label} {b.need}" for b in bars)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" aria-labelledby="gap-title gap-desc">',
-        f'<title id="gap-title">{_e(title)}</title><desc id="gap-desc">{_e(desc)}</desc>',
+        _svg_start("gap", width, height, title, desc),
         f'<rect x="{label_w}" y="8" width="12" height="12" fill="{COLOUR_HAVE}"/>'
         f'<text x="{label_w + 16}" y="19" font-size="12">{_e(have_label)}</text>'
         f'<rect x="{label_w + 110}" y="8" width="12" height="12" fill="{COLOUR_SHORT}"/>'
@@ -94,13 +102,9 @@ def kpi_chart(bars: Sequence[KpiBar], *, title: str, target_label: str, actual_l
     row_h, label_w, bar_w, top = 34, 240, 320, 34
     height = top + row_h * max(1, len(bars)) + 10
     width = label_w + bar_w + 140
+    desc = "; ".join(f"{b.label}: {target_label} {b.target:g}, {actual_label} {_num(b.actual)}" for b in bars)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" aria-labelledby="kpi-title kpi-desc">',
-        f'<title id="kpi-title">{_e(title)}</title>',
-        '<desc id="kpi-desc">'
-        + _e("; ".join(f"{b.label}: {target_label} {b.target:g}, {actual_label} {_num(b.actual)}" for b in bars))
-        + "</desc>",
+        _svg_start("kpi", width, height, title, desc),
         f'<rect x="{label_w}" y="8" width="12" height="12" fill="{COLOUR_HAVE}"/>'
         f'<text x="{label_w + 16}" y="19" font-size="12">{_e(actual_label)}</text>'
         f'<line x1="{label_w + 120}" y1="6" x2="{label_w + 120}" y2="22" stroke="{COLOUR_TARGET}" stroke-width="3"/>'

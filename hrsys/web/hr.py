@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access import scope
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import CurrentUser, User
 from hrsys.access.rules import Access
 from hrsys.agencies import overview as agencies_overview
 from hrsys.agencies.overview import AgencyInfo
@@ -23,6 +21,7 @@ from hrsys.careers import cache as career_cache
 from hrsys.careers import overview as careers_overview
 from hrsys.careers import succession
 from hrsys.core.errors import NotFound
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.people.importer import COLUMNS, import_people
 from hrsys.people.listing import list_people_for
 from hrsys.secondments import lookups as secondment_lookups
@@ -34,7 +33,7 @@ from hrsys.taskforces import overview as taskforces_overview
 from hrsys.taskforces import reporting
 from hrsys.training import needs as training_needs
 from hrsys.web import charts, i18n
-from hrsys.web.pages import PageController, lang_of, render, require_form
+from hrsys.web.pages import PageController, PageRequest, lang_of, render, require_form
 from hrsys.web.panels import panel_cache, safely
 
 
@@ -52,7 +51,7 @@ def _hr_root(engine: Engine, user: CurrentUser, agency: str | None) -> AgencyInf
     return None
 
 
-def _upload_page(request: Request[Any, Any, Any], status_code: int = 200, **context: Any) -> Template:
+def _upload_page(request: PageRequest, status_code: int = 200, **context: Any) -> Template:
     return render(request, "upload.html", status_code, people_columns=COLUMNS, **context)
 
 
@@ -60,10 +59,10 @@ class HrController(PageController):
     @get("/hr", opt={"access": Access.hr}, sync_to_thread=True)
     def dashboard(
         self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         agency: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Template:
         """Heat map, bench strength of critical roles, training needs, secondment alerts, KPIs behind target."""
@@ -119,9 +118,9 @@ class HrController(PageController):
     @get("/hr/people", opt={"access": Access.hr}, sync_to_thread=True)
     def people_search(
         self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_engine: DbEngine,
+        current_user: User,
         skill: Annotated[str | None, QueryParameter(max_length=170)] = None,
         min_level: Annotated[str | None, QueryParameter(max_length=3)] = None,
     ) -> Template:
@@ -153,15 +152,15 @@ class HrController(PageController):
         )
 
     @get("/hr/upload", opt={"access": Access.hr}, sync_to_thread=False)
-    def upload_page(self, request: Request[Any, Any, Any]) -> Template:
+    def upload_page(self, request: PageRequest) -> Template:
         return _upload_page(request, report=None, kind="people", error=None)
 
     @post("/hr/upload", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def upload(
         self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_session: Db,
+        current_user: User,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Template:
         """Import people or assessments from CSV/XLSX; the row-level problems are listed on the page."""

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.guard import taskforce_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.core.errors import FieldError, Invalid
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.taskforces import members as taskforce_members
 from hrsys.taskforces import needs as taskforce_needs
 from hrsys.taskforces import overview as taskforces_overview
@@ -24,7 +23,7 @@ from hrsys.taskforces import proposals, reporting
 from hrsys.taskforces import service as taskforces
 from hrsys.taskforces.schemas import ProposalRequest
 from hrsys.web import charts, i18n
-from hrsys.web.pages import PageController, lang_of, render, require_form
+from hrsys.web.pages import PageController, PageRequest, lang_of, render, require_form
 
 
 def _kpi_svg(kpis: list[Any], lang: str) -> str | None:
@@ -61,18 +60,13 @@ def proposal_options(form: dict[str, Any]) -> ProposalRequest:
 
 class LeadController(PageController):
     @get("/lead", opt={"access": Access.lead}, sync_to_thread=True)
-    def my_taskforces(
-        self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        current_user: NamedDependency[CurrentUser],
-    ) -> Template:
+    def my_taskforces(self, request: PageRequest, db_engine: DbEngine, current_user: User) -> Template:
         """The task forces I lead (HR officers: of their subtree; admins: all)."""
         return render(request, "lead.html", taskforces=taskforces_overview.my_taskforces(db_engine, current_user))
 
     def _page(
-        self, request: Request[Any, Any, Any], session: Session, taskforce_id: int, *, proposal: Any = None,
-        accepted: bool = False, message: str | None = None, status_code: int = 200,
+        self, request: PageRequest, session: Session, taskforce_id: int, *, proposal: Any = None,
+        accepted: bool = False, message: str | None = None, status_code: int = 200
     ) -> Template:  # fmt: skip
         lang = lang_of(request)
         tf = taskforces.get(session, taskforce_id)
@@ -103,11 +97,7 @@ class LeadController(PageController):
     @get("/lead/taskforces/{taskforce_id:int}", opt={"access": Access.lead}, guards=[taskforce_guard()],
          sync_to_thread=True)  # fmt: skip
     def taskforce_page(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        taskforce_id: FromPath[int],
-        accepted: FromQuery[bool] = False,
+        self, request: PageRequest, db_session: Db, taskforce_id: FromPath[int], accepted: FromQuery[bool] = False
     ) -> Template:
         """Needs and coverage, the open proposal, members and allocation, KPIs against target."""
         return self._page(request, db_session, taskforce_id, accepted=accepted)
@@ -116,9 +106,9 @@ class LeadController(PageController):
           guards=[taskforce_guard()], sync_to_thread=True, status_code=303)  # fmt: skip
     def propose(
         self,
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_session: Db,
+        current_user: User,
         taskforce_id: FromPath[int],
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
@@ -132,9 +122,7 @@ class LeadController(PageController):
 
     @post("/lead/taskforces/{taskforce_id:int}/proposals/{proposal_id:int}/accept", opt={"access": Access.lead},
           guards=[taskforce_guard()], sync_to_thread=True, status_code=303)  # fmt: skip
-    def accept(
-        self, db_session: NamedDependency[Session], taskforce_id: FromPath[int], proposal_id: FromPath[int]
-    ) -> Redirect:
+    def accept(self, db_session: Db, taskforce_id: FromPath[int], proposal_id: FromPath[int]) -> Redirect:
         """Turn the proposal into members (409 page if a need changed meanwhile)."""
         proposals.accept(db_session, taskforce_id, proposal_id)
         db_session.commit()

@@ -29,12 +29,15 @@ log = logging.getLogger("hrsys.web")
 
 SIGN_IN = "/sign-in"
 
+PageRequest = Request[Any, Any, Any]
+"""The request a page handler or helper takes."""
 
-def lang_of(request: Request[Any, Any, Any]) -> str:
+
+def lang_of(request: PageRequest) -> str:
     return i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))
 
 
-def page_context(request: Request[Any, Any, Any], lang: str | None = None) -> dict[str, Any]:
+def page_context(request: PageRequest, lang: str | None = None) -> dict[str, Any]:
     """What every template gets: language and formatters, the user, the CSRF secret for forms."""
     lang = lang or lang_of(request)
     user: CurrentUser | None = request.scope.get("user")
@@ -56,18 +59,18 @@ def page_context(request: Request[Any, Any, Any], lang: str | None = None) -> di
     }
 
 
-def render(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
+def render(request: PageRequest, name: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template_name=name, context={**page_context(request), **context}, status_code=status_code)
 
 
-def error_page(request: Request[Any, Any, Any], status: int, message: str, errors: list[FieldError] | None = None):  # type: ignore[no-untyped-def]
+def error_page(request: PageRequest, status: int, message: str, errors: list[FieldError] | None = None):  # type: ignore[no-untyped-def]
     return render(request, "error.html", status_code=status, message=message, errors=errors or [])
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def api_caller(request: Request[Any, Any, Any]) -> bool:
+def api_caller(request: PageRequest) -> bool:
     """A program rather than a browser: it sends JSON, or accepts JSON and not HTML. It gets the API's
     problem documents (application/problem+json) instead of pages."""
     content_type = request.headers.get("content-type", "")
@@ -75,17 +78,17 @@ def api_caller(request: Request[Any, Any, Any]) -> bool:
     return content_type.startswith("application/json") or ("json" in accept and "text/html" not in accept)
 
 
-def require_form(request: Request[Any, Any, Any]) -> None:
+def require_form(request: PageRequest) -> None:
     """Page forms post form data; anything else is a 400 (problem document for programs)."""
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
         raise BadRequest("this page takes an HTML form (application/x-www-form-urlencoded or multipart/form-data)")
 
 
-def as_api(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def as_api(request: PageRequest, exc: Exception) -> Response[Any]:
     return api_error_response(request, exc)
 
 
-def page_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+def page_app_error(request: PageRequest, exc: AppError) -> Response[Any]:
     """Service refusals as pages: 401 goes to the sign-in page, the rest say what happened in words."""
     if api_caller(request):
         return as_api(request, exc)
@@ -102,7 +105,7 @@ def page_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[A
                        exc.errors)  # fmt: skip
 
 
-def page_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def page_http_error(request: PageRequest, exc: HTTPException) -> Response[Any]:
     if api_caller(request):
         return as_api(request, exc)
     t = i18n.translator(lang_of(request))
@@ -117,7 +120,7 @@ def page_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return error_page(request, exc.status_code, f"{t('bad_input')} {exc.detail}")
 
 
-def page_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def page_internal_error(request: PageRequest, exc: Exception) -> Response[Any]:
     if api_caller(request):
         return as_api(request, exc)
     ref = secrets.token_hex(4)

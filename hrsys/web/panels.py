@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Request
-
 from hrsys.config import WebSettings
 from hrsys.core import clock
 from hrsys.core.cache import TtlCache
 from hrsys.core.errors import AppError
+from hrsys.web.pages import PageRequest
 
 
 def safely(work: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
@@ -47,7 +46,7 @@ class PanelCache:
         return value, stamp
 
 
-def panel_cache(request: Request[Any, Any, Any]) -> PanelCache:
+def panel_cache(request: PageRequest) -> PanelCache:
     """The app's dashboard cache (made on first use; see :class:`PanelCache`).
 
     Its lifetime is ``Settings.web.dashboard_ttl`` (``HRSYS_WEB_DASHBOARD_TTL``), validated at start-up."""

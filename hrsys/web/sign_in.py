@@ -5,24 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access import service as access_service
 from hrsys.access.guard import client_address
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import CurrentUser, User
 from hrsys.access.policy import CSRF_COOKIE, SESSION_COOKIE
 from hrsys.access.rules import Access
 from hrsys.core import clock
 from hrsys.core.errors import Unauthorized
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.web import i18n
-from hrsys.web.pages import SIGN_IN, PageController, lang_of, render, require_form
+from hrsys.web.pages import SIGN_IN, PageController, PageRequest, lang_of, render, require_form
 
 
 def safe_next(target: str | None) -> str:
@@ -49,20 +47,20 @@ class SignInForm:
 
 class SignInController(PageController):
     @get("/", opt={"access": Access.public}, sync_to_thread=False)
-    def home(self, request: Request[Any, Any, Any]) -> Redirect:
+    def home(self, request: PageRequest) -> Redirect:
         """The start page of each kind of user (the sign-in page for visitors)."""
         user: CurrentUser | None = request.scope.get("user")
         return Redirect(home_of(user) if user else SIGN_IN, status_code=303)
 
     @get(SIGN_IN, opt={"access": Access.public}, sync_to_thread=False)
-    def sign_in_page(self, request: Request[Any, Any, Any], next: FromQuery[str] = "/") -> Template:
+    def sign_in_page(self, request: PageRequest, next: FromQuery[str] = "/") -> Template:
         return render(request, "sign_in.html", next=safe_next(next), error=None, username="")
 
     @post(SIGN_IN, opt={"access": Access.public}, sync_to_thread=True, status_code=303)
     def sign_in(
         self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
+        request: PageRequest,
+        db_engine: DbEngine,
         data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         """Check the pair with the access service and set the same cookies as the JSON sign-in."""
@@ -103,7 +101,7 @@ class SignInController(PageController):
         return Redirect(target, status_code=303, cookies=cookies)
 
     @post("/sign-out", opt={"access": Access.authenticated}, sync_to_thread=True, status_code=303)
-    def sign_out(self, db_session: NamedDependency[Session], current_user: NamedDependency[CurrentUser]) -> Redirect:
+    def sign_out(self, db_session: Db, current_user: User) -> Redirect:
         """Sign out everywhere (as the API's logout) and clear the cookies."""
         access_service.sign_out(db_session, current_user)
         response = Redirect(SIGN_IN, status_code=303)

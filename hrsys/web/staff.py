@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -16,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.guard import person_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import CurrentUser, User
 from hrsys.access.rules import Access
 from hrsys.careers import cache as career_cache
 from hrsys.careers import overview as careers_overview
@@ -24,6 +23,7 @@ from hrsys.careers import service as careers
 from hrsys.careers.svg import SvgEdge, SvgNode, render_svg
 from hrsys.core import clock
 from hrsys.core.errors import FieldError, Forbidden, Invalid, NotFound
+from hrsys.core.handler_params import Db, DbEngine
 from hrsys.skills import overview as skills_overview
 from hrsys.skills.assessments import service as assessment_service
 from hrsys.skills.assessments.schemas import AssessmentCreate
@@ -31,7 +31,7 @@ from hrsys.training import plans as dev_plans
 from hrsys.training.enrolments import list_enrolments
 from hrsys.training.training_plan import training_plan
 from hrsys.web import charts, i18n
-from hrsys.web.pages import PageController, lang_of, render, require_form
+from hrsys.web.pages import PageController, PageRequest, lang_of, render, require_form
 from hrsys.web.panels import safely
 
 
@@ -82,10 +82,10 @@ class StaffController(PageController):
     @get("/me", opt={"access": Access.person}, sync_to_thread=True)
     def my_page(
         self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         target: Annotated[str | None, QueryParameter(max_length=80)] = None,
         saved: FromQuery[bool] = False,
     ) -> Template:
@@ -94,7 +94,7 @@ class StaffController(PageController):
 
     def _render(
         self,
-        request: Request[Any, Any, Any],
+        request: PageRequest,
         engine: Engine,
         session: Session,
         user: CurrentUser,
@@ -179,10 +179,10 @@ class StaffController(PageController):
     @get("/people/{person_id:int}", opt={"access": Access.person}, guards=[person_guard()], sync_to_thread=True)
     def person_page(
         self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         person_id: FromPath[int],
         target: Annotated[str | None, QueryParameter(max_length=80)] = None,
     ) -> Template:
@@ -193,10 +193,10 @@ class StaffController(PageController):
     @post("/me/assessments", opt={"access": Access.person}, sync_to_thread=True, status_code=303)
     def self_assess(
         self,
-        request: Request[Any, Any, Any],
-        db_engine: NamedDependency[Engine],
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
+        request: PageRequest,
+        db_engine: DbEngine,
+        db_session: Db,
+        current_user: User,
         data: Annotated[SelfAssessmentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         """Record a self-assessment (source: self, today); a bad field re-shows the page with the reason."""

@@ -6,15 +6,13 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from hrsys.access import scope
 from hrsys.access.guard import assessment_person_guard
-from hrsys.access.identity import CurrentUser
+from hrsys.access.identity import User
 from hrsys.access.rules import Access
+from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.core.pagination import Page
 from hrsys.skills.assessments import service as assessment_service
@@ -28,22 +26,20 @@ class AssessmentController(Controller):
     guards = [assessment_person_guard()]  # the person's scope; about yourself, self-assessments only
 
     @post("/assessments", opt={"access": Access.person}, sync_to_thread=True)
-    def record(
-        self, db_session: NamedDependency[Session], person_id: FromPath[int], data: JSONBody[AssessmentCreate]
-    ) -> AssessmentOut:
+    def record(self, db_session: Db, person_id: FromPath[int], data: JSONBody[AssessmentCreate]) -> AssessmentOut:
         """Record an assessment (append-only: a correction is a new assessment) and update the profile."""
         return assessment_service.record_assessment(db_session, person_id, data)
 
     @get("/assessments", opt={"access": Access.person}, sync_to_thread=False)
     def history(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         person_id: FromPath[int],
         skill: Annotated[
             str | None, QueryParameter(description="FRAMEWORK:CODE: only this skill and its equivalents")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page[AssessmentOut]:
         """The person's assessments, newest first, each marked valid, expired or future."""
         return assessment_service.history(db_engine, person_id, skill=skill, limit=limit, offset=offset)
@@ -51,7 +47,7 @@ class AssessmentController(Controller):
     @get("/profile", opt={"access": Access.person}, sync_to_thread=False)
     def profile(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         person_id: FromPath[int],
         as_of: Annotated[dt.date | None, QueryParameter(description="The profile as it was on this day")] = None,
     ) -> PersonProfileOut:
@@ -64,12 +60,7 @@ class AssessmentImportController(Controller):
 
     @post("/api/v1/assessments/import", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def assessments_import(
-        self,
-        db_session: NamedDependency[Session],
-        current_user: NamedDependency[CurrentUser],
-        data: Upload,
-        partial: Partial = False,
-        dry_run: DryRun = False,
+        self, db_session: Db, current_user: User, data: Upload, partial: Partial = False, dry_run: DryRun = False
     ) -> BulkImportReport:
         """Append assessments from a CSV or XLSX file and update the people's current profiles."""
         report = import_assessments(

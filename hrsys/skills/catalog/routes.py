@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from sqlalchemy.engine import Engine
 
 from hrsys.access.rules import Access
+from hrsys.core.handler_params import DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
 from hrsys.skills.catalog import service
 from hrsys.skills.catalog.schemas import FrameworkDetail, FrameworkOut, SkillHit, SkillOut
@@ -20,12 +19,12 @@ class FrameworkController(Controller):
     tags = ["Skills catalog"]
 
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=False)
-    def list_frameworks(self, db_engine: NamedDependency[Engine]) -> list[FrameworkOut]:
+    def list_frameworks(self, db_engine: DbEngine) -> list[FrameworkOut]:
         """Every imported framework with its source, licence and number of active skills."""
         return service.list_frameworks(db_engine)
 
     @get("/{code:str}", opt={"access": Access.authenticated}, sync_to_thread=False)
-    def read_framework(self, db_engine: NamedDependency[Engine], code: FromPath[str]) -> FrameworkDetail:
+    def read_framework(self, db_engine: DbEngine, code: FromPath[str]) -> FrameworkDetail:
         """A framework with its proficiency scale, skill groups, families and expected-level profiles."""
         return service.framework_detail(db_engine, code)
 
@@ -38,7 +37,7 @@ class SkillController(Controller):
     @get("/", opt={"access": Access.authenticated}, sync_to_thread=False)
     def search_skills(
         self,
-        db_engine: NamedDependency[Engine],
+        db_engine: DbEngine,
         q: Annotated[
             str | None,
             QueryParameter(description="Code, FRAMEWORK:CODE, or a substring of a Thai or English name or alias"),
@@ -46,8 +45,8 @@ class SkillController(Controller):
         framework: Annotated[str | None, QueryParameter(description="Framework code, e.g. TH-DG")] = None,
         group: Annotated[str | None, QueryParameter(description="Skill group code (sub-groups included)")] = None,
         include_retired: Annotated[bool, QueryParameter(description="Also retired skills")] = False,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 20,
+        offset: Offset = 0,
     ) -> Page[SkillHit]:
         """Search or browse skills, ranked: exact code, code prefix, name prefix, then substring."""
         return service.search_skills(
@@ -61,7 +60,7 @@ class SkillController(Controller):
         )
 
     @get("/{ref:str}", opt={"access": Access.authenticated}, sync_to_thread=False)
-    def read_skill(self, db_engine: NamedDependency[Engine], ref: FromPath[str]) -> SkillOut:
+    def read_skill(self, db_engine: DbEngine, ref: FromPath[str]) -> SkillOut:
         """One skill by ``FRAMEWORK:CODE`` with its scale and equivalent skills."""
         return service.read_skill(db_engine, ref)
 
