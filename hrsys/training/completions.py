@@ -21,7 +21,12 @@ from hrsys.core.errors import Conflict, Invalid, check_version
 from hrsys.skills.assessments.models import Assessment, AssessmentSource
 from hrsys.skills.assessments.service import refresh_current
 from hrsys.training import flows
-from hrsys.training.enrolments import check_prerequisites, get_enrolment, lock_session_seats, user_person_id
+from hrsys.training.enrolments import (
+    check_prerequisites,
+    get_enrolment,
+    lock_session_seats,
+    require_another_decider,
+)
 from hrsys.training.models import (
     Course,
     CourseOutcome,
@@ -168,17 +173,11 @@ def _check_confirmer(session: Session, e: Enrolment, actor_user_id: int | None) 
     """Separation of duties: nobody confirms their own completion, and whoever reported a completion (the
     learner, or HR for them) does not confirm it (409 ``separation_of_duties``), by ``/confirm`` or by
     completing it through ``/status``. Unknown users (commands, imports) are not compared."""
-    if actor_user_id is None:
-        return
-    if actor_user_id == e.completion_reported_by_user_id:
-        raise Conflict(
-            "you reported this completion: another HR officer must confirm it",
-            rule="separation_of_duties",
-            extra={"completion_reported_by_user_id": actor_user_id},
-        )
-    if user_person_id(session, actor_user_id) == e.person_id:
-        raise Conflict(
-            "this enrolment is yours: another HR officer must confirm its completion",
-            rule="separation_of_duties",
-            extra={"person_id": e.person_id},
-        )
+    require_another_decider(
+        session,
+        actor_user_id,
+        requester=("completion_reported_by_user_id", e.completion_reported_by_user_id),
+        person_id=e.person_id,
+        requested="you reported this completion: another HR officer must confirm it",
+        own="this enrolment is yours: another HR officer must confirm its completion",
+    )

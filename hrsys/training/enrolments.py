@@ -254,3 +254,24 @@ _APP_USER = sa.table("app_user", sa.column("id"), sa.column("person_id"))
 def user_person_id(session: Session, user_id: int) -> int | None:
     """The person record of a user (staff sign in as themselves), if any."""
     return session.scalar(sa.select(_APP_USER.c.person_id).where(_APP_USER.c.id == user_id))
+
+
+def require_another_decider(
+    session: Session,
+    actor_user_id: int | None,
+    *,
+    requester: tuple[str, int | None],
+    person_id: int,
+    requested: str,
+    own: str,
+) -> None:
+    """Separation of duties: whoever asked (``requester``: its field name and user id) and the person the
+    request is about never decide it (409 ``separation_of_duties``, ``requested`` or ``own`` as the detail).
+    Unknown users (commands, imports) are not compared."""
+    if actor_user_id is None:
+        return
+    field, requester_id = requester
+    if actor_user_id == requester_id:
+        raise Conflict(requested, rule="separation_of_duties", extra={field: actor_user_id})
+    if user_person_id(session, actor_user_id) == person_id:
+        raise Conflict(own, rule="separation_of_duties", extra={"person_id": person_id})

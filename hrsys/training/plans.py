@@ -24,7 +24,7 @@ from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, ch
 from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
 from hrsys.training import flows
-from hrsys.training.enrolments import user_person_id
+from hrsys.training.enrolments import require_another_decider
 from hrsys.training.models import (
     Course,
     DevelopmentPlan,
@@ -216,20 +216,14 @@ def _check_approver(session: Session, plan: DevelopmentPlan, actor_user_id: int 
     """Separation of duties: the requester never approves their own request. Neither the user who submitted
     the plan nor the plan's own person approves it (409 ``separation_of_duties``). Unknown users (commands,
     imports) are not compared."""
-    if actor_user_id is None:
-        return
-    if actor_user_id == plan.submitted_by_user_id:
-        raise Conflict(
-            "you submitted this development plan: another HR officer must approve it",
-            rule="separation_of_duties",
-            extra={"submitted_by_user_id": actor_user_id},
-        )
-    if user_person_id(session, actor_user_id) == plan.person_id:
-        raise Conflict(
-            "this development plan is yours: another HR officer must approve it",
-            rule="separation_of_duties",
-            extra={"person_id": plan.person_id},
-        )
+    require_another_decider(
+        session,
+        actor_user_id,
+        requester=("submitted_by_user_id", plan.submitted_by_user_id),
+        person_id=plan.person_id,
+        requested="you submitted this development plan: another HR officer must approve it",
+        own="this development plan is yours: another HR officer must approve it",
+    )
 
 
 def _tick_completed_courses(session: Session, plan: DevelopmentPlan) -> None:
