@@ -1,0 +1,1 @@
+"""Notifications: in-app messages and e-mail through a transactional outbox (see README.md)."""

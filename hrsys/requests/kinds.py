@@ -1,0 +1,41 @@
+"""What each kind of request does when decided: the owning domain registers a handler (extension point).
+
+A domain above ``requests`` (training, taskforces, secondments, skills) registers, at the import of its
+package, one :class:`KindHandler` per request kind it owns. :func:`hrsys.requests.service.decide` calls it
+in the decider's transaction, after the separation-of-duties check and before the request row is closed,
+so the domain's state change, the request's decision and their audit events commit together or not at all.
+A handler raises ``hrsys.core.errors`` exceptions (a 409 if the subject moved on meanwhile); the whole
+decision is then rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from hrsys.requests.models import Decision, Request, RequestKind
+
+Apply = Callable[[Session, Request, Decision, int | None], None]
+"""``(session, request, decision, decider_user_id)``: apply the decision to the subject."""
+
+
+@dataclass(frozen=True)
+class KindHandler:
+    apply: Apply
+    link: Callable[[Request], str]
+    """The page where the decider acts on (or reads) the subject, e.g. ``/hr/plans/12``."""
+    due_days: int = 7
+    """Days from asking to the due date, unless the asker gives one."""
+
+
+_HANDLERS: dict[RequestKind, KindHandler] = {}
+
+
+def register(kind: RequestKind, handler: KindHandler) -> None:
+    _HANDLERS[kind] = handler
+
+
+def handler(kind: RequestKind) -> KindHandler | None:
+    return _HANDLERS.get(kind)
