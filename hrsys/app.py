@@ -39,8 +39,10 @@ def route_handlers() -> list[Any]:
     from hrsys.access.routes import CONTROLLERS as ACCESS_CONTROLLERS
     from hrsys.agencies.routes import AgencyController
     from hrsys.careers.routes import CONTROLLERS as CAREER_CONTROLLERS
+    from hrsys.notifications.routes import NotificationController
     from hrsys.people.bulk_routes import BulkController
     from hrsys.people.routes import people_controller
+    from hrsys.requests.routes import RequestController
     from hrsys.secondments.routes import SecondmentController
     from hrsys.skills.assessments.export_routes import PeopleExportController
     from hrsys.skills.assessments.routes import CONTROLLERS as ASSESSMENT_CONTROLLERS
@@ -64,6 +66,8 @@ def route_handlers() -> list[Any]:
         PeopleExportController,
         *TRAINING_CONTROLLERS,
         *TASKFORCE_CONTROLLERS,
+        RequestController,
+        NotificationController,
         *web_route_handlers(),  # web pages and /static
     ]
 

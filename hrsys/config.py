@@ -103,6 +103,12 @@ class WebSettings(msgspec.Struct, kw_only=True, frozen=True):
     """Seconds the HR dashboard keeps an agency's subtree aggregates; 0 = always fresh."""
 
 
+class RequestSettings(msgspec.Struct, kw_only=True, frozen=True):
+    escalation_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 3
+    """Days past its due date after which an undecided request moves one level up the agency tree (and again
+    after each further such period, up to the root)."""
+
+
 class BenchSettings(msgspec.Struct, kw_only=True, frozen=True):
     pg_url: str = "postgresql://postgres@127.0.0.1:5432/test"
     """The PostgreSQL server on which ``hrsys bench`` creates its own databases."""
@@ -132,6 +138,7 @@ class Settings(msgspec.Struct, kw_only=True):
     secondments: SecondmentSettings = msgspec.field(default_factory=SecondmentSettings)
     skills: SkillSettings = msgspec.field(default_factory=SkillSettings)
     web: WebSettings = msgspec.field(default_factory=WebSettings)
+    requests: RequestSettings = msgspec.field(default_factory=RequestSettings)
     bench: BenchSettings = msgspec.field(default_factory=BenchSettings)
     timezone: str = "Asia/Bangkok"
     """The IANA zone whose calendar "today" follows (assessments, alerts, validity, page stamps): hrsys.core.clock."""
@@ -216,6 +223,7 @@ VARIABLES: dict[str, str] = {
     "HRSYS_SECONDMENT_POLICY": "secondments.policy_file",
     "HRSYS_ASSESSMENT_TRUST_ORDER": "skills.assessment_trust_order",
     "HRSYS_WEB_DASHBOARD_TTL": "web.dashboard_ttl",
+    "HRSYS_REQUEST_ESCALATION_DAYS": "requests.escalation_days",
     "HRSYS_BENCH_PG_URL": "bench.pg_url",
     "HRSYS_BENCH_ASSESSMENT_ROWS": "bench.assessment_rows",
     "HRSYS_BENCH_ASSESSMENT_ORDER": "bench.assessment_order",
@@ -232,6 +240,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "skills": SkillSettings,  # its check runs before the secondment policy file is read
     "secondments": SecondmentSettings,
     "web": WebSettings,
+    "requests": RequestSettings,
     "bench": BenchSettings,
 }
 

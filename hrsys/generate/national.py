@@ -31,13 +31,13 @@ from hrsys.config import Settings
 from hrsys.core import migrate
 from hrsys.core.db import make_engine
 from hrsys.core.stamps import VersionStamp
-from hrsys.generate import careers, names, secondments, skills, taskforces, training
+from hrsys.generate import careers, names, requests, secondments, skills, taskforces, training
 from hrsys.generate.context import GenerateContext
 from hrsys.people import citizen_id, search
 from hrsys.people.models import LEVELS_BY_TYPE, PositionType
 
 CHUNK = 5_000
-STEPS: tuple[ModuleType, ...] = (skills, careers, training, taskforces, secondments)
+STEPS: tuple[ModuleType, ...] = (skills, careers, training, taskforces, secondments, requests)
 """Each area's generator (``generate(ctx) -> rows``), in the order they run: each reads what the earlier ones wrote."""
 
 # Share of staff by position type, and of levels within each type (lower levels are more common).

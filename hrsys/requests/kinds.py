@@ -18,7 +18,11 @@ from sqlalchemy.orm import Session
 from hrsys.requests.models import Decision, Request, RequestKind
 
 Apply = Callable[[Session, Request, Decision, int | None], None]
-"""``(session, request, decision, decider_user_id)``: apply the decision to the subject."""
+"""``(session, request, decision, decider_user_id)``: apply the decision to the subject. What the decider
+sent with the decision (``details``, e.g. the level of an assessment) is in ``request.payload["decision"]``."""
+
+Cancel = Callable[[Session, Request, int | None], None]
+"""``(session, request, requester_user_id)``: the requester withdrew the request; undo what asking did."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class KindHandler:
     """The page where the decider acts on (or reads) the subject, e.g. ``/hr/plans/12``."""
     due_days: int = 7
     """Days from asking to the due date, unless the asker gives one."""
+    cancel: Cancel | None = None
+    """Called by :func:`hrsys.requests.service.cancel` in the requester's transaction (None: nothing to undo)."""
 
 
 _HANDLERS: dict[RequestKind, KindHandler] = {}
