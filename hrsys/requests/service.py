@@ -160,3 +160,53 @@ def decide(
             request_id=req.id,
         )
     return req
+
+
+_DECISION_OF: dict[RequestStatus, Decision] = {
+    RequestStatus.approved: Decision.approve,
+    RequestStatus.rejected: Decision.reject,
+    RequestStatus.returned: Decision.return_for_changes,
+}
+
+
+def close_open(
+    session: Session,
+    *,
+    kind: RequestKind,
+    subject_type: str,
+    subject_id: int,
+    status: RequestStatus,
+    by_user_id: int | None,
+) -> list[Request]:
+    """Close the pending requests of a subject that was decided outside the inbox (a domain's direct route,
+    a command), so no stale item waits: each gets ``status``, who closed it and when, and the requester is
+    told (unless they closed it themselves). Returns the requests closed (none when nothing waited)."""
+    reqs = list(
+        session.scalars(
+            sa.select(Request).where(
+                Request.kind == kind,
+                Request.subject_type == subject_type,
+                Request.subject_id == subject_id,
+                Request.status == RequestStatus.pending,
+            )
+        )
+    )
+    for req in reqs:
+        req.status = status
+        req.decision = _DECISION_OF.get(status)
+        req.decided_by_user_id = by_user_id
+        req.decided_at = utcnow()
+        req.open_key = None
+        req.version += 1
+    session.flush()
+    for req in reqs:
+        if req.requester_user_id is not None and req.requester_user_id != by_user_id:
+            notify(
+                session,
+                user_ids=[req.requester_user_id],
+                kind="request_decided",
+                params={"title": req.title, "decision": status.value, "reason": ""},
+                link=link(req),
+                request_id=req.id,
+            )
+    return reqs
