@@ -15,7 +15,7 @@ from hrsys.secondments.models import (
     SecondmentStatus,
     SecondmentTransition,
 )
-from hrsys.skills.assessments.models import Assessment, AssessmentSource, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, AssessmentRequest, AssessmentSource, CurrentSkill
 from hrsys.skills.catalog.models import CatalogImport, Framework, ProficiencyLevel, Skill, SkillEquivalence, SkillGroup
 from hrsys.taskforces.models import (
     Kpi,
@@ -51,6 +51,7 @@ __all__ = [
     "Agency",
     "AgencyKind",
     "Assessment",
+    "AssessmentRequest",
     "AssessmentSource",
     "AuditEvent",
     "Base",

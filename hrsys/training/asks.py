@@ -71,7 +71,10 @@ def _course_label(session: Session, e: Enrolment, session_id: int | None) -> str
 def ask_completion_confirmation(session: Session, e: Enrolment, requester_user_id: int | None) -> Request:
     """A reported completion waits for confirmation; reported again, the waiting request stays (one per
     enrolment) with the new date."""
-    payload: dict[str, Any] = {"enrolment_id": e.id, "completed_on": e.completed_on.isoformat() if e.completed_on else None}
+    payload: dict[str, Any] = {
+        "enrolment_id": e.id,
+        "completed_on": e.completed_on.isoformat() if e.completed_on else None,
+    }
     waiting = pending(session, RequestKind.completion_confirmation, ENROLMENT, e.id)
     if waiting is not None:
         waiting.payload = {**waiting.payload, **payload}

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, Invalid, check_version
+from hrsys.requests.models import RequestKind, RequestStatus
 from hrsys.skills.assessments.models import Assessment, AssessmentSource
 from hrsys.skills.assessments.service import refresh_current
-from hrsys.requests.models import RequestKind, RequestStatus
 from hrsys.training import asks, flows
 from hrsys.training.enrolments import (
     check_prerequisites,
@@ -183,7 +183,9 @@ def confirm_completion(session: Session, enrolment_id: int, *, actor_user_id: in
     """An HR officer confirms a reported completion: it completes and records the assessments; the waiting
     ``completion_confirmation`` request closes as approved."""
     e = confirm_reported(session, lock_for_edit(session, get_enrolment(session, enrolment_id)), actor_user_id)
-    asks.close(session, RequestKind.completion_confirmation, asks.ENROLMENT, e.id, RequestStatus.approved, actor_user_id)
+    asks.close(
+        session, RequestKind.completion_confirmation, asks.ENROLMENT, e.id, RequestStatus.approved, actor_user_id
+    )
     return e
 
 

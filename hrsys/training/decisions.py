@@ -100,7 +100,9 @@ def request_enrolment(
     course = (
         session.scalar(sa.select(Course).where(Course.code == data.course))
         if data.course is not None
-        else session.get(Course, target.course_id) if target is not None else None
+        else session.get(Course, target.course_id)
+        if target is not None
+        else None
     )
     if data.course is not None and course is None:
         errors.append(FieldError("course", f"no course with code {data.course}"))
@@ -134,4 +136,3 @@ def register() -> None:
     kinds.register(RequestKind.development_plan, kinds.KindHandler(apply=decide_plan, link=_inbox_link))
     kinds.register(RequestKind.completion_confirmation, kinds.KindHandler(apply=decide_completion, link=_inbox_link))
     kinds.register(RequestKind.enrolment, kinds.KindHandler(apply=decide_enrolment, link=_inbox_link))
-
