@@ -15,7 +15,7 @@ from hrsys.secondments.models import (
     SecondmentStatus,
     SecondmentTransition,
 )
-from hrsys.skills.assessments.models import Assessment, AssessmentSource, CurrentSkill
+from hrsys.skills.assessments.models import Assessment, AssessmentRequest, AssessmentSource, CurrentSkill
 from hrsys.skills.catalog.models import CatalogImport, Framework, ProficiencyLevel, Skill, SkillEquivalence, SkillGroup
 from hrsys.taskforces.models import (
     Kpi,
@@ -39,18 +39,10 @@ from hrsys.training.models import (
 metadata = Base.metadata
 
 __all__ = [
-    "Decision",
-    "MailMode",
-    "MailStatus",
-    "Notification",
-    "NotificationPreference",
-    "OutboxMail",
-    "Request",
-    "RequestKind",
-    "RequestStatus",
     "Agency",
     "AgencyKind",
     "Assessment",
+    "AssessmentRequest",
     "AssessmentSource",
     "AuditEvent",
     "Base",
@@ -61,6 +53,7 @@ __all__ = [
     "CoursePrerequisite",
     "CourseSession",
     "CurrentSkill",
+    "Decision",
     "DevelopmentPlan",
     "DevelopmentPlanItem",
     "Enrolment",
@@ -69,11 +62,19 @@ __all__ = [
     "Kpi",
     "KpiActual",
     "LoginAttempt",
+    "MailMode",
+    "MailStatus",
+    "Notification",
+    "NotificationPreference",
+    "OutboxMail",
     "Person",
     "PersonKind",
     "PositionLevel",
     "PositionType",
     "ProficiencyLevel",
+    "Request",
+    "RequestKind",
+    "RequestStatus",
     "Role",
     "RoleRequirement",
     "RoleTransition",

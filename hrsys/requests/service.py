@@ -245,6 +245,7 @@ def decide(
         raise Forbidden("you may not decide this request")
     if details is not None:
         req.payload = {**(req.payload or {}), "decision": msgspec.to_builtins(dict(details))}
+    req.reason = reason  # the handler may carry the reason to its subject (a rejected secondment)
     h = kinds.handler(req.kind)
     if h is not None:
         h.apply(session, req, decision, user.id)
@@ -301,7 +302,8 @@ def close_open(
 ) -> int:
     """Close every pending request of ``kind`` about the subject as ``status``: for a domain whose subject
     was decided another way (its older direct route), so that no inbox shows a request already settled.
-    No handler runs (the domain has applied the change) and nobody is notified. Returns how many closed."""
+    No handler runs (the domain has applied the change); the requester is told, unless they closed it
+    themselves. Returns how many closed."""
     if status is RequestStatus.pending:
         raise ValueError("close_open closes requests: give the status they end in")
     rows = session.scalars(
@@ -315,4 +317,14 @@ def close_open(
     for req in rows:
         _close(lock_for_edit(session, req), status, by_user_id=by_user_id, reason=reason)
     session.flush()
+    for req in rows:
+        if req.requester_user_id is not None and req.requester_user_id != by_user_id:
+            notify(
+                session,
+                user_ids=[req.requester_user_id],
+                kind="request_decided",
+                params={"title": req.title, "decision": status.value, "reason": reason or ""},
+                link=link(req),
+                request_id=req.id,
+            )
     return len(rows)

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from hrsys.core import clock
 from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, Invalid, check_version
+from hrsys.requests.models import RequestKind, RequestStatus
 from hrsys.skills.assessments.models import Assessment, AssessmentSource
 from hrsys.skills.assessments.service import refresh_current
-from hrsys.training import flows
+from hrsys.training import asks, flows
 from hrsys.training.enrolments import (
     check_prerequisites,
     get_enrolment,
@@ -50,10 +51,32 @@ def change_enrolment_status(
     """Move an enrolment along its flow (HR). Completion records assessments; a full session is a 409."""
     e = lock_for_edit(session, get_enrolment(session, enrolment_id))
     check_version("enrolment", e.id, e.version, data.version)
-    new = data.status
+    reported = e.completion_reported_at is not None
+    move_enrolment(session, e, data.status, session_id=data.session_id, completed_on=data.completed_on,
+                   actor_user_id=actor_user_id)  # fmt: skip
+    # The direct route decided what a request may have been waiting for: close it (no stale inbox item).
+    done = RequestStatus.approved if data.status == EnrolmentStatus.completed else RequestStatus.cancelled
+    if reported and data.status != EnrolmentStatus.enrolled:
+        asks.close(session, RequestKind.completion_confirmation, asks.ENROLMENT, e.id, done, actor_user_id)
+    if data.status != EnrolmentStatus.planned:
+        enrolled = RequestStatus.approved if data.status == EnrolmentStatus.enrolled else RequestStatus.cancelled
+        asks.close(session, RequestKind.enrolment, asks.ENROLMENT, e.id, enrolled, actor_user_id)
+    return e
+
+
+def move_enrolment(
+    session: Session,
+    e: Enrolment,
+    new: EnrolmentStatus,
+    *,
+    session_id: int | None = None,
+    completed_on: dt.date | None = None,
+    actor_user_id: int | None = None,
+) -> Enrolment:
+    """The move itself, on an enrolment already locked: the flow, seats, prerequisites, completing."""
     flows.ENROLMENTS.next(e.status.value, new.value, subject=e.id)
     if new == EnrolmentStatus.enrolled:
-        sid = data.session_id if data.session_id is not None else e.session_id
+        sid = session_id if session_id is not None else e.session_id
         target = session.get(CourseSession, sid) if sid is not None else None
         if sid is not None and (target is None or target.course_id != e.course_id):
             raise Invalid.one("session_id", f"no session {sid} of this course")
@@ -67,9 +90,9 @@ def change_enrolment_status(
     elif new == EnrolmentStatus.completed:
         if e.completion_reported_at is not None:
             _check_confirmer(session, e, actor_user_id)
-        completed_on = data.completed_on or e.completed_on or clock.today()
-        _refuse_before_session(session, e, completed_on)
-        _complete(session, e, completed_on, actor_user_id)
+        day = completed_on or e.completed_on or clock.today()
+        _refuse_before_session(session, e, day)
+        _complete(session, e, day, actor_user_id)
     else:
         e.status = new
     session.flush()
@@ -152,12 +175,22 @@ def report_completion(
     e.completion_reported_by_user_id = actor_user_id
     e.completed_on = completed_on
     session.flush()
+    asks.ask_completion_confirmation(session, e, actor_user_id)
     return e
 
 
 def confirm_completion(session: Session, enrolment_id: int, *, actor_user_id: int | None = None) -> Enrolment:
-    """An HR officer confirms a reported completion: it completes and records the assessments."""
-    e = get_enrolment(session, enrolment_id)
+    """An HR officer confirms a reported completion: it completes and records the assessments; the waiting
+    ``completion_confirmation`` request closes as approved."""
+    e = confirm_reported(session, lock_for_edit(session, get_enrolment(session, enrolment_id)), actor_user_id)
+    asks.close(
+        session, RequestKind.completion_confirmation, asks.ENROLMENT, e.id, RequestStatus.approved, actor_user_id
+    )
+    return e
+
+
+def confirm_reported(session: Session, e: Enrolment, actor_user_id: int | None) -> Enrolment:
+    """Confirm the completion ``e``'s learner reported (409 ``nothing_to_confirm`` when none waits)."""
     if e.status != EnrolmentStatus.enrolled or e.completion_reported_at is None:
         raise Conflict(
             f"enrolment {e.id} has no completion waiting for confirmation (status {e.status.value})",
@@ -165,6 +198,20 @@ def confirm_completion(session: Session, enrolment_id: int, *, actor_user_id: in
         )
     _check_confirmer(session, e, actor_user_id)
     _complete(session, e, e.completed_on or clock.today(), actor_user_id)
+    session.flush()
+    return e
+
+
+def clear_report(session: Session, e: Enrolment) -> Enrolment:
+    """A reported completion refused: the enrolment is as before the report (enrolled, nothing reported)."""
+    if e.status != EnrolmentStatus.enrolled or e.completion_reported_at is None:
+        raise Conflict(
+            f"enrolment {e.id} has no completion waiting for confirmation (status {e.status.value})",
+            rule="nothing_to_confirm",
+        )
+    e.completion_reported_at = None
+    e.completion_reported_by_user_id = None
+    e.completed_on = None
     session.flush()
     return e
 

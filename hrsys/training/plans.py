@@ -23,7 +23,8 @@ from hrsys.core.db import lock_for_edit, utcnow
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check, check_version
 from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
-from hrsys.training import flows
+from hrsys.requests.models import RequestKind, RequestStatus
+from hrsys.training import asks, flows
 from hrsys.training.enrolments import require_another_decider
 from hrsys.training.models import (
     Course,
@@ -179,9 +180,27 @@ def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> Development
 def change_status(
     session: Session, plan_id: int, data: PlanStatusChange, *, actor_user_id: int | None = None
 ) -> DevelopmentPlan:
+    """Move a plan along its flow (the direct route). Submitting opens a ``development_plan`` request to the
+    HR officers of the person's agency; any move out of ``submitted`` closes it (no stale inbox item)."""
     plan = lock_for_edit(session, get_plan(session, plan_id))
     check_version("plan", plan.id, plan.version, data.version)
-    new = data.status
+    was = plan.status
+    move_plan(session, plan, data.status, actor_user_id=actor_user_id)
+    if data.status == PlanStatus.submitted:
+        asks.ask_plan_approval(session, plan, actor_user_id)
+    elif was == PlanStatus.submitted:
+        closed = {
+            PlanStatus.approved: RequestStatus.approved,
+            PlanStatus.draft: RequestStatus.returned,
+        }.get(data.status, RequestStatus.cancelled)
+        asks.close(session, RequestKind.development_plan, asks.PLAN, plan.id, closed, actor_user_id)
+    return plan
+
+
+def move_plan(
+    session: Session, plan: DevelopmentPlan, new: PlanStatus, *, actor_user_id: int | None = None
+) -> DevelopmentPlan:
+    """The move itself, on a plan already locked: the flow, its rules and what approving does."""
     flows.PLANS.next(plan.status.value, new.value, subject=plan.id)
     if new == PlanStatus.submitted:
         n = session.scalar(sa.select(sa.func.count()).where(DevelopmentPlanItem.plan_id == plan.id)) or 0

@@ -1,4 +1,5 @@
-"""Training's answers to the careers package's extension points (:mod:`hrsys.careers.extensions`).
+"""Training's answers to the careers package's extension points (:mod:`hrsys.careers.extensions`), and its
+request kinds (:mod:`hrsys.requests.kinds`, see :mod:`hrsys.training.decisions`).
 
 Registered when the training package is imported (``hrsys/training/__init__.py``).
 """
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers import extensions
 from hrsys.people.service import register_history, rows_of
+from hrsys.training import decisions
 from hrsys.training.catalog import course_catalog
 from hrsys.training.models import DevelopmentPlan, Enrolment
 
@@ -31,3 +33,4 @@ def register() -> None:
     extensions.register_teachable(teachable)
     extensions.register_role_targets(plans_targeting)
     register_history("enrolments", 4, rows_of(Enrolment))  # a person enrolled is never deleted
+    decisions.register()  # what deciding a development plan, completion or enrolment request does

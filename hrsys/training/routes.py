@@ -10,7 +10,7 @@ from hrsys.access.guard import body_person_guard, enrolment_guard, person_guard,
 from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
-from hrsys.training import completions, courses, enrolments, needs, plans, training_plan
+from hrsys.training import completions, courses, decisions, enrolments, needs, plans, training_plan
 from hrsys.training.models import CourseMode, Enrolment, EnrolmentStatus, PlanStatus
 from hrsys.training.schemas import (
     CompletionReport,
@@ -18,8 +18,10 @@ from hrsys.training.schemas import (
     CourseListItem,
     CourseOut,
     CourseUpdate,
+    EnrolmentAskOut,
     EnrolmentCreate,
     EnrolmentOut,
+    EnrolmentRequestIn,
     EnrolmentStatusChange,
     PlanCreate,
     PlanFromTraining,
@@ -206,6 +208,23 @@ class PersonTrainingController(Controller):
     @get("/enrolments", opt={"access": Access.person}, sync_to_thread=True)
     def enrolments(self, db_session: Db, person_id: FromPath[int]) -> list[EnrolmentOut]:
         return enrolments.list_enrolments(db_session, person_id=person_id)
+
+    @post("/enrolment-requests", opt={"access": Access.person}, sync_to_thread=True)
+    def ask_to_enrol(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: Db,
+        person_id: FromPath[int],
+        data: JSONBody[EnrolmentRequestIn],
+    ) -> EnrolmentAskOut:
+        """Ask for a seat in a session (or a course): a planned enrolment and a request to the HR officers of
+        the person's agency, who enrol them (seats and prerequisites permitting) or refuse with a reason."""
+        req = decisions.request_enrolment(db_session, person_id, data, actor_user_id=actor_id(request))
+        e = enrolments.get_enrolment(db_session, req.subject_id)
+        return EnrolmentAskOut(
+            request_id=req.id, request_status=req.status.value, due_on=req.due_on,
+            enrolment=enrolments.enrolment_out(db_session, e),
+        )  # fmt: skip
 
     @get("/development-plans", opt={"access": Access.person}, sync_to_thread=True)
     def development_plans(

@@ -166,6 +166,18 @@ class EnrolmentCreate(Input):
     """Default: ``enrolled`` with a session, ``planned`` without."""
 
 
+class EnrolmentRequestIn(Input):
+    """A staff member asks for a seat: a session (its course follows), or a course (the decider picks the session)."""
+
+    session_id: int | None = None
+    course: CourseCode | None = None
+
+    def check(self) -> list[FieldError]:
+        if self.session_id is None and self.course is None:
+            return [FieldError("session_id", "name a session, or a course")]
+        return []
+
+
 class EnrolmentStatusChange(Input):
     status: EnrolmentStatus
     completed_on: dt.date | None = None
@@ -398,3 +410,12 @@ class PlanFromTraining(Input):
 class PlanFromTrainingOut(Output):
     plan: PlanOut
     training_plan: TrainingPlanOut
+
+
+class EnrolmentAskOut(Output):
+    """An ask to enrol: the request that waits for an HR officer, and the planned enrolment it is about."""
+
+    request_id: int
+    request_status: str
+    due_on: dt.date | None
+    enrolment: EnrolmentOut

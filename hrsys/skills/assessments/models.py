@@ -83,3 +83,28 @@ class CurrentSkill(Base):
 # The tables typed as such, for the modules that write Core statements (see hrsys.skills.catalog.models).
 assessment_table = cast(sa.Table, Assessment.__table__)
 current_skill_table = cast(sa.Table, CurrentSkill.__table__)
+
+
+class AssessmentRequest(Base):
+    """A person asks for a trusted assessment of a skill (a manager's, an assessment centre's): the subject of an
+    ``assessment`` request (:mod:`hrsys.requests`). Approving it records the assessment named here."""
+
+    __tablename__ = "assessment_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    skill_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id", ondelete="RESTRICT"))
+    source: Mapped[AssessmentSource] = mapped_column(enum_column(AssessmentSource, name="assessment_request_source"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    """What the person says about why (their evidence, the work to look at)."""
+    requested_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    requested_at: Mapped[dt.datetime] = mapped_column(
+        DateTimeUTC(timezone=True), default=utcnow, server_default=sa.func.now()
+    )
+    assessment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessment.id", ondelete="SET NULL"))
+    """The assessment recorded when the request was approved."""
+
+    __table_args__ = (
+        sa.Index("ix_assessment_request_person_skill", "person_id", "skill_id"),
+        sa.CheckConstraint("source IN ('manager', 'assessment_centre')", name="trusted_source"),
+    )

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hrsys.access import scope
-from hrsys.access.guard import assessment_person_guard
+from hrsys.access.guard import assessment_person_guard, person_guard
 from hrsys.access.identity import User
 from hrsys.access.rules import Access
 from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.import_report import BulkImportReport, DryRun, Partial, Upload, outcome
 from hrsys.core.pagination import Page
+from hrsys.skills.assessments import asks
 from hrsys.skills.assessments import service as assessment_service
 from hrsys.skills.assessments.importer import import_assessments
-from hrsys.skills.assessments.schemas import AssessmentCreate, AssessmentOut, PersonProfileOut
+from hrsys.skills.assessments.schemas import (
+    AssessmentAskOut,
+    AssessmentCreate,
+    AssessmentOut,
+    AssessmentRequestIn,
+    PersonProfileOut,
+)
 
 
 class AssessmentController(Controller):
@@ -55,6 +62,29 @@ class AssessmentController(Controller):
         return assessment_service.person_profile(db_engine, person_id, as_of=as_of)
 
 
+class AssessmentRequestController(Controller):
+    path = "/api/v1/people/{person_id:int}"
+    tags = ["Assessments"]
+    guards = [person_guard()]  # the person's scope: staff ask for themselves, HR for people in scope
+
+    @post("/assessment-requests", opt={"access": Access.person}, sync_to_thread=True)
+    def ask(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: Db,
+        person_id: FromPath[int],
+        data: JSONBody[AssessmentRequestIn],
+    ) -> AssessmentAskOut:
+        """Ask for a manager's or an assessment centre's assessment of a skill: a request to the HR officers of
+        the person's agency, who record it with the level (``details: {level, notes?}``) or refuse with a reason."""
+        user = request.scope.get("user")
+        req, row = asks.request_assessment(db_session, person_id, data, actor_user_id=getattr(user, "id", None))
+        return AssessmentAskOut(
+            request_id=req.id, request_status=req.status.value, due_on=req.due_on, assessment_request_id=row.id,
+            skill=f"{data.framework}:{data.skill}", source=data.source,
+        )  # fmt: skip
+
+
 class AssessmentImportController(Controller):
     tags = ["Bulk import and export"]
 
@@ -77,4 +107,4 @@ class AssessmentImportController(Controller):
         return outcome(report)
 
 
-CONTROLLERS = [AssessmentController, AssessmentImportController]
+CONTROLLERS = [AssessmentController, AssessmentRequestController, AssessmentImportController]

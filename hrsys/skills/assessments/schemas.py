@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -87,3 +87,25 @@ class PersonProfileOut(Output):
     skills: list[ProfileEntryOut]
     lapsed: list[ProfileEntryOut] = []
     """Skills whose only evidence has expired (shown for follow-up, not counted)."""
+
+
+class AssessmentRequestIn(Input):
+    """A person asks for a manager's or an assessment centre's assessment of a skill."""
+
+    framework: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    skill: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    """The skill's code in ``framework``."""
+    source: Literal["manager", "assessment_centre"]
+    note: Evidence | None = None
+    """Why, and what to look at."""
+
+
+class AssessmentAskOut(Output):
+    """The request that waits for an HR officer, and what it asks."""
+
+    request_id: int
+    request_status: str
+    due_on: dt.date | None
+    assessment_request_id: int
+    skill: str
+    source: str
