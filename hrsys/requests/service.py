@@ -160,3 +160,56 @@ def decide(
             request_id=req.id,
         )
     return req
+
+
+_CLOSED_BY = {
+    RequestStatus.approved: Decision.approve,
+    RequestStatus.rejected: Decision.reject,
+    RequestStatus.returned: Decision.return_for_changes,
+}
+
+
+def close_open(
+    session: Session,
+    *,
+    kind: RequestKind,
+    subject_type: str,
+    subject_id: int,
+    status: RequestStatus,
+    by_user_id: int | None,
+) -> list[Request]:
+    """Close the pending requests of ``kind`` on a subject that was decided another way (a direct route, a
+    newer request that replaces them): ``status``, who and when; the requester of a decided one is told.
+    (Minimal version added by the secondments branch; the request-core branch owns it.)"""
+    pending = list(
+        session.scalars(
+            sa.select(Request)
+            .where(
+                Request.kind == kind,
+                Request.subject_type == subject_type,
+                Request.subject_id == subject_id,
+                Request.status == RequestStatus.pending,
+            )
+            .order_by(Request.id)
+        )
+    )
+    decision = _CLOSED_BY.get(status)
+    for req in pending:
+        req.status = status
+        req.decision = decision
+        req.decided_by_user_id = by_user_id
+        req.decided_at = utcnow()
+        req.open_key = None
+        req.version += 1
+    session.flush()
+    for req in pending:
+        if decision is not None and req.requester_user_id is not None and req.requester_user_id != by_user_id:
+            notify(
+                session,
+                user_ids=[req.requester_user_id],
+                kind="request_decided",
+                params={"title": req.title, "decision": decision.value, "reason": ""},
+                link=link(req),
+                request_id=req.id,
+            )
+    return pending
