@@ -5,6 +5,6 @@ Importing the package registers what secondments tell the layers below them: acc
 (:mod:`hrsys.secondments.decisions`).
 """
 
+from hrsys.secondments import decisions as decisions
 from hrsys.secondments import extensions as extensions
 from hrsys.secondments import taskforce_hooks as taskforce_hooks
-from hrsys.secondments import decisions as decisions

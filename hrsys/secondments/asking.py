@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from hrsys.access.models import UserRole
 from hrsys.agencies.models import Agency
-from hrsys.requests.models import Request, RequestKind, RequestStatus
-from hrsys.requests.service import close_open, open_request
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Invalid
+from hrsys.requests.models import Request, RequestKind, RequestStatus
+from hrsys.requests.service import close_open, open_request
 from hrsys.secondments import lifecycle
 from hrsys.secondments.lifecycle import Action, CoiDecision, SecondmentStatus
 from hrsys.secondments.lookups import Actor, get

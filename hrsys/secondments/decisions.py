@@ -109,9 +109,7 @@ def apply_review(
         data = msgspec.convert(raw, CoiDecisionInput)
     except msgspec.ValidationError as exc:
         raise Invalid.one("details.conditions", str(exc)) from exc
-    commands.decide_coi(
-        session, review.secondment_id, data, actor=actor_of(session, decider_user_id), via_request=True
-    )
+    commands.decide_coi(session, review.secondment_id, data, actor=actor_of(session, decider_user_id), via_request=True)
 
 
 kinds.register(RequestKind.secondment_step, kinds.KindHandler(apply=apply_step, link=lambda req: LINK, due_days=7))
