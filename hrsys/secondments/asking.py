@@ -164,3 +164,15 @@ def review_closed(session: Session, review_id: int, status: RequestStatus, actor
         status=status,
         by_user_id=actor.user_id,
     )
+
+
+def reviews_cancelled(session: Session, s: Secondment, actor: Actor) -> None:
+    """A secondment closed for good (rejected, withdrawn, ended) has nothing left to review: the requests of
+    its pending declarations are cancelled."""
+    pending = session.scalars(
+        sa.select(ConflictOfInterestReview.id).where(
+            ConflictOfInterestReview.secondment_id == s.id, ConflictOfInterestReview.decision == CoiDecision.pending
+        )
+    )
+    for review_id in list(pending):
+        review_closed(session, review_id, RequestStatus.cancelled, actor)

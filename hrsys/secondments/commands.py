@@ -339,6 +339,8 @@ def act(
         asking.ask_step(session, s, Action.approve, actor)
     elif not via_request:
         asking.step_moved(session, s, actor)
+    if s.status in lifecycle.FINAL:
+        asking.reviews_cancelled(session, s, actor)
     return s
 
 
