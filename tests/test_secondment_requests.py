@@ -132,8 +132,8 @@ def test_clearing_then_approving_through_requests_applies_the_moves(w) -> None:
     assert isinstance(again, AppError) and again.rule == "request_decided"
 
 
-def test_separation_of_duties(w, clients) -> None:
-    sid, step, review = _submitted(w)
+def test_separation_of_duties(w) -> None:
+    _sid, _step, review = _submitted(w)
     for who in (w.proposer, w.secondee):  # who asked, and whom it is about
         refused = decide_as(w.db, who, review, "approve")
         assert isinstance(refused, AppError) and refused.rule == "separation_of_duties"
@@ -157,13 +157,14 @@ def test_separation_of_duties(w, clients) -> None:
 
 
 def test_reject_needs_a_reason_and_rejects_the_secondment(w) -> None:
-    sid, step, review = _submitted(w)
+    sid, step, _review = _submitted(w)
     refused = decide_as(w.db, w.hr2, step, "reject")
     assert isinstance(refused, AppError) and refused.status == 422
     assert _status(w.db, STEP, "secondment", sid) == [RequestStatus.pending]
     assert decide_as(w.db, w.hr2, step, "reject", reason="The host has no budget") is RequestStatus.rejected
     last = w.as_hr2.get(f"{URL}/{sid}/history").json()[-1]
-    assert (last["to_status"], last["reason"], last["actor_user_id"]) == ("rejected", "The host has no budget", w.hr2.id)
+    assert (last["to_status"], last["reason"]) == ("rejected", "The host has no budget")
+    assert last["actor_user_id"] == w.hr2.id
     # nothing is left to review on a rejected secondment: the review's request is cancelled
     assert _status(w.db, REVIEW, "coi_review", _review_id(w, sid)) == [RequestStatus.cancelled]
 
@@ -202,7 +203,7 @@ def test_returned_for_changes_then_asked_again(w) -> None:
 
 
 def test_direct_routes_keep_working_and_close_the_requests(w) -> None:
-    sid, step, review = _submitted(w)
+    sid, step, _review = _submitted(w)
     # a new declaration replaces the pending one: its request is cancelled, the new one waits
     old_review = _review_id(w, sid)
     new_review = w.as_proposer.post(f"{URL}/{sid}/coi", json={"employer": "Data Co., Ltd."}).json()["id"]
