@@ -29,7 +29,8 @@ from hrsys.core import clock
 from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, FieldError, Invalid, check, check_version
 from hrsys.people.models import Person, PersonKind
-from hrsys.secondments import knowledge, lifecycle, rules
+from hrsys.requests.models import RequestStatus
+from hrsys.secondments import asking, knowledge, lifecycle, rules
 from hrsys.secondments.lifecycle import Action, CoiDecision, SecondmentStatus
 from hrsys.secondments.lookups import (
     SEC,
@@ -211,7 +212,7 @@ def create(
     session.flush()
     _record(session, s, None, actor, None, {"starts_on": s.starts_on.isoformat(), "ends_on": s.ends_on.isoformat()})
     if data.interests is not None:
-        _declare(session, s, data.interests)
+        _declare(session, s, data.interests, actor)
     knowledge.add_plan(session, s.id, data.knowledge_transfer, kt_skill_ids)
     return s
 
@@ -292,8 +293,13 @@ def act(
     actor: Actor = SYSTEM,
     policy: SecondmentPolicy,
     today: dt.date,
+    via_request: bool = False,
 ) -> Secondment:
-    """Take ``action`` on the secondment: legal move (409 naming the allowed ones), rules, history."""
+    """Take ``action`` on the secondment: legal move (409 naming the allowed ones), rules, history.
+
+    Submitting asks the host's HR officers for the approval (a ``secondment_step`` request); any other move
+    made directly (not ``via_request``, the decision of a request) closes the step that waited
+    (:mod:`hrsys.secondments.asking`)."""
     s = lock_for_edit(session, get(session, secondment_id))
     target = lifecycle.next_status(s.status, action)
     reason = getattr(data, "reason", None)
@@ -329,6 +335,12 @@ def act(
     s.status = target
     _record(session, s, from_status, actor, reason, details)
     session.flush()
+    if action is Action.submit:
+        asking.ask_step(session, s, Action.approve, actor)
+    elif not via_request:
+        asking.step_moved(session, s, actor)
+    if s.status in lifecycle.FINAL:
+        asking.reviews_cancelled(session, s, actor)
     return s
 
 
@@ -385,25 +397,39 @@ def _end(s: Secondment, on: dt.date | None, today: dt.date, details: dict[str, A
         s.first_ends_on = min(s.first_ends_on, last)
 
 
-def _declare(session: Session, s: Secondment, data: InterestsDeclaration) -> ConflictOfInterestReview:
+def _declare(session: Session, s: Secondment, data: InterestsDeclaration, actor: Actor) -> ConflictOfInterestReview:
+    """A new review (pending) and its ``conflict_review`` request; the request of a pending review it
+    replaces is cancelled."""
+    previous = latest_review(session, s.id)
+    if previous is not None and previous.decision is CoiDecision.pending:
+        asking.review_closed(session, previous.id, RequestStatus.cancelled, actor)
     review = ConflictOfInterestReview(secondment_id=s.id, decision=CoiDecision.pending, **msgspec.structs.asdict(data))
     session.add(review)
     session.flush()
+    asking.ask_review(session, s, review, actor)
     return review
 
 
-def declare_interests(session: Session, secondment_id: int, data: InterestsDeclaration) -> ConflictOfInterestReview:
+def declare_interests(
+    session: Session, secondment_id: int, data: InterestsDeclaration, *, actor: Actor = SYSTEM
+) -> ConflictOfInterestReview:
     """A new declaration opens a new review (pending); the latest review is the one that counts."""
     s = get(session, secondment_id)
     if s.status in lifecycle.FINAL:
         raise _closed(s, "no declaration can be added")
-    return _declare(session, s, data)
+    return _declare(session, s, data, actor)
 
 
 def decide_coi(
-    session: Session, secondment_id: int, data: CoiDecisionInput, *, actor: Actor = SYSTEM
+    session: Session,
+    secondment_id: int,
+    data: CoiDecisionInput,
+    *,
+    actor: Actor = SYSTEM,
+    via_request: bool = False,
 ) -> ConflictOfInterestReview:
-    """The reviewer's decision on the latest declaration: cleared, cleared with conditions, or blocked."""
+    """The reviewer's decision on the latest declaration: cleared, cleared with conditions, or blocked. Made
+    directly (not ``via_request``), it closes the review's request."""
     s = get(session, secondment_id)
     if s.status in lifecycle.FINAL:
         raise _closed(s, "its review can no longer change")
@@ -428,6 +454,8 @@ def decide_coi(
     review.reviewer_user_id = actor.user_id
     review.decided_at = clock.now()
     session.flush()
+    if not via_request:
+        asking.review_closed(session, review.id, RequestStatus.approved if cleared else RequestStatus.rejected, actor)
     return review
 
 

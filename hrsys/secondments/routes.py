@@ -16,12 +16,13 @@ from hrsys.access.rules import Access
 from hrsys.core.fiscal import fiscal_year
 from hrsys.core.handler_params import Db, DbEngine, Limit, Offset
 from hrsys.core.pagination import Page
-from hrsys.secondments import commands, lists, lookups, reads, reports
+from hrsys.secondments import asking, commands, lists, lookups, reads, reports
 from hrsys.secondments.lifecycle import Action, SecondmentStatus
 from hrsys.secondments.policy import SecondmentPolicy, load_policy
 from hrsys.secondments.schemas import (
     ActivateInput,
     Alerts,
+    AskedOut,
     CoiDecisionInput,
     CoiReviewOut,
     CostReport,
@@ -116,6 +117,42 @@ def _action_route(action: Action) -> Any:
         handler.__defaults__ = None  # a required body
     path = f"/{{secondment_id:int}}/{action.value}"
     return post(path, opt={"access": Access.hr}, sync_to_thread=True, status_code=200)(handler)
+
+
+_ASKS: dict[Action, str] = {
+    Action.approve: "Ask the host's HR officers to approve (again: after a request was returned for changes).",
+    Action.extend: "Ask the host's HR officers for an extension to a new last day (checked when approved).",
+    Action.terminate: "Ask the host's HR officers to end the secondment early (reason required).",
+}
+
+
+def _ask_route(action: Action) -> Any:
+    """``POST /{secondment_id}/ask/<action>``: open a ``secondment_step`` request for the move instead of
+    making it; the body is that of the move. Answers the request (201)."""
+    body = asking.ASKABLE[action]
+
+    def handler(
+        self: Any, request: Request[Any, Any, Any], db_session: Session, secondment_id: int, data: Any = None
+    ) -> AskedOut:
+        req = asking.ask(db_session, secondment_id, action, data, actor=actor_of(request))
+        return AskedOut(
+            request_id=req.id, kind=req.kind.value, title=req.title, status=req.status.value, due_on=req.due_on,
+            payload=req.payload,
+        )  # fmt: skip
+
+    handler.__name__ = handler.__qualname__ = f"ask_{action.value}"
+    handler.__doc__ = _ASKS[action]
+    handler.__annotations__ = {
+        "request": Request[Any, Any, Any],
+        "db_session": Db,
+        "secondment_id": FromPath[int],
+        "data": Annotated[body, Body(media_type=RequestEncodingType.JSON)],
+        "return": AskedOut,
+    }
+    if type(None) not in get_args(body):
+        handler.__defaults__ = None
+    path = f"/{{secondment_id:int}}/ask/{action.value}"
+    return post(path, opt={"access": Access.hr}, sync_to_thread=True, status_code=201)(handler)
 
 
 class SecondmentController(Controller):
@@ -250,6 +287,11 @@ class SecondmentController(Controller):
     complete = _action_route(Action.complete)
     terminate = _action_route(Action.terminate)
 
+    # Asking another user for a move (a request in their inbox) instead of making it.
+    ask_approve = _ask_route(Action.approve)
+    ask_extend = _ask_route(Action.extend)
+    ask_terminate = _ask_route(Action.terminate)
+
     @get("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
     def list_reviews(self, db_session: Db, secondment_id: FromPath[int]) -> list[CoiReviewOut]:
         """Every conflict-of-interest declaration and its decision, oldest first."""
@@ -257,10 +299,16 @@ class SecondmentController(Controller):
 
     @post("/{secondment_id:int}/coi", opt={"access": Access.hr}, sync_to_thread=True)
     def declare(
-        self, db_session: Db, secondment_id: FromPath[int], data: JSONBody[InterestsDeclaration]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: Db,
+        secondment_id: FromPath[int],
+        data: JSONBody[InterestsDeclaration],
     ) -> CoiReviewOut:
-        """Declare interests; opens a new (pending) review that replaces the previous one."""
-        return reads.review_out(commands.declare_interests(db_session, secondment_id, data))
+        """Declare interests; opens a new (pending) review that replaces the previous one, and asks the host's
+        HR officers to review it (a ``conflict_review`` request)."""
+        review = commands.declare_interests(db_session, secondment_id, data, actor=actor_of(request))
+        return reads.review_out(review)
 
     @post("/{secondment_id:int}/coi/decision", opt={"access": Access.hr}, sync_to_thread=True, status_code=200)
     def decide(

@@ -423,3 +423,14 @@ class CoverageReport(Output):
     agency: str | None
     rows: list[AgencyCoverageRow]
     totals: AgencyCoverageRow | None
+
+
+class AskedOut(Output):
+    """A request opened to the deciders (``POST /{id}/ask/<action>``): it waits in their inbox."""
+
+    request_id: int
+    kind: str
+    title: str
+    status: str
+    due_on: dt.date | None
+    payload: dict[str, Any]

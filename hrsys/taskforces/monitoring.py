@@ -1,24 +1,33 @@
-"""Monitoring of a task force: KPIs with their dated actual values, and the money per Thai fiscal year under
-the separation of duties (:func:`put_budget`); and the lists of them."""
+"""Monitoring of a task force: KPIs with their dated actual values, and their lists. The money per Thai fiscal
+year is in :mod:`hrsys.taskforces.budget` (its names are re-exported here for the callers of before)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hrsys.core.copying import changes, columns, copied
-from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
-from hrsys.core.fiscal import fiscal_year, fiscal_year_bounds
+from hrsys.core.errors import Conflict, FieldError, Invalid, check
 from hrsys.core.lookups import part_or_404
-from hrsys.taskforces.models import Kpi, KpiActual, TaskForceBudget
-from hrsys.taskforces.schemas import ActualCreate, ActualOut, BudgetOut, BudgetPut, KpiCreate, KpiOut, KpiUpdate
+from hrsys.taskforces.budget import budget_out, delete_budget, put_budget
+from hrsys.taskforces.models import Kpi, KpiActual
+from hrsys.taskforces.schemas import ActualCreate, ActualOut, KpiCreate, KpiOut, KpiUpdate
 from hrsys.taskforces.service import added, get, part_of, today
 
-FY_MIN, FY_MAX = 2500, 2700
+__all__ = [
+    "add_actual",
+    "add_kpi",
+    "budget_out",  # from budget
+    "delete_actual",
+    "delete_budget",  # from budget
+    "delete_kpi",
+    "kpis_out",
+    "put_budget",  # from budget
+    "update_kpi",
+]
 
 
 def kpis_out(session: Session, taskforce_id: int) -> list[KpiOut]:
@@ -32,19 +41,6 @@ def kpis_out(session: Session, taskforce_id: int) -> list[KpiOut]:
         ):
             actuals[a.kpi_id].append(copied(ActualOut, a))
     return [copied(KpiOut, k, actuals=actuals.get(k.id, [])) for k in kpis]
-
-
-def budget_out(session: Session, taskforce_id: int) -> list[BudgetOut]:
-    rows = session.scalars(
-        sa.select(TaskForceBudget)
-        .where(TaskForceBudget.taskforce_id == taskforce_id)
-        .order_by(TaskForceBudget.fiscal_year)
-    )
-    out = []
-    for b in rows:
-        lo, hi = fiscal_year_bounds(b.fiscal_year)
-        out.append(copied(BudgetOut, b, starts_on=lo, ends_on=hi))
-    return out
 
 
 def add_kpi(session: Session, taskforce_id: int, data: KpiCreate) -> Kpi:
@@ -111,101 +107,4 @@ def delete_actual(session: Session, taskforce_id: int, kpi_id: int, actual_id: i
     kpi = part_of(session, tf, Kpi, kpi_id, "KPI")
     actual = part_or_404(session, KpiActual, actual_id, "KPI actual", kpi_id=kpi.id)
     session.delete(actual)
-    session.flush()
-
-
-def _budget_rule(message: str, rule: str, **extra: Any) -> Conflict:
-    return Conflict(message, rule=rule, extra=extra or None)
-
-
-def put_budget(
-    session: Session, taskforce_id: int, year: int, data: BudgetPut, *, user_id: int | None = None
-) -> list[BudgetOut]:
-    """Set the money of one Thai fiscal year (BE). The year must touch the task force's period (or be the year
-    after it ends, when late payments are disbursed).
-
-    Separation of duties, by signed-in user (``user_id``; None for commands, which are not compared):
-
-    - whoever changes ``requested_baht`` becomes the requester, and the requester never approves: a change of
-      ``approved_baht`` by them is a 409 ``separation_of_duties``;
-    - ``approved_baht`` above the request needs a second approver: one user approves the request in full,
-      then a different user (neither the requester nor that approver) raises it above; otherwise a 409
-      ``excess_needs_second_approver``. A new request forgets the excess approval, and an approval that the
-      request no longer covers is a 409 ``approved_exceeds_requested``;
-    - nothing is disbursed for a task force cancelled before it started (409 ``cancelled_no_disbursement``).
-    """
-    tf = get(session, taskforce_id, lock=True)
-    first, last = fiscal_year(tf.starts_on), fiscal_year(tf.ends_on) + 1
-    if not FY_MIN <= year <= FY_MAX:
-        raise Invalid.one("fiscal_year", f"must be a Buddhist Era year between {FY_MIN} and {FY_MAX}")
-    if not first <= year <= last:
-        raise Invalid.one(
-            "fiscal_year", f"task force {tf.code} runs in fiscal years {first} to {last - 1} (payments until {last})"
-        )
-    row = session.scalar(
-        sa.select(TaskForceBudget).where(TaskForceBudget.taskforce_id == tf.id, TaskForceBudget.fiscal_year == year)
-    )
-    if row is None:
-        row = TaskForceBudget(taskforce_id=tf.id, fiscal_year=year, requested_baht=0, approved_baht=0)
-        session.add(row)
-    if tf.cancelled and data.disbursed_baht > 0:
-        raise _budget_rule(
-            f"task force {tf.code} was cancelled before it started: nothing can be disbursed for it",
-            "cancelled_no_disbursement",
-        )
-    requested_by, approved_by, excess_by = (
-        row.requested_by_user_id,
-        row.approved_by_user_id,
-        row.excess_approved_by_user_id,
-    )
-    if data.requested_baht != row.requested_baht:
-        requested_by, excess_by = user_id, None
-    if data.approved_baht != row.approved_baht:
-        if user_id is not None and user_id == requested_by:
-            raise _budget_rule(
-                f"you requested the money of fiscal year {year}: someone else must approve it",
-                "separation_of_duties",
-                requested_by_user_id=requested_by,
-            )
-        if data.approved_baht <= data.requested_baht:
-            approved_by, excess_by = (user_id if data.approved_baht else None), None
-        else:
-            covered = row.approved_baht >= data.requested_baht and approved_by is not None
-            if user_id is not None and (not covered or approved_by == user_id):
-                raise _budget_rule(
-                    f"approving {data.approved_baht:,} baht against {data.requested_baht:,} requested needs two "
-                    "approvers: one approves the request in full, then another approves the excess",
-                    "excess_needs_second_approver",
-                    requested_baht=data.requested_baht,
-                    approved_by_user_id=approved_by if covered else None,
-                )
-            excess_by = user_id
-    if data.approved_baht > data.requested_baht and excess_by is None and user_id is not None:
-        raise _budget_rule(
-            f"{data.approved_baht:,} baht approved would exceed the {data.requested_baht:,} requested without an "
-            "approval of the excess: lower the approval first, or have a second approver approve the excess",
-            "approved_exceeds_requested",
-            requested_baht=data.requested_baht,
-            approved_baht=data.approved_baht,
-        )
-    row.requested_baht = data.requested_baht
-    row.approved_baht = data.approved_baht
-    row.disbursed_baht = data.disbursed_baht
-    row.requested_by_user_id, row.approved_by_user_id, row.excess_approved_by_user_id = (
-        requested_by,
-        approved_by,
-        excess_by,
-    )
-    session.flush()
-    return budget_out(session, tf.id)
-
-
-def delete_budget(session: Session, taskforce_id: int, year: int) -> None:
-    tf = get(session, taskforce_id)
-    row = session.scalar(
-        sa.select(TaskForceBudget).where(TaskForceBudget.taskforce_id == tf.id, TaskForceBudget.fiscal_year == year)
-    )
-    if row is None:
-        raise NotFound("budget of fiscal year", year)
-    session.delete(row)
     session.flush()
