@@ -14,6 +14,23 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "th": ("คำขอของท่านได้รับการพิจารณาแล้ว: {title}", "ผลการพิจารณา: {decision} {reason}"),
         "en": ("Your request was decided: {title}", "Decision: {decision} {reason}"),
     },
+    "appointment_active": {
+        "th": ("การแต่งตั้งเข้าคณะทำงานมีผลแล้ว: {taskforce}", "ทุกฝ่ายให้ความยินยอมแล้ว การแต่งตั้งเข้าคณะทำงาน {taskforce} มีผล"),
+        "en": (
+            "Task-force appointment in effect: {taskforce}",
+            "Everyone agreed: the appointment to {taskforce} is in effect.",
+        ),
+    },
+    "appointment_released": {
+        "th": (
+            "ยกเลิกการแต่งตั้งเข้าคณะทำงาน: {taskforce}",
+            "การแต่งตั้งเข้าคณะทำงาน {taskforce} ถูกยกเลิก: {reason_th} ไม่ต้องพิจารณาต่อ",
+        ),
+        "en": (
+            "Task-force appointment released: {taskforce}",
+            "The appointment to {taskforce} was released: {reason}. Nothing is left to decide.",
+        ),
+    },
 }
 
 
