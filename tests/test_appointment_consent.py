@@ -6,6 +6,7 @@ released. Within one's scope an appointment is direct. Over the API, decisions t
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -301,3 +302,42 @@ def test_an_appointment_cannot_be_returned_for_changes(client_as, world, db) -> 
     with pytest.raises(Invalid):
         _decide(db, hr.id, Decision.return_for_changes, world["hr_m2"])
     assert _part(_requests(db), "home_hr").status is RequestStatus.pending
+
+
+def _race(db: Engine, parts: list[tuple[int, Decision, object]]) -> list[str]:
+    """The decisions at the same moment, each in its own thread and transaction."""
+    barrier = threading.Barrier(len(parts))
+    out: list[str] = []
+
+    def run(request_id: int, decision: Decision, user) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            _decide(db, request_id, decision, user)
+            out.append("ok")
+        except Exception as exc:  # the test asserts on what came out
+            out.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=run, args=p) for p in parts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a decision is stuck (lock cycle?)"
+    return out
+
+
+@pytest.mark.parametrize("person_says", [Decision.approve, Decision.reject])
+def test_both_parts_decided_at_once(client_as, world, db, person_says) -> None:  # type: ignore[no-untyped-def]
+    """Home HR approves while the person decides: no deadlock, and the membership ends as the decisions say
+    (both approve: active; one rejects: released). A rejection that commits first cancels the other part, which
+    is then a 409 ``request_decided`` for its decider; one that comes while the other is being decided lets
+    it be recorded, to no effect."""
+    _accept_far(client_as, world)
+    reqs = _requests(db)
+    hr, own = _part(reqs, "home_hr"), _part(reqs, "person")
+    out = _race(db, [(hr.id, Decision.approve, world["hr_m2"]), (own.id, person_says, world["far_user"])])
+    assert sorted(out) in ([["ok", "ok"]] if person_says is Decision.approve else [["ok", "ok"], ["Conflict", "ok"]])
+    (m,) = _memberships(db, world["far"].id)
+    want = MemberStatus.active if person_says is Decision.approve else MemberStatus.released
+    assert m.status is want
+    assert RequestStatus.pending not in {r.status for r in _requests(db)}
