@@ -23,6 +23,23 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "en": ("An overdue request now waits for you: {title}", "{title} was due {due} and is still undecided."),
     },
+    "appointment_active": {
+        "th": ("การแต่งตั้งเข้าคณะทำงานมีผลแล้ว: {taskforce}", "ทุกฝ่ายให้ความยินยอมแล้ว การแต่งตั้งเข้าคณะทำงาน {taskforce} มีผล"),
+        "en": (
+            "Task-force appointment in effect: {taskforce}",
+            "Everyone agreed: the appointment to {taskforce} is in effect.",
+        ),
+    },
+    "appointment_released": {
+        "th": (
+            "ยกเลิกการแต่งตั้งเข้าคณะทำงาน: {taskforce}",
+            "การแต่งตั้งเข้าคณะทำงาน {taskforce} ถูกยกเลิก: {reason_th} ไม่ต้องพิจารณาต่อ",
+        ),
+        "en": (
+            "Task-force appointment released: {taskforce}",
+            "The appointment to {taskforce} was released: {reason}. Nothing is left to decide.",
+        ),
+    },
 }
 
 LABELS: dict[str, tuple[str, str]] = {

@@ -83,9 +83,12 @@ class TaskForceMember(TimestampMixin, Base):
     ends_on: Mapped[dt.date] = mapped_column(sa.Date)
     status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus))
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    consent_group: Mapped[str | None] = mapped_column(sa.String(80))
+    """The ``group_key`` of the appointment requests that asked for consent (cross-agency appointments only)."""
 
     __table_args__ = (
         sa.Index("ix_taskforce_member_person_dates", "person_id", "starts_on", "ends_on"),
+        sa.Index("ix_taskforce_member_consent_group", "consent_group"),
         sa.CheckConstraint("allocation > 0 AND allocation <= 100", name="allocation_range"),
         sa.CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),
     )

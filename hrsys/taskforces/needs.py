@@ -14,20 +14,23 @@ from hrsys.taskforces.members import filled_count
 from hrsys.taskforces.models import TaskForceMember, TaskForceNeed
 from hrsys.taskforces.schemas import NeedCreate, NeedOut, NeedUpdate
 from hrsys.taskforces.service import added, get, part_of, require_editable
-from hrsys.taskforces.states import MemberStatus
+from hrsys.taskforces.states import HOLDING, MemberStatus
 
 N = TaskForceNeed.__table__
 M = TaskForceMember.__table__
 
 
 def needs_out(session: Session, taskforce_id: int) -> list[NeedOut]:
-    filled = (
-        sa.select(sa.func.count()).where(M.c.need_id == N.c.id, M.c.status == MemberStatus.active).scalar_subquery()
+    filled = sa.select(sa.func.count()).where(M.c.need_id == N.c.id, M.c.status.in_(HOLDING)).scalar_subquery()
+    pending = (
+        sa.select(sa.func.count()).where(M.c.need_id == N.c.id, M.c.status == MemberStatus.pending).scalar_subquery()
     )
     S = Skill.__table__
     F = Framework.__table__
     rows = session.execute(
-        sa.select(N, S.c.code, S.c.name_en, F.c.code.label("framework"), filled.label("filled"))
+        sa.select(
+            N, S.c.code, S.c.name_en, F.c.code.label("framework"), filled.label("filled"), pending.label("pending")
+        )
         .join(S, S.c.id == N.c.skill_id)
         .join(F, F.c.id == S.c.framework_id)
         .where(N.c.taskforce_id == taskforce_id)

@@ -24,7 +24,7 @@ from hrsys.taskforces.assembly.structs import Candidate, CourseOption, Need, Opt
 from hrsys.taskforces.extensions import collaboration_sources
 from hrsys.taskforces.models import TaskForceMember
 from hrsys.taskforces.queries import CS, Target, among, valid_on
-from hrsys.taskforces.states import MemberStatus
+from hrsys.taskforces.states import SERVED
 from hrsys.taskforces.walk import DEFAULT_MONTHLY_COST, PoolRead, exact_pool
 from hrsys.training.models import Course, CourseOutcome
 
@@ -243,14 +243,15 @@ def load_pool(
 
 
 def collaboration_graph(session: Target, person_ids: list[int]) -> nx.Graph:
-    """People linked when they served in the same task force (not withdrawn) or by an edge of a registered
-    source (knowledge-transfer counterparts: :mod:`hrsys.taskforces.extensions`), around ``person_ids``: their
-    task forces with every member, so distances up to two hops between them are exact."""
+    """People linked when they served in the same task force (active or ended: not withdrawn, pending or
+    released) or by an edge of a registered source (knowledge-transfer counterparts:
+    :mod:`hrsys.taskforces.extensions`), around ``person_ids``: their task forces with every member, so
+    distances up to two hops between them are exact."""
     g = nx.Graph()
     g.add_nodes_from(person_ids)
     if not person_ids:
         return g
-    served = M.c.status != MemberStatus.withdrawn
+    served = M.c.status.in_(SERVED)
     tf_ids = sorted(
         set(
             session.scalars(

@@ -23,7 +23,7 @@ from hrsys.core.db import read_engine
 from hrsys.core.errors import Conflict, FieldError, NotFound, check
 from hrsys.core.fiscal import months_in_period
 from hrsys.skills.catalog.models import Skill
-from hrsys.taskforces import service
+from hrsys.taskforces import consent, service
 from hrsys.taskforces.assembly.solve import assemble
 from hrsys.taskforces.assembly.structs import SATANG, Need, Options, Team, period_cost
 from hrsys.taskforces.members import default_start, member_counts, members_out
@@ -31,7 +31,7 @@ from hrsys.taskforces.models import TaskForce, TaskForceMember, TaskForceNeed, T
 from hrsys.taskforces.pool import Pool, load_pool
 from hrsys.taskforces.queries import Target
 from hrsys.taskforces.schemas import MemberOut, ProposalListItem, ProposalOut, ProposalRequest
-from hrsys.taskforces.states import PROPOSALS, MemberStatus, ProposalStatus
+from hrsys.taskforces.states import HOLDING, PROPOSALS, MemberStatus, ProposalStatus
 from hrsys.taskforces.visibility import cost_visible, mask_team, team_people
 from hrsys.taskforces.walk import WALK_LIMIT
 
@@ -196,11 +196,7 @@ def partly_read(team: Team, needs: list[Need], pool: Pool, months: float) -> Tea
 
 def _current_members(conn: Target, taskforce_id: int) -> list[int]:
     return sorted(
-        set(
-            conn.scalars(
-                sa.select(M.c.person_id).where(M.c.taskforce_id == taskforce_id, M.c.status == MemberStatus.active)
-            )
-        )
+        set(conn.scalars(sa.select(M.c.person_id).where(M.c.taskforce_id == taskforce_id, M.c.status.in_(HOLDING))))
     )
 
 
@@ -285,6 +281,17 @@ def to_out(p: TeamProposal, session: Target | None = None, viewer: CurrentUser |
         starts_on=dt.date.fromisoformat(p.result["starts_on"]),
         ends_on=dt.date.fromisoformat(p.result["ends_on"]),
         team=team,
+        pending_consent=_pending_consent(session, p),
+    )
+
+
+def _pending_consent(session: Target | None, p: TeamProposal) -> list[int]:
+    """The people of an accepted proposal whose memberships still wait for consent."""
+    ids = p.result.get("member_ids") or []
+    if session is None or not ids:
+        return []
+    return sorted(
+        set(session.scalars(sa.select(M.c.person_id).where(M.c.id.in_(ids), M.c.status == MemberStatus.pending)))
     )
 
 
@@ -328,13 +335,21 @@ def discard(session: Session, taskforce_id: int, proposal_id: int, viewer: Curre
     return to_out(p, session, viewer)
 
 
-def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date | None = None) -> list[MemberOut]:
+def accept(
+    session: Session,
+    taskforce_id: int,
+    proposal_id: int,
+    *,
+    on: dt.date | None = None,
+    user: CurrentUser | None = None,
+) -> list[MemberOut]:
     """Turn an open proposal into members, all or nothing.
 
     Under the task-force lock, every need must still exist unchanged with room for the
     proposed people, and every person must still be free: each is checked by the shared
     allocation rule (locked, in id order). If anyone is no longer free the answer is one
-    409 listing all of them, and nothing is written.
+    409 listing all of them, and nothing is written. People outside ``user``'s scope
+    become ``pending`` members, and consent is asked for (:mod:`hrsys.taskforces.consent`).
     """
     on = on or service.today()
     tf = service.get(session, taskforce_id, lock=True)
@@ -372,7 +387,7 @@ def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date
                     M.c.taskforce_id == tf.id,
                     M.c.person_id == m.person_id,
                     M.c.need_id == f.need_id,
-                    M.c.status == MemberStatus.active,
+                    M.c.status.in_(HOLDING),
                 )
             )
             if clash is not None:
@@ -400,7 +415,10 @@ def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date
             extra={"people": busy},
         )
     created = []
+    asks = []
     for m in team.members:
+        parties = consent.consent_parties(session, user, tf, m.person_id)
+        mine = []
         for f in m.fills:
             member = TaskForceMember(
                 taskforce_id=tf.id,
@@ -409,12 +427,19 @@ def accept(session: Session, taskforce_id: int, proposal_id: int, *, on: dt.date
                 allocation=f.allocation,
                 starts_on=starts_on,
                 ends_on=ends_on,
-                status=MemberStatus.active,
+                status=MemberStatus.active if parties is None else MemberStatus.pending,
                 reason=f"Proposal {p.id}: {m.reason}",
             )
             session.add(member)
-            created.append(member)
+            mine.append(member)
+        created += mine
+        if parties is not None and user is not None and mine:
+            asks.append((mine, parties))
     p.status = ProposalStatus.accepted
+    session.flush()
+    for mine, parties in asks:
+        consent.ask(session, tf=tf, members=mine, parties=parties, user=user)  # type: ignore[arg-type]
+    p.result = {**p.result, "member_ids": sorted(m.id for m in created)}
     session.flush()
     ids = {m.id for m in created}
     return [m for m in members_out(session, tf.id) if m.id in ids]

@@ -54,7 +54,8 @@ def list_taskforces(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[TaskForceListItem]:
-    """A page of task forces (newest first) with counts of needs and active members, in one round trip."""
+    """A page of task forces (newest first) with counts of needs, active members and people waiting to consent
+    (each person once), in one round trip."""
     errors = page_errors(limit, offset)
     check(errors)
     conds: list[sa.ColumnElement[bool]] = []
@@ -70,8 +71,20 @@ def list_taskforces(
         conds.append(sa.and_(T.c.starts_on <= active_on, T.c.ends_on >= active_on))
     n_needs = sa.select(sa.func.count()).where(N.c.taskforce_id == T.c.id).scalar_subquery()
     n_members = (
-        sa.select(sa.func.count())
+        sa.select(sa.func.count(sa.distinct(M.c.person_id)))
         .where(M.c.taskforce_id == T.c.id, M.c.status == MemberStatus.active)
+        .scalar_subquery()
+    )
+    M2 = M.alias("already")
+    n_pending = (
+        sa.select(sa.func.count(sa.distinct(M.c.person_id)))
+        .where(
+            M.c.taskforce_id == T.c.id,
+            M.c.status == MemberStatus.pending,
+            ~sa.exists().where(
+                M2.c.taskforce_id == T.c.id, M2.c.person_id == M.c.person_id, M2.c.status == MemberStatus.active
+            ),
+        )
         .scalar_subquery()
     )
     counted = sa.select(sa.func.count()).select_from(sa.select(T.c.id).where(*conds).limit(COUNT_CAP + 1).subquery())
@@ -88,6 +101,7 @@ def list_taskforces(
             T.c.budget_baht,
             n_needs.label("needs"),
             n_members.label("members"),
+            n_pending.label("pending_members"),
             counted.scalar_subquery().label("total"),
         )
         .select_from(T.join(A, A.c.id == T.c.agency_id))

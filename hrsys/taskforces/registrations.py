@@ -23,10 +23,11 @@ from hrsys.access.scope import (
 from hrsys.allocation.sources import CommitmentSource, register_source
 from hrsys.people.service import register_history, rows_of
 from hrsys.taskforces.models import TaskForce, TaskForceMember
-from hrsys.taskforces.states import MemberStatus
+from hrsys.taskforces.states import CONSENTED, HOLDING
 
 m = TaskForceMember
-register_source(CommitmentSource.of("taskforce_member", 10, m, m.status == MemberStatus.active))
+# a pending membership (waiting for consent) holds the time, so nobody else can over-book it meanwhile
+register_source(CommitmentSource.of("taskforce_member", 10, m, m.status.in_(HOLDING)))
 
 T = cast(sa.Table, TaskForce.__table__)
 M = cast(sa.Table, TaskForceMember.__table__)
@@ -46,11 +47,11 @@ def taskforce_visibility(target: Target, user: CurrentUser, taskforce_id: int) -
 
 
 def _member_in_subtree(target: Target, user: CurrentUser, person_id: int) -> bool:
-    """A member of a task force owned by the HR officer's subtree."""
+    """A member of a task force owned by the HR officer's subtree (not while the appointment waits for consent)."""
     member = target.scalar(
         sa.select(M.c.id)
         .select_from(M.join(T, T.c.id == M.c.taskforce_id))
-        .where(M.c.person_id == person_id, T.c.agency_id.in_(subtree_agency_ids(user)))
+        .where(M.c.person_id == person_id, M.c.status.in_(CONSENTED), T.c.agency_id.in_(subtree_agency_ids(user)))
         .limit(1)
     )
     return member is not None
@@ -62,9 +63,11 @@ def led_by(user: CurrentUser) -> sa.Select[tuple[int]]:
 
 
 def _member_of_led(target: Target, user: CurrentUser, person_id: int) -> bool:
-    """A member of a task force the reader leads."""
+    """A member of a task force the reader leads (not while the appointment waits for consent)."""
     member = target.scalar(
-        sa.select(M.c.id).where(M.c.person_id == person_id, M.c.taskforce_id.in_(led_by(user))).limit(1)
+        sa.select(M.c.id)
+        .where(M.c.person_id == person_id, M.c.status.in_(CONSENTED), M.c.taskforce_id.in_(led_by(user)))
+        .limit(1)
     )
     return member is not None
 

@@ -17,6 +17,7 @@ from hrsys.taskforces.models import TaskForceMember
 from hrsys.taskforces.monitoring import budget_out, kpis_out
 from hrsys.taskforces.report import ActualFact, BudgetFact, KpiFact, MemberFact, Report, TaskForceFact, build_report
 from hrsys.taskforces.service import get, today
+from hrsys.taskforces.states import CONSENTED
 from hrsys.taskforces.visibility import cost_visible
 
 M = TaskForceMember.__table__
@@ -56,7 +57,7 @@ def report(
             P.c.monthly_cost_baht,
         )
         .join(P, P.c.id == M.c.person_id)
-        .where(M.c.taskforce_id == tf.id)
+        .where(M.c.taskforce_id == tf.id, M.c.status.in_(CONSENTED))  # not who waits for, or refused, consent
         .order_by(M.c.id)
     )
     members = [

@@ -140,7 +140,7 @@ class TaskForceController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[TaskForceListItem]:
-        """Task forces, newest first, with their number of needs and active members."""
+        """Task forces, newest first, with their number of needs, active members and people waiting to consent."""
         return reads.list_taskforces(
             db_engine, agency=agency, status=status, q=q, active_on=active_on, limit=limit, offset=offset
         )
@@ -194,10 +194,14 @@ class TaskForceController(Controller):
 
     @post("/{taskforce_id:int}/members", **WRITE)
     @transaction
-    def add_member(self, db_session: Db, taskforce_id: PathId, data: JSONBody[MemberCreate]) -> MemberOut:
+    def add_member(
+        self, db_session: Db, current_user: User, taskforce_id: PathId, data: JSONBody[MemberCreate]
+    ) -> MemberOut:
         """Appoint a person. 409 if it would take them past 100% of their time on any day (task forces and
-        secondments together), if the need is full, or if they already fill it."""
-        return _answer(db_session, members.members_out, members.add_member(db_session, taskforce_id, data))
+        secondments together), if the need is full, or if they already fill it. Someone outside your scope is
+        appointed ``pending``: their time is held and their consent and their home agency's are asked for."""
+        member = members.add_member(db_session, taskforce_id, data, user=current_user)
+        return _answer(db_session, members.members_out, member)
 
     @patch("/{taskforce_id:int}/members/{member_id:int}", **WRITE)
     @transaction
@@ -311,10 +315,13 @@ class TaskForceController(Controller):
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/accept", status_code=200, **WRITE)
     @transaction
-    def accept_proposal(self, db_session: Db, taskforce_id: PathId, proposal_id: PathId) -> list[MemberOut]:
+    def accept_proposal(
+        self, db_session: Db, current_user: User, taskforce_id: PathId, proposal_id: PathId
+    ) -> list[MemberOut]:
         """Turn the proposal into members in one transaction: 409 (and nothing written) if a need changed or
-        anyone is no longer free."""
-        return proposals.accept(db_session, taskforce_id, proposal_id)
+        anyone is no longer free. People outside your scope become ``pending`` members (their time is held)
+        until they and their home agency agree."""
+        return proposals.accept(db_session, taskforce_id, proposal_id, user=current_user)
 
     @post("/{taskforce_id:int}/proposals/{proposal_id:int}/discard", status_code=200, **WRITE)
     @transaction

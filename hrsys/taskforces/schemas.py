@@ -109,9 +109,11 @@ class NeedOut(Output):
     min_level: int
     headcount: int
     filled: int
-    """Active members on this need."""
+    """Active and pending members on this need (the slots taken)."""
     allocation: int
     essential: bool
+    pending: int = 0
+    """Of ``filled``, those waiting for consent (cross-agency appointments)."""
 
 
 class MemberOut(Output):
@@ -122,8 +124,13 @@ class MemberOut(Output):
     starts_on: dt.date
     ends_on: dt.date
     status: MemberStatus
+    """``pending``: appointed across agencies, waiting for consent (it holds the time already)."""
     allowed_moves: list[str]
     reason: str | None
+    awaiting_consent: list[str] = []
+    """While pending: whose consent is awaited, ``home_hr`` (the home agency's HR officers) and ``person``."""
+    consent_due_on: dt.date | None = None
+    """While pending: released unless everyone agrees by this day."""
 
 
 class ActualOut(Output):
@@ -199,7 +206,9 @@ class TaskForceListItem(Output):
     budget_baht: int
     needs: int
     members: int
-    """Active members."""
+    """People with an active membership (a person filling two needs counts once)."""
+    pending_members: int = 0
+    """People waiting to consent to joining (and not active members already)."""
 
 
 # ---------------------------------------------------------------------------- needs and members
@@ -250,7 +259,8 @@ class MemberUpdate(Input):
     ends_on: dt.date | msgspec.UnsetType = msgspec.UNSET
     status: MemberStatus | msgspec.UnsetType = msgspec.UNSET
     """``ended``: served until ``ends_on`` (default: today), time free from the next day; ``withdrawn``:
-    never served (appointed by mistake, or declined), all of the time is free again."""
+    never served (appointed by mistake, or declined), all of the time is free again; ``released``: the offer
+    of a pending appointment withdrawn (its requests are cancelled)."""
     reason: Text | msgspec.UnsetType | None = msgspec.UNSET
 
     def check(self) -> list[FieldError]:
@@ -348,6 +358,9 @@ class ProposalOut(Output):
     """The period the team was assembled for (free time is measured over it)."""
     options: dict[str, Any]
     team: Team
+    pending_consent: list[int] = []
+    """Once accepted: the people of the team whose appointment waits for consent (outside the scope of the
+    one who accepted); the others are members already."""
 
 
 class ProposalListItem(Output):

@@ -25,7 +25,7 @@ from hrsys.core.db import Base
 from hrsys.core.errors import Conflict, FieldError, check, check_version
 from hrsys.core.lookups import get_or_404, part_or_404
 from hrsys.people.models import Person
-from hrsys.taskforces import states
+from hrsys.taskforces import consent, states
 from hrsys.taskforces.models import Kpi, TaskForce, TaskForceBudget, TaskForceMember, TaskForceNeed, TeamProposal
 from hrsys.taskforces.schemas import StatusChange, TaskForceCreate, TaskForceUpdate
 from hrsys.taskforces.states import MemberStatus, ProposalStatus, TaskForceStatus
@@ -104,7 +104,7 @@ def _members_outside(session: Session, tf: TaskForce, starts_on: dt.date, ends_o
         session.scalars(
             sa.select(M.c.id).where(
                 M.c.taskforce_id == tf.id,
-                M.c.status == MemberStatus.active,
+                M.c.status.in_(states.HOLDING),
                 sa.or_(M.c.starts_on < starts_on, M.c.ends_on > ends_on),
             )
         )
@@ -149,9 +149,9 @@ def update(session: Session, taskforce_id: int, data: TaskForceUpdate) -> TaskFo
 def change_status(session: Session, taskforce_id: int, data: StatusChange, *, on: dt.date | None = None) -> TaskForce:
     """Move the task force along its state machine (409 with the allowed moves otherwise).
 
-    Activating needs at least one active member. Closing ends the active members on
-    ``on`` (default today: those who had not started yet are withdrawn) and discards
-    open proposals.
+    Activating needs at least one active member (a pending one does not count). Closing ends
+    the active members on ``on`` (default today: those who had not started yet are withdrawn),
+    releases the pending ones (their consent requests are cancelled) and discards open proposals.
     """
     on = on or today()
     tf = get(session, taskforce_id, lock=True)
@@ -191,6 +191,12 @@ def change_status(session: Session, taskforce_id: int, data: StatusChange, *, on
             else:
                 member.status = MemberStatus.ended
                 member.ends_on = min(member.ends_on, on)
+        pending = session.scalars(
+            sa.select(TaskForceMember).where(
+                TaskForceMember.taskforce_id == tf.id, TaskForceMember.status == MemberStatus.pending
+            )
+        )
+        consent.release(session, list(pending), why="closed")
         for proposal in session.scalars(
             sa.select(TeamProposal).where(
                 TeamProposal.taskforce_id == tf.id, TeamProposal.status == ProposalStatus.open

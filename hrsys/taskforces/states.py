@@ -14,8 +14,18 @@ disbursed, after a team has finished.
 
 A membership is ``active`` until it is ``ended`` (served until its end date, which
 may be brought forward when someone leaves early) or ``withdrawn`` (never served:
-appointed by mistake, or declined); both are final. Only active memberships hold a
-person's working time (see :mod:`hrsys.allocation`); only served ones cost money.
+appointed by mistake, or declined); both are final. A cross-agency appointment starts
+``pending`` (waiting for the consent of the person and of their home agency's HR
+officers: :mod:`hrsys.taskforces.consent`) and becomes ``active`` when both agree, or
+``released`` (final) when either declines, nobody decides by the due date, the
+appointer withdraws the offer or the task force closes. Active and pending memberships
+hold a person's working time (see :mod:`hrsys.allocation`); only served ones cost money.
+
+::
+
+    pending --consent--> active --> ended | withdrawn
+       |
+       +--declined, expired, withdrawn offer--> released
 
 A team proposal is ``open`` until it is ``accepted`` or ``discarded``, both final.
 
@@ -38,9 +48,13 @@ class TaskForceStatus(enum.StrEnum):
 
 
 class MemberStatus(enum.StrEnum):
+    pending = "pending"
+    """Appointed across agencies, waiting for consent: holds the time and the need's slot, grants no view."""
     active = "active"
     ended = "ended"
     withdrawn = "withdrawn"
+    released = "released"
+    """Consent never came (declined, expired, offer withdrawn): never served, holds nothing."""
 
 
 class KpiKind(enum.StrEnum):
@@ -69,9 +83,11 @@ TASKFORCES = Machine.by_target(
 )
 MEMBERS = Machine.by_target(
     {
+        MemberStatus.pending: (MemberStatus.active, MemberStatus.released),
         MemberStatus.active: (MemberStatus.ended, MemberStatus.withdrawn),
         MemberStatus.ended: (),
         MemberStatus.withdrawn: (),
+        MemberStatus.released: (),
     },
     refusal="a membership cannot move from {current} to {move}",
 )
@@ -80,6 +96,14 @@ PROPOSALS = Machine.by_target(
      ProposalStatus.discarded: ()},
     refusal="proposal {subject} is {current}",
 )  # fmt: skip
+
+HOLDING = (MemberStatus.active, MemberStatus.pending)
+"""Memberships that hold a person's time and a need's slot (the allocation rule, headcounts)."""
+CONSENTED = (MemberStatus.active, MemberStatus.ended, MemberStatus.withdrawn)
+"""Memberships that link the person to the task force's readers (visibility): never a pending or released one,
+to which nobody consented."""
+SERVED = (MemberStatus.active, MemberStatus.ended)
+"""Memberships of people who worked in the team (the collaboration graph)."""
 
 EDITABLE = frozenset({TF.forming, TF.active})
 """Statuses in which needs, members and proposals may change."""

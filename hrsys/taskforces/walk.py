@@ -19,7 +19,7 @@ from hrsys.taskforces.assembly.structs import SATANG, Need, Options, period_cost
 from hrsys.taskforces.extensions import collaboration_sources
 from hrsys.taskforces.models import TaskForceMember
 from hrsys.taskforces.queries import CS, Target, among, valid_on
-from hrsys.taskforces.states import MemberStatus
+from hrsys.taskforces.states import SERVED
 
 P = Person.__table__
 M = TaskForceMember.__table__
@@ -41,9 +41,7 @@ def _flags(session: Target, ids: list[int], needs: list[Need], on: dt.date) -> t
     sources = collaboration_sources()
     for k in range(0, len(ids), 5_000):
         chunk = ids[k : k + 5_000]
-        parts = [
-            sa.select(M.c.person_id).where(among(session, M.c.person_id, chunk), M.c.status != MemberStatus.withdrawn)
-        ]
+        parts = [sa.select(M.c.person_id).where(among(session, M.c.person_id, chunk), M.c.status.in_(SERVED))]
         for source in sources:
             parts += source.history(session, chunk)
         history.update(session.scalars(sa.union_all(*parts) if len(parts) > 1 else parts[0]))

@@ -217,6 +217,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "forming": ("forming", "กำลังจัดตั้ง"), "active": ("active", "ดำเนินการ"), "closed": ("closed", "ปิดแล้ว"),
     "behind": ("behind", "ต่ำกว่าเป้า"), "on_track": ("on track", "ตามเป้า"), "met": ("met", "บรรลุแล้ว"),
     "overdue": ("overdue", "เกินกำหนด"), "no_data": ("no data", "ยังไม่มีข้อมูล"), "ended": ("ended", "สิ้นสุดแล้ว"),
+    "pending": ("pending", "รอดำเนินการ"), "released": ("released", "ยกเลิกการแต่งตั้ง"),
     # enrolments and plans
     "planned": ("planned", "วางแผน"), "enrolled": ("enrolled", "ลงทะเบียนแล้ว"), "completed": ("completed", "สำเร็จ"),
     "failed": ("failed", "ไม่ผ่าน"), "withdrawn": ("withdrawn", "ถอนตัว"), "draft": ("draft", "ร่าง"),
