@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from hrsys.config import SkillSettings, check_at_start, provide
 from hrsys.people.service import register_history, rows_of
-from hrsys.skills.assessments import people_list
+from hrsys.skills.assessments import people_list, reminders
 from hrsys.skills.assessments.models import Assessment
 from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, parse_trust_order
 
@@ -24,3 +24,4 @@ check_at_start("skills.trust_order", lambda section: f"{TRUST_ORDER_ENV}={sectio
 
 people_list.register()  # the people list's filter by current skills
 register_history("skill assessments", 1, rows_of(Assessment))  # a person assessed is never deleted
+reminders.register()  # expiring certifications, in the daily reminders (hrsys.notifications.reminders)
