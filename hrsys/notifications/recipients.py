@@ -29,7 +29,8 @@ class HrOfficers:
             .where(User.role == UserRole.hr_officer, User.active.is_(True), User.agency_id.is_not(None))
             .order_by(User.id)
         ).tuples():
-            own.setdefault(agency_id, []).append(uid)
+            if agency_id is not None:
+                own.setdefault(agency_id, []).append(uid)
         self._own = own
         self._nearest: dict[int, tuple[int, ...]] = {}
 
