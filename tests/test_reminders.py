@@ -289,3 +289,5 @@ def test_notify_daily_command(db, session, world, database_url: str) -> None:  #
     out = CliRunner().invoke(main, ["--database-url", database_url, "notify", "daily", "--today", TODAY.isoformat()])
     assert out.exit_code == 0, out.output
     assert "certifications_expiring: 2" in out.output and "2 notifications" in out.output
+    bad = CliRunner().invoke(main, ["--database-url", database_url, "notify", "daily", "--only", "nope"])
+    assert bad.exit_code == 2 and "certifications_expiring" in bad.output

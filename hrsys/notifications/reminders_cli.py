@@ -18,8 +18,11 @@ from hrsys.core.db import make_engine
 @click.pass_obj
 def daily(settings: Settings, today: dt.datetime | None, only: tuple[str, ...]) -> None:
     """Write today's reminders (certifications, secondments, plan items, KPI actuals, overdue requests)."""
-    from hrsys.notifications.reminders import run_reminders  # on use: start-up time of every hrsys command
+    from hrsys.notifications.reminders import run_reminders, sources  # on use: start-up time of every command
 
+    unknown = sorted(set(only) - set(sources()))
+    if unknown:
+        raise click.BadParameter(f"no source {', '.join(unknown)}; known: {', '.join(sources())}", param_hint="--only")
     engine = make_engine(settings.database_url)
     started = time.perf_counter()
     try:
