@@ -20,6 +20,7 @@ from hrsys.core import clock
 from hrsys.core.db import make_engine
 from hrsys.demo.cli import demo
 from hrsys.generate.cli import generate
+from hrsys.notifications.cli import notify
 from hrsys.secondments.cli import secondments
 from hrsys.skills.cli import assessments, catalog, people
 from hrsys.training.cli import catalog_import, roles
@@ -126,7 +127,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) 
 
 catalog.add_command(catalog_import)  # catalog import: frameworks, and a catalog's roles folder
 attach_people_commands(people)  # people pdpa-export|anonymise
-for _cmd in (demo, generate, bench, catalog, assessments, people, users, roles, secondments):
+for _cmd in (demo, generate, bench, catalog, assessments, people, users, roles, secondments, notify):
     main.add_command(_cmd)
 
 

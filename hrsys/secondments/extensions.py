@@ -14,6 +14,7 @@ from hrsys.access.identity import CurrentUser
 from hrsys.allocation.sources import CommitmentSource, register_source
 from hrsys.config import SecondmentSettings, check_at_start, provide
 from hrsys.people.service import register_history, rows_of
+from hrsys.secondments import reminders
 from hrsys.secondments.lifecycle import SecondmentStatus
 from hrsys.secondments.models import Secondment
 from hrsys.secondments.policy import POLICY_ENV, SecondmentPolicy, load_policy
@@ -106,3 +107,6 @@ scope.register_person_link(scope.PersonLink(rank=20, grants=scope.task_force_lea
 
 
 register_history("secondments", 3, rows_of(Secondment))  # a person seconded is never deleted
+
+
+reminders.register()  # secondments ending and end reports overdue, in the daily reminders

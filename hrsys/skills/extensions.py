@@ -8,7 +8,7 @@ from hrsys.config import SkillSettings, check_at_start, provide
 from hrsys.people.service import register_history, rows_of
 from hrsys.requests import kinds
 from hrsys.requests.models import RequestKind
-from hrsys.skills.assessments import asks, people_list
+from hrsys.skills.assessments import asks, people_list, reminders
 from hrsys.skills.assessments.models import Assessment
 from hrsys.skills.assessments.profile import DEFAULT_TRUST_ORDER, parse_trust_order
 
@@ -29,3 +29,4 @@ register_history("skill assessments", 1, rows_of(Assessment))  # a person assess
 kinds.register(  # approving records the assessment with the decider's level
     RequestKind.assessment, kinds.KindHandler(apply=asks.decide_assessment, link=asks.request_link)
 )
+reminders.register()  # expiring certifications, in the daily reminders (hrsys.notifications.reminders)

@@ -22,6 +22,7 @@ from hrsys.access.scope import (
 )
 from hrsys.allocation.sources import CommitmentSource, register_source
 from hrsys.people.service import register_history, rows_of
+from hrsys.taskforces import reminders
 from hrsys.taskforces.models import TaskForce, TaskForceMember
 from hrsys.taskforces.states import CONSENTED, HOLDING
 
@@ -78,3 +79,4 @@ register_person_link(PersonLink(rank=10, grants=task_force_leads, find=_member_o
 
 
 register_history("task-force memberships", 2, rows_of(TaskForceMember))  # a member is never deleted
+reminders.register()  # KPI actuals due, in the daily reminders (hrsys.notifications.reminders)

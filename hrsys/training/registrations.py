@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from hrsys.careers import extensions
 from hrsys.people.service import register_history, rows_of
 from hrsys.training import decisions
+from hrsys.training import reminders
 from hrsys.training.catalog import course_catalog
 from hrsys.training.models import DevelopmentPlan, Enrolment
 
@@ -34,3 +35,4 @@ def register() -> None:
     extensions.register_role_targets(plans_targeting)
     register_history("enrolments", 4, rows_of(Enrolment))  # a person enrolled is never deleted
     decisions.register()  # what deciding a development plan, completion or enrolment request does
+    reminders.register()  # overdue plan items, in the daily reminders (hrsys.notifications.reminders)
