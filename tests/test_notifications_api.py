@@ -63,7 +63,7 @@ def test_preferences_language_and_mail_mode(session, make_user, clients) -> None
 
 
 def test_texts_show_dates_and_decisions_in_the_recipients_language() -> None:
-    subject, body = render("request_decided", "th", {"title": "x", "decision": "reject", "reason": "r"})
+    _, body = render("request_decided", "th", {"title": "x", "decision": "reject", "reason": "r"})
     assert "ไม่อนุมัติ" in body
     _, body = render("request_overdue", "en", {"title": "x", "due": dt.date(2026, 1, 2)})
     assert "2 Jan 2026" in body

@@ -138,7 +138,9 @@ def test_approve_reject_return_and_a_second_decision(session, world, applied) ->
     hr = w["c_hr_d1"]
     r = hr.post(f"/api/v1/requests/{a}/decision", json={"decision": "approve", "details": {"level": 3}})
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "approved" and r.json()["decided_by"] == "hr-d1" and r.json()["details"] == {"level": 3}
+    assert (
+        r.json()["status"] == "approved" and r.json()["decided_by"] == "hr-d1" and r.json()["details"] == {"level": 3}
+    )
     assert applied.calls == [(1, Decision.approve, {"level": 3})]  # the handler read the details
     no_reason = hr.post(f"/api/v1/requests/{b}/decision", json={"decision": "reject"})
     assert no_reason.status_code == 422 and [e["field"] for e in no_reason.json()["errors"]] == ["reason"]
@@ -186,7 +188,9 @@ def test_bulk_all_or_nothing_undoes_everything_per_item_keeps_the_rest(session, 
     w = world
     a, bad, c = ask(session, w, 1), ask(session, w, 99), ask(session, w, 3)
     hr = w["c_hr_d1"]
-    r = hr.post("/api/v1/requests/decisions", json={"ids": [a, bad, c], "decision": "approve", "mode": "all_or_nothing"})
+    r = hr.post(
+        "/api/v1/requests/decisions", json={"ids": [a, bad, c], "decision": "approve", "mode": "all_or_nothing"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["applied"] is False and body["decided"] == 0
@@ -224,7 +228,9 @@ def test_escalation_moves_an_overdue_request_to_the_parent_agencys_officers(sess
     r = w["c_hr_d1"].post(f"/api/v1/requests/{rid}/decision", json={"decision": "approve"})
     assert r.status_code == 403  # no longer theirs
     assert escalate_overdue(session, today=today, days=3) == 0  # once per period
-    assert escalate_overdue(session, today=today + dt.timedelta(days=30), days=3) == 1  # only `fresh`: never above the root
+    assert (
+        escalate_overdue(session, today=today + dt.timedelta(days=30), days=3) == 1
+    )  # only `fresh`: never above the root
     session.commit()
     assert session.scalar(sa.select(Request.escalation_level).where(Request.id == rid)) == 1
     assert level_for(today, today + dt.timedelta(days=9), 3, depth=5) == 3
@@ -240,9 +246,17 @@ def test_cancel_by_the_requester_and_close_open(session, world, applied) -> None
     assert w["c_staff"].post(f"/api/v1/requests/{rid}/cancel").json()["rule"] == "request_decided"
     assert ids(w["c_hr_d1"].get("/api/v1/inbox").json()) == []
     again = ask(session, w, 1)  # the subject may be asked about again once the first is closed
-    assert service.close_open(
-        session, kind=KIND, subject_type="thing", subject_id=1, status=RequestStatus.approved, by_user_id=w["hr_m"].id
-    ) == 1
+    assert (
+        service.close_open(
+            session,
+            kind=KIND,
+            subject_type="thing",
+            subject_id=1,
+            status=RequestStatus.approved,
+            by_user_id=w["hr_m"].id,
+        )
+        == 1
+    )
     session.commit()
     assert ids(w["c_hr_d1"].get("/api/v1/inbox").json()) == []
     shown = w["c_staff"].get(f"/api/v1/requests/{again}").json()

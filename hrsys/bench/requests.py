@@ -59,25 +59,22 @@ def benchmarks(ctx: BenchContext) -> list[BenchRow]:
             (f"one ministry's HR officer ({in_ministry:,} pending)", hr, "hr"),
             (f"national administrator ({pending:,} pending of {total:,})", admin, "admin"),
         ):
+
+            def first_page(i: int, u: CurrentUser = user) -> bytes:
+                return msgspec.json.encode(inbox(conn, u, limit=50))
+
+            def one_kind(i: int, u: CurrentUser = user) -> bytes:
+                page = inbox(conn, u, kind=kinds[i % len(kinds)], sort="oldest", limit=50, offset=100)
+                return msgspec.json.encode(page)
+
             rows.append(
                 latency_row(
-                    f"requests: inbox of {label}, first page by urgency with counts",
-                    db,
-                    time_calls(lambda i, u=user: msgspec.json.encode(inbox(conn, u, limit=50)), N),
-                    50,
+                    f"requests: inbox of {label}, first page by urgency with counts", db, time_calls(first_page, N), 50
                 )
             )
             rows.append(
                 latency_row(
-                    f"requests: inbox of the {what}, one kind, oldest first, page 3",
-                    db,
-                    time_calls(
-                        lambda i, u=user: msgspec.json.encode(
-                            inbox(conn, u, kind=kinds[i % len(kinds)], sort="oldest", limit=50, offset=100)
-                        ),
-                        N,
-                    ),
-                    50,
+                    f"requests: inbox of the {what}, one kind, oldest first, page 3", db, time_calls(one_kind, N), 50
                 )
             )
     return rows

@@ -13,7 +13,7 @@ against the person concerned.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -93,10 +93,12 @@ def generate(ctx: GenerateContext) -> int:
                 if status in (RequestStatus.rejected, RequestStatus.returned):
                     row["reason"] = "Synthetic reason"
             rows.append(row)
-        table = Request.__table__
+        table = cast(sa.Table, Request.__table__)
         for j in range(0, len(rows), CHUNK):
             conn.execute(sa.insert(table), rows[j : j + CHUNK])
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('request', 'id'), (SELECT max(id) FROM request))")
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('request', 'id'), (SELECT max(id) FROM request))"
+            )
     ctx.info["requests"] = len(rows)
     return len(rows)

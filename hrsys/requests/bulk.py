@@ -61,7 +61,7 @@ def decide_many(
         outer.commit()
         return BulkOut(mode=mode, applied=True, decided=len(ids), failed=0, results=results)
     outer.rollback()
-    bad, exc = failure
+    bad, error = failure
     undone = Problem(
         type="/problems/not-applied",
         title="Not applied",
@@ -69,7 +69,7 @@ def decide_many(
         detail=f"request {bad} could not be decided, so no decision of this call was kept",
     )
     results = [
-        BulkItemResult(id=rid, status=exc.status, problem=exc.to_problem())
+        BulkItemResult(id=rid, status=error.status, problem=error.to_problem())
         if rid == bad
         else BulkItemResult(id=rid, status=NOT_APPLIED, problem=undone)
         for rid in ids

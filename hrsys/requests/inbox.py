@@ -111,15 +111,25 @@ def inbox(
     counts = {str(k): n for k, n in session.execute(counted)}
     if kind is not None:
         terms.append(Request.kind == kind)
-    order = (
-        [Request.due_on, Request.asked_at, Request.id] if sort == "urgent" else [Request.asked_at, Request.id]
-    )
+    order = [Request.due_on, Request.asked_at, Request.id] if sort == "urgent" else [Request.asked_at, Request.id]
     q = (
         sa.select(
-            Request.id, Request.kind, Request.title, Requester.username, Request.person_id, Agency.code,
-            Agency.name_th, Agency.name_en, Request.asked_at, Request.due_on, Request.escalation_level,
-            Request.subject_type, Request.subject_id, Request.payload, Request.version,
-        )  # fmt: skip
+            Request.id,
+            Request.kind,
+            Request.title,
+            Requester.username,
+            Request.person_id,
+            Agency.code,
+            Agency.name_th,
+            Agency.name_en,
+            Request.asked_at,
+            Request.due_on,
+            Request.escalation_level,
+            Request.subject_type,
+            Request.subject_id,
+            Request.payload,
+            Request.version,
+        )
         .select_from(Request)
         .outerjoin(Agency, Agency.id == Request.agency_id)
         .outerjoin(Requester, Requester.id == Request.requester_user_id)
@@ -130,11 +140,19 @@ def inbox(
     )
     items = [
         InboxItem(
-            id=r.id, kind=RequestKind(r.kind), title=r.title, requester=r.username, person_id=r.person_id,
+            id=r.id,
+            kind=RequestKind(r.kind),
+            title=r.title,
+            requester=r.username,
+            person_id=r.person_id,
             agency=AgencyRef(code=r.code, name_th=r.name_th, name_en=r.name_en) if r.code else None,
-            asked_at=r.asked_at, due_on=r.due_on, overdue=r.due_on is not None and r.due_on < today,
-            escalation_level=r.escalation_level, link=_link(r), version=r.version,
-        )  # fmt: skip
+            asked_at=r.asked_at,
+            due_on=r.due_on,
+            overdue=r.due_on is not None and r.due_on < today,
+            escalation_level=r.escalation_level,
+            link=_link(r),
+            version=r.version,
+        )
         for r in session.execute(q)
     ]
     total = counts.get(str(kind), 0) if kind is not None else sum(counts.values())
@@ -145,7 +163,7 @@ class _Row:
     """What a kind's ``link`` reads of a request (id, kind, subject, payload, person), from a row: building an
     ORM ``Request`` per item cost more than both queries of an inbox page."""
 
-    __slots__ = ("id", "kind", "subject_type", "subject_id", "payload", "person_id")
+    __slots__ = ("id", "kind", "payload", "person_id", "subject_id", "subject_type")
 
     def __init__(self, row: Any) -> None:
         self.id, self.kind, self.person_id = row.id, RequestKind(row.kind), row.person_id
@@ -160,11 +178,27 @@ def _link(row: Any) -> str:
 def _request_select() -> sa.Select[Any]:
     return (
         sa.select(
-            Request.id, Request.kind, Request.title, Request.status, Requester.username.label("requester"),
-            Request.person_id, Agency.code, Agency.name_th, Agency.name_en, Request.asked_at, Request.due_on,
-            Request.escalation_level, Request.decision, Request.reason, Decider.username.label("decided_by"),
-            Request.decided_at, Request.payload, Request.subject_type, Request.subject_id, Request.version,
-        )  # fmt: skip
+            Request.id,
+            Request.kind,
+            Request.title,
+            Request.status,
+            Requester.username.label("requester"),
+            Request.person_id,
+            Agency.code,
+            Agency.name_th,
+            Agency.name_en,
+            Request.asked_at,
+            Request.due_on,
+            Request.escalation_level,
+            Request.decision,
+            Request.reason,
+            Decider.username.label("decided_by"),
+            Request.decided_at,
+            Request.payload,
+            Request.subject_type,
+            Request.subject_id,
+            Request.version,
+        )
         .select_from(Request)
         .outerjoin(Agency, Agency.id == Request.agency_id)
         .outerjoin(Requester, Requester.id == Request.requester_user_id)

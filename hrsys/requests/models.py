@@ -83,9 +83,17 @@ class Request(TimestampMixin, Base):
         sa.Index("ix_request_subject", "subject_type", "subject_id"),
         sa.Index(
             "ix_request_inbox",
-            "status", "due_on", "asked_at", "kind", "agency_id", "escalation_level", "decider_role",
-            "decider_user_id", "requester_user_id", "person_id",
-        ),  # fmt: skip
+            "status",
+            "due_on",
+            "asked_at",
+            "kind",
+            "agency_id",
+            "escalation_level",
+            "decider_role",
+            "decider_user_id",
+            "requester_user_id",
+            "person_id",
+        ),
         # The inbox reads only these columns of the pending requests: its page (in due-date order), its counts
         # per kind and the overdue requests are read from the index alone (see inbox.py).
         sa.CheckConstraint("escalation_level >= 0", name="escalation_level_nonnegative"),

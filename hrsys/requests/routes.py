@@ -27,10 +27,13 @@ class RequestController(Controller):
         kind: FromQuery[RequestKind | None] = None,
         agency: Annotated[
             str | None,
-            QueryParameter(description="An agency code or id of your subtree: its requests and its subtree's",
-                           max_length=32),
-        ] = None,  # fmt: skip
-        overdue: Annotated[bool | None, QueryParameter(description="Only overdue (true) or not yet due (false)")] = None,
+            QueryParameter(
+                description="An agency code or id of your subtree: its requests and its subtree's", max_length=32
+            ),
+        ] = None,
+        overdue: Annotated[
+            bool | None, QueryParameter(description="Only overdue (true) or not yet due (false)")
+        ] = None,
         sort: Annotated[
             inbox.Sort,
             QueryParameter(description="urgent: overdue first, then by due date, then asked; oldest: by asking"),
