@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.careers import extensions
 from hrsys.people.service import register_history, rows_of
-from hrsys.training import decisions
-from hrsys.training import reminders
+from hrsys.training import decisions, reminders
 from hrsys.training.catalog import course_catalog
 from hrsys.training.models import DevelopmentPlan, Enrolment
 

@@ -1,7 +1,7 @@
 """Task-force memberships waiting for consent: the ``pending`` and ``released`` statuses, the consent group
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-08 10:00:00
 
 A cross-agency appointment is a membership ``pending`` the consent of the person and of their home agency's
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

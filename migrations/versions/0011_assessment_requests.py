@@ -1,7 +1,7 @@
 """Assessment requests: a person asks for a manager's or an assessment centre's assessment of a skill
 
-Revision ID: 0010_training_req
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 23:29:28.902561
 
 New table only: ``assessment_request``, the subject of ``assessment`` requests (``hrsys.requests``).
@@ -13,8 +13,8 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_training_req"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

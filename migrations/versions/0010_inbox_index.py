@@ -1,6 +1,6 @@
 """The inbox's covering index on request
 
-Revision ID: 0010_req_core
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-07 23:59:00
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_req_core"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
