@@ -20,6 +20,7 @@ from hrsys.core import clock
 from hrsys.core.db import make_engine
 from hrsys.demo.cli import demo
 from hrsys.generate.cli import generate
+from hrsys.notifications.cli import notify
 from hrsys.secondments.cli import secondments
 from hrsys.skills.cli import assessments, catalog, people
 from hrsys.training.cli import catalog_import, roles
@@ -108,12 +109,13 @@ def db_revision(settings: Settings, message: str) -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the web app and API (uvicorn; several worker processes with --workers)."""
+    """Serve the web app and API (uvicorn; several worker processes with --workers). One process at a time
+    also delivers the e-mail outbox and runs the daily jobs (HRSYS_DELIVER_IN_SERVE=0: only `hrsys notify run`)."""
     import uvicorn  # on use: start-up time of every hrsys command
 
     os.environ["HRSYS_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        "hrsys.app:create_app",
+        "hrsys.app:serve_app",
         factory=True,
         host=host,
         port=port,
@@ -126,7 +128,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) 
 
 catalog.add_command(catalog_import)  # catalog import: frameworks, and a catalog's roles folder
 attach_people_commands(people)  # people pdpa-export|anonymise
-for _cmd in (demo, generate, bench, catalog, assessments, people, users, roles, secondments):
+for _cmd in (demo, generate, bench, catalog, assessments, people, users, roles, secondments, notify):
     main.add_command(_cmd)
 
 

@@ -5,7 +5,14 @@ from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track, TransitionKind
 from hrsys.core.db import Base
 from hrsys.core.stamps import VersionStamp
-from hrsys.notifications.models import MailMode, MailStatus, Notification, NotificationPreference, OutboxMail
+from hrsys.notifications.models import (
+    DailyJobRun,
+    MailMode,
+    MailStatus,
+    Notification,
+    NotificationPreference,
+    OutboxMail,
+)
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType, Sector
 from hrsys.requests.models import Decision, Request, RequestKind, RequestStatus
 from hrsys.secondments.models import (
@@ -39,6 +46,7 @@ from hrsys.training.models import (
 metadata = Base.metadata
 
 __all__ = [
+    "DailyJobRun",
     "Decision",
     "MailMode",
     "MailStatus",

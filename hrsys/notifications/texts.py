@@ -14,6 +14,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "th": ("คำขอของท่านได้รับการพิจารณาแล้ว: {title}", "ผลการพิจารณา: {decision} {reason}"),
         "en": ("Your request was decided: {title}", "Decision: {decision} {reason}"),
     },
+    "mail_digest": {  # the daily digest mail (hrsys/notifications/digest.py); {items}: one entry per notification
+        "th": ("สรุปการแจ้งเตือนประจำวันที่ {day}", "การแจ้งเตือนของท่าน {count} รายการ ประจำวันที่ {day}\n\n{items}"),
+        "en": ("Your notifications of {day}", "Your {count} notifications of {day}\n\n{items}"),
+    },
 }
 
 
