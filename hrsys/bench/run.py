@@ -11,14 +11,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hrsys.bench import access, admin, careers, http, people, secondments, skills, taskforces, training
+from hrsys.bench import access, admin, careers, http, notifications, people, secondments, skills, taskforces, training
 from hrsys.bench.context import BenchContext, BenchRow
 from hrsys.bench.datasets import prepare
 from hrsys.bench.throughput import http_rows
 from hrsys.config import Settings
 from hrsys.core.db import make_engine
 
-AREAS: tuple[ModuleType, ...] = (people, skills, careers, training, taskforces, secondments, access, admin)
+AREAS: tuple[ModuleType, ...] = (
+    people, skills, careers, training, taskforces, secondments, access, admin, notifications
+)
 """Every area's benchmarks, in the order they run; ``--only`` picks by the module's name."""
 
 
