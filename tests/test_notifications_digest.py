@@ -58,9 +58,8 @@ def test_one_digest_a_day_in_the_readers_language_with_be_dates(db, session, mak
         opened(session, [th.id], "ของวันใหม่", "/requests/3")  # the 8th: tomorrow's digest
         assert send_digests(db, next_day) == 2
         assert send_digests(db, next_day) == 0  # digest_sent_on: not twice on one day
-    with smtp_server() as (inbox, url):
-        with clock.frozen(at(next_day, 1)):
-            assert Deliverer(db, mail_settings(url)).drain().sent == 2
+    with smtp_server() as (inbox, url), clock.frozen(at(next_day, 1)):
+        assert Deliverer(db, mail_settings(url)).drain().sent == 2
     by_to = {str(m["To"]): m for m in inbox.messages}
     thai, english = by_to[th.email], by_to[en.email]
     assert thai["Subject"] == "สรุปการแจ้งเตือนประจำวันที่ 7 ธ.ค. 2569"

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -31,7 +31,7 @@ from hrsys.notifications.models import MailStatus, OutboxMail
 RATE_ROWS = 3_000
 KILL_ROWS = 10_000
 TARGET_RATE = 50.0
-_T = OutboxMail.__table__
+_T = cast(sa.Table, OutboxMail.__table__)
 _TAG = "bench-delivery"
 
 
@@ -54,9 +54,9 @@ class _Sink:
 
 
 def _server() -> tuple[Any, _Sink, str]:
-    from aiosmtpd.controller import Controller  # a dev dependency: imported when the benchmark runs
-
     import socket
+
+    from aiosmtpd.controller import Controller  # a dev dependency: imported when the benchmark runs
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -19,7 +19,15 @@ from hrsys.config import Settings
 from hrsys.core.db import make_engine
 
 AREAS: tuple[ModuleType, ...] = (
-    people, skills, careers, training, taskforces, secondments, access, admin, notifications
+    people,
+    skills,
+    careers,
+    training,
+    taskforces,
+    secondments,
+    access,
+    admin,
+    notifications,
 )
 """Every area's benchmarks, in the order they run; ``--only`` picks by the module's name."""
 

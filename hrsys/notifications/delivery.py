@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,7 +35,7 @@ from hrsys.notifications.smtp import Connection, Permanent, Server, Transient, b
 log = logging.getLogger("hrsys.notifications")
 
 MAX_BACKOFF = dt.timedelta(hours=6)
-_T = OutboxMail.__table__
+_T = cast(sa.Table, OutboxMail.__table__)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,9 +31,9 @@ MONTHS_TH = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BE_OFFSET = 543
 
-_N = Notification.__table__
-_O = OutboxMail.__table__
-_P = NotificationPreference.__table__
+_N = cast(sa.Table, Notification.__table__)
+_O = cast(sa.Table, OutboxMail.__table__)
+_P = cast(sa.Table, NotificationPreference.__table__)
 
 
 def format_day(day: dt.date, language: str) -> str:
@@ -66,7 +68,7 @@ def send_digests(engine: Engine, today: dt.date) -> int:
     return written
 
 
-def _write_chunk(engine: Engine, today: dt.date, users: list[sa.Row]) -> int:  # type: ignore[type-arg]
+def _write_chunk(engine: Engine, today: dt.date, users: Sequence[sa.Row[Any]]) -> int:
     until = _midnight(today)
     by_since: dict[dt.date, list[int]] = defaultdict(list)
     for u in users:

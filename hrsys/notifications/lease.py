@@ -13,6 +13,7 @@ two deliverers that both believe they hold it still send each mail once.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -95,10 +96,8 @@ class Lease:
     def release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # the connection is gone: so is the lock
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-            except Exception:  # the connection is gone: so is the lock
-                pass
             _close_quietly(conn)
         fd, self._fd = self._fd, None
         if fd is not None:

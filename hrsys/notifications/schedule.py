@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,7 +30,7 @@ RETRY_AFTER_FAILURE = 300.0
 
 _JOBS: dict[str, DailyJob] = {}
 _RETRY_AT: dict[str, float] = {}
-_T = DailyJobRun.__table__
+_T = cast(sa.Table, DailyJobRun.__table__)
 
 
 def register_daily(name: str, fn: DailyJob) -> None:
@@ -56,7 +57,7 @@ def run_due(engine: Engine, today: dt.date | None = None) -> list[str]:
     ran: list[str] = []
     for name, fn in list(_JOBS.items()):
         last = done.get(name)
-        if last is not None and last >= today or _RETRY_AT.get(name, 0.0) > time.monotonic():
+        if (last is not None and last >= today) or _RETRY_AT.get(name, 0.0) > time.monotonic():
             continue
         started = time.perf_counter()
         try:

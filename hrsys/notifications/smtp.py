@@ -112,7 +112,8 @@ class Connection:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
             # The content and the final "." are two writes: without NODELAY, Nagle's algorithm holds the "."
             # until the server's delayed ACK of the content (40 ms a mail on Linux).
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo()
             if not s.tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
