@@ -30,6 +30,7 @@ from hrsys.core.db import dispose_hot_engines, make_engine, read_only_engine
 from hrsys.core.errors import PROBLEM_MEDIA_TYPE, Conflict, Problem
 from hrsys.core.exceptions import EXCEPTION_HANDLERS, problem_body, problem_details_plugin
 from hrsys.core.pg_async import HotReads
+from hrsys.notifications.worker import Worker
 
 log = logging.getLogger("hrsys")
 
@@ -229,11 +230,21 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(7000, 20, 20)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def serve_app() -> Litestar:
+    """The app of ``hrsys serve`` (uvicorn's factory): it also delivers the e-mail outbox and runs the daily
+    jobs, unless ``HRSYS_DELIVER_IN_SERVE=0`` (one process at a time across workers and servers holds the
+    delivery lease; see hrsys/notifications/README.md, "Delivery")."""
+    settings = Settings.from_env()
+    return create_app(settings, deliver=settings.notifications.deliver_in_serve)
+
+
+def create_app(settings: Settings | None = None, *, deliver: bool = False) -> Litestar:
     """Build the app for ``settings`` (default: :meth:`Settings.from_env`, which refuses bad values by name).
 
     Every setting reaches its user from here: ``app.state.settings`` (and ``app.state.access``,
-    ``app.state.secondment_policy``), not from the environment."""
+    ``app.state.secondment_policy``), not from the environment. With ``deliver`` the app's lifespan also
+    runs the delivering worker (:mod:`hrsys.notifications.worker`): ``hrsys serve`` asks for it, tests and
+    other embedders do not unless they say so."""
     settings = settings or Settings.from_env()
     clock.configure(settings.timezone)  # "today" follows HRSYS_TIMEZONE's calendar
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
@@ -257,6 +268,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from hrsys.web.setup import template_config as web_template_config
 
     hot_reads = HotReads(engine)  # PostgreSQL's people list on asyncpg (pools made on first use)
+    worker = Worker(engine, settings.notifications) if deliver else None
     app = Litestar(
         route_handlers=route_handlers(),
         **_with_input_checks(access_setup.app_options()),  # authentication, deny-by-default guard, current_user
@@ -272,8 +284,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
         ),
         debug=settings.debug,
-        on_startup=[_settle_garbage_collector],
+        on_startup=[_settle_garbage_collector, *([lambda: worker.start()] if worker else [])],
         on_shutdown=[
+            *([lambda: worker.stop()] if worker else []),
             hot_reads.close,
             lambda: audit_writer.close(),
             lambda: dispose_hot_engines(engine),

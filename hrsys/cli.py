@@ -109,12 +109,13 @@ def db_revision(settings: Settings, message: str) -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the web app and API (uvicorn; several worker processes with --workers)."""
+    """Serve the web app and API (uvicorn; several worker processes with --workers). One process at a time
+    also delivers the e-mail outbox and runs the daily jobs (HRSYS_DELIVER_IN_SERVE=0: only `hrsys notify run`)."""
     import uvicorn  # on use: start-up time of every hrsys command
 
     os.environ["HRSYS_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        "hrsys.app:create_app",
+        "hrsys.app:serve_app",
         factory=True,
         host=host,
         port=port,

@@ -109,6 +109,39 @@ class RequestSettings(msgspec.Struct, kw_only=True, frozen=True):
     after each further such period, up to the root)."""
 
 
+SMTP_SCHEMES = ("smtp://", "smtps://")
+
+
+class NotificationSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """E-mail delivery of the notifications outbox (hrsys/notifications/README.md, "Delivery")."""
+
+    smtp_url: str = ""
+    """``smtp://[user:password@]host:port`` (STARTTLS when the server offers it) or ``smtps://`` (TLS from
+    the start); empty: in-app only, nothing is delivered and the outbox keeps its rows pending."""
+    smtp_from: str = "hrsys@localhost"
+    """The ``From`` address of every mail."""
+    base_url: str = "http://127.0.0.1:8000"
+    """What a mail puts before a notification's link (a path)."""
+    smtp_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0
+    """How long one SMTP exchange may wait for the server."""
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
+    """Tries of one mail before it is marked failed."""
+    retry_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 60.0
+    """Wait before the first retry; each further retry waits twice as long (up to six hours)."""
+    poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    """How often the delivering process looks for mail due and daily jobs due."""
+    batch: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 200
+    """Mails read and sent over one SMTP connection per round."""
+    deliver_in_serve: bool = True
+    """``hrsys serve`` delivers (one of its workers, one process across servers); off: run ``hrsys notify run``."""
+
+    def __post_init__(self) -> None:
+        if self.smtp_url and not self.smtp_url.startswith(SMTP_SCHEMES):
+            raise ValueError(f"HRSYS_SMTP_URL={self.smtp_url!r} must start with smtp:// or smtps://")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"HRSYS_BASE_URL={self.base_url!r} must start with http:// or https://")
+
+
 class BenchSettings(msgspec.Struct, kw_only=True, frozen=True):
     pg_url: str = "postgresql://postgres@127.0.0.1:5432/test"
     """The PostgreSQL server on which ``hrsys bench`` creates its own databases."""
@@ -139,6 +172,7 @@ class Settings(msgspec.Struct, kw_only=True):
     skills: SkillSettings = msgspec.field(default_factory=SkillSettings)
     web: WebSettings = msgspec.field(default_factory=WebSettings)
     requests: RequestSettings = msgspec.field(default_factory=RequestSettings)
+    notifications: NotificationSettings = msgspec.field(default_factory=NotificationSettings)
     bench: BenchSettings = msgspec.field(default_factory=BenchSettings)
     timezone: str = "Asia/Bangkok"
     """The IANA zone whose calendar "today" follows (assessments, alerts, validity, page stamps): hrsys.core.clock."""
@@ -224,6 +258,15 @@ VARIABLES: dict[str, str] = {
     "HRSYS_ASSESSMENT_TRUST_ORDER": "skills.assessment_trust_order",
     "HRSYS_WEB_DASHBOARD_TTL": "web.dashboard_ttl",
     "HRSYS_REQUEST_ESCALATION_DAYS": "requests.escalation_days",
+    "HRSYS_SMTP_URL": "notifications.smtp_url",
+    "HRSYS_SMTP_FROM": "notifications.smtp_from",
+    "HRSYS_BASE_URL": "notifications.base_url",
+    "HRSYS_SMTP_TIMEOUT_SECONDS": "notifications.smtp_timeout_seconds",
+    "HRSYS_SMTP_MAX_ATTEMPTS": "notifications.max_attempts",
+    "HRSYS_SMTP_RETRY_SECONDS": "notifications.retry_seconds",
+    "HRSYS_DELIVERY_POLL_SECONDS": "notifications.poll_seconds",
+    "HRSYS_DELIVERY_BATCH": "notifications.batch",
+    "HRSYS_DELIVER_IN_SERVE": "notifications.deliver_in_serve",
     "HRSYS_BENCH_PG_URL": "bench.pg_url",
     "HRSYS_BENCH_ASSESSMENT_ROWS": "bench.assessment_rows",
     "HRSYS_BENCH_ASSESSMENT_ORDER": "bench.assessment_order",
@@ -241,6 +284,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "secondments": SecondmentSettings,
     "web": WebSettings,
     "requests": RequestSettings,
+    "notifications": NotificationSettings,
     "bench": BenchSettings,
 }
 

@@ -5,7 +5,14 @@ from hrsys.agencies.models import Agency, AgencyKind
 from hrsys.careers.models import Role, RoleRequirement, RoleTransition, Track, TransitionKind
 from hrsys.core.db import Base
 from hrsys.core.stamps import VersionStamp
-from hrsys.notifications.models import MailMode, MailStatus, Notification, NotificationPreference, OutboxMail
+from hrsys.notifications.models import (
+    DailyJobRun,
+    MailMode,
+    MailStatus,
+    Notification,
+    NotificationPreference,
+    OutboxMail,
+)
 from hrsys.people.models import Person, PersonKind, PositionLevel, PositionType, Sector
 from hrsys.requests.models import Decision, Request, RequestKind, RequestStatus
 from hrsys.secondments.models import (
@@ -53,6 +60,7 @@ __all__ = [
     "CoursePrerequisite",
     "CourseSession",
     "CurrentSkill",
+    "DailyJobRun",
     "Decision",
     "DevelopmentPlan",
     "DevelopmentPlanItem",

@@ -163,7 +163,8 @@ def server(
 ) -> Iterator[Server]:
     """Run ``hrsys serve`` on a free loopback port (on ``place.server_cpu``); yield it; stop it afterwards."""
     port = _free_port()
-    full_env = {**os.environ, "HRSYS_DATABASE_URL": database_url, **(env or {})}
+    # the load measures the web app alone: no delivering worker, no daily jobs over the national dataset
+    full_env = {**os.environ, "HRSYS_DATABASE_URL": database_url, "HRSYS_DELIVER_IN_SERVE": "0", **(env or {})}
     proc = subprocess.Popen(
         [*_on_cpu(place.server_cpu), sys.executable, "-m", "hrsys.cli", "serve", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers)],

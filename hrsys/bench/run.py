@@ -16,6 +16,7 @@ from hrsys.bench import (
     admin,
     careers,
     http,
+    notifications,
     people,
     reminders,
     requests,
@@ -39,6 +40,7 @@ AREAS: tuple[ModuleType, ...] = (
     secondments,
     requests,
     reminders,
+    notifications,
     access,
     admin,
 )

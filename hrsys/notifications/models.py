@@ -94,3 +94,13 @@ class NotificationPreference(Base):
     digest_sent_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     __table_args__ = (sa.CheckConstraint("language IN ('th', 'en')", name="preference_language"),)
+
+
+class DailyJobRun(Base):
+    """The last Thai day on which a daily job (``hrsys.notifications.schedule``) ran to its end."""
+
+    __tablename__ = "daily_job_run"
+
+    name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    last_run_on: Mapped[dt.date] = mapped_column(sa.Date)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), default=utcnow)

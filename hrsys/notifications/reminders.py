@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from hrsys.core import clock
 from hrsys.core.db import read_only_engine
 from hrsys.notifications.bulk import Notice, notify_many
+from hrsys.notifications.schedule import register_daily
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +107,6 @@ def _run_one(engine: Engine, source: Source, today: dt.date, batch: int) -> int:
 def _write(engine: Engine, notices: Sequence[Notice]) -> int:
     with Session(engine) as session, session.begin():
         return notify_many(session, notices)
+
+
+register_daily("reminders", daily)  # the daily reminders, once per Thai day

@@ -87,6 +87,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "th": ("คำขอเลยกำหนดพิจารณา: {title}", "คำขอ {title} ครบกำหนดพิจารณาวันที่ {due_on} และยังรอท่านพิจารณา"),
         "en": ("A request is overdue: {title}", "{title} was due for a decision on {due_on} and still waits for you"),
     },
+    "mail_digest": {  # the daily digest mail (hrsys/notifications/digest.py); {items}: one entry per notification
+        "th": ("สรุปการแจ้งเตือนประจำวันที่ {day}", "การแจ้งเตือนของท่าน {count} รายการ ประจำวันที่ {day}\n\n{items}"),
+        "en": ("Your notifications of {day}", "Your {count} notifications of {day}\n\n{items}"),
+    },
 }
 
 LABELS: dict[str, tuple[str, str]] = {

@@ -3,3 +3,7 @@
 from hrsys.requests import reminders as _reminders
 
 _reminders.register()  # overdue requests, in the daily reminders (hrsys.notifications.reminders)
+
+from hrsys.requests import daily as _daily  # noqa: E402
+
+_daily.register()  # escalation of overdue requests, once per Thai day

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hrsys.access.identity import CurrentUser
@@ -31,6 +32,7 @@ from hrsys.access.scope import subtree_bounds
 from hrsys.agencies.models import Agency
 from hrsys.core.db import utcnow
 from hrsys.core.errors import Invalid
+from hrsys.notifications.schedule import register_daily
 from hrsys.notifications.service import notify
 from hrsys.people.models import Person, PersonKind
 from hrsys.requests import kinds
@@ -338,3 +340,11 @@ def _link(req: Request) -> str:
 
 
 kinds.register(RequestKind.appointment, kinds.KindHandler(apply=apply, link=_link, due_days=DUE_DAYS))
+
+
+def _expire_daily(engine: Engine, today: dt.date) -> None:
+    with Session(engine) as session, session.begin():
+        expire_appointments(session, today=today)
+
+
+register_daily("appointments_expire", _expire_daily)  # undecided appointments released once past due
