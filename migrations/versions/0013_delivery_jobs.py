@@ -1,7 +1,7 @@
 """Daily jobs of the delivering process: the last Thai day each one ran
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-08 10:00:00
 
 One new table, ``daily_job_run``: the digest and the reminders run once per Thai day, and a restart must
@@ -14,8 +14,8 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
