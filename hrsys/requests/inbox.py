@@ -70,7 +70,7 @@ def _agency_filter(session: Session | sa.Connection, user: CurrentUser, agency: 
     """Requests of the agency named by code or id, and of its subtree; 422 unknown, 403 outside the caller's."""
     row = session.execute(
         sa.select(Agency.id, Agency.path).where(
-            Agency.id == int(agency) if agency.isdigit() and len(agency) < 10 else Agency.code == agency
+            Agency.id == int(agency) if agency.isascii() and agency.isdigit() and len(agency) < 10 else Agency.code == agency
         )
     ).first()
     if row is None:
