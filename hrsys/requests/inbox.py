@@ -68,10 +68,9 @@ def decidable(user: CurrentUser) -> sa.ColumnElement[bool]:
 
 def _agency_filter(session: Session | sa.Connection, user: CurrentUser, agency: str) -> sa.ColumnElement[bool]:
     """Requests of the agency named by code or id, and of its subtree; 422 unknown, 403 outside the caller's."""
+    by_id = agency.isascii() and agency.isdigit() and len(agency) < 10
     row = session.execute(
-        sa.select(Agency.id, Agency.path).where(
-            Agency.id == int(agency) if agency.isdigit() and len(agency) < 10 else Agency.code == agency
-        )
+        sa.select(Agency.id, Agency.path).where(Agency.id == int(agency) if by_id else Agency.code == agency)
     ).first()
     if row is None:
         check([FieldError("agency", f"no agency {agency}")])
