@@ -42,6 +42,11 @@ READ_ONLY: dict[str, str] = {
     "catalog_import": "the log of catalog imports is written by the importer",
     "secondment_transition": "the history of a secondment's states is written by its state machine",
     "team_proposal": "team proposals are computed by team assembly",
+    "request": "requests are asked and decided through the inbox (/api/v1/inbox, /api/v1/requests), never by hand",
+    "notification": "notifications are written with the events that cause them",
+    "outbox_mail": "the e-mail outbox is written with the events and delivered by hrsys itself",
+    "notification_preference": "each user sets their own (/api/v1/notifications/preferences)",
+    "daily_job_run": "the daily jobs' last runs are kept by hrsys itself",
 }
 """Tables shown but never written through the admin, with the reason given to the user."""
 

@@ -111,11 +111,19 @@ def class_name(table_name: str) -> str:
 
 def skipped_tables(metadata: sa.MetaData) -> dict[str, str]:
     """Tables the admin cannot show correctly, with the reason."""
-    return {
+    skipped = {
         t.name: "its primary key spans several columns (" + ", ".join(c.name for c in t.primary_key.columns) + ")"
         for t in metadata.sorted_tables
         if len(t.primary_key.columns) != 1
     }
+    skipped.update(
+        {
+            t.name: f"its primary key ({t.primary_key.columns[0].name}) is another table's row, chosen not generated"
+            for t in metadata.sorted_tables
+            if len(t.primary_key.columns) == 1 and t.primary_key.columns[0].foreign_keys
+        }
+    )
+    return skipped
 
 
 def base_type(type_: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:

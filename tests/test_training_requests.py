@@ -90,9 +90,9 @@ def test_a_submitted_plan_waits_for_the_persons_hr_officers_and_approving_it_app
         "pending", u["learner"].id, p.id, world["dept"].id, "development_plan",
     )  # fmt: skip
     with read_engine(db).connect() as conn:  # in the decider's language, with the page where they act
-        n = conn.execute(sa.select(Notification.__table__).where(Notification.user_id == u["hr"].id)).one()
+        n = conn.execute(sa.select(Notification.__table__).where(Notification.user_id == u["hr_dept"].id)).one()
     assert (n.link, n.language) == (f"/inbox#request-{req.id}", "th") and "Toward data" in n.subject
-    for who in ("hr", "hr_dept", "hr_self"):  # every HR officer whose subtree holds the person's agency
+    for who in ("hr_dept",):  # the officers of the nearest agency that has some (those above decide, untold)
         assert notified(db, u[who].id, req.id) == ["request_opened"]
     assert notified(db, u["hr_other"].id, req.id) == [] and notified(db, u["learner"].id, req.id) == []
 
@@ -115,7 +115,7 @@ def test_the_plans_own_person_never_approves_it(world, db) -> None:
     plan_id = _plan(c["admin"], world["hr_person"].id)
     assert c["hr"].post(f"/api/v1/development-plans/{plan_id}/status", json={"status": "submitted"}).status_code == 200
     [req] = requests_of(db, "development_plan", plan_id)
-    assert notified(db, u["hr_self"].id, req.id) == ["request_opened"]  # told, as an officer of the agency...
+    assert notified(db, u["hr_dept"].id, req.id) == ["request_opened"]  # told, as an officer of the agency...
     with pytest.raises(Conflict) as exc:  # ...but it is about them
         decide(db, u["hr_self"], req.id, "approve")
     assert exc.value.rule == "separation_of_duties"
@@ -189,7 +189,7 @@ def test_a_reported_completion_waits_for_hr_and_approving_confirms_it(world, db)
     )
     [req] = requests_of(db, "completion_confirmation", eid)
     assert (req.status, req.requester_user_id, req.subject_type) == ("pending", u["learner"].id, "enrolment")
-    assert notified(db, u["hr"].id, req.id) == ["request_opened"]
+    assert notified(db, u["hr_dept"].id, req.id) == ["request_opened"]
     with pytest.raises(Conflict) as exc:
         decide(db, u["learner"], req.id, "approve")
     assert exc.value.rule == "separation_of_duties"

@@ -55,6 +55,7 @@ EXPORTED_PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("assessment", "person_id"): "assessments",
     ("current_skill", "person_id"): "current_skills",
     ("assessment_request", "person_id"): "assessment_requests",
+    ("request", "person_id"): "requests",
     ("enrolment", "person_id"): "enrolments",
     ("development_plan", "person_id"): "development_plans",
     ("taskforce_member", "person_id"): "taskforce_memberships",

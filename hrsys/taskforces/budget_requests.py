@@ -33,7 +33,7 @@ def _details(req: Request, details: Mapping[str, Any] | None) -> dict[str, Any]:
     """The decider's details: given to the handler, or kept on the request's payload under ``details``."""
     if details is not None:
         return dict(details)
-    kept = req.payload.get("details")
+    kept = req.payload.get("decision")
     return dict(kept) if isinstance(kept, Mapping) else {}
 
 
