@@ -10,8 +10,9 @@ decision is then rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -45,3 +46,9 @@ def register(kind: RequestKind, handler: KindHandler) -> None:
 
 def handler(kind: RequestKind) -> KindHandler | None:
     return _HANDLERS.get(kind)
+
+
+def decision_details(req: Request) -> dict[str, Any]:
+    """What the decider sent with the decision (``decide(..., details=...)``), or ``{}``."""
+    details = req.payload.get("decision") if req.payload else None
+    return dict(details) if isinstance(details, Mapping) else {}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from hrsys.access.models import User
 from hrsys.core.errors import Conflict, Invalid, NotFound
 from hrsys.requests import kinds
+from hrsys.requests.kinds import decision_details
 from hrsys.requests.models import Decision, Request, RequestKind
 from hrsys.secondments import commands
 from hrsys.secondments.asking import ASKABLE
@@ -40,10 +41,7 @@ LINK = "/inbox"
 def details_of(req: Request, details: Mapping[str, Any] | None) -> dict[str, Any]:
     """The decider's details: given to the handler, or kept on the request's payload under ``decision``
     (where :func:`hrsys.requests.service.decide` puts them)."""
-    if details is not None:
-        return dict(details)
-    kept = req.payload.get("decision")
-    return dict(kept) if isinstance(kept, Mapping) else {}
+    return dict(details) if details is not None else decision_details(req)
 
 
 def reason_of(req: Request, details: Mapping[str, Any], extra: Mapping[str, Any]) -> str | None:

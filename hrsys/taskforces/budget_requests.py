@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hrsys.core.errors import Conflict, Invalid, NotFound
 from hrsys.requests import kinds
+from hrsys.requests.kinds import decision_details
 from hrsys.requests.models import Decision, Request, RequestKind
 from hrsys.taskforces.budget import ask_excess, put_budget
 from hrsys.taskforces.models import TaskForce, TaskForceBudget
@@ -30,11 +31,8 @@ MAX_BAHT = 10**15
 
 
 def _details(req: Request, details: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The decider's details: given to the handler, or kept on the request's payload under ``details``."""
-    if details is not None:
-        return dict(details)
-    kept = req.payload.get("decision")
-    return dict(kept) if isinstance(kept, Mapping) else {}
+    """The decider's details: given to the handler, or kept on the request (``decision_details``)."""
+    return dict(details) if details is not None else decision_details(req)
 
 
 def _amount(details: Mapping[str, Any], default: int) -> int:

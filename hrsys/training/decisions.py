@@ -16,6 +16,7 @@ from hrsys.core.db import lock_for_edit
 from hrsys.core.errors import Conflict, FieldError, check
 from hrsys.people.models import Person
 from hrsys.requests import kinds
+from hrsys.requests.kinds import decision_details
 from hrsys.requests.models import Decision, Request, RequestKind
 from hrsys.training import asks, completions, enrolments, flows, plans
 from hrsys.training.models import Course, CourseSession, DevelopmentPlan, Enrolment, EnrolmentStatus, PlanStatus
@@ -75,8 +76,7 @@ def decide_enrolment(session: Session, req: Request, decision: Decision, decider
             allowed=flows.ENROLMENTS.allowed(e.status.value),
         )
     if decision is Decision.approve:
-        details = req.payload.get("decision")
-        sid = details.get("session_id") if isinstance(details, dict) else None
+        sid = decision_details(req).get("session_id")
         sid = sid if sid is not None else req.payload.get("session_id")  # the decider may choose the session
         completions.move_enrolment(
             session, e, EnrolmentStatus.enrolled, session_id=sid if isinstance(sid, int) else None,

@@ -9,8 +9,6 @@ level (``details: {level, notes?}``), the decider as its recorder, in the decisi
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -18,6 +16,7 @@ from hrsys.core import clock
 from hrsys.core.errors import Conflict, FieldError, Invalid, NotFound, check
 from hrsys.core.lookups import get_or_404
 from hrsys.people.models import Person
+from hrsys.requests.kinds import decision_details
 from hrsys.requests.models import Decision, Request, RequestKind, RequestStatus
 from hrsys.requests.service import open_request
 from hrsys.skills.assessments.models import AssessmentRequest, AssessmentSource
@@ -88,11 +87,6 @@ def request_assessment(
     return req, row
 
 
-def _details(req: Request) -> dict[str, Any]:
-    details = req.payload.get("decision")
-    return details if isinstance(details, dict) else {}
-
-
 def decide_assessment(session: Session, req: Request, decision: Decision, decider_user_id: int | None) -> None:
     """approve with ``{level, notes?}`` -> the assessment is recorded (422 on ``level`` without one, or one
     outside the skill's scale: nothing is decided); reject or return -> nothing recorded (the reason is the
@@ -102,7 +96,7 @@ def decide_assessment(session: Session, req: Request, decision: Decision, decide
     row = get_or_404(session, AssessmentRequest, req.subject_id, "assessment request")
     if row.assessment_id is not None:
         raise Conflict(f"assessment request {row.id} was already recorded", rule="request_subject_moved")
-    details = _details(req)
+    details = decision_details(req)
     level = details.get("level")
     if not isinstance(level, int) or isinstance(level, bool):
         raise Invalid.one("level", "approving an assessment request needs the level assessed")
